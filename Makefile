@@ -1,0 +1,47 @@
+# Two commands: `make run` (install, migrate, translate, seed, start) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install messages lint demo
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Compiles the catalogues when GNU gettext is present; otherwise the
+# committed .mo files are used as they are.
+messages: install
+	@if ! ls locale/*/LC_MESSAGES/django.po >/dev/null 2>&1; then \
+		echo "no translation catalogues yet"; \
+	elif command -v msgfmt >/dev/null 2>&1; then \
+		$(BIN)/python manage.py compilemessages --ignore=$(VENV) --ignore=var -v 0; \
+	else \
+		echo "msgfmt not found: using the committed translation catalogues"; \
+	fi
+
+demo: install messages
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@if command -v ffmpeg >/dev/null 2>&1; then \
+		$(BIN)/python manage.py generate_demo_footage; \
+	else \
+		echo "ffmpeg not found: no demo footage (exports of demo requests will fail)"; \
+	fi
+
+run: demo
+	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) scripts/run.sh
+
+test: messages
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -1,0 +1,514 @@
+"""Governance data in the Django admin: administrators only, every change written to the ledger.
+
+Who may use it: superusers, and staff accounts that hold the administrator
+role in their agency. The role is the one source of truth for what a person
+may do in this product; Django's per-model permissions would be a second grant
+to keep in step with it, so these admins ignore them (a staff account with
+model permissions but without the role sees nothing here).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from audit import record_event
+from audit.models import Action
+from governance.imports import COLUMNS, REQUIRED_COLUMNS, CameraImportError, camera_import_csv
+from governance.models import (
+    Agency,
+    Area,
+    AssignmentRule,
+    Camera,
+    DataCategory,
+    LegalBasis,
+    Membership,
+    RegulationVersion,
+    User,
+)
+from governance.permissions import can_administer_governance
+from governance.services import (
+    governance_record_deleted,
+    governance_record_saved,
+    membership_grant,
+    membership_revoke,
+    regulation_publish,
+)
+
+
+class AdministratorOnly:
+    """Admin and inline permissions from the administrator role instead of Django's model permissions."""
+
+    def has_module_permission(self, request):
+        return can_administer_governance(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return can_administer_governance(request.user)
+
+    # Inlines are asked with the parent object, model admins without it.
+    def has_add_permission(self, request, *args):
+        return can_administer_governance(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return can_administer_governance(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_administer_governance(request.user)
+
+
+class AuditedAdmin(AdministratorOnly):
+    """Every save and delete through this admin, inline and many-to-many changes included, goes to the ledger."""
+
+    # Never copied into the ledger, which anyone with audit access reads.
+    audit_excluded_fields = frozenset({"password", "last_login"})
+
+    def _audited_fields(self, form, change):
+        if change:
+            names = form.changed_data
+        else:
+            names = [f.name for f in form.instance._meta.concrete_fields if not f.primary_key]
+        return [name for name in names if name not in self.audit_excluded_fields]
+
+    def save_related(self, request, form, formsets, change):
+        # The admin views wrap this in their transaction; the savepoint keeps
+        # the change and its ledger event together when called from elsewhere.
+        with transaction.atomic():
+            super().save_related(request, form, formsets, change)
+            fields = self._audited_fields(form, change)
+            # A save that changed nothing on the object itself has nothing to record
+            # (its inline changes, if any, were recorded one by one).
+            if not change or fields:
+                governance_record_saved(
+                    actor=request.user, obj=form.instance, created=not change, changed_fields=fields, http_request=request
+                )
+
+    def save_formset(self, request, form, formset, change):
+        with transaction.atomic():
+            # Record deletions while the rows still have their ids.
+            for inline_form in formset.deleted_forms:
+                if inline_form.instance.pk is not None:
+                    governance_record_deleted(actor=request.user, obj=inline_form.instance, http_request=request)
+            super().save_formset(request, form, formset, change)
+            for obj in formset.new_objects:
+                governance_record_saved(actor=request.user, obj=obj, created=True, http_request=request)
+            for obj, changed in formset.changed_objects:
+                governance_record_saved(actor=request.user, obj=obj, created=False, changed_fields=changed, http_request=request)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            governance_record_deleted(actor=request.user, obj=obj, http_request=request)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # The "delete selected" action runs outside the admin's transaction.
+        with transaction.atomic():
+            for obj in queryset.iterator():
+                governance_record_deleted(actor=request.user, obj=obj, http_request=request)
+            super().delete_queryset(request, queryset)
+
+
+# Areas and agencies ------------------------------------------------------------
+
+
+@admin.register(Area)
+class AreaAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ("code", "name_vi", "name_en", "level", "parent")
+    list_filter = ("level",)
+    list_select_related = ("parent",)
+    search_fields = ("code", "name_vi", "name_en")
+    autocomplete_fields = ("parent",)
+    readonly_fields = ("path",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Paths of the areas inside are built from these: they stay once an area has children.
+        if obj is not None and obj.children.exists():
+            return ("code", "level", "parent", "path")
+        return self.readonly_fields
+
+
+@admin.register(Agency)
+class AgencyAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ("code", "name_vi", "name_en", "kind", "parent", "area", "is_active")
+    list_filter = ("kind", "is_active")
+    list_select_related = ("parent", "area")
+    search_fields = ("code", "name_vi", "name_en")
+    autocomplete_fields = ("parent", "area")
+
+
+# People and roles -----------------------------------------------------------------
+
+
+class MembershipInline(AdministratorOnly, admin.TabularInline):
+    """The user's roles, shown; granted and revoked on the membership pages so the ledger follows."""
+
+    model = Membership
+    fields = ("role", "agency", "granted_at")
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    list_display = ("username", "first_name", "last_name", "agency", "position", "is_staff", "is_active")
+    list_filter = ("is_staff", "is_superuser", "is_active", "agency__kind")
+    list_select_related = ("agency",)
+    search_fields = ("username", "first_name", "last_name", "email", "agency__code", "agency__name_vi")
+    autocomplete_fields = ("agency",)
+    inlines = (MembershipInline,)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (gettext_lazy("Personal info"), {"fields": ("first_name", "last_name", "email", "agency", "position")}),
+        (
+            gettext_lazy("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (gettext_lazy("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "usable_password", "password1", "password2", "agency", "position", "is_staff"),
+            },
+        ),
+    )
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
+    def get_readonly_fields(self, request, obj=None):
+        # Role groups follow memberships (granted through the membership
+        # pages); only a superuser makes superusers or hands out raw permissions.
+        readonly = ["groups", "last_login", "date_joined"]
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            before = User.objects.filter(pk=unquote(id)).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            user = User.objects.filter(pk=unquote(id)).first()
+            if user is not None and user.password != before:
+                # Not through governance_record_saved: that would copy the hash into the ledger.
+                record_event(
+                    actor=request.user,
+                    action=Action.GOVERNANCE_UPDATE,
+                    target=user,
+                    data={"object": str(user), "fields": {"password": "changed"}},
+                    http_request=request,
+                )
+        return response
+
+
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ("user", "role")
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if not user.agency_id:
+            raise ValidationError(_("The user belongs to no agency; set the agency before granting a role."))
+        return user
+
+
+@admin.register(Membership)
+class MembershipAdmin(AdministratorOnly, admin.ModelAdmin):
+    """Grants and revocations go through the membership services: role groups and ledger events follow."""
+
+    form = MembershipForm
+    list_display = ("user", "role", "agency", "granted_at")
+    list_filter = ("role",)
+    list_select_related = ("user", "agency")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "agency__code", "agency__name_vi")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("agency", "granted_at")
+
+    def get_fields(self, request, obj=None):
+        return ("user", "role") if obj is None else ("user", "role", "agency", "granted_at")
+
+    # A membership is granted or revoked, never edited.
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        membership = membership_grant(actor=request.user, user=obj.user, role=obj.role, http_request=request)
+        obj.pk, obj.agency, obj.granted_at = membership.pk, membership.agency, membership.granted_at
+
+    def save_related(self, request, form, formsets, change):
+        pass  # a membership has nothing related; membership_grant recorded it
+
+    def delete_model(self, request, obj):
+        membership_revoke(actor=request.user, membership=obj, http_request=request)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for membership in queryset.select_related("user", "agency"):
+                membership_revoke(actor=request.user, membership=membership, http_request=request)
+
+
+# Cameras -----------------------------------------------------------------------------
+
+
+class DistrictFilter(admin.SimpleListFilter):
+    """Cameras of one district and its wards: a short list where every ward would be thousands."""
+
+    title = Area.Level.DISTRICT.label
+    parameter_name = "district"
+
+    def lookups(self, request, model_admin):
+        return [(str(a.pk), a.name) for a in Area.objects.filter(level=Area.Level.DISTRICT).order_by("name_vi")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        district = Area.objects.filter(pk=value, level=Area.Level.DISTRICT).first() if value.isdigit() else None
+        if district is None:
+            return queryset.none()
+        return queryset.filter(area__path__startswith=district.path)
+
+
+class CameraImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("CSV file"))
+
+
+@admin.register(Camera)
+class CameraAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "status", "area", "managing_agency", "retention_days", "updated_at")
+    list_filter = ("kind", "status", DistrictFilter, "has_plate_events", "has_face_events")
+    list_select_related = ("area", "managing_agency")
+    # Counting 40,000 rows on every page load is the slow part of a changelist.
+    show_full_result_count = False
+    search_fields = ("code", "name", "address")
+    autocomplete_fields = ("area", "managing_agency")
+    readonly_fields = ("updated_at",)
+    fieldsets = (
+        (None, {"fields": ("code", "name", "kind", "status")}),
+        (gettext_lazy("Location"), {"fields": ("area", "address", "latitude", "longitude")}),
+        (
+            gettext_lazy("Data"),
+            {"fields": ("managing_agency", "has_video", "has_plate_events", "has_face_events", "retention_days")},
+        ),
+        (gettext_lazy("Source"), {"fields": ("source_url", "credential_ref", "updated_at")}),
+    )
+
+    def get_urls(self):
+        urls = [path("import/", self.admin_site.admin_view(self.import_view), name="governance_camera_import")]
+        return urls + super().get_urls()
+
+    def import_view(self, request):
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        errors = []
+        if request.method == "POST":
+            form = CameraImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                try:
+                    result = camera_import_csv(actor=request.user, file=form.cleaned_data["file"], http_request=request)
+                except CameraImportError as exc:
+                    errors = [{"line": line, "message": message} for line, message in exc.errors]
+                else:
+                    messages.success(
+                        request,
+                        _("%(rows)s rows imported: %(created)s cameras created, %(updated)s updated, %(unchanged)s unchanged.")
+                        % {
+                            "rows": result.rows,
+                            "created": result.created,
+                            "updated": result.updated,
+                            "unchanged": result.unchanged,
+                        },
+                    )
+                    return redirect("admin:governance_camera_changelist")
+        else:
+            form = CameraImportForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import cameras from CSV"),
+            "form": form,
+            "errors": errors,
+            "required_columns": REQUIRED_COLUMNS,
+            "optional_columns": [c for c in COLUMNS if c not in REQUIRED_COLUMNS],
+            "has_view_permission": self.has_view_permission(request),
+        }
+        return TemplateResponse(request, "admin/governance/camera/import.html", context)
+
+
+# Data categories and legal bases ---------------------------------------------------
+
+
+@admin.register(DataCategory)
+class DataCategoryAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ("code", "name_vi", "name_en", "sensitivity")
+    list_filter = ("sensitivity",)
+    search_fields = ("code", "name_vi", "name_en")
+
+
+@admin.register(LegalBasis)
+class LegalBasisAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ("code", "title_vi", "citation", "verified", "approvals_required", "valid_from", "valid_to")
+    list_filter = ("verified", "case_number_required", "approvals_required")
+    search_fields = ("code", "title_vi", "title_en", "citation")
+    filter_horizontal = ("allowed_categories",)
+
+    # What a published regulation applied must not shift under it: the rule
+    # parameters of a basis in a published version are fixed (a changed rule
+    # is a new basis in a new version). Titles, citation, notes and the
+    # verified flag stay editable so a citation can be corrected.
+    RULE_FIELDS = (
+        "code",
+        "allowed_categories",
+        "case_number_required",
+        "max_window_hours",
+        "max_cameras",
+        "approvals_required",
+        "deadline_hours_normal",
+        "deadline_hours_urgent",
+        "deadline_hours_emergency",
+        "valid_from",
+        "valid_to",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.regulation_versions.filter(status=RegulationVersion.Status.PUBLISHED).exists():
+            return (*fields, *self.RULE_FIELDS)
+        return fields
+
+
+# Regulation versions and assignment rules ---------------------------------------------
+
+
+def _is_published(version):
+    return version is not None and version.pk is not None and version.is_published
+
+
+class AssignmentRuleInline(AdministratorOnly, admin.TabularInline):
+    model = AssignmentRule
+    fields = ("duty", "agency", "area", "data_category")
+    autocomplete_fields = ("agency", "area")
+    extra = 0
+
+    # `obj` is the regulation version the rules belong to.
+    def has_add_permission(self, request, obj=None):
+        return not _is_published(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _is_published(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _is_published(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(RegulationVersion)
+class RegulationVersionAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ("number", "title", "effective_from", "status", "published_at", "published_by")
+    list_filter = ("status",)
+    list_select_related = ("published_by",)
+    search_fields = ("number", "title", "decision_reference")
+    filter_horizontal = ("legal_bases",)
+    readonly_fields = ("status", "published_at", "published_by", "snapshot_sha256", "snapshot")
+    inlines = (AssignmentRuleInline,)
+    actions = ("publish_selected",)
+
+    def has_change_permission(self, request, obj=None):
+        return not _is_published(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _is_published(obj) and super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        # "Delete selected" asks without an object: name published versions as protected so nothing is deleted.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = list(protected) + [str(v) for v in objs if _is_published(v)]
+        return deleted, counts, perms_needed, protected
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="governance_regulationversion_publish",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def _publish(self, request, version):
+        try:
+            regulation_publish(actor=request.user, version=version, http_request=request)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return False
+        messages.success(request, _("Version %(number)s is published.") % {"number": version.number})
+        return True
+
+    def publish_view(self, request, object_id):
+        version = get_object_or_404(RegulationVersion, pk=unquote(object_id))
+        if request.method != "POST" or not self.has_change_permission(request, version):
+            raise PermissionDenied
+        self._publish(request, version)
+        return redirect(reverse("admin:governance_regulationversion_change", args=[version.pk]))
+
+    @admin.action(description=gettext_lazy("Publish the selected versions"))
+    def publish_selected(self, request, queryset):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        for version in queryset:
+            self._publish(request, version)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        version = self.get_object(request, unquote(object_id))
+        extra_context = {**(extra_context or {}), "can_publish": version is not None and not _is_published(version)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ("version", "duty", "agency", "area", "data_category")
+    list_filter = ("duty", "version", "data_category")
+    list_select_related = ("version", "agency", "area", "data_category")
+    search_fields = ("agency__code", "agency__name_vi", "area__code", "area__name_vi", "version__number")
+    autocomplete_fields = ("agency", "area")
+
+    def has_change_permission(self, request, obj=None):
+        return not (obj is not None and _is_published(obj.version)) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj is not None and _is_published(obj.version)) and super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = list(protected) + [str(r) for r in objs if _is_published(r.version)]
+        return deleted, counts, perms_needed, protected
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "version":
+            # Rules are added to drafts only; a published version is closed.
+            kwargs["queryset"] = RegulationVersion.objects.filter(status=RegulationVersion.Status.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# Role groups are granted through memberships only; editing them directly
+# would bypass the ledger.
+admin.site.unregister(Group)

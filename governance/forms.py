@@ -1,0 +1,40 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from governance.models import Area, Camera
+
+
+class CameraFilterForm(forms.Form):
+    """The camera list's search box and filters, read from the query string."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.SearchInput(attrs={"placeholder": _("Code, name or area"), "autocomplete": "off"}),
+    )
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *Camera.Kind.choices])
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All statuses")), *Camera.Status.choices])
+    district = forms.ModelChoiceField(
+        label=_("District"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("All districts"),
+        queryset=Area.objects.filter(level=Area.Level.DISTRICT).order_by("name_vi"),
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
+
+    def filters(self):
+        """The valid filters only: a bad value in one field must not throw away the others."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "query": (data.get("q") or "").strip(),
+            "kind": data.get("kind") or None,
+            "status": data.get("status") or None,
+            "area": data.get("district"),
+        }
+
+    def page_number(self):
+        self.is_valid()
+        return getattr(self, "cleaned_data", {}).get("page") or 1

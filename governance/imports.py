@@ -1,0 +1,495 @@
+"""Bulk import of cameras from a CSV file: all rows are checked first, then all are written, or none.
+
+The file is UTF-8 (with or without a byte order mark), comma-separated, with a
+header row naming the columns in any order:
+
+=====================  ========  =====================================================
+column                 required  value
+=====================  ========  =====================================================
+code                   yes       camera code, at most 40 characters, unique in the file;
+                                 a camera with this code is updated, otherwise created
+name                   yes       at most 200 characters
+kind                   yes       ptz, fixed, anpr or face
+area_code              yes       code of an existing area (province, district or ward)
+managing_agency_code   yes       code of an existing agency
+address                no        at most 255 characters
+latitude               no        decimal degrees, -90 to 90 (given together with longitude)
+longitude              no        decimal degrees, -180 to 180 (given together with latitude)
+has_video              no        1/0, true/false, yes/no, có/không (default: yes)
+has_plate_events       no        same values (default: no)
+has_face_events        no        same values (default: no)
+retention_days         no        whole number of days, 1 to 3650 (default: 30)
+status                 no        active, maintenance, offline or decommissioned (default: active)
+source_url             no        rtsp://, rtsps://, http(s)://, onvif://, nvr:// or file://
+                                 address, never with a user name or password in it
+credential_ref         no        name of the stored secret holding the credentials, at most
+                                 120 characters
+=====================  ========  =====================================================
+
+An empty cell in an optional column means the default (no address, no
+coordinates, ...). An optional column left out of the header entirely leaves
+that field of existing cameras as it is and gives new cameras the default.
+Blank lines are skipped. Line numbers in error messages are the lines of the
+file as a text editor shows them, the header being line 1.
+"""
+
+import csv
+import hashlib
+import io
+import os
+import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit import record_event
+from audit.models import Action
+from governance.models import Agency, Area, Camera
+from governance.validators import validate_source_url
+
+REQUIRED_COLUMNS = ("code", "name", "kind", "area_code", "managing_agency_code")
+OPTIONAL_COLUMNS = (
+    "address",
+    "latitude",
+    "longitude",
+    "has_video",
+    "has_plate_events",
+    "has_face_events",
+    "retention_days",
+    "status",
+    "source_url",
+    "credential_ref",
+)
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+
+# Column → model field written for it.
+FIELD_FOR_COLUMN = {
+    "code": "code",
+    "name": "name",
+    "kind": "kind",
+    "area_code": "area_id",
+    "managing_agency_code": "managing_agency_id",
+    "address": "address",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "has_video": "has_video",
+    "has_plate_events": "has_plate_events",
+    "has_face_events": "has_face_events",
+    "retention_days": "retention_days",
+    "status": "status",
+    "source_url": "source_url",
+    "credential_ref": "credential_ref",
+}
+
+# Tuples, not the enums: membership tests on these run for every row.
+KINDS = tuple(Camera.Kind.values)
+STATUSES = tuple(Camera.Status.values)
+TRUE_WORDS = frozenset({"1", "true", "yes", "có", "co", "y"})
+FALSE_WORDS = frozenset({"0", "false", "no", "không", "khong", "n"})
+
+RETENTION_DAYS_MIN = 1
+RETENTION_DAYS_MAX = 3650
+COORDINATE_PLACES = Decimal("0.000001")
+
+BATCH_SIZE = 1000
+
+
+class CameraImportError(ValidationError):
+    """The file was refused; `errors` lists every problem as (line number or None, message)."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__([format_import_error(line, message) for line, message in self.errors])
+
+
+def format_import_error(line, message):
+    if line is None:
+        return message
+    return _("line %(line)s: %(message)s") % {"line": line, "message": message}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    rows: int
+    sha256: str
+    filename: str
+
+
+def camera_import_csv(*, actor, file, http_request=None):
+    """Create or update (by code) every camera of a CSV file in one transaction, or refuse the whole file."""
+    raw = _read_limited(file)
+    filename = os.path.basename(getattr(file, "name", "") or "")
+    sha256 = hashlib.sha256(raw).hexdigest()
+    columns, records = _parse(raw)
+
+    with transaction.atomic():
+        areas = dict(Area.objects.values_list("code", "pk"))
+        agencies = dict(Agency.objects.values_list("code", "pk"))
+        values_by_code, errors = _validate(columns, records, areas=areas, agencies=agencies)
+        if errors:
+            raise CameraImportError(errors)
+
+        fields = [FIELD_FOR_COLUMN[c] for c in columns if c != "code"]
+        existing = _existing_cameras(set(values_by_code), fields)
+        now = timezone.now()
+        to_create, to_update = [], []
+        for code, values in values_by_code.items():
+            current = existing.get(code)
+            if current is None:
+                to_create.append(Camera(code=code, updated_at=now, **values))
+            elif any(current[name] != values[name] for name in fields):
+                to_update.append(Camera(pk=current["pk"], updated_at=now, **values))
+
+        Camera.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+        _bulk_update(to_update, [*fields, "updated_at"])
+
+        result = ImportResult(
+            created=len(to_create),
+            updated=len(to_update),
+            unchanged=len(values_by_code) - len(to_create) - len(to_update),
+            rows=len(values_by_code),
+            sha256=sha256,
+            filename=filename,
+        )
+        record_event(
+            actor=actor,
+            action=Action.CAMERA_IMPORT,
+            data={
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "rows": result.rows,
+                "sha256": sha256,
+                "filename": filename,
+            },
+            http_request=http_request,
+        )
+    return result
+
+
+# Reading the file -------------------------------------------------------------
+
+
+def _read_limited(file):
+    """The file's bytes; refuses a file over the configured size without reading all of it."""
+    limit = settings.CAMERA_IMPORT_MAX_BYTES
+    too_large = CameraImportError(
+        [(None, _("The file is larger than the limit of %(limit)s bytes; split it into several files.") % {"limit": limit})]
+    )
+    size = getattr(file, "size", None)
+    if size is not None and size > limit:
+        raise too_large
+    if hasattr(file, "seek"):
+        try:
+            file.seek(0)
+        except (OSError, ValueError):
+            pass  # a pipe or stream: read from where it stands
+    data = file.read(limit + 1)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if len(data) > limit:
+        raise too_large
+    return data
+
+
+def _parse(raw):
+    """(columns, [(line number, {column: value})]) from the file's bytes; refuses encoding and header problems."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CameraImportError([(line, _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."))]) from None
+    if not text.strip():
+        raise CameraImportError([(None, _("The file is empty."))])
+
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise CameraImportError([(1, _("The header row cannot be read: %(reason)s.") % {"reason": exc})]) from None
+    columns = [_clean(name).lower() for name in header]
+    header_errors = []
+    unnamed = [str(position) for position, name in enumerate(columns, start=1) if not name]
+    if unnamed:
+        header_errors.append((1, _("Columns without a name at positions: %(positions)s.") % {"positions": ", ".join(unnamed)}))
+    unknown = [c for c in columns if c and c not in COLUMNS]
+    if unknown:
+        header_errors.append(
+            (
+                1,
+                _("Unknown columns: %(columns)s. Allowed columns: %(allowed)s.")
+                % {"columns": ", ".join(unknown), "allowed": ", ".join(COLUMNS)},
+            )
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        header_errors.append((1, _("Missing required columns: %(columns)s.") % {"columns": ", ".join(missing)}))
+    repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+    if repeated:
+        header_errors.append((1, _("Columns named more than once: %(columns)s.") % {"columns": ", ".join(repeated)}))
+    if ("latitude" in columns) != ("longitude" in columns):
+        header_errors.append((1, _("The columns latitude and longitude go together: give both or neither.")))
+    if header_errors:
+        raise CameraImportError(header_errors)
+
+    records, errors = [], []
+    last_line = reader.line_num
+    try:
+        for cells in reader:
+            # A quoted cell may run over several lines: report where the record starts.
+            line, last_line = last_line + 1, reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(columns):
+                errors.append(
+                    (
+                        line,
+                        _("This row has %(found)s cells but the header names %(expected)s columns.")
+                        % {"found": len(cells), "expected": len(columns)},
+                    )
+                )
+                continue
+            records.append((line, dict(zip(columns, (_clean(cell) for cell in cells), strict=True))))
+    except csv.Error as exc:
+        errors.append((last_line + 1, _("This row cannot be read: %(reason)s.") % {"reason": exc}))
+    if errors:
+        raise CameraImportError(errors)
+    if not records:
+        raise CameraImportError([(None, _("The file has a header row but no cameras."))])
+    return columns, records
+
+
+def _clean(value):
+    # Files saved on macOS may carry decomposed diacritics; store the composed form.
+    return unicodedata.normalize("NFC", value).strip()
+
+
+# Checking rows ----------------------------------------------------------------
+
+
+def _validate(columns, records, *, areas, agencies):
+    """({code: field values}, [(line, message)]) for every record."""
+    present = set(columns)
+    values_by_code, first_line_of_code, errors = {}, {}, []
+    for line, record in records:
+        row_errors = []
+
+        def problem(message, row_errors=row_errors, line=line):
+            row_errors.append((line, message))
+
+        values = {}
+        code = record["code"]
+        if not code:
+            problem(_("The camera code is empty."))
+        elif len(code) > 40:
+            problem(_("The camera code is longer than %(limit)s characters.") % {"limit": 40})
+        elif code in first_line_of_code:
+            problem(
+                _("The camera code %(code)s already appears on line %(line)s.") % {"code": code, "line": first_line_of_code[code]}
+            )
+
+        values["name"] = _text(record, "name", 200, problem, required=True)
+        values["kind"] = _choice(record, "kind", KINDS, problem, required=True)
+        values["area_id"] = _reference(record, "area_code", areas, problem)
+        values["managing_agency_id"] = _reference(record, "managing_agency_code", agencies, problem)
+        if "address" in present:
+            values["address"] = _text(record, "address", 255, problem)
+        if "latitude" in present:
+            values["latitude"] = _coordinate(record, "latitude", 90, problem)
+        if "longitude" in present:
+            values["longitude"] = _coordinate(record, "longitude", 180, problem)
+        if "latitude" in present and bool(record["latitude"]) != bool(record["longitude"]):
+            problem(_("Give both latitude and longitude, or neither."))
+        for column, default in (("has_video", True), ("has_plate_events", False), ("has_face_events", False)):
+            if column in present:
+                values[column] = _boolean(record, column, default, problem)
+        if "retention_days" in present:
+            values["retention_days"] = _retention(record, problem)
+        if "status" in present:
+            values["status"] = _choice(record, "status", STATUSES, problem) or Camera.Status.ACTIVE
+        if "source_url" in present:
+            values["source_url"] = _text(record, "source_url", 255, problem)
+            try:
+                validate_source_url(values["source_url"])
+            except ValidationError as exc:
+                for message in exc.messages:
+                    problem(message)
+        if "credential_ref" in present:
+            values["credential_ref"] = _text(record, "credential_ref", 120, problem)
+
+        if code and code not in first_line_of_code:
+            first_line_of_code[code] = line
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            values_by_code[code] = values
+    return values_by_code, errors
+
+
+def _text(record, column, limit, problem, required=False):
+    value = record[column]
+    if required and not value:
+        problem(_("The column %(column)s is empty.") % {"column": column})
+    elif len(value) > limit:
+        problem(
+            _("The value of %(column)s is longer than %(limit)s characters (%(length)s).")
+            % {"column": column, "limit": limit, "length": len(value)}
+        )
+    return value
+
+
+def _choice(record, column, choices, problem, required=False):
+    value = record[column].lower()
+    if not value:
+        if required:
+            problem(_("The column %(column)s is empty.") % {"column": column})
+        return ""
+    if value not in choices:
+        problem(
+            _("%(value)s is not a valid %(column)s; use one of: %(choices)s.")
+            % {"value": record[column], "column": column, "choices": ", ".join(choices)}
+        )
+    return value
+
+
+def _reference(record, column, known, problem):
+    value = record[column]
+    if not value:
+        problem(_("The column %(column)s is empty.") % {"column": column})
+        return None
+    if value not in known:
+        if column == "area_code":
+            problem(_("No area has the code %(code)s.") % {"code": value})
+        else:
+            problem(_("No agency has the code %(code)s.") % {"code": value})
+        return None
+    return known[value]
+
+
+def _coordinate(record, column, bound, problem):
+    value = record[column]
+    if not value:
+        return None
+    # A decimal comma is what Vietnamese spreadsheets write.
+    text = value.replace(",", ".") if "." not in value else value
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        problem(_("The %(column)s %(value)s is not a number.") % {"column": column, "value": value})
+        return None
+    if not -bound <= number <= bound:
+        problem(
+            _("The %(column)s %(value)s is outside -%(bound)s to %(bound)s.") % {"column": column, "value": value, "bound": bound}
+        )
+        return None
+    return number.quantize(COORDINATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _boolean(record, column, default, problem):
+    value = record[column].lower()
+    if not value:
+        return default
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    problem(
+        _("%(value)s is not a yes/no value for %(column)s; use 1/0, true/false, yes/no or có/không.")
+        % {"value": record[column], "column": column}
+    )
+    return default
+
+
+def _retention(record, problem):
+    value = record["retention_days"]
+    if not value:
+        return Camera._meta.get_field("retention_days").default
+    try:
+        days = int(value)
+    except ValueError:
+        days = None
+    if days is None or not RETENTION_DAYS_MIN <= days <= RETENTION_DAYS_MAX:
+        problem(
+            _("The retention_days %(value)s must be a whole number from %(min)s to %(max)s.")
+            % {"value": value, "min": RETENTION_DAYS_MIN, "max": RETENTION_DAYS_MAX}
+        )
+        return None
+    return days
+
+
+# Writing ------------------------------------------------------------------------
+
+
+def _existing_cameras(codes, fields):
+    """{code: {"pk": ..., field: value}} for the cameras of the file that already exist, in one query."""
+    existing = {}
+    for row in Camera.objects.order_by().values("pk", "code", *fields).iterator(chunk_size=5000):
+        if row["code"] in codes:
+            existing[row["code"]] = row
+    return existing
+
+
+def _bulk_update(cameras, fields):
+    """Write `fields` of `cameras` by primary key, one UPDATE ... FROM (VALUES ...) statement per batch.
+
+    QuerySet.bulk_update builds a CASE expression per field and row; at 40,000
+    cameras with every column set that took over two minutes on SQLite, where
+    this takes seconds on both engines.
+    """
+    if not cameras:
+        return
+    connection = connections[Camera.objects.db]
+    if not _supports_update_from(connection):
+        Camera.objects.bulk_update(cameras, fields, batch_size=BATCH_SIZE)
+        return
+    model_fields = [Camera._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    table = quote(Camera._meta.db_table)
+    assignments = ", ".join(
+        f"{quote(field.column)} = {_cast(connection, f'v.column{position}', field)}"
+        for position, field in enumerate(model_fields, start=2)
+    )
+    per_row = len(model_fields) + 1
+    max_params = connection.features.max_query_params or per_row * BATCH_SIZE
+    rows_per_statement = max(1, min(BATCH_SIZE, max_params // per_row))
+    row_placeholder = "(" + ", ".join(["%s"] * per_row) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(cameras), rows_per_statement):
+            batch = cameras[start : start + rows_per_statement]
+            params = []
+            for camera in batch:
+                params.append(camera.pk)
+                params.extend(field.get_db_prep_save(getattr(camera, field.attname), connection) for field in model_fields)
+            values = ", ".join([row_placeholder] * len(batch))
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v "  # noqa: S608 - names from the model, values bound
+                f"WHERE {table}.{quote(Camera._meta.pk.column)} = v.column1",
+                params,
+            )
+
+
+def _supports_update_from(connection):
+    if connection.vendor == "postgresql":
+        return True
+    if connection.vendor == "sqlite":
+        return connection.Database.sqlite_version_info >= (3, 33, 0)
+    return False
+
+
+def _cast(connection, expression, field):
+    # PostgreSQL types a VALUES column from its literals (text, numeric, NULL):
+    # cast to the column's type. SQLite applies the column's affinity on write,
+    # and its CAST to "datetime" would mangle the text.
+    if connection.vendor == "postgresql":
+        return f"CAST({expression} AS {field.db_type(connection)})"
+    return expression

@@ -1,0 +1,471 @@
+"""The regulation as data: who manages which cameras, who may obtain what."""
+
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class BilingualMixin:
+    """Pick the Vietnamese or English column of a pair for the active language."""
+
+    def _bilingual(self, field):
+        english = (get_language() or "vi").startswith("en")
+        value = getattr(self, f"{field}_en") if english else ""
+        return value or getattr(self, f"{field}_vi")
+
+
+class Role(models.TextChoices):
+    REQUESTER = "requester", _("Requesting officer")
+    REVIEWER = "reviewer", _("Reviewer")
+    APPROVER = "approver", _("Approving official")
+    CUSTODIAN = "custodian", _("Custodian (operator)")
+    AUDITOR = "auditor", _("Auditor (oversight)")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class Agency(BilingualMixin, models.Model):
+    class Kind(models.TextChoices):
+        WARD_POLICE = "ward_police", _("Ward/commune police")
+        TRAFFIC_POLICE = "traffic_police", _("Traffic police")
+        CRIMINAL_POLICE = "criminal_police", _("Criminal police")
+        PROCURACY = "procuracy", _("Procuracy")
+        COURT = "court", _("Court")
+        PEOPLES_COMMITTEE = "peoples_committee", _("People's committee")
+        MONITORING_CENTRE = "monitoring_centre", _("Monitoring centre")
+        INSPECTORATE = "inspectorate", _("Inspectorate / oversight body")
+        OTHER = "other", _("Other")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    area = models.ForeignKey(
+        "Area", verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT, related_name="agencies"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name_vi"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return self._bilingual("name")
+
+
+class User(AbstractUser):
+    """A person who signs in. Belongs to at most one agency (none for staff accounts)."""
+
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    position = models.CharField(_("position"), max_length=120, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def display_name(self):
+        # Vietnamese order: family name first ("Nguyễn Thị Hương").
+        return f"{self.last_name} {self.first_name}".strip() or self.username
+
+    def role_set(self):
+        """The roles this user holds in their agency (cached on the instance)."""
+        if not hasattr(self, "_role_cache"):
+            self._role_cache = frozenset(self.memberships.values_list("role", flat=True))
+        return self._role_cache
+
+    def has_role(self, *roles):
+        return bool(self.role_set() & set(roles))
+
+
+class Membership(models.Model):
+    """A user holds a role in their agency; realised as a guardian group per agency and role."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships")
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="membership_user_role_unique")]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.agency}"
+
+
+def role_group_name(agency, role):
+    return f"agency:{agency.code}:{role}"
+
+
+class Area(BilingualMixin, models.Model):
+    """Province → district → ward/commune. `path` makes subtree queries one index range."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Province/city")
+        DISTRICT = "district", _("District")
+        WARD = "ward", _("Ward/commune")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent area"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["path"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return self._bilingual("name")
+
+    def compute_path(self):
+        return f"{self.parent.path}{self.code}/" if self.parent_id else f"{self.code}/"
+
+    def clean(self):
+        expected_parent = {
+            self.Level.PROVINCE: None,
+            self.Level.DISTRICT: self.Level.PROVINCE,
+            self.Level.WARD: self.Level.DISTRICT,
+        }
+        wanted = expected_parent.get(self.level)
+        if wanted is None and self.parent_id:
+            raise ValidationError({"parent": _("A province has no parent area.")})
+        if wanted is not None and (not self.parent_id or self.parent.level != wanted):
+            raise ValidationError(
+                {"parent": _("This level of area must sit under a %(level)s.") % {"level": self.Level(wanted).label}}
+            )
+
+    def save(self, *args, **kwargs):
+        self.path = self.compute_path()
+        super().save(*args, **kwargs)
+
+    def covers(self, other):
+        """True when `other` is this area or lies inside it."""
+        return other.path.startswith(self.path)
+
+
+class DataCategory(BilingualMixin, models.Model):
+    class Sensitivity(models.TextChoices):
+        BASIC = "basic", _("Basic personal data")
+        SENSITIVE = "sensitive", _("Sensitive personal data")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    sensitivity = models.CharField(_("sensitivity"), max_length=10, choices=Sensitivity.choices)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("data category")
+        verbose_name_plural = _("data categories")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return self._bilingual("name")
+
+    @property
+    def is_sensitive(self):
+        return self.sensitivity == self.Sensitivity.SENSITIVE
+
+
+class Camera(models.Model):
+    class Kind(models.TextChoices):
+        PTZ = "ptz", _("PTZ")
+        FIXED = "fixed", _("Fixed")
+        ANPR = "anpr", _("Plate recognition (ANPR)")
+        FACE = "face", _("Face recognition")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("In operation")
+        MAINTENANCE = "maintenance", _("Under maintenance")
+        OFFLINE = "offline", _("Offline")
+        DECOMMISSIONED = "decommissioned", _("Decommissioned")
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="cameras")
+    managing_agency = models.ForeignKey(
+        Agency, verbose_name=_("managing agency"), on_delete=models.PROTECT, related_name="managed_cameras"
+    )
+    address = models.CharField(_("location"), max_length=255, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    has_video = models.BooleanField(_("records video"), default=True)
+    has_plate_events = models.BooleanField(_("plate events"), default=False)
+    has_face_events = models.BooleanField(_("face events"), default=False)
+    retention_days = models.PositiveIntegerField(_("retention (days)"), default=30)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    source_url = models.CharField(
+        _("source address"),
+        max_length=255,
+        blank=True,
+        help_text=_("Stream or recorder address without user name or password."),
+    )
+    credential_ref = models.CharField(
+        _("credential reference"),
+        max_length=120,
+        blank=True,
+        help_text=_("Name of the secret holding the credentials, kept outside the database."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("camera")
+        verbose_name_plural = _("cameras")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["area", "code"], name="camera_area_code"),
+            models.Index(fields=["managing_agency", "code"], name="camera_agency_code"),
+            models.Index(fields=["status", "code"], name="camera_status_code"),
+            models.Index(fields=["kind", "code"], name="camera_kind_code"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"
+
+    def clean(self):
+        from governance.validators import validate_source_url
+
+        validate_source_url(self.source_url)
+
+    def capability_codes(self):
+        """Data category codes this camera can produce."""
+        codes = []
+        if self.has_video:
+            codes += ["video", "still_image"]
+        if self.has_plate_events:
+            codes.append("plate_events")
+        if self.has_face_events:
+            codes.append("face_events")
+        return codes
+
+
+class LegalBasis(BilingualMixin, models.Model):
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    title_vi = models.CharField(_("title (Vietnamese)"), max_length=255)
+    title_en = models.CharField(_("title (English)"), max_length=255, blank=True)
+    citation = models.CharField(_("citation"), max_length=500)
+    notes = models.TextField(_("notes"), blank=True)
+    verified = models.BooleanField(
+        _("citation verified"), default=False, help_text=_("Set once the article text has been read and confirmed.")
+    )
+    allowed_categories = models.ManyToManyField(DataCategory, verbose_name=_("allowed data categories"), related_name="+")
+    requester_kinds = models.JSONField(
+        _("typical requesting agency kinds"), default=list, blank=True, help_text=_("Agency kinds that usually cite this basis.")
+    )
+    case_number_required = models.BooleanField(_("case/document number required"), default=False)
+    case_number_label_vi = models.CharField(_("case reference label (Vietnamese)"), max_length=200, blank=True)
+    case_number_label_en = models.CharField(_("case reference label (English)"), max_length=200, blank=True)
+    max_window_hours = models.PositiveIntegerField(_("maximum window (hours)"), default=24)
+    max_cameras = models.PositiveIntegerField(_("maximum cameras"), default=10)
+    approvals_required = models.PositiveSmallIntegerField(_("approvals required"), default=1)
+    deadline_hours_normal = models.PositiveIntegerField(_("response deadline, normal (hours)"), default=120)
+    deadline_hours_urgent = models.PositiveIntegerField(_("response deadline, urgent (hours)"), default=24)
+    deadline_hours_emergency = models.PositiveIntegerField(_("response deadline, emergency (hours)"), default=2)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("legal basis")
+        verbose_name_plural = _("legal bases")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="legal_basis_valid_range",
+            ),
+            models.CheckConstraint(condition=Q(approvals_required__gte=1), name="legal_basis_min_one_approval"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} — {self.title}"
+
+    @property
+    def title(self):
+        return self._bilingual("title")
+
+    @property
+    def case_number_label(self):
+        return self._bilingual("case_number_label")
+
+    def clean(self):
+        if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": _("The end of validity cannot be before its start.")})
+
+    def is_valid_on(self, day):
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+class RegulationVersion(models.Model):
+    """The whole rule set, published with an effective date; published versions never change."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    number = models.CharField(_("version number"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=255)
+    decision_reference = models.CharField(
+        _("issuing decision"), max_length=200, blank=True, help_text=_("Number and date of the decision that issues it.")
+    )
+    effective_from = models.DateTimeField(_("effective from"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    legal_bases = models.ManyToManyField(
+        LegalBasis, verbose_name=_("legal bases in force"), related_name="regulation_versions", blank=True
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        User, verbose_name=_("published by"), null=True, blank=True, on_delete=models.PROTECT, editable=False, related_name="+"
+    )
+    snapshot = models.JSONField(_("published content"), null=True, blank=True, editable=False)
+    snapshot_sha256 = models.CharField(_("content SHA-256"), max_length=64, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("regulation version")
+        verbose_name_plural = _("regulation versions")
+        ordering = ["-effective_from"]
+
+    def __str__(self):
+        return f"{self.number} — {self.title}"
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+    # A published version is the record of what was in force: refuse any
+    # write through the ORM, whichever code path attempts it.
+    def save(self, *args, **kwargs):
+        from governance.services import regulation_ensure_editable
+
+        regulation_ensure_editable(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        from governance.services import regulation_ensure_editable
+
+        regulation_ensure_editable(self)
+        return super().delete(*args, **kwargs)
+
+
+class AssignmentRule(models.Model):
+    """Phân công: an agency's role reviews / approves / exports for an area and data category."""
+
+    class Duty(models.TextChoices):
+        REVIEW = "review", _("Review")
+        APPROVE = "approve", _("Approve")
+        EXPORT = "export", _("Export")
+
+    version = models.ForeignKey(
+        RegulationVersion, verbose_name=_("regulation version"), on_delete=models.CASCADE, related_name="rules"
+    )
+    duty = models.CharField(_("duty"), max_length=10, choices=Duty.choices)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("assigned agency"), on_delete=models.PROTECT, related_name="assignment_rules"
+    )
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        on_delete=models.PROTECT,
+        related_name="assignment_rules",
+        help_text=_("Covers this area and every area inside it."),
+    )
+    data_category = models.ForeignKey(
+        DataCategory,
+        verbose_name=_("data category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty means every category."),
+    )
+
+    class Meta:
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "duty", "agency", "area", "data_category"], name="assignment_rule_unique")
+        ]
+
+    def __str__(self):
+        category = self.data_category or _("all categories")
+        return f"{self.get_duty_display()}: {self.agency} — {self.area} — {category}"
+
+    def save(self, *args, **kwargs):
+        from governance.services import regulation_ensure_editable
+
+        regulation_ensure_editable(self.version)
+        if self.pk:
+            previous = AssignmentRule.objects.filter(pk=self.pk).select_related("version").first()
+            if previous is not None:
+                regulation_ensure_editable(previous.version)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        from governance.services import regulation_ensure_editable
+
+        regulation_ensure_editable(self.version)
+        return super().delete(*args, **kwargs)
+
+    @staticmethod
+    def role_for_duty(duty):
+        return {
+            AssignmentRule.Duty.REVIEW: Role.REVIEWER,
+            AssignmentRule.Duty.APPROVE: Role.APPROVER,
+            AssignmentRule.Duty.EXPORT: Role.CUSTODIAN,
+        }[duty]
+
+
+# Object permissions on agencies live in direct foreign-key tables, never in
+# guardian's generic table (which grows with every object of every model).
+class AgencyUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Agency, on_delete=models.CASCADE)
+
+
+class AgencyGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Agency, on_delete=models.CASCADE)
+
+
+__all__ = [
+    "Agency",
+    "AgencyGroupObjectPermission",
+    "AgencyUserObjectPermission",
+    "Area",
+    "AssignmentRule",
+    "Camera",
+    "DataCategory",
+    "Group",
+    "LegalBasis",
+    "Membership",
+    "RegulationVersion",
+    "Role",
+    "User",
+]

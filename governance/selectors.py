@@ -1,0 +1,49 @@
+"""Reads of governance data."""
+
+from django.db.models import Q
+from django.utils import timezone
+
+from governance.models import AssignmentRule, Camera, LegalBasis, RegulationVersion
+
+
+def regulation_in_force(at=None):
+    """The published version whose effective date is the latest not after `at` (now by default)."""
+    at = at or timezone.now()
+    return (
+        RegulationVersion.objects.filter(status=RegulationVersion.Status.PUBLISHED, effective_from__lte=at)
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def legal_bases_valid_on(day):
+    return LegalBasis.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day), valid_from__lte=day)
+
+
+def assigned_agencies(*, version, duty, area, category=None):
+    """Agencies assigned `duty` for `area` (or an area containing it) and `category` under `version`."""
+    ancestors = _path_prefixes(area.path)
+    rules = AssignmentRule.objects.filter(version=version, duty=duty, area__path__in=ancestors)
+    if category is not None:
+        rules = rules.filter(Q(data_category__isnull=True) | Q(data_category=category))
+    return rules.values_list("agency_id", flat=True).distinct()
+
+
+def _path_prefixes(path):
+    parts = [p for p in path.split("/") if p]
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def camera_search(*, query="", area=None, kind=None, status=None, agency=None):
+    cameras = Camera.objects.select_related("area", "managing_agency")
+    if query:
+        cameras = cameras.filter(Q(code__istartswith=query) | Q(name__icontains=query) | Q(area__name_vi__icontains=query))
+    if area is not None:
+        cameras = cameras.filter(area__path__startswith=area.path)
+    if kind:
+        cameras = cameras.filter(kind=kind)
+    if status:
+        cameras = cameras.filter(status=status)
+    if agency is not None:
+        cameras = cameras.filter(managing_agency=agency)
+    return cameras.order_by("code")

@@ -1,0 +1,50 @@
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from audit.models import AuditEvent
+from governance.models import Agency, Camera, LegalBasis, Membership, RegulationVersion, Role, User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def key_path(tmp_path, settings):
+    settings.AUDIT_SIGNING_KEY_FILE = tmp_path / "keys" / "demo.pem"
+    return settings.AUDIT_SIGNING_KEY_FILE
+
+
+def _state():
+    counts = {
+        m._meta.label: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.app_label in {"governance", "audit", "auth", "guardian"}
+    }
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    passwords = dict(User.objects.values_list("username", "password"))
+    return counts, head, passwords
+
+
+def test_seed_demo_builds_the_demo_district(key_path, capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert 150 <= Camera.objects.count() <= 250
+    assert set(Agency.objects.values_list("kind", flat=True)) >= {k for k in Agency.Kind if k != Agency.Kind.OTHER}
+    assert LegalBasis.objects.count() == 13
+    version = RegulationVersion.objects.get()
+    assert version.is_published and version.legal_bases.count() == 13
+    ward_police = Agency.objects.get(code="ca-hang-bac")
+    assert {m.role for m in Membership.objects.filter(agency=ward_police)} == set(Role)
+    assert "ca-hang-bac.requester" in out and "demo-Camera-2026" in out
+    assert key_path.exists()
+
+
+def test_seed_demo_twice_changes_nothing(key_path, capsys):
+    call_command("seed_demo")
+    before = _state()
+    key_bytes = key_path.read_bytes()
+    call_command("seed_demo")
+    assert _state() == before
+    assert key_path.read_bytes() == key_bytes
+    out = capsys.readouterr().out
+    assert "nothing changed" in out or "không thay đổi" in out
