@@ -1,0 +1,56 @@
+from django import forms
+from django.core.validators import validate_slug
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import Action, Outcome
+from audit.selectors import MAX_PAGE_SIZE, PAGE_SIZE
+
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+BAD_CURSOR = _("This page address is not valid; start again from the newest events.")
+CURSOR_ERRORS = {"invalid": BAD_CURSOR, "min_value": BAD_CURSOR}
+FILTER_FIELDS = ("actor", "agency", "action", "target_type", "target_id", "reference", "outcome", "date_from", "date_to")
+
+
+class LedgerFilterForm(forms.Form):
+    """The ledger list's GET parameters: filters, page size and one keyset cursor."""
+
+    actor = forms.CharField(label=_("User name"), max_length=150, required=False)
+    agency = forms.CharField(label=_("Agency code"), max_length=40, required=False, validators=[validate_slug])
+    action = forms.ChoiceField(label=_("Action"), choices=[("", _("Any action")), *Action.choices], required=False)
+    target_type = forms.CharField(label=_("Object type"), max_length=64, required=False)
+    target_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
+    reference = forms.CharField(label=_("Request reference"), max_length=40, required=False)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", _("Any outcome")), *Outcome.choices], required=False)
+    date_from = forms.DateField(
+        label=_("From date"),
+        required=False,
+        input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=_("To date"),
+        required=False,
+        input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    size = forms.IntegerField(label=_("Events per page"), min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+    after = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput, error_messages=CURSOR_ERRORS)
+    before = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput, error_messages=CURSOR_ERRORS)
+
+    def clean_size(self):
+        return self.cleaned_data.get("size") or PAGE_SIZE
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("target_id") and not cleaned.get("target_type"):
+            self.add_error("target_type", _("Give the object type together with the object id."))
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", _("The end date cannot be before the start date."))
+        if cleaned.get("after") is not None and cleaned.get("before") is not None:
+            raise forms.ValidationError(BAD_CURSOR)
+        return cleaned
+
+    def filters(self):
+        """The filters alone, empty values dropped (also what the ledger records about the view)."""
+        return {name: self.cleaned_data[name] for name in FILTER_FIELDS if self.cleaned_data.get(name) not in (None, "")}

@@ -1,0 +1,265 @@
+"""Writes to the ledger. `record_event` is the only code that inserts events."""
+
+import datetime as dt
+import decimal
+import json
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import Action, AuditEvent, Outcome
+from audit.verifier import FORMAT, GENESIS_HASH, canonical_json, event_hash, format_time
+
+_ENVELOPE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+# Any 64-bit constant will do; it names "the ledger head" among advisory locks.
+LEDGER_LOCK_KEY = 4_271_967_001
+
+
+class LedgerError(RuntimeError):
+    pass
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(_jsonable(v) for v in value)
+    if isinstance(value, dt.datetime):
+        return format_time(value)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def client_address(http_request):
+    if http_request is None:
+        return ""
+    return (http_request.META.get("REMOTE_ADDR") or "")[:45]
+
+
+def actor_snapshot(actor):
+    """User id, user name, agency code and roles as they are at this moment."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None, "", "", []
+    agency_code = actor.agency.code if actor.agency_id else ""
+    roles = sorted(actor.role_set())
+    if actor.is_superuser:
+        roles.append("superuser")
+    return actor.pk, actor.get_username(), agency_code, roles
+
+
+def describe_target(target):
+    """(type, id, request reference) for a model instance or a (type, id) pair."""
+    if target is None:
+        return "", "", ""
+    if isinstance(target, tuple):
+        kind, pk = target
+        return str(kind), str(pk), ""
+    reference = getattr(target, "reference", "") or ""
+    return target._meta.label_lower, str(target.pk), str(reference)
+
+
+def _lock_head(connection):
+    # PostgreSQL: serialise appends with a transaction-scoped advisory lock,
+    # released at commit or rollback. SQLite needs none: settings open every
+    # transaction IMMEDIATE, so the writer already holds the database lock.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+
+
+_HEAD_SQL = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
+
+
+def _lock_and_head_in_one_trip(connection):
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return is_psycopg3
+
+
+def _lock_and_read_head(connection):
+    """Take the ledger lock and read the head (seq, hash) or None.
+
+    The lock is held until commit, so every round trip and every disk flush
+    made while holding it limits how many events per second the whole
+    application can append. On PostgreSQL:
+
+    - the lock and the head read go in one round trip with psycopg 3's
+      client-side binding (Django's default); each statement of a
+      multi-statement query takes its own snapshot under READ COMMITTED, so
+      the head is read after the lock is granted and sees the previous
+      holder's committed event;
+    - the transaction's commit does not wait for its WAL flush, so the lock
+      is released as soon as the commit record is written; durability is
+      awaited right after commit, before anything else happens (see
+      `_await_durability`). The next writer therefore chains to an event that
+      is committed and visible; a crash can lose only a suffix of the chain,
+      never a link in the middle, because WAL is flushed in order.
+    """
+    with connection.cursor() as cursor:
+        if _lock_and_head_in_one_trip(connection):
+            cursor.execute(
+                f"SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock(%s); {_HEAD_SQL}", [LEDGER_LOCK_KEY]
+            )
+            cursor.nextset()
+            cursor.nextset()
+        else:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL synchronous_commit = off")
+            _lock_head(connection)
+            cursor.execute(_HEAD_SQL)
+        return cursor.fetchone()
+
+
+def _wait_for_wal_flush():
+    # A transaction that owns a transaction id commits synchronously, and its
+    # flush covers every earlier commit record, ours included. Writers that
+    # wait here at the same time share one disk flush (group commit) without
+    # holding the ledger lock.
+    connection = transaction.get_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()")
+
+
+def _await_durability(connection):
+    """Make the caller's commit durable before its on-commit work (tasks, mail) runs."""
+    if connection.vendor != "postgresql":
+        return
+    if any(entry[1] is _wait_for_wal_flush for entry in connection.run_on_commit):
+        return
+    # First in line: tasks registered earlier in the transaction must also
+    # wait for durability. Same shape as Django's own on_commit entries.
+    connection.run_on_commit.insert(0, (set(connection.savepoint_ids), _wait_for_wal_flush, False))
+
+
+# One statement that reads the head, computes the SHA-256 exactly as
+# audit.verifier.event_hash does, and inserts: with the lock in the same round
+# trip, the ledger lock is held for one round trip plus the commit. The event
+# time is read just before that round trip, so under contention neighbouring
+# events may differ in order by the few milliseconds spent waiting for the lock.
+_APPEND_SQL = """
+SET LOCAL synchronous_commit = off;
+SELECT pg_advisory_xact_lock(%(lock)s);
+WITH head AS (SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1),
+nxt AS (
+    SELECT COALESCE((SELECT seq FROM head), 0) + 1 AS seq,
+           COALESCE((SELECT hash FROM head), %(genesis)s) AS prev,
+           %(now)s::timestamptz AS at
+),
+env AS (SELECT seq, prev, at, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS at_text FROM nxt)
+INSERT INTO audit_event (
+    seq, occurred_at, actor_id, actor_username, actor_agency, actor_roles, action, target_type, target_id,
+    reference, outcome, client_ip, payload, prev_hash, hash
+)
+SELECT seq, at, %(actor_id)s, %(username)s, %(agency)s, %(roles)s::jsonb, %(action)s, %(target_type)s, %(target_id)s,
+       %(reference)s, %(outcome)s, %(client_ip)s, %(payload)s, prev,
+       encode(sha256(convert_to(
+           %(prefix)s || seq::text || ',"' || at_text || '",' || %(middle)s || ',"' || prev || '"]' || chr(10) || %(payload)s,
+           'UTF8')), 'hex')
+FROM env
+RETURNING seq, occurred_at, prev_hash, hash
+"""
+
+
+def _append_in_one_trip(connection, event, middle):
+    """PostgreSQL: lock, head, time, hash and insert in one round trip; fills seq, time and hashes on `event`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _APPEND_SQL,
+            {
+                "lock": LEDGER_LOCK_KEY,
+                "genesis": GENESIS_HASH,
+                "now": timezone.now(),
+                "actor_id": event.actor_id,
+                "username": event.actor_username,
+                "agency": event.actor_agency,
+                "roles": canonical_json(event.actor_roles),
+                "action": event.action,
+                "target_type": event.target_type,
+                "target_id": event.target_id,
+                "reference": event.reference,
+                "outcome": event.outcome,
+                "client_ip": event.client_ip,
+                "payload": event.payload,
+                "prefix": f"{FORMAT}\n[",
+                "middle": middle,
+            },
+        )
+        cursor.nextset()
+        cursor.nextset()
+        event.seq, event.occurred_at, event.prev_hash, event.hash = cursor.fetchone()
+    event._state.adding = False
+    event._state.db = connection.alias
+
+
+def record_event(*, actor, action, target=None, data=None, http_request=None, outcome=Outcome.SUCCESS, reference=""):
+    """Append one event, chained to the previous one, inside the caller's transaction."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise LedgerError(_("The ledger is written only inside a database transaction."))
+    action = Action(action)
+    outcome = Outcome(outcome)
+    actor_id, username, agency_code, roles = actor_snapshot(actor)
+    target_type, target_id, target_reference = describe_target(target)
+    event = AuditEvent(
+        actor_id=actor_id,
+        actor_username=username,
+        actor_agency=agency_code,
+        actor_roles=roles,
+        action=action.value,
+        target_type=target_type,
+        target_id=target_id,
+        reference=reference or target_reference,
+        outcome=outcome.value,
+        client_ip=client_address(http_request),
+        payload=canonical_json(_jsonable(data or {})),
+    )
+    # Everything that does not depend on the head is prepared above; from
+    # here to commit the ledger lock is held.
+    if _lock_and_head_in_one_trip(connection):
+        # The envelope between the time and the previous hash, as event_hash encodes it.
+        middle = _ENVELOPE_ENCODER.encode(
+            [
+                event.actor_id,
+                event.actor_username,
+                event.actor_agency,
+                event.actor_roles,
+                event.action,
+                event.target_type,
+                event.target_id,
+                event.reference,
+                event.outcome,
+                event.client_ip,
+            ]
+        )[1:-1]
+        _append_in_one_trip(connection, event, middle)
+    else:
+        head = _lock_and_read_head(connection)
+        event.seq, event.prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+        event.occurred_at = timezone.now()
+        event.hash = event_hash(event.envelope(), event.payload)
+        event.save(force_insert=True)
+    _await_durability(connection)
+    return event
+
+
+@transaction.atomic
+def verification_run_request(*, actor):
+    """Queue a full chain verification ("verify now"); the task runs only once this has committed."""
+    from audit.models import VerificationRun
+    from audit.tasks import verify_ledger_task
+
+    run = VerificationRun.objects.create(requested_by=actor)
+    transaction.on_commit(lambda: verify_ledger_task.delay(run.pk))
+    return run

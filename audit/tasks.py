@@ -1,0 +1,56 @@
+"""Background work on the ledger: periodic checkpoints and "verify now" runs."""
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from audit import record_event
+from audit.checkpoints import checkpoint_create
+from audit.models import Action, Outcome, VerificationRun
+from audit.verification import verify_chain
+
+
+@shared_task(name="audit.tasks.audit_checkpoint_task", acks_late=True)
+def audit_checkpoint_task():
+    """Sign the ledger head (scheduled by Celery beat); a no-op when nothing happened since the last checkpoint."""
+    checkpoint = checkpoint_create(actor=None)
+    return checkpoint.seq if checkpoint else None
+
+
+@shared_task(name="audit.tasks.verify_ledger_task", acks_late=True)
+def verify_ledger_task(run_id):
+    """Verify the whole chain for one VerificationRun and record the outcome in the run and in the ledger."""
+    run = VerificationRun.objects.select_related("requested_by").get(pk=run_id)
+    if run.status in (VerificationRun.Status.PASSED, VerificationRun.Status.FAILED):
+        return run.status  # a redelivered message (acks_late) must not verify twice
+    VerificationRun.objects.filter(pk=run.pk).update(status=VerificationRun.Status.RUNNING)
+    result = verify_chain()
+    run.status = VerificationRun.Status.PASSED if result.ok else VerificationRun.Status.FAILED
+    run.events_checked = result.events_checked
+    run.head_seq = result.head_seq
+    run.head_hash = result.head_hash
+    run.broken_seq = result.problem.seq if result.problem else None
+    run.problem = str(result.problem) if result.problem else ""
+    run.seconds = result.seconds
+    run.finished_at = timezone.now()
+    with transaction.atomic():
+        run.save(
+            update_fields=["status", "events_checked", "head_seq", "head_hash", "broken_seq", "problem", "seconds", "finished_at"]
+        )
+        record_event(
+            actor=run.requested_by,
+            action=Action.LEDGER_VERIFY,
+            target=run,
+            outcome=Outcome.SUCCESS if result.ok else Outcome.FAILURE,
+            data={
+                "run": run.pk,
+                "status": run.status,
+                "events_checked": result.events_checked,
+                "head_seq": result.head_seq,
+                "head_hash": result.head_hash,
+                "broken_seq": run.broken_seq,
+                "problem": run.problem,
+                "seconds": round(result.seconds, 3),
+            },
+        )
+    return run.status

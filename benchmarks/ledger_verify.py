@@ -1,0 +1,164 @@
+"""How fast does verify_chain walk the ledger?
+
+Appends N precomputed, correctly chained events in bulk (plain INSERTs, which
+the append-only triggers allow), then times a full verify_chain.
+
+    createdb -h 127.0.0.1 -U postgres cg_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cg_bench python manage.py migrate
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cg_bench python benchmarks/ledger_verify.py --events 1000000
+
+Without DATABASE_URL it runs on the SQLite file of the settings; point
+DATABASE_URL at a scratch file (sqlite:////tmp/bench.sqlite3), never at real data.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+
+from audit.models import Action  # noqa: E402
+from audit.verification import verify_chain  # noqa: E402
+from audit.verifier import GENESIS_HASH, canonical_json, event_hash, format_time  # noqa: E402
+from governance.models import User  # noqa: E402
+
+COLUMNS = (
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_username",
+    "actor_agency",
+    "actor_roles",
+    "action",
+    "target_type",
+    "target_id",
+    "reference",
+    "outcome",
+    "client_ip",
+    "prev_hash",
+    "payload",
+    "hash",
+)
+ACTIONS = [Action.LOGIN.value, Action.GOVERNANCE_UPDATE.value, Action.LEDGER_VIEW.value, "request.submit", "request.approve"]
+
+
+def _actors():
+    actors = []
+    for number, (agency, roles) in enumerate(
+        [("cap-hb", ["requester"]), ("ioc", ["approver", "releaser"]), ("thanh-tra", ["auditor"])]
+    ):
+        user, _ = User.objects.get_or_create(username=f"bench-{number}", defaults={"first_name": "Bench"})
+        actors.append((user.pk, user.username, agency, roles))
+    return actors
+
+
+def chained_rows(count, *, seq, prev_hash, start, actors):
+    """Yield count rows (COLUMNS order, times as aware datetimes) continuing the chain after (seq, prev_hash)."""
+    for number in range(count):
+        seq += 1
+        occurred_at = start + dt.timedelta(microseconds=7_013 * number)
+        actor_id, username, agency, roles = actors[number % len(actors)] if number % 5 else (None, "", "", [])
+        action = ACTIONS[number % len(ACTIONS)]
+        reference = f"YC-2026-{number % 99999:06d}" if action.startswith("request") else ""
+        payload = canonical_json({"camera": f"CAM-{number % 5000:05d}", "note": "Trích xuất đoạn ghi hình ngã tư", "n": number})
+        envelope = (
+            seq,
+            format_time(occurred_at),
+            actor_id,
+            username,
+            agency,
+            roles,
+            action,
+            "requests.footagerequest" if reference else "",
+            str(number % 100000) if reference else "",
+            reference,
+            "success",
+            "10.20.30.40",
+            prev_hash,
+        )
+        digest = event_hash(envelope, payload)
+        yield (
+            seq,
+            occurred_at,
+            actor_id,
+            username,
+            agency,
+            json.dumps(roles),
+            action,
+            envelope[7],
+            envelope[8],
+            reference,
+            "success",
+            "10.20.30.40",
+            prev_hash,
+            payload,
+            digest,
+        )
+        prev_hash = digest
+
+
+def fill(count):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
+        head = cursor.fetchone()
+    seq, prev_hash = head if head else (0, GENESIS_HASH)
+    rows = chained_rows(
+        count, seq=seq, prev_hash=prev_hash, start=dt.datetime.now(dt.UTC) - dt.timedelta(days=60), actors=_actors()
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY audit_event ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            sql = f"INSERT INTO audit_event ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+            batch = []
+            for row in rows:
+                # Django keeps SQLite times as naive UTC text.
+                batch.append((row[0], str(row[1].astimezone(dt.UTC).replace(tzinfo=None)), *row[2:]))
+                if len(batch) == 10000:
+                    cursor.executemany(sql, batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000 if connection.vendor == "postgresql" else 200_000)
+    parser.add_argument("--no-fill", action="store_true", help="only verify what is there")
+    parser.add_argument("--batch-size", type=int, default=10000)
+    args = parser.parse_args()
+    print(f"engine: {connection.vendor} ({connection.settings_dict['NAME']})")
+    if not args.no_fill:
+        started = time.perf_counter()
+        fill(args.events)
+        print(f"appended {args.events} chained events in {time.perf_counter() - started:.1f} s")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE audit_event")
+    cpu = time.process_time()
+    result = verify_chain(batch_size=args.batch_size)
+    cpu = time.process_time() - cpu
+    rate = result.events_checked / result.seconds if result.seconds else 0
+    print(
+        f"verify_chain: {'intact' if result.ok else 'BROKEN ' + str(result.problem)}; "
+        f"{result.events_checked} events (seq {result.first_seq}..{result.head_seq}) in {result.seconds:.2f} s = {rate:,.0f} events/s"
+    )
+    print(f"  CPU time in this process: {cpu:.2f} s ({cpu / max(result.events_checked, 1) * 1e6:.1f} µs per event)")
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
