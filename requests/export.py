@@ -1,0 +1,495 @@
+"""Cutting approved windows out of the footage and packing them for hand-over.
+
+`export_build` does the slow work outside any transaction, in a staging folder
+of its own: per item it lists the source's segments, cuts the exact window by
+stream copy (no re-encoding; the clip may begin at the keyframe before the
+window, and the manifest says so), hashes everything, writes manifest.json
+and the hand-over record, and zips a BagIt-style bag. The workflow then
+turns the result into the one Release of the request, or throws it away when
+another delivery of the same task got there first.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import OperationalError
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from audit.verifier import format_time
+from requests.models import Decision, FootageRequest, LegalHold, Release
+from requests.sources import source_for
+from requests.sources.files import SegmentFileSource, probe_duration
+
+CHUNK = 1024 * 1024
+# Two segments closer than this are continuous; a wider hole is a gap.
+GAP_TOLERANCE = 1.0
+FFMPEG_TIMEOUT = 6 * 3600
+HANDOVER_NAME = "bien-ban-giao-nhan.pdf"
+
+
+class ExportFailed(Exception):
+    """A failure a retry cannot cure (no footage, window outside retention, unreadable footage); the message is shown."""
+
+
+class ExportInterrupted(Exception):
+    """A failure worth retrying (disk, database, a subprocess that timed out)."""
+
+
+TRANSIENT_ERRORS = (ExportInterrupted, OSError, OperationalError, subprocess.TimeoutExpired)
+
+
+@dataclass
+class BuiltExport:
+    staging: Path
+    package: Path
+    package_sha256: str
+    package_size: int
+    manifest_sha256: str
+    handover_sha256: str
+    files: list = field(default_factory=list)
+    gaps: int = 0
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _iso(moment):
+    return format_time(moment) if moment else None
+
+
+def staging_root():
+    return Path(settings.EXPORT_ROOT) / ".staging"
+
+
+# Cutting ---------------------------------------------------------------------
+
+
+def keyframe_times(path):
+    """Seconds from the start of the file of every video keyframe (read from packets, nothing decoded)."""
+    result = subprocess.run(
+        [
+            settings.FFPROBE_BINARY,
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "packet=pts_time,flags",
+            "-of",
+            "csv=p=0",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    times, keys = [], []
+    for line in result.stdout.splitlines():
+        parts = line.split(",")
+        if len(parts) < 2 or parts[0] in ("", "N/A"):
+            continue
+        moment = float(parts[0])
+        times.append(moment)
+        if "K" in parts[1]:
+            keys.append(moment)
+    if not times:
+        return [0.0]
+    origin = min(times)
+    return sorted(k - origin for k in keys) or [0.0]
+
+
+def find_gaps(segments, start, end):
+    """Holes in [start, end) that no readable segment covers, each with its cause."""
+    unreadable = [s for s in segments if not s.readable]
+    gaps, cursor = [], start
+    for segment in (s for s in segments if s.readable):
+        if (segment.start - cursor).total_seconds() > GAP_TOLERANCE:
+            gaps.append((cursor, min(segment.start, end)))
+        cursor = max(cursor, segment.end)
+        if cursor >= end:
+            break
+    if (end - cursor).total_seconds() > GAP_TOLERANCE:
+        gaps.append((cursor, end))
+    described = []
+    for gap_start, gap_end in gaps:
+        broken = [Path(s.locator).name for s in unreadable if gap_start <= s.start < gap_end]
+        described.append(
+            {
+                "from": _iso(gap_start),
+                "to": _iso(gap_end),
+                "seconds": round((gap_end - gap_start).total_seconds(), 3),
+                "cause": "unreadable segment" if broken else "no recording",
+                "unreadable_segments": broken,
+            }
+        )
+    return described
+
+
+def _concat_line(path):
+    return "file '" + str(path).replace("'", "'\\''") + "'"
+
+
+def cut_window(*, source, segments, start, end, out_path, workdir, with_hashes=True):
+    """Stream-copy [start, end) from the readable segments into out_path. Returns the file's facts for the manifest.
+
+    with_hashes=False skips every SHA-256 (only the benchmark uses it, to time the stream copy by itself).
+    """
+    readable = [s for s in segments if s.readable]
+    first, last = readable[0], readable[-1]
+    paths = []
+    for index, segment in enumerate(readable):
+        local = source.local_path(segment)
+        if local is None:
+            # A remote source: fetch the segment once, then cut locally.
+            local = Path(workdir) / f"segment-{index:05d}.mp4"
+            with source.open_segment(segment) as src, open(local, "wb") as dst:
+                shutil.copyfileobj(src, dst, CHUNK)
+        paths.append(local)
+    inpoint = max(0.0, (start - first.start).total_seconds())
+    outpoint = (end - last.start).total_seconds()
+    keyframe = max((k for k in keyframe_times(paths[0]) if k <= inpoint + 1e-3), default=0.0)
+    lines = ["ffconcat version 1.0"]
+    for index, path in enumerate(paths):
+        lines.append(_concat_line(path))
+        if index == 0 and inpoint > 0:
+            lines.append(f"inpoint {inpoint:.6f}")
+        if index == len(paths) - 1 and outpoint < readable[-1].duration:
+            lines.append(f"outpoint {outpoint:.6f}")
+    listing = Path(workdir) / f"{out_path.stem}.ffconcat"
+    listing.write_text("\n".join(lines) + "\n")
+
+    # Source segments are hashed on a second core while ffmpeg copies them on the first (one thread: ffmpeg keeps its core).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        source_hashes = pool.map(sha256_file, paths) if with_hashes else [("", p.stat().st_size) for p in paths]
+        result = subprocess.run(
+            [
+                settings.FFMPEG_BINARY,
+                "-nostdin",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "concat",
+                "-safe",
+                "0",
+                "-i",
+                str(listing),
+                "-map",
+                "0:v?",
+                "-map",
+                "0:a?",
+                "-c",
+                "copy",
+                str(out_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=FFMPEG_TIMEOUT,
+            check=False,
+        )
+        source_hashes = list(source_hashes)
+    if result.returncode != 0 or not out_path.exists():
+        raise ExportFailed(
+            _("The footage of camera %(camera)s could not be cut: %(error)s")
+            % {"camera": first.camera_code, "error": (result.stderr or "").strip()[-300:]}
+        )
+    sha256, size = sha256_file(out_path) if with_hashes else ("", out_path.stat().st_size)
+    nominal_start = max(start, first.start)
+    last_timestamp = min(end, last.end)
+    return {
+        "path": f"data/{out_path.name}",
+        "sha256": sha256,
+        "size": size,
+        "duration": probe_duration(out_path),
+        "first_timestamp": _iso(first.start + dt.timedelta(seconds=keyframe)),
+        "last_timestamp": _iso(last_timestamp),
+        "window_start_covered": _iso(nominal_start),
+        "starts_at_preceding_keyframe": keyframe < inpoint - 1e-3,
+        "lead_in_seconds": round(max(0.0, inpoint - keyframe), 3),
+        "source_segments": [
+            {
+                "name": Path(segment.locator).name,
+                "locator": segment.locator,
+                "start": _iso(segment.start),
+                "end": _iso(segment.end),
+                "sha256": digest,
+                "size": length,
+            }
+            for segment, (digest, length) in zip(readable, source_hashes, strict=True)
+        ],
+        "_first": first.start + dt.timedelta(seconds=keyframe),
+        "_last": last_timestamp,
+    }
+
+
+# The whole package -----------------------------------------------------------
+
+
+def _approvals(footage_request):
+    decisions = footage_request.decisions.filter(
+        step=Decision.Step.APPROVAL, outcome=Decision.Outcome.APPROVE, content_hash=footage_request.content_hash
+    ).select_related("actor", "actor_agency")
+    return [
+        {
+            "name": decision.actor.display_name,
+            "username": decision.actor.get_username(),
+            "agency": decision.actor_agency.name_vi,
+            "signed_at": _iso(decision.created_at),
+        }
+        for decision in decisions
+    ]
+
+
+def _readable_seconds(listing):
+    return sum(s.duration for s in listing.segments if s.readable)
+
+
+def _best_source(footage_request, item):
+    """The recorder, or the legal-hold copy when it holds more of the window (the recorder may have overwritten it)."""
+    source = source_for(item.camera.code)
+    listing = source.list_segments(item.start, item.end)
+    hold = LegalHold.objects.filter(footage_request=footage_request, released_at__isnull=True).exclude(path="").first()
+    if hold is not None:
+        held = SegmentFileSource(camera_code=item.camera.code, options={"root": hold.path, "layout": "generic"})
+        held_listing = held.list_segments(item.start, item.end)
+        if _readable_seconds(held_listing) > _readable_seconds(listing):
+            return held, held_listing
+    return source, listing
+
+
+def _provider(footage_request):
+    custodian = footage_request.export_requested_by
+    if custodian is None:
+        return {"agency": "", "name": ""}
+    return {"agency": custodian.agency.name_vi if custodian.agency_id else "", "name": custodian.display_name}
+
+
+def _file_name(index, item):
+    start = item.start.astimezone(dt.UTC)
+    end = item.end.astimezone(dt.UTC)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in item.camera.code)
+    return f"{index:02d}_{safe}_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}.mp4"
+
+
+def _report(progress, percent, stage):
+    if progress:
+        progress(percent, stage)
+
+
+def export_build(footage_request_id, *, progress=None):
+    """Build the package for an approved request in a fresh staging folder. Raises ExportFailed or a transient error."""
+    from requests.export_handover import render_handover
+
+    footage_request = FootageRequest.objects.select_related(
+        "agency", "requester", "legal_basis", "regulation_version", "export_requested_by__agency"
+    ).get(pk=footage_request_id)
+    items = list(footage_request.items.select_related("camera", "data_category").order_by("camera__code", "start", "pk"))
+    staging = staging_root() / f"{footage_request.reference}-{uuid.uuid4().hex}"
+    bag = staging / footage_request.reference
+    data = bag / "data"
+    work = staging / "work"
+    data.mkdir(parents=True)
+    work.mkdir()
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            manifest_items, files, gap_count = [], [], 0
+            for number, item in enumerate(items, start=1):
+                _report(
+                    progress,
+                    int(80 * (number - 1) / max(1, len(items))),
+                    _("Cutting camera %(camera)s (%(n)d of %(total)d)")
+                    % {"camera": item.camera.code, "n": number, "total": len(items)},
+                )
+                source, listing = _best_source(footage_request, item)
+                entry = {
+                    "camera": item.camera.code,
+                    "camera_name": item.camera.name,
+                    "data_category": item.data_category.code,
+                    "requested_from": _iso(item.start),
+                    "requested_to": _iso(item.end),
+                    "source": source.describe(),
+                    "gaps": find_gaps(listing.segments, item.start, item.end),
+                    "file": None,
+                }
+                if not any(s.readable for s in listing.segments):
+                    oldest = source.oldest_kept()
+                    if not listing.camera_found or oldest is None:
+                        entry["note"] = "no recordings for this camera"
+                    elif item.end <= oldest:
+                        entry["note"] = "window lies entirely before the oldest footage kept"
+                        entry["oldest_kept"] = _iso(oldest)
+                    else:
+                        entry["note"] = "no readable footage in this window"
+                else:
+                    cut = cut_window(
+                        source=source,
+                        segments=listing.segments,
+                        start=item.start,
+                        end=item.end,
+                        out_path=data / _file_name(number, item),
+                        workdir=work,
+                    )
+                    first, last = cut.pop("_first"), cut.pop("_last")
+                    cut["camera"] = item.camera.code
+                    cut["gaps"] = entry["gaps"]
+                    entry["file"] = cut["path"]
+                    files.append({**cut, "first": first, "last": last})
+                gap_count += len(entry["gaps"])
+                manifest_items.append(entry)
+            if not files:
+                reasons = "; ".join(f"{entry['camera']}: {entry['note']}" for entry in manifest_items)
+                raise ExportFailed(_("No footage could be found for any approved window (%(reasons)s).") % {"reasons": reasons})
+
+            _report(progress, 85, _("Writing the manifest and the hand-over record"))
+            manifest = {
+                "format": "camera-footage-release/1",
+                "reference": footage_request.reference,
+                "agency": footage_request.agency.name_vi,
+                "provider": _provider(footage_request),
+                "requester": footage_request.requester.display_name,
+                "legal_basis": {
+                    "code": footage_request.legal_basis.code,
+                    "title": footage_request.legal_basis.title_vi,
+                    "citation": footage_request.legal_basis.citation,
+                },
+                "official_letter": {
+                    "number": footage_request.letter_number,
+                    "date": footage_request.letter_date.isoformat(),
+                },
+                "case_reference": footage_request.case_reference,
+                "purpose": footage_request.purpose,
+                "urgency": footage_request.urgency,
+                "content_sha256": footage_request.content_hash,
+                "regulation_version": footage_request.regulation_version.number if footage_request.regulation_version else None,
+                "approvals": _approvals(footage_request),
+                "exported_at": _iso(timezone.now()),
+                "items": manifest_items,
+                "files": [{k: v for k, v in f.items() if k not in ("first", "last")} for f in files],
+            }
+            manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
+            (bag / "manifest.json").write_bytes(manifest_bytes)
+            manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
+            (bag / HANDOVER_NAME).write_bytes(
+                render_handover(footage_request=footage_request, manifest=manifest, manifest_sha256=manifest_sha256)
+            )
+            handover_sha256, handover_size = sha256_file(bag / HANDOVER_NAME)
+            _write_bag_files(bag, footage_request, files)
+
+            _report(progress, 92, _("Packing the zip file"))
+            package = staging / f"{footage_request.reference}.zip"
+            with zipfile.ZipFile(package, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+                for path in sorted(p for p in bag.rglob("*") if p.is_file()):
+                    archive.write(path, path.relative_to(staging).as_posix())
+            package_sha256, package_size = sha256_file(package)
+        shutil.rmtree(bag)
+        shutil.rmtree(work)
+        release_files = [
+            {
+                "kind": "video",
+                "name": f["path"],
+                "sha256": f["sha256"],
+                "size": f["size"],
+                "camera_code": f["camera"],
+                "first_timestamp": f["first"],
+                "last_timestamp": f["last"],
+                "duration": f["duration"],
+            }
+            for f in files
+        ]
+        release_files.append(
+            {"kind": "manifest", "name": "manifest.json", "sha256": manifest_sha256, "size": len(manifest_bytes)}
+        )
+        release_files.append({"kind": "handover", "name": HANDOVER_NAME, "sha256": handover_sha256, "size": handover_size})
+        release_files.append({"kind": "package", "name": package.name, "sha256": package_sha256, "size": package_size})
+        return BuiltExport(
+            staging=staging,
+            package=package,
+            package_sha256=package_sha256,
+            package_size=package_size,
+            manifest_sha256=manifest_sha256,
+            handover_sha256=handover_sha256,
+            files=release_files,
+            gaps=gap_count,
+        )
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write_bag_files(bag, footage_request, files):
+    (bag / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n", encoding="utf-8")
+    payload_bytes = sum(f["size"] for f in files)
+    (bag / "bag-info.txt").write_text(
+        f"External-Identifier: {footage_request.reference}\n"
+        f"Source-Organization: {footage_request.agency.name_vi}\n"
+        f"Bagging-Date: {timezone.localdate().isoformat()}\n"
+        f"Payload-Oxum: {payload_bytes}.{len(files)}\n",
+        encoding="utf-8",
+    )
+    (bag / "manifest-sha256.txt").write_text("".join(f"{f['sha256']}  {f['path']}\n" for f in files), encoding="utf-8")
+    tags = [bag / name for name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest.json", HANDOVER_NAME)]
+    (bag / "tagmanifest-sha256.txt").write_text(
+        "".join(f"{sha256_file(path)[0]}  {path.name}\n" for path in tags), encoding="utf-8"
+    )
+
+
+def publish_package(built, footage_request):
+    """Move a built package from staging to its final place; returns (token, final path)."""
+    token = uuid.uuid4().hex
+    final_dir = Path(settings.EXPORT_ROOT) / footage_request.reference / token
+    final_dir.mkdir(parents=True, exist_ok=False)
+    final = final_dir / built.package.name
+    os.replace(built.package, final)
+    shutil.rmtree(built.staging, ignore_errors=True)
+    return token, final
+
+
+def discard(built):
+    shutil.rmtree(built.staging, ignore_errors=True)
+
+
+def sweep_staging(*, older_than=dt.timedelta(hours=6)):
+    """Remove what workers that died mid-export left behind (their task ran again elsewhere). Returns how many folders.
+
+    That is staging folders, and published folders no release points to (a
+    worker killed between moving its package into place and committing).
+    """
+    root = Path(settings.EXPORT_ROOT)
+    cutoff = timezone.now().timestamp() - older_than.total_seconds()
+    removed = 0
+    staging = staging_root()
+    if staging.exists():
+        exporting = set(FootageRequest.objects.filter(status="exporting").values_list("reference", flat=True))
+        for folder in staging.iterdir():
+            reference = folder.name.rsplit("-", 1)[0]
+            if reference in exporting and folder.stat().st_mtime > cutoff:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    if root.exists():
+        tokens = set(Release.objects.values_list("token", flat=True))
+        for folder in root.glob("*/*"):
+            if folder.parent == staging or folder.name in tokens or folder.stat().st_mtime > cutoff:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed

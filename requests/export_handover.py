@@ -1,0 +1,209 @@
+"""The hand-over record (biên bản giao nhận dữ liệu điện tử) that goes into every package, as a PDF.
+
+Criminal Procedure Code 101/2015 Art. 88.4 asks that what is handed over be
+written down, Art. 99 and 107 that its integrity can be shown: the record
+lists every file with its SHA-256 and carries the manifest's hash as a QR code.
+It is always in Vietnamese, whatever the language of the person who ran it.
+"""
+
+import datetime as dt
+import io
+import unicodedata
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.utils import timezone
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+FONT_DIR = Path(settings.BASE_DIR) / "assets" / "fonts"
+REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+
+
+def _register_fonts():
+    if REGULAR not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(REGULAR, str(FONT_DIR / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
+
+
+def nfc(text):
+    """Vietnamese typed on some keyboards arrives decomposed; the font shapes only precomposed letters well."""
+    return unicodedata.normalize("NFC", str(text or ""))
+
+
+def _styles():
+    base = ParagraphStyle("base", fontName=REGULAR, fontSize=10, leading=13)
+    return {
+        "base": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
+        "mono": ParagraphStyle("mono", parent=base, fontSize=7, leading=9, wordWrap="CJK"),
+        "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
+        "center_bold": ParagraphStyle("center_bold", parent=base, fontName=BOLD, alignment=TA_CENTER),
+        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=14, leading=18, alignment=TA_CENTER),
+        "heading": ParagraphStyle("heading", parent=base, fontName=BOLD, fontSize=11, leading=15, spaceBefore=6),
+    }
+
+
+def _p(text, style):
+    return Paragraph(escape(nfc(text)).replace("\n", "<br/>"), style)
+
+
+def _local(value):
+    if not value:
+        return "—"
+    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    return timezone.localtime(moment).strftime("%H:%M:%S %d/%m/%Y")
+
+
+def _size(n):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _qr(data, size=32 * mm):
+    widget = QrCodeWidget(data, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def render_handover(*, footage_request, manifest, manifest_sha256):
+    """The PDF bytes of the hand-over record for one package."""
+    _register_fonts()
+    s = _styles()
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=nfc(f"Biên bản giao nhận dữ liệu {footage_request.reference}"),
+        author=nfc(footage_request.agency.name_vi),
+    )
+    provider = manifest.get("provider") or {}
+    now = timezone.localtime()
+    story = []
+    header = Table(
+        [
+            [
+                _p((provider.get("agency") or "TRUNG TÂM GIÁM SÁT CAMERA").upper(), s["center_bold"]),
+                _p("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", s["center_bold"]),
+            ],
+            [_p(f"Số: {footage_request.reference}/BBGN", s["center"]), _p("Độc lập – Tự do – Hạnh phúc", s["center_bold"])],
+        ],
+        colWidths=[75 * mm, 99 * mm],
+    )
+    story += [header, Spacer(1, 8 * mm), _p("BIÊN BẢN GIAO NHẬN DỮ LIỆU ĐIỆN TỬ", s["title"])]
+    story += [_p("(dữ liệu ghi hình từ hệ thống camera giám sát)", s["center"]), Spacer(1, 5 * mm)]
+    basis = manifest["legal_basis"]
+    letter = manifest["official_letter"]
+    letter_date = dt.date.fromisoformat(letter["date"]).strftime("%d/%m/%Y")
+    grounds = [
+        "Căn cứ Điều 88 khoản 4, Điều 99 và Điều 107 Bộ luật Tố tụng hình sự số 101/2015/QH13;",
+        f"Căn cứ {basis['citation']} ({basis['title']});",
+        f"Căn cứ công văn số {letter['number']} ngày {letter_date} của {manifest['agency']};",
+        "Căn cứ quyết định phê duyệt của: "
+        + "; ".join(f"{a['name']} ({a['agency']}, {_local(a['signed_at'])})" for a in manifest["approvals"])
+        + ".",
+    ]
+    story += [_p(line, s["base"]) for line in grounds]
+    story += [
+        Spacer(1, 3 * mm),
+        _p(f"Hôm nay, hồi {now:%H giờ %M} ngày {now:%d/%m/%Y}, chúng tôi gồm:", s["base"]),
+        _p("BÊN GIAO", s["heading"]),
+        _p(f"Đơn vị: {provider.get('agency') or '—'}", s["base"]),
+        _p(f"Đại diện: {provider.get('name') or '—'} — cán bộ vận hành", s["base"]),
+        _p("BÊN NHẬN", s["heading"]),
+        _p(f"Đơn vị: {manifest['agency']}", s["base"]),
+        _p(f"Đại diện: {manifest['requester']} — cán bộ đề nghị", s["base"]),
+        _p(f"Số hồ sơ / vụ việc: {manifest['case_reference'] or '—'}", s["base"]),
+        _p("NỘI DUNG GIAO NHẬN", s["heading"]),
+        _p(
+            f"Bên giao đã giao cho bên nhận {len(manifest['files'])} tệp dữ liệu ghi hình trích xuất nguyên trạng "
+            "(sao chép luồng, không mã hóa lại) từ hệ thống lưu trữ; dữ liệu gốc được bảo toàn nguyên vẹn. "
+            "Mỗi tệp được xác định bằng giá trị băm SHA-256 dưới đây:",
+            s["base"],
+        ),
+        Spacer(1, 2 * mm),
+    ]
+    rows = [[_p(h, s["small"]) for h in ("TT", "Camera", "Thời gian ghi hình", "Thời lượng, dung lượng", "SHA-256")]]
+    for number, entry in enumerate(manifest["files"], start=1):
+        duration = entry.get("duration")
+        rows.append(
+            [
+                _p(str(number), s["small"]),
+                _p(entry["camera"], s["small"]),
+                _p(f"{_local(entry['first_timestamp'])}\n– {_local(entry['last_timestamp'])}", s["small"]),
+                _p(f"{duration:.1f} giây\n{_size(entry['size'])}" if duration else _size(entry["size"]), s["small"]),
+                _p(entry["sha256"], s["mono"]),
+            ]
+        )
+    table = Table(rows, colWidths=[9 * mm, 25 * mm, 38 * mm, 27 * mm, 75 * mm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    story.append(table)
+    gaps = [(item["camera"], gap) for item in manifest["items"] for gap in item["gaps"]]
+    missing = [item for item in manifest["items"] if not item.get("file")]
+    if gaps or missing:
+        story.append(_p("Khoảng trống trong dữ liệu (không có bản ghi hoặc tệp nguồn không đọc được):", s["heading"]))
+        for camera, gap in gaps:
+            cause = "tệp nguồn không đọc được" if gap["cause"] == "unreadable segment" else "không có bản ghi"
+            story.append(_p(f"• {camera}: {_local(gap['from'])} – {_local(gap['to'])} ({cause})", s["small"]))
+        for item in missing:
+            story.append(_p(f"• {item['camera']}: không trích xuất được dữ liệu cho khung giờ đề nghị", s["small"]))
+    qr = Table(
+        [
+            [
+                _qr(manifest_sha256),
+                [
+                    _p("Giá trị băm SHA-256 của tệp manifest.json (danh mục tệp kèm theo):", s["small"]),
+                    _p(manifest_sha256, s["mono"]),
+                    Spacer(1, 2 * mm),
+                    _p(
+                        "Bên nhận có thể đối chiếu từng tệp tại trang Kiểm tra tệp của hệ thống. "
+                        "Biên bản được lập thành văn bản điện tử kèm theo gói dữ liệu, có giá trị như nhau đối với các bên.",
+                        s["small"],
+                    ),
+                ],
+            ]
+        ],
+        colWidths=[36 * mm, 138 * mm],
+    )
+    qr.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    story += [Spacer(1, 4 * mm), qr, Spacer(1, 4 * mm)]
+    signatures = Table(
+        [
+            [_p("ĐẠI DIỆN BÊN GIAO", s["center_bold"]), _p("ĐẠI DIỆN BÊN NHẬN", s["center_bold"])],
+            [_p("(ký, ghi rõ họ tên)", s["center"]), _p("(ký, ghi rõ họ tên)", s["center"])],
+            [Spacer(1, 16 * mm), Spacer(1, 16 * mm)],
+            [_p(provider.get("name") or "", s["center_bold"]), _p(manifest["requester"], s["center_bold"])],
+        ],
+        colWidths=[87 * mm, 87 * mm],
+    )
+    # The signatories' block is never split from their names across a page break.
+    story.append(KeepTogether([signatures]))
+    doc.build(story)
+    return buffer.getvalue()

@@ -1,0 +1,334 @@
+"""Forms of the request pages. They check input and the regulation's rules; they never write."""
+
+import datetime as dt
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from governance.models import Camera, DataCategory
+from governance.selectors import legal_bases_valid_on, regulation_in_force
+from requests.models import Urgency
+from requests.rules import check_request_content
+
+# Officers type local wall-clock times; the centres are all in Vietnam (no daylight saving).
+VIETNAM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
+PDF_TAIL_BYTES = 2048
+
+
+def validate_pdf(uploaded_file):
+    """Accept a PDF only: .pdf name, size within REQUEST_ATTACHMENT_MAX_BYTES, and PDF content (not the browser's word for it)."""
+    name = (uploaded_file.name or "").lower()
+    if not name.endswith(".pdf"):
+        raise ValidationError(_("Upload the letter as a PDF file (.pdf)."), code="extension")
+    limit = settings.REQUEST_ATTACHMENT_MAX_BYTES
+    if uploaded_file.size > limit:
+        raise ValidationError(
+            _("The file is %(size)s; at most %(limit)s is accepted."),
+            code="size",
+            params={"size": filesizeformat(uploaded_file.size), "limit": filesizeformat(limit)},
+        )
+    if uploaded_file.size == 0:
+        raise ValidationError(_("The file is empty."), code="empty")
+    uploaded_file.seek(0)
+    head = uploaded_file.read(5)
+    uploaded_file.seek(max(0, uploaded_file.size - PDF_TAIL_BYTES))
+    tail = uploaded_file.read(PDF_TAIL_BYTES)
+    uploaded_file.seek(0)
+    if head != b"%PDF-" or b"%%EOF" not in tail:
+        raise ValidationError(_("This file is not a PDF document, whatever its name says."), code="content")
+
+
+def available_legal_bases(day=None):
+    """Bases a request may cite today: part of the regulation in force and valid on the day."""
+    version = regulation_in_force()
+    if version is None:
+        return legal_bases_valid_on(day or timezone.localdate()).none()
+    valid = legal_bases_valid_on(day or timezone.localdate())
+    return version.legal_bases.filter(pk__in=valid.values("pk")).prefetch_related("allowed_categories").order_by("code")
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A datetime-local input read and shown as Vietnam time, whatever time zone is active."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            for pattern in self.input_formats:
+                try:
+                    return dt.datetime.strptime(value, pattern).replace(tzinfo=VIETNAM)
+                except ValueError:
+                    continue
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if isinstance(value, dt.datetime) and timezone.is_naive(value):
+            return value.replace(tzinfo=VIETNAM)
+        return super().to_python(value)
+
+    def prepare_value(self, value):
+        if isinstance(value, dt.datetime) and timezone.is_aware(value):
+            return value.astimezone(VIETNAM).replace(tzinfo=None)
+        return value
+
+
+class BasisChoiceForm(forms.Form):
+    """Step one of filing: the legal basis, chosen before anything else (GET ?basis=CODE)."""
+
+    basis = forms.ModelChoiceField(
+        label=_("Legal basis"),
+        queryset=None,
+        to_field_name="code",
+        empty_label=_("Choose the legal basis…"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["basis"].queryset = available_legal_bases()
+        self.fields["basis"].label_from_instance = lambda basis: f"{basis.code} — {basis.title}"
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        if obj.is_sensitive:
+            return _("%(name)s (sensitive)") % {"name": obj.name}
+        return obj.name
+
+
+class RequestItemForm(forms.Form):
+    camera = forms.CharField(
+        label=_("Camera code"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "class": "camera-code"}),
+    )
+    start = LocalDateTimeField(label=_("From"))
+    end = LocalDateTimeField(label=_("To"))
+    data_category = CategoryChoiceField(label=_("Data"), queryset=DataCategory.objects.none(), to_field_name="code")
+
+    def __init__(self, *args, categories=None, default_category=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["data_category"]
+        field.queryset = categories if categories is not None else DataCategory.objects.order_by("code")
+        if default_category:
+            # A blank extra row keeps its default, so it counts as untouched and is skipped.
+            field.initial = default_category
+            field.empty_label = None
+
+    def clean_camera(self):
+        code = self.cleaned_data["camera"].strip()
+        camera = Camera.objects.select_related("area").filter(code=code).first()
+        if camera is None:
+            raise ValidationError(_("No camera has the code %(code)s."), code="unknown", params={"code": code})
+        return camera
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end <= start:
+            self.add_error("end", _("The end must be after the start."))
+        return cleaned
+
+
+class BaseRequestItemFormSet(forms.BaseFormSet):
+    def items(self):
+        """The rows kept, as dicts for the rules and the workflow."""
+        return [
+            {key: form.cleaned_data[key] for key in ("camera", "start", "end", "data_category")}
+            for form in self.forms
+            if form.has_changed() and form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+
+RequestItemFormSet = forms.formset_factory(
+    RequestItemForm, formset=BaseRequestItemFormSet, extra=1, can_delete=True, max_num=50, validate_max=True
+)
+
+
+def request_item_formset(data=None, *, legal_basis, initial=None, extra=None):
+    categories = legal_basis.allowed_categories.order_by("code") if legal_basis else DataCategory.objects.order_by("code")
+    codes = [category.code for category in categories]
+    default = "video" if "video" in codes else (codes[0] if codes else None)
+    formset = RequestItemFormSet(
+        data, initial=initial, prefix="items", form_kwargs={"categories": categories, "default_category": default}
+    )
+    if extra is not None and data is None:
+        formset.extra = extra
+    return formset
+
+
+class RequestForm(forms.Form):
+    """A request's content. `clean()` runs every rule of the regulation over the content and its items at once."""
+
+    legal_basis = forms.ModelChoiceField(label=_("Legal basis"), queryset=None, to_field_name="code", widget=forms.HiddenInput)
+    letter_number = forms.CharField(
+        label=_("Official letter number"),
+        max_length=80,
+        help_text=_("The number of the official request letter (công văn), e.g. 123/CV-CAP."),
+    )
+    letter_date = forms.DateField(
+        label=_("Official letter date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    case_reference = forms.CharField(label=_("Case or document number"), max_length=120, required=False)
+    purpose = forms.CharField(
+        label=_("Purpose"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the footage is needed for; it may be used for this purpose only."),
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
+    letter = forms.FileField(
+        label=_("Official letter (PDF)"),
+        required=False,
+        validators=[validate_pdf],
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf"}),
+    )
+
+    def __init__(self, *args, agency, items, legal_basis=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agency = agency
+        self.items = items
+        self.fields["legal_basis"].queryset = available_legal_bases()
+        self.fields["letter"].help_text = _(
+            "PDF only, at most %(limit)s. Required before submitting, except in an emergency."
+        ) % {"limit": filesizeformat(settings.REQUEST_ATTACHMENT_MAX_BYTES)}
+        if legal_basis is not None:
+            field = self.fields["case_reference"]
+            if legal_basis.case_number_label:
+                field.label = legal_basis.case_number_label
+            field.is_required_by_basis = legal_basis.case_number_required
+
+    def clean_letter_date(self):
+        day = self.cleaned_data["letter_date"]
+        if day > timezone.localdate():
+            raise ValidationError(_("The letter cannot be dated in the future."), code="future")
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.items.is_valid():
+            self.add_error(None, _("Correct the cameras and time windows marked below."))
+            return cleaned
+        legal_basis = cleaned.get("legal_basis")
+        if legal_basis is None:
+            if "legal_basis" not in self.errors:
+                self.add_error(None, _("Choose the legal basis for this request."))
+            return cleaned
+        for message in check_request_content(
+            agency=self.agency,
+            legal_basis=legal_basis,
+            case_reference=cleaned.get("case_reference", ""),
+            items=self.items.items(),
+        ):
+            self.add_error(None, message)
+        return cleaned
+
+    def content(self):
+        """The fields the workflow's request_create / request_update take."""
+        return {
+            name: self.cleaned_data[name]
+            for name in ("legal_basis", "letter_number", "letter_date", "case_reference", "purpose", "urgency")
+        }
+
+
+class ReviewForm(forms.Form):
+    recommendation = forms.ChoiceField(
+        label=_("Recommendation"),
+        choices=[("approve", _("Recommend approval")), ("reject", _("Recommend rejection"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AskInfoForm(forms.Form):
+    question = forms.CharField(
+        label=_("Question for the requesting agency"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the rejection"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=4000)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label=_("Message"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _minute(moment):
+    return moment.replace(second=0, microsecond=0)
+
+
+class ApproveForm(forms.Form):
+    """Sign, optionally narrowing the scope: per item drop it or shorten its window."""
+
+    reason = forms.CharField(
+        label=_("Note (optional)"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request_items = list(items)
+        for item in self.request_items:
+            self.fields[f"drop_{item.pk}"] = forms.BooleanField(label=_("Drop"), required=False)
+            # Left out, a window stays as it is: a plain "approve" posts no times at all.
+            self.fields[f"start_{item.pk}"] = LocalDateTimeField(label=_("From"), initial=item.start, required=False)
+            self.fields[f"end_{item.pk}"] = LocalDateTimeField(label=_("To"), initial=item.end, required=False)
+
+    def rows(self):
+        return [(item, self[f"drop_{item.pk}"], self[f"start_{item.pk}"], self[f"end_{item.pk}"]) for item in self.request_items]
+
+    def narrow(self):
+        """The workflow's `narrow` argument: {item id: None (dropped) or (start, end)} for the items changed."""
+        narrow = {}
+        for item in self.request_items:
+            if self.cleaned_data.get(f"drop_{item.pk}"):
+                narrow[item.pk] = None
+                continue
+            # The inputs show minutes; an untouched value stands for the stored one.
+            start = self.cleaned_data.get(f"start_{item.pk}")
+            end = self.cleaned_data.get(f"end_{item.pk}")
+            start = item.start if start is None or start == _minute(item.start) else start
+            end = item.end if end is None or end == _minute(item.end) else end
+            if (start, end) != (item.start, item.end):
+                narrow[item.pk] = (start, end)
+        return narrow
+
+
+class NotificationsReadForm(forms.Form):
+    """Mark every notification read (no fields: the POST itself is the request)."""
+
+
+class HoldForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the legal hold"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
+
+
+class VerifyForm(forms.Form):
+    """A file to hash here, or a SHA-256 computed elsewhere."""
+
+    file = forms.FileField(label=_("File"), required=False)
+    sha256 = forms.RegexField(
+        label=_("or its SHA-256"),
+        regex=r"^\s*[0-9a-fA-F]{64}\s*$",
+        required=False,
+        error_messages={"invalid": _("A SHA-256 is 64 hexadecimal characters.")},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("file") and not data.get("sha256"):
+            raise ValidationError(_("Choose a file or paste its SHA-256."))
+        return data

@@ -1,0 +1,415 @@
+"""Footage requests and everything attached to them. Status is written only by requests/workflow.py."""
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from audit.verifier import canonical_json
+from governance.models import Agency, Camera, DataCategory, LegalBasis, RegulationVersion
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    NEEDS_INFO = "needs_info", _("More information requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired")
+    EXPORTING = "exporting", _("Exporting")
+    RELEASED = "released", _("Released")
+    CLOSED = "closed", _("Closed")
+    EXPORT_FAILED = "export_failed", _("Export failed")
+
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW)
+FINAL_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN, Status.EXPIRED)
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+    EMERGENCY = "emergency", _("Emergency")
+
+
+# Queues sort emergencies first, then urgent, then normal.
+URGENCY_PRIORITY = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.NORMAL: 2}
+
+
+class ReferenceCounter(models.Model):
+    """Per-year counter behind reference numbers like YC-2026-000123 (row-locked when incremented)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class FootageRequest(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("requesting agency"), on_delete=models.PROTECT, related_name="footage_requests"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requesting officer"), on_delete=models.PROTECT, related_name="footage_requests"
+    )
+    legal_basis = models.ForeignKey(LegalBasis, verbose_name=_("legal basis"), on_delete=models.PROTECT, related_name="+")
+    letter_number = models.CharField(_("official letter number"), max_length=80)
+    letter_date = models.DateField(_("official letter date"))
+    case_reference = models.CharField(_("case / crime-report reference"), max_length=120, blank=True)
+    purpose = models.TextField(_("purpose"))
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    priority = models.PositiveSmallIntegerField(_("priority"), default=2, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    regulation_version = models.ForeignKey(
+        RegulationVersion,
+        verbose_name=_("regulation version applied"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    content_hash = models.CharField(_("content SHA-256"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    info_requested_at = models.DateTimeField(_("information requested at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # Written by the export while it runs (not the status: that is the workflow's).
+    export_progress = models.PositiveSmallIntegerField(_("export progress (%)"), default=0)
+    export_stage = models.CharField(_("export stage"), max_length=200, blank=True)
+    export_heartbeat = models.DateTimeField(_("export last seen working"), null=True, blank=True)
+    export_error = models.TextField(_("export failure"), blank=True)
+    closed_at = models.DateTimeField(_("receipt confirmed at"), null=True, blank=True)
+    export_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("export run by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("footage request")
+        verbose_name_plural = _("footage requests")
+        ordering = ["-created_at"]
+        permissions = [
+            ("review_footagerequest", _("Can review footage request")),
+            ("approve_footagerequest", _("Can approve footage request")),
+            ("export_footagerequest", _("Can export footage request")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "priority", "due_at", "id"], name="request_queue"),
+            models.Index(fields=["agency", "-created_at", "-id"], name="request_agency_recent"),
+            models.Index(fields=["status", "info_requested_at"], name="request_needs_info_age"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def is_editable(self):
+        return self.status in (Status.DRAFT, Status.NEEDS_INFO)
+
+    def compute_content_hash(self):
+        """SHA-256 of everything an approval vouches for: basis, grounds, purpose and every item."""
+        items = sorted(
+            (item.camera_id, item.start.isoformat(), item.end.isoformat(), item.data_category_id) for item in self.items.all()
+        )
+        content = {
+            "basis": self.legal_basis_id,
+            "letter": [self.letter_number, self.letter_date.isoformat() if self.letter_date else None],
+            "case": self.case_reference,
+            "purpose": self.purpose,
+            "urgency": self.urgency,
+            "items": items,
+        }
+        return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+    def approvals_needed(self):
+        sensitive = any(item.data_category.is_sensitive for item in self.items.all())
+        return max(self.legal_basis.approvals_required, 2 if sensitive else 1)
+
+
+class RequestItem(models.Model):
+    footage_request = models.ForeignKey(FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="items")
+    camera = models.ForeignKey(Camera, verbose_name=_("camera"), on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("to"))
+    data_category = models.ForeignKey(DataCategory, verbose_name=_("data category"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("requested item")
+        verbose_name_plural = _("requested items")
+        ordering = ["camera__code", "start"]
+        constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="request_item_window_positive")]
+
+    def __str__(self):
+        return f"{self.camera.code} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
+
+    @property
+    def hours(self):
+        return (self.end - self.start).total_seconds() / 3600
+
+
+def attachment_path(instance, filename):
+    return f"requests/{instance.footage_request.reference}/{instance.sha256[:16]}.pdf"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        OFFICIAL_LETTER = "official_letter", _("Official request letter")
+        SUPPORTING = "supporting", _("Supporting document")
+
+    footage_request = models.ForeignKey(
+        FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class Decision(models.Model):
+    class Step(models.TextChoices):
+        REVIEW = "review", _("Review")
+        APPROVAL = "approval", _("Approval")
+
+    class Outcome(models.TextChoices):
+        RECOMMEND_APPROVE = "recommend_approve", _("Recommends approval")
+        RECOMMEND_REJECT = "recommend_reject", _("Recommends rejection")
+        APPROVE = "approve", _("Approved")
+        REJECT = "reject", _("Rejected")
+        REQUEST_INFO = "request_info", _("Asked for more information")
+
+    footage_request = models.ForeignKey(
+        FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="decisions"
+    )
+    step = models.CharField(_("step"), max_length=10, choices=Step.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("official"), on_delete=models.PROTECT, related_name="+")
+    actor_agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    content_hash = models.CharField(_("content SHA-256 decided on"), max_length=64)
+    regulation_version = models.ForeignKey(
+        RegulationVersion, verbose_name=_("regulation version applied"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # The database, not only the code, refuses a second signature by the same person on the same content.
+            models.UniqueConstraint(
+                fields=["footage_request", "actor", "content_hash"],
+                condition=models.Q(outcome="approve"),
+                name="decision_one_approval_per_person_per_content",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.footage_request} {self.outcome} by {self.actor}"
+
+
+class Comment(models.Model):
+    footage_request = models.ForeignKey(
+        FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.author}: {self.body[:40]}"
+
+
+class Notification(models.Model):
+    """Told to a user in their own language when shown (the text is not stored, only what happened)."""
+
+    class Verb(models.TextChoices):
+        REVIEW_NEEDED = "review_needed", _("%(ref)s is waiting for your review.")
+        DECISION_NEEDED = "decision_needed", _("%(ref)s has been reviewed and waits for your decision.")
+        INFO_REQUESTED = "info_requested", _("%(ref)s: more information is requested.")
+        APPROVED = "approved", _("%(ref)s has been approved.")
+        EXPORT_READY = "export_ready", _("%(ref)s is approved and ready for export.")
+        NARROWED = "narrowed", _("%(ref)s: the scope was narrowed by an approver.")
+        REJECTED = "rejected", _("%(ref)s has been rejected.")
+        WITHDRAWN = "withdrawn", _("%(ref)s was withdrawn by the requesting agency.")
+        EXPIRED = "expired", _("%(ref)s expired: no answer was given in time.")
+        RELEASED = "released", _("%(ref)s: the footage is released and ready to download.")
+        EXPORT_FAILED = "export_failed", _("%(ref)s: the export failed and waits for a retry.")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    footage_request = models.ForeignKey(FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="+")
+    verb = models.CharField(_("what happened"), max_length=20, choices=Verb.choices)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_user_unread")]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def text(self):
+        return self.get_verb_display() % {"ref": self.footage_request.reference}
+
+
+# Release ---------------------------------------------------------------------
+
+
+class Release(models.Model):
+    """The one package handed over for a request. One-to-one: the database refuses a second release."""
+
+    footage_request = models.OneToOneField(
+        FootageRequest, verbose_name=_("request"), on_delete=models.PROTECT, related_name="release"
+    )
+    token = models.CharField(_("package id"), max_length=32, unique=True)
+    package_path = models.CharField(_("package file"), max_length=500)
+    package_sha256 = models.CharField(_("package SHA-256"), max_length=64)
+    package_size = models.PositiveBigIntegerField(_("package size (bytes)"))
+    manifest_sha256 = models.CharField(_("manifest SHA-256"), max_length=64)
+    handover_sha256 = models.CharField(_("hand-over record SHA-256"), max_length=64)
+    gaps = models.PositiveIntegerField(_("gaps in the footage"), default=0)
+    created_at = models.DateTimeField(_("released at"), auto_now_add=True)
+    purge_after = models.DateTimeField(_("purge after"))
+    purged_at = models.DateTimeField(_("purged at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["purged_at", "purge_after"], name="release_purge_due")]
+
+    def __str__(self):
+        return f"{self.footage_request.reference} ({self.token[:8]})"
+
+
+class ReleaseFile(models.Model):
+    class Kind(models.TextChoices):
+        VIDEO = "video", _("Video")
+        MANIFEST = "manifest", _("Manifest")
+        HANDOVER = "handover", _("Hand-over record")
+        PACKAGE = "package", _("Package")
+
+    release = models.ForeignKey(Release, verbose_name=_("release"), on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    camera_code = models.CharField(_("camera"), max_length=40, blank=True)
+    first_timestamp = models.DateTimeField(_("first timestamp"), null=True, blank=True)
+    last_timestamp = models.DateTimeField(_("last timestamp"), null=True, blank=True)
+    duration = models.FloatField(_("duration (s)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("released file")
+        verbose_name_plural = _("released files")
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class DownloadGrant(models.Model):
+    """One recipient's right to download one release: through a signed link, until it expires, a number of times."""
+
+    release = models.ForeignKey(Release, verbose_name=_("release"), on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    max_downloads = models.PositiveIntegerField(_("maximum downloads"))
+    downloads = models.PositiveIntegerField(_("downloads"), default=0)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("download link")
+        verbose_name_plural = _("download links")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.release} → {self.user}"
+
+
+class LegalHold(models.Model):
+    """Footage preserved beyond its retention: segments copied or hard-linked to a holding area, the package kept."""
+
+    footage_request = models.ForeignKey(FootageRequest, verbose_name=_("request"), on_delete=models.PROTECT, related_name="holds")
+    reason = models.TextField(_("reason"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("placed by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField(_("placed at"), auto_now_add=True)
+    path = models.CharField(_("holding area"), max_length=500, blank=True)
+    segments_held = models.PositiveIntegerField(_("segments preserved"), default=0)
+    released_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("lifted by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["footage_request"], condition=models.Q(released_at__isnull=True), name="legal_hold_one_active_per_request"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.footage_request} hold"
+
+    @property
+    def active(self):
+        return self.released_at is None
+
+
+# Direct foreign-key permission tables: a million requests must never land in
+# guardian's generic table.
+class FootageRequestUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(FootageRequest, on_delete=models.CASCADE)
+
+
+class FootageRequestGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(FootageRequest, on_delete=models.CASCADE)

@@ -1,0 +1,226 @@
+"""Who may do what to a footage request. `can_*` for templates, `ensure_can_*` raise with the reason."""
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from governance.models import Role
+from requests.models import Decision, Status
+
+
+class WorkflowRefused(PermissionDenied):
+    """A rule refused the action; the message says which, in the user's language."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def _own_agency(user, footage_request):
+    return user.agency_id is not None and user.agency_id == footage_request.agency_id
+
+
+def _edit_refusal(user, footage_request):
+    if not (_own_agency(user, footage_request) and user.has_role(Role.REQUESTER)):
+        return _("Only requesting officers of the requesting agency may change this request.")
+    if not footage_request.is_editable:
+        return _("A request can be changed only while it is a draft or more information is requested.")
+    if not user.has_perm("requests.change_footagerequest", footage_request):
+        return _("You do not hold the permission to change this request.")
+    return None
+
+
+def _withdraw_refusal(user, footage_request):
+    if not (_own_agency(user, footage_request) and user.has_role(Role.REQUESTER)):
+        return _("Only requesting officers of the requesting agency may withdraw this request.")
+    if footage_request.status not in (Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO):
+        return _("This request can no longer be withdrawn.")
+    return None
+
+
+def _review_refusal(user, footage_request):
+    if not user.has_role(Role.REVIEWER):
+        return _("Only reviewers may record a review.")
+    if _own_agency(user, footage_request):
+        return _("Nobody may act on a request of their own agency.")
+    if footage_request.status not in (Status.SUBMITTED, Status.IN_REVIEW):
+        return _("This request is not waiting for review.")
+    if not user.has_perm("requests.review_footagerequest", footage_request):
+        return _("Your agency is not assigned to review requests for these cameras and data categories.")
+    return None
+
+
+def _sign_refusal(user, footage_request):
+    if not user.has_role(Role.APPROVER):
+        return _("Only approving officials may decide on a request.")
+    if _own_agency(user, footage_request):
+        return _("Nobody may act on a request of their own agency.")
+    if footage_request.status != Status.IN_REVIEW:
+        return _("This request is not waiting for a decision.")
+    if not user.has_perm("requests.approve_footagerequest", footage_request):
+        return _("Your agency is not assigned to approve requests for these cameras and data categories.")
+    if Decision.objects.filter(
+        footage_request=footage_request, actor=user, step=Decision.Step.APPROVAL, content_hash=footage_request.content_hash
+    ).exists():
+        return _("You have already signed this request; a second approval must come from another official.")
+    if not footage_request.decisions.filter(step=Decision.Step.REVIEW, created_at__gte=footage_request.submitted_at).exists():
+        return _("The reviewer has not yet recorded a recommendation.")
+    return None
+
+
+def _ask_info_refusal(user, footage_request):
+    if footage_request.status not in (Status.SUBMITTED, Status.IN_REVIEW):
+        return _("More information can be asked only while the request is being examined.")
+    if _review_refusal(user, footage_request) is None:
+        return None
+    if (
+        user.has_role(Role.APPROVER)
+        and not _own_agency(user, footage_request)
+        and user.has_perm("requests.approve_footagerequest", footage_request)
+    ):
+        return None
+    return _("Only the assigned reviewers and approvers may ask for more information.")
+
+
+def _comment_refusal(user, footage_request):
+    if _own_agency(user, footage_request) and user.has_role(Role.REQUESTER):
+        return None
+    if _ask_info_refusal(user, footage_request) is None or user.has_perm("requests.review_footagerequest", footage_request):
+        return None
+    if user.has_perm("requests.approve_footagerequest", footage_request):
+        return None
+    return _("Only the requesting agency and the assigned officials may comment on this request.")
+
+
+def _raise(reason):
+    if reason:
+        raise WorkflowRefused(reason)
+
+
+def can_edit(user, footage_request):
+    return _edit_refusal(user, footage_request) is None
+
+
+def ensure_can_edit(user, footage_request):
+    _raise(_edit_refusal(user, footage_request))
+
+
+can_submit, ensure_can_submit = can_edit, ensure_can_edit
+
+
+def can_withdraw(user, footage_request):
+    return _withdraw_refusal(user, footage_request) is None
+
+
+def ensure_can_withdraw(user, footage_request):
+    _raise(_withdraw_refusal(user, footage_request))
+
+
+def can_review(user, footage_request):
+    return _review_refusal(user, footage_request) is None
+
+
+def ensure_can_review(user, footage_request):
+    _raise(_review_refusal(user, footage_request))
+
+
+def can_sign(user, footage_request):
+    """Approve or reject."""
+    return _sign_refusal(user, footage_request) is None
+
+
+def ensure_can_sign(user, footage_request):
+    _raise(_sign_refusal(user, footage_request))
+
+
+def can_ask_info(user, footage_request):
+    return _ask_info_refusal(user, footage_request) is None
+
+
+def ensure_can_ask_info(user, footage_request):
+    _raise(_ask_info_refusal(user, footage_request))
+
+
+def can_comment(user, footage_request):
+    return _comment_refusal(user, footage_request) is None
+
+
+def ensure_can_comment(user, footage_request):
+    _raise(_comment_refusal(user, footage_request))
+
+
+def can_create(user):
+    return user.is_authenticated and user.agency_id is not None and user.has_role(Role.REQUESTER)
+
+
+# Release ---------------------------------------------------------------------
+
+
+def _custodian_refusal(user, footage_request):
+    if not user.has_role(Role.CUSTODIAN):
+        return _("Only custodians of the monitoring centre may do this.")
+    if not user.has_perm("requests.export_footagerequest", footage_request):
+        return _("Your agency is not assigned to export footage for these cameras.")
+    return None
+
+
+def _export_refusal(user, footage_request):
+    reason = _custodian_refusal(user, footage_request)
+    if reason:
+        return reason
+    if footage_request.status not in (Status.APPROVED, Status.EXPORT_FAILED):
+        return _("Only an approved request, or one whose export failed, can be exported.")
+    return None
+
+
+def _recipient_refusal(user, footage_request):
+    if not (_own_agency(user, footage_request) and user.has_role(Role.REQUESTER)):
+        return _("Only requesting officers of the requesting agency receive the footage.")
+    if footage_request.status not in (Status.RELEASED, Status.CLOSED):
+        return _("The footage has not been released.")
+    return None
+
+
+def _confirm_refusal(user, footage_request):
+    reason = _recipient_refusal(user, footage_request)
+    if reason:
+        return reason
+    if footage_request.status != Status.RELEASED:
+        return _("Receipt has already been confirmed.")
+    return None
+
+
+def can_export(user, footage_request):
+    return _export_refusal(user, footage_request) is None
+
+
+def ensure_can_export(user, footage_request):
+    _raise(_export_refusal(user, footage_request))
+
+
+def can_hold(user, footage_request):
+    """Place or lift a legal hold, revoke download links: the assigned custodians."""
+    return _custodian_refusal(user, footage_request) is None
+
+
+def ensure_can_hold(user, footage_request):
+    _raise(_custodian_refusal(user, footage_request))
+
+
+can_revoke, ensure_can_revoke = can_hold, ensure_can_hold
+
+
+def can_receive(user, footage_request):
+    """See the download page and take a download link."""
+    return _recipient_refusal(user, footage_request) is None
+
+
+def ensure_can_receive(user, footage_request):
+    _raise(_recipient_refusal(user, footage_request))
+
+
+def can_confirm_receipt(user, footage_request):
+    return _confirm_refusal(user, footage_request) is None
+
+
+def ensure_can_confirm_receipt(user, footage_request):
+    _raise(_confirm_refusal(user, footage_request))

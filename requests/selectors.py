@@ -1,0 +1,136 @@
+"""Reads of footage requests. Every list, detail, download and report starts from `requests_visible_to`."""
+
+from functools import lru_cache
+
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+
+from governance.models import Role
+from requests.models import OPEN_STATUSES, FootageRequest, FootageRequestGroupObjectPermission, Status
+
+
+@lru_cache(maxsize=8)
+def _permission_id(codename):
+    return Permission.objects.get(content_type__app_label="requests", codename=codename).pk
+
+
+def requests_visible_to(user):
+    """Requests the user may see: through their agency-role groups' object permissions, or as an overseer."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return FootageRequest.objects.none()
+    if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
+        return FootageRequest.objects.all()
+    if user.has_role(Role.AUDITOR):
+        jurisdiction = user.agency.area if user.agency_id else None
+        if jurisdiction is not None:
+            return FootageRequest.objects.filter(agency__area__path__startswith=jurisdiction.path)
+    return _with_group_permission(user, "view_footagerequest")
+
+
+def _with_group_permission(user, codename):
+    group_ids = list(user.groups.values_list("pk", flat=True))
+    if not group_ids:
+        return FootageRequest.objects.none()
+    granted = FootageRequestGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), group_id__in=group_ids, permission_id=_permission_id(codename)
+    )
+    return FootageRequest.objects.filter(Exists(granted))
+
+
+def get_visible_request_or_404(user, reference, *, for_update=False):
+    footage_requests = requests_visible_to(user)
+    if for_update:
+        footage_requests = footage_requests.select_for_update()
+    try:
+        return footage_requests.select_related("agency", "requester", "legal_basis", "regulation_version").get(
+            reference=reference
+        )
+    except FootageRequest.DoesNotExist:
+        raise Http404 from None
+
+
+def agency_requests(user, *, status=None, size=50, before_id=None):
+    """The user's agency's requests, newest first (keyset on id)."""
+    if user.agency_id is None:
+        return []
+    qs = requests_visible_to(user).filter(agency_id=user.agency_id)
+    if status:
+        qs = qs.filter(status=status)
+    if before_id:
+        qs = qs.filter(id__lt=before_id)
+    return list(qs.select_related("legal_basis", "requester").order_by("-id")[:size])
+
+
+def review_queue(user, *, size=50, after=None):
+    """Requests waiting for this reviewer or approver: emergencies first, then by due date (keyset)."""
+    codenames = []
+    if user.has_role(Role.REVIEWER):
+        codenames.append("review_footagerequest")
+    if user.has_role(Role.APPROVER):
+        codenames.append("approve_footagerequest")
+    if not codenames:
+        return []
+    qs = FootageRequest.objects.none()
+    for codename in codenames:
+        qs = qs | _with_group_permission(user, codename)
+    qs = qs.filter(status__in=OPEN_STATUSES).exclude(agency_id=user.agency_id)
+    if after is not None:
+        priority, due_at, pk = after
+        qs = qs.filter(
+            Q(priority__gt=priority) | Q(priority=priority, due_at__gt=due_at) | Q(priority=priority, due_at=due_at, id__gt=pk)
+        )
+    return list(qs.select_related("agency", "legal_basis").order_by("priority", "due_at", "id")[:size])
+
+
+def needs_info_older_than(moment):
+    return FootageRequest.objects.filter(status=Status.NEEDS_INFO, info_requested_at__lt=moment)
+
+
+def awaiting_export(user, *, size=50):
+    """Approved requests (and failed exports) this custodian's agency is assigned to export, oldest decision first."""
+    if not user.has_role(Role.CUSTODIAN):
+        return []
+    qs = _with_group_permission(user, "export_footagerequest").filter(status__in=[Status.APPROVED, Status.EXPORT_FAILED])
+    return list(qs.select_related("agency", "legal_basis").order_by("decided_at", "id")[:size])
+
+
+def release_of(footage_request):
+    """The request's release with its files, or None."""
+    from requests.models import Release
+
+    return Release.objects.filter(footage_request=footage_request).prefetch_related("files").first()
+
+
+def active_hold(footage_request):
+    from requests.models import LegalHold
+
+    return LegalHold.objects.filter(footage_request=footage_request, released_at__isnull=True).first()
+
+
+def get_release_for_verification_or_404(token):
+    """The release a verification link was made for (a court clerk may hold one without an account)."""
+    from django.conf import settings
+    from django.core import signing
+
+    from requests.models import Release
+
+    try:
+        release_id = signing.TimestampSigner(salt=VERIFY_SALT).unsign_object(token, max_age=settings.VERIFY_LINK_DAYS * 86400)[
+            "r"
+        ]
+    except (signing.BadSignature, KeyError, TypeError):
+        raise Http404 from None
+    try:
+        return Release.objects.select_related("footage_request").get(pk=release_id)
+    except Release.DoesNotExist:
+        raise Http404 from None
+
+
+VERIFY_SALT = "requests.release-verify"
+
+
+def verification_token(release):
+    from django.core import signing
+
+    return signing.TimestampSigner(salt=VERIFY_SALT).sign_object({"r": release.pk})

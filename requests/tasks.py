@@ -1,0 +1,77 @@
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import translation
+
+from requests.models import Notification
+
+
+@shared_task(acks_late=True)
+def send_notification_emails(notification_ids):
+    """E-mail each notification to its user (after the transaction that created it has committed)."""
+    notifications = Notification.objects.filter(pk__in=notification_ids).select_related("user", "footage_request")
+    with translation.override(settings.LANGUAGE_CODE):
+        for notification in notifications:
+            if not notification.user.email:
+                continue
+            send_mail(
+                subject=notification.text,
+                message=notification.text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[notification.user.email],
+                fail_silently=False,
+            )
+
+
+@shared_task(acks_late=True)
+def expire_stale_requests():
+    from requests.workflow import request_expire_stale
+
+    return request_expire_stale()
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def export_request(self, footage_request_id):
+    """Export an approved request. Safe to deliver twice or to rerun after a dead worker: only one release is ever made."""
+    from requests import export, workflow
+
+    if not workflow.request_export_pending(footage_request_id):
+        return "nothing to do"
+    try:
+        built = export.export_build(
+            footage_request_id,
+            progress=lambda percent, stage: workflow.request_export_progress(footage_request_id, percent, stage),
+        )
+    except export.ExportFailed as exc:
+        workflow.request_export_fail(footage_request_id=footage_request_id, reason=str(exc))
+        return "failed"
+    except export.TRANSIENT_ERRORS as exc:
+        if self.request.retries >= settings.EXPORT_MAX_RETRIES:
+            workflow.request_export_fail(footage_request_id=footage_request_id, reason=f"{type(exc).__name__}: {exc}")
+            return "failed"
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
+    release = workflow.request_release(footage_request_id=footage_request_id, built=built)
+    return "released" if release else "already released"
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def preserve_held_footage(hold_id):
+    from requests.workflow import hold_preserve
+
+    return hold_preserve(hold_id)
+
+
+@shared_task(acks_late=True)
+def purge_expired_releases():
+    from requests.export import sweep_staging
+    from requests.workflow import release_purge_expired
+
+    sweep_staging()
+    return release_purge_expired()
+
+
+@shared_task(acks_late=True)
+def resume_stalled_exports():
+    from requests.workflow import request_export_resume_stalled
+
+    return request_export_resume_stalled()

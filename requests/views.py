@@ -1,0 +1,705 @@
+"""Request pages: filing, the agency list, the queue, the detail with its decisions and timeline, and the actions.
+
+Every view fetches the request through `get_visible_request_or_404` (what a user
+may not see is a 404, never a 403) and leaves the rules to `requests.workflow`.
+"""
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.models import Action, AuditEvent
+from governance.models import Agency, Camera, Role
+from governance.permissions import ensure_can_read_governance
+from governance.selectors import camera_search
+from requests import permissions, services, workflow
+from requests.forms import (
+    ApproveForm,
+    AskInfoForm,
+    BasisChoiceForm,
+    CommentForm,
+    HoldForm,
+    NotificationsReadForm,
+    ReasonForm,
+    RejectForm,
+    RequestForm,
+    ReviewForm,
+    VerifyForm,
+    WithdrawForm,
+    available_legal_bases,
+    request_item_formset,
+)
+from requests.models import OPEN_STATUSES, Decision, Notification, Status, Urgency
+from requests.permissions import WorkflowRefused
+from requests.selectors import (
+    active_hold,
+    agency_requests,
+    get_release_for_verification_or_404,
+    get_visible_request_or_404,
+    release_of,
+    requests_visible_to,
+    review_queue,
+    verification_token,
+)
+
+PAGE_SIZE = 50
+CAMERA_RESULTS = 20
+TIMELINE_LIMIT = 500
+NOTIFICATIONS_SHOWN = 100
+
+READ_ONLY = ["GET", "HEAD"]
+
+
+def _refusal_messages(exc):
+    if isinstance(exc, WorkflowRefused):
+        return [exc.message]
+    return list(exc.messages)
+
+
+def _is_overdue(footage_request, now):
+    return footage_request.status in OPEN_STATUSES and footage_request.due_at is not None and footage_request.due_at < now
+
+
+def _mark_overdue(footage_requests):
+    now = timezone.now()
+    for footage_request in footage_requests:
+        footage_request.is_overdue = _is_overdue(footage_request, now)
+    return footage_requests
+
+
+# Lists -----------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(READ_ONLY)
+def request_list(request):
+    ensure_can_read_governance(request.user)
+    before = request.GET.get("before", "")
+    before_id = int(before) if before.isdigit() else None
+    rows = agency_requests(request.user, size=PAGE_SIZE + 1, before_id=before_id)
+    footage_requests = _mark_overdue(rows[:PAGE_SIZE])
+    return render(
+        request,
+        "requests/list.html",
+        {
+            "footage_requests": footage_requests,
+            "older_than": footage_requests[-1].pk if len(rows) > PAGE_SIZE else None,
+            "is_older_page": before_id is not None,
+            "can_create": permissions.can_create(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(READ_ONLY)
+def queue(request):
+    if not request.user.has_role(Role.REVIEWER, Role.APPROVER):
+        raise Http404
+    after = None
+    after_id = request.GET.get("after", "")
+    if after_id.isdigit():
+        after = requests_visible_to(request.user).filter(pk=int(after_id)).values_list("priority", "due_at", "id").first()
+    rows = review_queue(request.user, size=PAGE_SIZE + 1, after=after)
+    footage_requests = _mark_overdue(rows[:PAGE_SIZE])
+    return render(
+        request,
+        "requests/queue.html",
+        {
+            "footage_requests": footage_requests,
+            "next_after": footage_requests[-1].pk if len(rows) > PAGE_SIZE else None,
+            "is_later_page": after is not None,
+        },
+    )
+
+
+# Filing ----------------------------------------------------------------------
+
+
+def _initial_content(footage_request):
+    if footage_request is None:
+        return {"letter_date": timezone.localdate(), "urgency": Urgency.NORMAL}, None
+    content = {
+        "letter_number": footage_request.letter_number,
+        "letter_date": footage_request.letter_date,
+        "case_reference": footage_request.case_reference,
+        "purpose": footage_request.purpose,
+        "urgency": footage_request.urgency,
+    }
+    items = [
+        {"camera": item.camera.code, "start": item.start, "end": item.end, "data_category": item.data_category.code}
+        for item in footage_request.items.select_related("camera", "data_category")
+    ]
+    return content, items
+
+
+def _filing_page(request, footage_request):
+    """The request form, for a new request (footage_request None) or a draft being changed."""
+    user = request.user
+    bases = available_legal_bases()
+    if request.method == "POST":
+        code = request.POST.get("legal_basis", "")
+    else:
+        code = request.GET.get("basis") or (footage_request.legal_basis.code if footage_request else "")
+    chooser = BasisChoiceForm({"basis": code} if code else None)
+    legal_basis = bases.filter(code=code).first() if code else None
+    if request.method == "POST":
+        items = request_item_formset(request.POST, legal_basis=legal_basis)
+        form = RequestForm(request.POST, request.FILES, agency=user.agency, items=items, legal_basis=legal_basis)
+        if form.is_valid():
+            try:
+                saved = workflow.request_file(
+                    actor=user,
+                    footage_request=footage_request,
+                    items=form.items.items(),
+                    letter=form.cleaned_data.get("letter"),
+                    submit=request.POST.get("action") == "submit",
+                    http_request=request,
+                    **form.content(),
+                )
+            except (WorkflowRefused, ValidationError) as exc:
+                for message in _refusal_messages(exc):
+                    form.add_error(None, message)
+            else:
+                if saved.status == Status.SUBMITTED:
+                    messages.success(request, _("%(ref)s was submitted for review.") % {"ref": saved.reference})
+                else:
+                    messages.success(request, _("%(ref)s was saved as a draft.") % {"ref": saved.reference})
+                return redirect("requests:detail", reference=saved.reference)
+    else:
+        content, initial_items = _initial_content(footage_request)
+        if legal_basis is not None:
+            content["legal_basis"] = legal_basis.code
+        items = request_item_formset(legal_basis=legal_basis, initial=initial_items, extra=1 if initial_items else 2)
+        form = RequestForm(initial=content, agency=user.agency, items=items, legal_basis=legal_basis)
+    return render(
+        request,
+        "requests/form.html",
+        {
+            "footage_request": footage_request,
+            "chooser": chooser,
+            "legal_basis": legal_basis,
+            "categories": legal_basis.allowed_categories.order_by("code") if legal_basis else [],
+            "form": form,
+            "items": items,
+            "file_lost": request.method == "POST" and bool(request.FILES),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def request_new(request):
+    if not permissions.can_create(request.user):
+        raise Http404
+    return _filing_page(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def request_edit(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    if not permissions.can_edit(request.user, footage_request):
+        messages.error(request, _("This request cannot be changed by you now."))
+        return redirect("requests:detail", reference=footage_request.reference)
+    return _filing_page(request, footage_request)
+
+
+# Detail ----------------------------------------------------------------------
+
+
+def _timeline(footage_request, *, with_views):
+    """The request's ledger events, oldest first; views are counted and shown only on demand."""
+    events = AuditEvent.objects.filter(reference=footage_request.reference).select_related("actor")
+    views = events.filter(action=Action.REQUEST_VIEW).count()
+    if not with_views:
+        events = events.exclude(action=Action.REQUEST_VIEW)
+    events = list(events.order_by("seq")[:TIMELINE_LIMIT])
+    # The ledger keeps the agency's code as it was; show its current name where the agency still exists.
+    names = {
+        agency.code: agency.name for agency in Agency.objects.filter(code__in={e.actor_agency for e in events if e.actor_agency})
+    }
+    for event in events:
+        event.agency_name = names.get(event.actor_agency, event.actor_agency)
+    return events, views
+
+
+@login_required
+@require_http_methods(READ_ONLY)
+def request_detail(request, reference):
+    user = request.user
+    footage_request = get_visible_request_or_404(user, reference)
+    workflow.request_record_view(actor=user, footage_request=footage_request, http_request=request)
+    items = list(footage_request.items.select_related("camera__area", "data_category"))
+    decisions = list(footage_request.decisions.select_related("actor", "actor_agency"))
+    for decision in decisions:
+        decision.binds = decision.outcome == Decision.Outcome.APPROVE and decision.content_hash == footage_request.content_hash
+    with_views = request.GET.get("views") == "1"
+    timeline, views_count = _timeline(footage_request, with_views=with_views)
+    can = {
+        "edit": permissions.can_edit(user, footage_request),
+        "withdraw": permissions.can_withdraw(user, footage_request),
+        "review": permissions.can_review(user, footage_request),
+        "ask_info": permissions.can_ask_info(user, footage_request),
+        "sign": permissions.can_sign(user, footage_request),
+        "comment": permissions.can_comment(user, footage_request),
+        "export": permissions.can_export(user, footage_request),
+        "hold": permissions.can_hold(user, footage_request),
+        "receive": permissions.can_receive(user, footage_request),
+    }
+    return render(
+        request,
+        "requests/detail.html",
+        {
+            "footage_request": footage_request,
+            "is_overdue": _is_overdue(footage_request, timezone.now()),
+            "items": items,
+            "attachments": list(footage_request.attachments.all()),
+            "comments": list(footage_request.comments.select_related("author")),
+            "decisions": decisions,
+            "binding_approvals": sum(1 for decision in decisions if decision.binds),
+            "approvals_needed": footage_request.approvals_needed() if items else None,
+            "timeline": timeline,
+            "views_count": views_count,
+            "with_views": with_views,
+            "can": can,
+            "any_action": any(allowed for name, allowed in can.items() if name != "comment"),
+            # Several forms share field names on one page: each gets its own element ids.
+            "review_form": ReviewForm(initial={"recommendation": "approve"}, auto_id="review_%s"),
+            "ask_info_form": AskInfoForm(auto_id="ask_info_%s"),
+            "approve_form": ApproveForm(items=items, auto_id="approve_%s"),
+            "reject_form": RejectForm(auto_id="reject_%s"),
+            "withdraw_form": WithdrawForm(auto_id="withdraw_%s"),
+            "comment_form": CommentForm(auto_id="comment_%s"),
+            "hold_form": HoldForm(auto_id="hold_%s"),
+            "release": release_of(footage_request),
+            "hold": active_hold(footage_request),
+        },
+    )
+
+
+@login_required
+@require_http_methods(READ_ONLY)
+def attachment(request, reference, pk):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    document = get_object_or_404(footage_request.attachments, pk=pk)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=document.original_name, content_type="application/pdf")
+
+
+# Actions (POST) --------------------------------------------------------------
+
+
+def _form_errors(request, form):
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+def _act(request, footage_request, action, *, form=None, success):
+    """Run one workflow transition; on refusal show why. Either way, back to the request."""
+    if form is not None and not form.is_valid():
+        _form_errors(request, form)
+    else:
+        try:
+            action()
+        except (WorkflowRefused, ValidationError) as exc:
+            for message in _refusal_messages(exc):
+                messages.error(request, message)
+        else:
+            messages.success(request, success)
+    return redirect("requests:detail", reference=footage_request.reference)
+
+
+@login_required
+@require_POST
+def submit(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    return _act(
+        request,
+        footage_request,
+        lambda: workflow.request_submit(actor=request.user, footage_request=footage_request, http_request=request),
+        success=_("The request was submitted for review."),
+    )
+
+
+@login_required
+@require_POST
+def withdraw(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    form = WithdrawForm(request.POST)
+    return _act(
+        request,
+        footage_request,
+        lambda: workflow.request_withdraw(
+            actor=request.user, footage_request=footage_request, reason=form.cleaned_data["reason"], http_request=request
+        ),
+        form=form,
+        success=_("The request was withdrawn."),
+    )
+
+
+@login_required
+@require_POST
+def review(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    form = ReviewForm(request.POST)
+    return _act(
+        request,
+        footage_request,
+        lambda: workflow.request_review(
+            actor=request.user,
+            footage_request=footage_request,
+            recommend_approval=form.cleaned_data["recommendation"] == "approve",
+            reason=form.cleaned_data["reason"],
+            http_request=request,
+        ),
+        form=form,
+        success=_("Your recommendation was recorded and sent to the approving officials."),
+    )
+
+
+@login_required
+@require_POST
+def ask_info(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    form = AskInfoForm(request.POST)
+    return _act(
+        request,
+        footage_request,
+        lambda: workflow.request_ask_info(
+            actor=request.user, footage_request=footage_request, question=form.cleaned_data["question"], http_request=request
+        ),
+        form=form,
+        success=_("The question was sent to the requesting agency."),
+    )
+
+
+@login_required
+@require_POST
+def approve(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    form = ApproveForm(request.POST, items=footage_request.items.select_related("camera"))
+    return _act(
+        request,
+        footage_request,
+        lambda: workflow.request_approve(
+            actor=request.user,
+            footage_request=footage_request,
+            reason=form.cleaned_data["reason"],
+            narrow=form.narrow() or None,
+            http_request=request,
+        ),
+        form=form,
+        success=_("Your approval was signed."),
+    )
+
+
+@login_required
+@require_POST
+def reject(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    form = RejectForm(request.POST)
+    return _act(
+        request,
+        footage_request,
+        lambda: workflow.request_reject(
+            actor=request.user, footage_request=footage_request, reason=form.cleaned_data["reason"], http_request=request
+        ),
+        form=form,
+        success=_("The request was rejected."),
+    )
+
+
+@login_required
+@require_POST
+def comment(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    form = CommentForm(request.POST)
+    return _act(
+        request,
+        footage_request,
+        lambda: workflow.request_comment(
+            actor=request.user, footage_request=footage_request, body=form.cleaned_data["body"], http_request=request
+        ),
+        form=form,
+        success=_("Your message was added."),
+    )
+
+
+# Camera picker and notifications ---------------------------------------------
+
+
+@login_required
+@require_http_methods(READ_ONLY)
+def cameras(request):
+    """Cameras the user's agency may request (those inside its area), for the picker."""
+    user = request.user
+    if not permissions.can_create(user):
+        raise Http404
+    area = user.agency.area
+    if area is None:
+        return JsonResponse({"results": []})
+    query = request.GET.get("q", "").strip()[:100]
+    found = (
+        camera_search(query=query)
+        .exclude(status=Camera.Status.DECOMMISSIONED)
+        .filter(area__path__startswith=area.path)[:CAMERA_RESULTS]
+    )
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "code": camera.code,
+                    "name": camera.name,
+                    "area": camera.area.name,
+                    "kind": camera.get_kind_display(),
+                    "status": camera.get_status_display(),
+                    "categories": camera.capability_codes(),
+                }
+                for camera in found
+            ]
+        }
+    )
+
+
+@login_required
+@require_http_methods(READ_ONLY)
+def notifications(request):
+    ensure_can_read_governance(request.user)
+    rows = list(Notification.objects.filter(user=request.user).select_related("footage_request")[:NOTIFICATIONS_SHOWN])
+    return render(
+        request,
+        "requests/notifications.html",
+        {"notifications": rows, "unread": sum(1 for row in rows if row.read_at is None), "form": NotificationsReadForm()},
+    )
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    ensure_can_read_governance(request.user)
+    # Reading one's own notifications changes no request and is not a ledger event.
+    services.notifications_mark_read(actor=request.user)
+    messages.success(request, _("All notifications are marked as read."))
+    return redirect("requests:notifications")
+
+
+# Export, release and download ------------------------------------------------
+
+
+@login_required
+@require_POST
+def export_start(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    return _act(
+        request,
+        footage_request,
+        lambda: workflow.request_export_start(actor=request.user, footage_request=footage_request, http_request=request),
+        success=_("The export has started; this page shows its progress."),
+    )
+
+
+@login_required
+@require_http_methods(READ_ONLY)
+def export_progress(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    return JsonResponse(
+        {
+            "status": footage_request.status,
+            "status_label": str(footage_request.get_status_display()),
+            "progress": footage_request.export_progress,
+            "stage": footage_request.export_stage,
+            "error": footage_request.export_error,
+        }
+    )
+
+
+def _release_page(request, footage_request, *, link=None):
+    user = request.user
+    release = release_of(footage_request)
+    can_receive = permissions.can_receive(user, footage_request)
+    can_revoke = permissions.can_revoke(user, footage_request)
+    if release is None or not (can_receive or can_revoke or user.has_role(Role.AUDITOR, Role.ADMINISTRATOR)):
+        raise Http404
+    files = list(release.files.all())
+    grants = list(release.grants.select_related("user"))
+    if not can_revoke and not user.has_role(Role.AUDITOR, Role.ADMINISTRATOR):
+        grants = [grant for grant in grants if grant.user_id == user.pk]
+    return render(
+        request,
+        "requests/release.html",
+        {
+            "footage_request": footage_request,
+            "release": release,
+            "videos": [f for f in files if f.kind == "video"],
+            "documents": [f for f in files if f.kind != "video"],
+            "grants": grants,
+            "link": link,
+            "link_hours": settings.RELEASE_LINK_HOURS,
+            "max_downloads": settings.RELEASE_MAX_DOWNLOADS,
+            "now": timezone.now(),
+            "verify_url": request.build_absolute_uri(
+                reverse("requests:verify-release", kwargs={"token": verification_token(release)})
+            ),
+            "can": {
+                "receive": can_receive and release.purged_at is None,
+                "confirm": permissions.can_confirm_receipt(user, footage_request),
+                "revoke": can_revoke,
+            },
+            "reason_form": ReasonForm(auto_id="revoke_%s"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(READ_ONLY)
+def release_detail(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    return _release_page(request, footage_request)
+
+
+@login_required
+@require_POST
+def release_link(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    try:
+        _grant, token = workflow.release_link_issue(actor=request.user, footage_request=footage_request, http_request=request)
+    except WorkflowRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("requests:release", reference=footage_request.reference)
+    return _release_page(request, footage_request, link=token)
+
+
+@login_required
+@require_POST
+def release_revoke(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    form = ReasonForm(request.POST)
+    _act(
+        request,
+        footage_request,
+        lambda: workflow.release_revoke(
+            actor=request.user, footage_request=footage_request, reason=form.cleaned_data["reason"], http_request=request
+        ),
+        form=form,
+        success=_("Every download link of this release was revoked."),
+    )
+    return redirect("requests:release", reference=footage_request.reference)
+
+
+@login_required
+@require_POST
+def release_confirm(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    return _act(
+        request,
+        footage_request,
+        lambda: workflow.request_close(actor=request.user, footage_request=footage_request, http_request=request),
+        success=_("Receipt confirmed; the request is closed."),
+    )
+
+
+@login_required
+@require_POST
+def hold_place(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    form = HoldForm(request.POST)
+    return _act(
+        request,
+        footage_request,
+        lambda: workflow.hold_place(
+            actor=request.user, footage_request=footage_request, reason=form.cleaned_data["reason"], http_request=request
+        ),
+        form=form,
+        success=_("The legal hold is in place; the footage is being preserved."),
+    )
+
+
+@login_required
+@require_POST
+def hold_release(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    return _act(
+        request,
+        footage_request,
+        lambda: workflow.hold_release(actor=request.user, footage_request=footage_request, http_request=request),
+        success=_("The legal hold was lifted."),
+    )
+
+
+@login_required
+@require_http_methods(READ_ONLY)
+def download(request, token):
+    """Stream the package (or one file of it) through a personal signed link; never read whole into memory."""
+    file_name = request.GET.get("file") or None
+    try:
+        release, file_name = workflow.release_download_open(
+            actor=request.user, token=token, file_name=file_name, http_request=request
+        )
+    except workflow.DownloadRefused as exc:
+        status = 410 if exc.gone else 404
+        return render(request, "requests/download_refused.html", {"reason": exc.reason, "gone": exc.gone}, status=status)
+    package = Path(release.package_path)
+    if not package.exists():
+        return render(request, "requests/download_refused.html", {"reason": "missing", "gone": True}, status=410)
+    if file_name is None:
+        return FileResponse(open(package, "rb"), as_attachment=True, filename=package.name, content_type="application/zip")
+    archive = zipfile.ZipFile(package)
+    member = f"{release.footage_request.reference}/{file_name}"
+    response = FileResponse(archive.open(member), as_attachment=True, filename=Path(file_name).name)
+    response["Content-Length"] = str(archive.getinfo(member).file_size)
+    response._resource_closers.append(archive.close)
+    return response
+
+
+def _verify_page(request, *, release=None, token=None):
+    matches = None
+    if request.method == "POST":
+        form = VerifyForm(request.POST, request.FILES)
+        if form.is_valid():
+            digest = form.cleaned_data.get("sha256") or ""
+            upload = form.cleaned_data.get("file")
+            if upload:
+                hasher = hashlib.sha256()
+                for chunk in upload.chunks():
+                    hasher.update(chunk)
+                digest = hasher.hexdigest()
+            actor = request.user if request.user.is_authenticated else None
+            matches = workflow.release_verify(actor=actor, sha256=digest, release=release, http_request=request)
+            form.checked = digest.strip().lower()
+    else:
+        form = VerifyForm()
+    return render(
+        request,
+        "requests/verify.html",
+        {"form": form, "matches": matches, "release": release, "token": token},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify(request):
+    ensure_can_read_governance(request.user)
+    return _verify_page(request)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify_release(request, token):
+    """Checking a file against one release, for whoever holds the link (e.g. a court clerk without an account)."""
+    release = get_release_for_verification_or_404(token)
+    return _verify_page(request, release=release, token=token)

@@ -1,0 +1,351 @@
+"""The request pages: filing through the form, refusals that change nothing, decisions by the right people only."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import Action, AuditEvent
+from requests import workflow
+from requests.models import Attachment, FootageRequest, Status
+from tests.requests.conftest import PDF_BYTES, pdf_file
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.e2e.request_urls")]
+
+VIETNAM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def local(moment):
+    return moment.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M")
+
+
+def filing(world, *, basis=None, hours=2, ends_ago=dt.timedelta(hours=3), action="draft", **overrides):
+    """What the form posts: one camera row, a two-hour window that ended three hours ago."""
+    end = timezone.now() - ends_ago
+    data = {
+        "legal_basis": (basis or world.basis).code,
+        "letter_number": "45/CV-CAP",
+        "letter_date": timezone.localdate().isoformat(),
+        "case_reference": "",
+        "purpose": "Xác minh vụ trộm xe máy",
+        "urgency": "normal",
+        "items-TOTAL_FORMS": "2",
+        "items-INITIAL_FORMS": "0",
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "50",
+        "items-0-camera": world.camera.code,
+        "items-0-start": local(end - dt.timedelta(hours=hours)),
+        "items-0-end": local(end),
+        "items-0-data_category": "video",
+        "items-1-camera": "",
+        "items-1-start": "",
+        "items-1-end": "",
+        "items-1-data_category": "video",
+        "action": action,
+    }
+    data.update(overrides)
+    return data
+
+
+def unchanged(action):
+    """Run `action` and check that no request, item, attachment or ledger event appeared."""
+    before = (FootageRequest.objects.count(), Attachment.objects.count(), AuditEvent.objects.count())
+    response = action()
+    assert (FootageRequest.objects.count(), Attachment.objects.count(), AuditEvent.objects.count()) == before
+    return response
+
+
+def test_basis_comes_first_and_shows_what_it_requires(client, world):
+    signed_in(client, world.insider)
+    page = client.get(reverse("requests:new")).content.decode()
+    assert 'name="basis"' in page and world.case_basis.code in page
+    assert 'name="letter_number"' not in page  # the rest of the form waits for the basis
+    page = client.get(reverse("requests:new"), {"basis": world.case_basis.code}).content.decode()
+    assert "What this legal basis requires" in page
+    assert "case-opening decision number" in page and "(required)" in page
+    assert "Plate-recognition events" not in page  # only the basis's categories
+    assert 'name="letter_number"' in page and 'name="letter"' in page
+    assert "Save as draft" in page and "Submit for review" in page
+
+
+def test_requester_files_a_draft_with_the_letter_then_submits_it(client, world):
+    signed_in(client, world.insider)
+    data = filing(world)
+    response = client.post(reverse("requests:new"), {**data, "letter": pdf_file()})
+    footage_request = FootageRequest.objects.get()
+    assert response.status_code == 302 and response.url == reverse("requests:detail", args=[footage_request.reference])
+    assert footage_request.status == Status.DRAFT and footage_request.agency == world.agency_a
+    item = footage_request.items.get()
+    assert item.camera == world.camera and item.hours == pytest.approx(2)
+    assert timezone.localtime(item.end).strftime("%Y-%m-%dT%H:%M") == data["items-0-end"]
+    letter = footage_request.attachments.get()
+    assert letter.kind == Attachment.Kind.OFFICIAL_LETTER and letter.original_name == "cong-van.pdf"
+
+    response = client.post(reverse("requests:submit", args=[footage_request.reference]), follow=True)
+    assert "The request was submitted for review." in response.content.decode()
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.SUBMITTED and footage_request.due_at
+
+
+def test_requester_may_file_and_submit_in_one_step(client, world):
+    signed_in(client, world.insider)
+    client.post(reverse("requests:new"), {**filing(world, action="submit"), "letter": pdf_file()})
+    assert FootageRequest.objects.get().status == Status.SUBMITTED
+
+
+def test_submitting_without_the_letter_is_refused_and_nothing_is_filed(client, world):
+    signed_in(client, world.insider)
+    response = unchanged(lambda: client.post(reverse("requests:new"), filing(world, action="submit")))
+    assert response.status_code == 200
+    assert "Attach the official request letter (PDF) before submitting." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("future", "the window ends in the future"),
+        ("too_long", "the window lasts 30.0 hours; this legal basis allows at most 24."),
+        ("case_number", "This legal basis requires the case-opening decision number."),
+        ("not_pdf", "This file is not a PDF document, whatever its name says."),
+        ("oversized", "at most 1.0\xa0KB is accepted"),
+        ("no_camera", "No camera has the code NOPE-1."),
+    ],
+)
+def test_each_broken_rule_is_shown_and_nothing_is_saved(client, world, settings, case, expected):
+    settings.REQUEST_ATTACHMENT_MAX_BYTES = 1024
+    data = {
+        "future": filing(world, ends_ago=-dt.timedelta(hours=2)),
+        "too_long": filing(world, hours=30),
+        "case_number": filing(world, basis=world.case_basis),
+        "not_pdf": {**filing(world), "letter": pdf_file("cong-van.pdf", b"MZ\x90\x00 this is an executable")},
+        "oversized": {**filing(world), "letter": pdf_file("big.pdf", PDF_BYTES[:8] + b"0" * 2048 + b"\n%%EOF\n")},
+        "no_camera": filing(world, **{"items-0-camera": "NOPE-1"}),
+    }[case]
+    signed_in(client, world.insider)
+    response = unchanged(lambda: client.post(reverse("requests:new"), data))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The request was not saved" in page
+    assert expected in page
+
+
+def test_every_broken_rule_is_shown_at_once(client, world):
+    signed_in(client, world.insider)
+    data = filing(world, basis=world.case_basis, hours=30)
+    page = unchanged(lambda: client.post(reverse("requests:new"), data)).content.decode()
+    assert "requires the case-opening decision number" in page
+    assert "allows at most 24" in page
+
+
+def test_a_pdf_named_otherwise_is_refused(client, world):
+    signed_in(client, world.insider)
+    data = {**filing(world), "letter": pdf_file("cong-van.docx")}
+    page = unchanged(lambda: client.post(reverse("requests:new"), data)).content.decode()
+    assert "Upload the letter as a PDF file (.pdf)." in page
+
+
+def test_draft_is_changed_through_the_edit_form_and_a_submitted_one_is_not(client, world):
+    footage_request = world.draft()
+    signed_in(client, world.insider)
+    page = client.get(reverse("requests:edit", args=[footage_request.reference])).content.decode()
+    assert 'value="HB-001"' in page and "123/CV-CAP" in page
+    data = filing(world, letter_number="46/CV-CAP", hours=1, **{"items-TOTAL_FORMS": "1"})
+    response = client.post(reverse("requests:edit", args=[footage_request.reference]), data)
+    assert response.status_code == 302
+    footage_request.refresh_from_db()
+    assert footage_request.letter_number == "46/CV-CAP" and footage_request.items.get().hours == pytest.approx(1)
+
+    workflow.request_submit(actor=world.insider, footage_request=footage_request)
+    response = client.get(reverse("requests:edit", args=[footage_request.reference]), follow=True)
+    assert "This request cannot be changed by you now." in response.content.decode()
+
+
+def test_decision_buttons_appear_only_for_those_allowed(client, world):
+    footage_request = world.submitted()
+    url = reverse("requests:detail", args=[footage_request.reference])
+
+    page = signed_in(client, world.insider).get(url).content.decode()
+    assert 'data-action="approve"' not in page and 'data-action="review"' not in page
+    assert 'data-action="withdraw"' in page and 'data-action="comment"' in page
+
+    page = signed_in(client, world.approver).get(url).content.decode()
+    assert 'data-action="approve"' not in page and 'data-action="reject"' not in page  # not reviewed yet
+    assert 'data-action="ask-info"' in page
+
+    page = signed_in(client, world.reviewer).get(url).content.decode()
+    assert 'data-action="review"' in page and 'data-action="approve"' not in page
+
+    workflow.request_review(actor=world.reviewer, footage_request=footage_request, recommend_approval=True, reason="Đủ căn cứ")
+    page = signed_in(client, world.approver).get(url).content.decode()
+    assert 'data-action="approve"' in page and 'data-action="reject"' in page
+    page = signed_in(client, world.insider).get(url).content.decode()
+    assert 'data-action="approve"' not in page and 'data-action="reject"' not in page
+
+
+def test_review_then_approval_through_the_forms(client, world):
+    footage_request = world.submitted()
+    url = reverse("requests:detail", args=[footage_request.reference])
+    signed_in(client, world.reviewer)
+    response = client.post(
+        reverse("requests:review", args=[footage_request.reference]), {"recommendation": "approve", "reason": "Đủ căn cứ"}
+    )
+    assert response.status_code == 302 and response.url == url
+    signed_in(client, world.approver)
+    response = client.post(reverse("requests:approve", args=[footage_request.reference]), {"reason": "Đồng ý"}, follow=True)
+    assert "Your approval was signed." in response.content.decode()
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.APPROVED
+    assert "Binds the current content" in response.content.decode()
+
+
+def test_approver_narrows_the_scope_through_the_form(client, world):
+    footage_request = world.reviewed(items=world.items(world.camera, world.anpr, hours=4))
+    first, second = footage_request.items.order_by("camera__code")
+    signed_in(client, world.approver)
+    shortened = first.start + dt.timedelta(hours=1)
+    data = {
+        f"start_{first.pk}": local(shortened),
+        f"end_{first.pk}": local(first.end),
+        f"drop_{second.pk}": "on",
+        f"start_{second.pk}": local(second.start),
+        f"end_{second.pk}": local(second.end),
+        "reason": "Chỉ cần một camera",
+    }
+    response = client.post(reverse("requests:approve", args=[footage_request.reference]), data)
+    assert response.status_code == 302
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.APPROVED
+    item = footage_request.items.get()
+    assert item.camera == world.camera
+    assert item.start == shortened.replace(second=0, microsecond=0) and item.end == first.end
+
+
+def test_widening_through_the_form_is_refused_and_changes_nothing(client, world):
+    footage_request = world.reviewed()
+    item = footage_request.items.get()
+    signed_in(client, world.approver)
+    data = {f"start_{item.pk}": local(item.start - dt.timedelta(hours=2)), f"end_{item.pk}": local(item.end)}
+    before = AuditEvent.objects.filter(action=Action.REQUEST_APPROVE).count()
+    response = client.post(reverse("requests:approve", args=[footage_request.reference]), data, follow=True)
+    assert "never widen" in response.content.decode()
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.IN_REVIEW and footage_request.items.get().start == item.start
+    assert AuditEvent.objects.filter(action=Action.REQUEST_APPROVE).count() == before
+
+
+def test_requester_posting_an_approval_is_refused_with_the_reason(client, world):
+    footage_request = world.reviewed()
+    signed_in(client, world.insider)
+    response = client.post(reverse("requests:approve", args=[footage_request.reference]), {}, follow=True)
+    assert "Only approving officials may decide on a request." in response.content.decode()
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.IN_REVIEW
+
+
+def test_rejection_needs_a_reason(client, world):
+    footage_request = world.reviewed()
+    signed_in(client, world.approver)
+    response = client.post(reverse("requests:reject", args=[footage_request.reference]), {"reason": ""}, follow=True)
+    assert "Reason for the rejection: This field is required." in response.content.decode()
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.IN_REVIEW
+
+
+def test_question_goes_back_to_the_requester_who_resubmits(client, world):
+    footage_request = world.submitted()
+    signed_in(client, world.reviewer)
+    client.post(reverse("requests:ask-info", args=[footage_request.reference]), {"question": "Bổ sung số công văn gốc?"})
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.NEEDS_INFO
+    signed_in(client, world.insider)
+    page = client.get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
+    assert "Bổ sung số công văn gốc?" in page and "Resubmit" in page
+    client.post(reverse("requests:comment", args=[footage_request.reference]), {"body": "Đã bổ sung."})
+    client.post(reverse("requests:submit", args=[footage_request.reference]))
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.SUBMITTED
+    assert footage_request.comments.count() == 2
+
+
+def test_queue_lists_emergencies_first_and_highlights_overdue(client, world):
+    normal = world.submitted()
+    emergency = world.submitted(urgency="emergency")
+    late = world.submitted(urgency="urgent")
+    FootageRequest.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
+    page = signed_in(client, world.reviewer).get(reverse("requests:queue")).content.decode()
+    positions = [page.index(r.reference) for r in (emergency, late, normal)]
+    assert positions == sorted(positions)
+    assert page.count("is-overdue") == 1 and "Overdue" in page
+    assert "is-emergency" in page and "badge-emergency" in page
+
+
+def test_agency_list_pages_back_through_older_requests(client, world, monkeypatch):
+    monkeypatch.setattr("requests.views.PAGE_SIZE", 2)
+    references = [world.draft(attach=False).reference for _ in range(3)]
+    signed_in(client, world.insider)
+    page = client.get(reverse("requests:list")).content.decode()
+    assert references[2] in page and references[1] in page and references[0] not in page
+    older = FootageRequest.objects.get(reference=references[1]).pk
+    assert f"?before={older}" in page
+    page = client.get(reverse("requests:list"), {"before": older}).content.decode()
+    assert references[0] in page and references[1] not in page
+
+
+def test_viewing_the_detail_is_written_to_the_ledger(client, world):
+    footage_request = world.submitted()
+    signed_in(client, world.reviewer)
+    client.get(reverse("requests:detail", args=[footage_request.reference]))
+    event = AuditEvent.objects.filter(action=Action.REQUEST_VIEW, reference=footage_request.reference).get()
+    assert event.actor == world.reviewer
+
+
+def test_timeline_lists_every_step_from_the_ledger(client, world):
+    footage_request = world.reviewed()
+    workflow.request_approve(actor=world.approver, footage_request=footage_request)
+    page = signed_in(client, world.insider).get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
+    timeline = page[page.index('id="timeline"') :]
+    steps = ["Request drafted", "Document attached", "Request submitted", "Review recorded", "Approval signed"]
+    positions = [timeline.index(step) for step in steps]
+    assert positions == sorted(positions)
+    assert "Viewed 1 time." in timeline
+    page = client.get(reverse("requests:detail", args=[footage_request.reference]), {"views": "1"}).content.decode()
+    assert page[page.index('id="timeline"') :].count("Request viewed") == 2
+
+
+def test_attachment_downloads_for_those_who_may_see_the_request(client, world):
+    footage_request = world.submitted()
+    letter = footage_request.attachments.get()
+    response = signed_in(client, world.reviewer).get(reverse("requests:attachment", args=[footage_request.reference, letter.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == PDF_BYTES
+
+
+def test_notifications_are_listed_and_marked_read(client, world):
+    footage_request = world.submitted()
+    signed_in(client, world.reviewer)
+    page = client.get(reverse("requests:notifications")).content.decode()
+    assert f"{footage_request.reference} is waiting for your review." in page and "1 unread notification" in page
+    client.post(reverse("requests:notifications-read"))
+    assert not world.reviewer.notifications.filter(read_at__isnull=True).exists()
+
+
+def test_a_refused_submission_keeps_neither_the_request_nor_the_uploaded_letter(client, world, settings):
+    from tests.factories import AgencyFactory, CameraFactory, DistrictFactory, ProvinceFactory, UserFactory, WardFactory
+
+    hcm = ProvinceFactory(code="hcm", name_vi="TP Hồ Chí Minh")
+    camera = CameraFactory(code="Q1-001", area=WardFactory(parent=DistrictFactory(parent=hcm)), managing_agency=world.centre)
+    officer = UserFactory(agency=AgencyFactory(area=hcm), roles=["requester"])
+    signed_in(client, officer)
+    data = {**filing(world, action="submit", **{"items-0-camera": camera.code}), "letter": pdf_file()}
+    response = unchanged(lambda: client.post(reverse("requests:new"), data))
+    assert "assigns no other agency" in response.content.decode()
+    media = settings.MEDIA_ROOT
+    assert not media.exists() or not any(path.is_file() for path in media.rglob("*"))
