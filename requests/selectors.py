@@ -3,11 +3,17 @@
 from functools import lru_cache
 
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Field, Func, OuterRef, Value
 from django.http import Http404
 
 from governance.models import Role
-from requests.models import OPEN_STATUSES, FootageRequest, FootageRequestGroupObjectPermission, Status
+from requests.models import (
+    EXPORT_QUEUE_STATUSES,
+    OPEN_STATUSES,
+    FootageRequest,
+    FootageRequestGroupObjectPermission,
+    Status,
+)
 
 
 @lru_cache(maxsize=8)
@@ -28,14 +34,24 @@ def requests_visible_to(user):
     return _with_group_permission(user, "view_footagerequest")
 
 
-def _with_group_permission(user, codename):
+def _with_group_permission(user, *codenames):
+    """Requests on which one of the user's groups holds any of these permissions: one EXISTS, whatever their number."""
     group_ids = list(user.groups.values_list("pk", flat=True))
     if not group_ids:
         return FootageRequest.objects.none()
     granted = FootageRequestGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), group_id__in=group_ids, permission_id=_permission_id(codename)
+        content_object=OuterRef("pk"),
+        group_id__in=group_ids,
+        permission_id__in=[_permission_id(codename) for codename in codenames],
     )
     return FootageRequest.objects.filter(Exists(granted))
+
+
+class _Row(Func):
+    """A row value `(a, b, c)`. Compared as a whole it is one range of the queue index; an OR of ANDs is not."""
+
+    template = "(%(expressions)s)"
+    output_field = Field()
 
 
 def get_visible_request_or_404(user, reference, *, for_update=False):
@@ -71,14 +87,11 @@ def review_queue(user, *, size=50, after=None):
         codenames.append("approve_footagerequest")
     if not codenames:
         return []
-    qs = FootageRequest.objects.none()
-    for codename in codenames:
-        qs = qs | _with_group_permission(user, codename)
-    qs = qs.filter(status__in=OPEN_STATUSES).exclude(agency_id=user.agency_id)
+    qs = _with_group_permission(user, *codenames).filter(status__in=OPEN_STATUSES).exclude(agency_id=user.agency_id)
     if after is not None:
         priority, due_at, pk = after
-        qs = qs.filter(
-            Q(priority__gt=priority) | Q(priority=priority, due_at__gt=due_at) | Q(priority=priority, due_at=due_at, id__gt=pk)
+        qs = qs.alias(queue_key=_Row("priority", "due_at", "id")).filter(
+            queue_key__gt=_Row(Value(priority), Value(due_at), Value(pk))
         )
     return list(qs.select_related("agency", "legal_basis").order_by("priority", "due_at", "id")[:size])
 
@@ -87,11 +100,16 @@ def needs_info_older_than(moment):
     return FootageRequest.objects.filter(status=Status.NEEDS_INFO, info_requested_at__lt=moment)
 
 
-def awaiting_export(user, *, size=50):
-    """Approved requests (and failed exports) this custodian's agency is assigned to export, oldest decision first."""
+def awaiting_export(user, *, size=50, after=None):
+    """Approved requests (and failed exports) this custodian's agency is assigned to export, oldest decision first.
+
+    `after` is the (decided_at, id) of the last row of the previous page."""
     if not user.has_role(Role.CUSTODIAN):
         return []
-    qs = _with_group_permission(user, "export_footagerequest").filter(status__in=[Status.APPROVED, Status.EXPORT_FAILED])
+    qs = _with_group_permission(user, "export_footagerequest").filter(status__in=EXPORT_QUEUE_STATUSES)
+    if after is not None:
+        decided_at, pk = after
+        qs = qs.alias(export_key=_Row("decided_at", "id")).filter(export_key__gt=_Row(Value(decided_at), Value(pk)))
     return list(qs.select_related("agency", "legal_basis").order_by("decided_at", "id")[:size])
 
 

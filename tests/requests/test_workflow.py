@@ -70,6 +70,20 @@ def test_emergency_requests_jump_the_queue(world):
     assert emergency.due_at - emergency.submitted_at == dt.timedelta(hours=world.basis.deadline_hours_emergency)
 
 
+def test_queue_pages_follow_on_from_the_last_row_without_skipping_or_repeating(world):
+    filed = [world.submitted(urgency=urgency) for urgency in ("normal", "emergency", "normal", "urgent", "normal")]
+    # Two requests due at the same moment: the cursor must still tell them apart.
+    FootageRequest.objects.filter(pk__in=[filed[0].pk, filed[2].pk]).update(due_at=filed[0].due_at)
+    whole = [r.pk for r in review_queue(world.reviewer, size=50)]
+    assert sorted(whole) == sorted(r.pk for r in filed) and whole[0] == filed[1].pk
+
+    pages, after = [], None
+    while page := review_queue(world.reviewer, size=2, after=after):
+        pages.append([r.pk for r in page])
+        after = (page[-1].priority, page[-1].due_at, page[-1].pk)
+    assert [pk for page in pages for pk in page] == whole and len(pages) == 3
+
+
 def test_review_then_approval_approves_and_opens_it_to_custodians(world):
     footage_request = world.reviewed()
     assert footage_request.status == Status.IN_REVIEW
