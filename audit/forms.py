@@ -54,3 +54,51 @@ class LedgerFilterForm(forms.Form):
     def filters(self):
         """The filters alone, empty values dropped (also what the ledger records about the view)."""
         return {name: self.cleaned_data[name] for name in FILTER_FIELDS if self.cleaned_data.get(name) not in (None, "")}
+
+
+# Oversight reports -----------------------------------------------------------------
+
+REPORT_MAX_DAYS = 3 * 366
+
+
+class ReportForm(forms.Form):
+    """The scope of a period report. Agencies and areas offered are those in the user's jurisdiction."""
+
+    date_from = forms.DateField(
+        label=_("From date"), input_formats=DATE_INPUT_FORMATS, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("To date"), input_formats=DATE_INPUT_FORMATS, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    agency = forms.ModelChoiceField(label=_("Agency"), queryset=None, required=False, empty_label=_("All agencies"))
+    area = forms.ModelChoiceField(label=_("Area"), queryset=None, required=False, empty_label=_("All areas"))
+    legal_basis = forms.ModelChoiceField(label=_("Legal basis"), queryset=None, required=False, empty_label=_("All legal bases"))
+
+    def __init__(self, *args, jurisdiction=None, **kwargs):
+        from governance.models import Agency, Area, LegalBasis
+
+        super().__init__(*args, **kwargs)
+        agencies = Agency.objects.select_related("area").order_by("name_vi")
+        areas = Area.objects.order_by("path")
+        if jurisdiction is not None:
+            agencies = agencies.filter(area__path__startswith=jurisdiction.path)
+            areas = areas.filter(path__startswith=jurisdiction.path)
+        self.fields["agency"].queryset = agencies
+        self.fields["area"].queryset = areas
+        self.fields["legal_basis"].queryset = LegalBasis.objects.order_by("code")
+        self.fields["agency"].error_messages["invalid_choice"] = _("Choose an agency within your jurisdiction.")
+        self.fields["area"].error_messages["invalid_choice"] = _("Choose an area within your jurisdiction.")
+
+    def clean(self):
+        from django.utils import timezone
+
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to:
+            if date_from > date_to:
+                self.add_error("date_to", _("The end date cannot be before the start date."))
+            elif (date_to - date_from).days + 1 > REPORT_MAX_DAYS:
+                self.add_error("date_to", _("A report covers at most three years; split the period."))
+            elif date_from > timezone.localdate():
+                self.add_error("date_from", _("The period starts in the future."))
+        return cleaned

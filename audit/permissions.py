@@ -17,3 +17,61 @@ def ensure_can_read_ledger(user):
     # 404, not 403: a user without the role learns nothing about these pages.
     if not can_read_ledger(user):
         raise Http404
+
+
+# Oversight reports ----------------------------------------------------------------
+
+
+class ReportRefused(Exception):
+    """A report the user may not have: the message says why, in the user's language."""
+
+
+def report_jurisdiction(user):
+    """The area a user's reports may cover: None for the whole system (administrators)."""
+    if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
+        return None
+    return user.agency.area if user.agency_id else None
+
+
+def report_refusal(user, *, agency=None, area=None, legal_basis=None):
+    """Why this user may not have a report of this scope, or None. Auditors report within their own area only."""
+    from django.utils.translation import gettext as _
+
+    if not can_read_ledger(user):
+        return _("Only oversight bodies and administrators may produce reports.")
+    if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
+        return None
+    jurisdiction = report_jurisdiction(user)
+    if jurisdiction is None:
+        return _("Your agency has no area assigned, so there is no jurisdiction to report on. Ask an administrator.")
+    if agency is not None and not (agency.area_id and agency.area.path.startswith(jurisdiction.path)):
+        return _("%(agency)s is outside your jurisdiction (%(area)s).") % {"agency": agency, "area": jurisdiction}
+    if area is not None and not area.path.startswith(jurisdiction.path):
+        return _("%(scope)s is outside your jurisdiction (%(area)s).") % {"scope": area, "area": jurisdiction}
+    return None
+
+
+def ensure_can_report(user, **scope):
+    reason = report_refusal(user, **scope)
+    if reason:
+        raise ReportRefused(reason)
+
+
+def reports_visible_to(user):
+    """Reports a user may open: their own; administrators see every report."""
+    from audit.models import Report
+
+    if not can_read_ledger(user):
+        return Report.objects.none()
+    if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
+        return Report.objects.all()
+    return Report.objects.filter(requested_by=user)
+
+
+def get_visible_report_or_404(user, pk):
+    from audit.models import Report
+
+    try:
+        return reports_visible_to(user).select_related("agency", "area", "legal_basis", "requested_by").get(pk=pk)
+    except Report.DoesNotExist:
+        raise Http404 from None

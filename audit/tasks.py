@@ -54,3 +54,11 @@ def verify_ledger_task(run_id):
             },
         )
     return run.status
+
+
+@shared_task(name="audit.tasks.report_build_task", acks_late=True, reject_on_worker_lost=True)
+def report_build_task(report_id):
+    """Build one requested oversight report (its PDF and CSVs) and hash both into the ledger."""
+    from audit.reports import report_build
+
+    return report_build(report_id).status

@@ -7,4 +7,8 @@ urlpatterns = [
     path("", views.ledger, name="ledger"),
     path("events/<int:seq>/", views.event_detail, name="event"),
     path("verify/", views.verify, name="verify"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/<int:pk>/", views.report_detail, name="report"),
+    path("reports/<int:pk>/<str:kind>/", views.report_file, name="report-file"),
+    path("dossier/<str:reference>/", views.dossier, name="dossier"),
 ]

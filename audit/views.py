@@ -5,14 +5,25 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from audit import record_event
-from audit.forms import LedgerFilterForm
-from audit.models import Action
-from audit.permissions import ensure_can_read_ledger
+from audit.forms import LedgerFilterForm, ReportForm
+from audit.models import Action, Report
+from audit.permissions import (
+    ReportRefused,
+    ensure_can_read_ledger,
+    get_visible_report_or_404,
+    report_jurisdiction,
+    report_refusal,
+    reports_visible_to,
+)
+from audit.reports import dossier_build, report_download, report_request
 from audit.selectors import (
     event_neighbours,
     get_visible_event_or_404,
@@ -23,6 +34,19 @@ from audit.selectors import (
 )
 from audit.services import verification_run_request
 from governance.models import Role
+from requests.selectors import get_visible_request_or_404
+
+# What a report's build is doing, as stored in Report.stage.
+REPORT_STAGES = {
+    "start": gettext_lazy("Starting"),
+    "summary": gettext_lazy("Counting requests and releases"),
+    "turnaround": gettext_lazy("Measuring turnaround and deadlines"),
+    "patterns": gettext_lazy("Looking for unusual patterns"),
+    "integrity": gettext_lazy("Verifying the ledger for the period"),
+    "register": gettext_lazy("Writing the release register"),
+    "csv": gettext_lazy("Writing the CSV tables"),
+    "done": gettext_lazy("Done"),
+}
 
 
 def _role_labels(codes):
@@ -111,3 +135,75 @@ def verify(request):
             "checkpoint": latest_checkpoint(request.user),
         },
     )
+
+
+# Oversight reports -----------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def reports(request):
+    ensure_can_read_ledger(request.user)
+    jurisdiction = report_jurisdiction(request.user)
+    if request.method == "POST":
+        form = ReportForm(request.POST, jurisdiction=jurisdiction)
+        if form.is_valid():
+            try:
+                report = report_request(actor=request.user, http_request=request, **form.cleaned_data)
+            except ReportRefused as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                messages.success(request, _("The report is being built; this page shows when it is ready."))
+                return redirect("audit:report", pk=report.pk)
+    else:
+        today = timezone.localdate()
+        first = today.replace(day=1)
+        form = ReportForm(initial={"date_from": first, "date_to": today}, jurisdiction=jurisdiction)
+    return render(
+        request,
+        "audit/reports.html",
+        {
+            "form": form,
+            "reports": reports_visible_to(request.user).select_related("agency", "area", "legal_basis", "requested_by")[:30],
+            "jurisdiction": jurisdiction,
+            "refusal": report_refusal(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def report_detail(request, pk):
+    ensure_can_read_ledger(request.user)
+    report = get_visible_report_or_404(request.user, pk)
+    return render(
+        request,
+        "audit/report_detail.html",
+        {"report": report, "stage_label": REPORT_STAGES.get(report.stage, "")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def report_file(request, pk, kind):
+    ensure_can_read_ledger(request.user)
+    report = get_visible_report_or_404(request.user, pk)
+    if report.status != Report.Status.READY or kind not in ("pdf", "csv"):
+        raise Http404
+    path, name = report_download(actor=request.user, report=report, kind=kind, http_request=request)
+    if not path.is_file():
+        raise Http404
+    content_type = "application/pdf" if kind == "pdf" else "application/zip"
+    # Streamed from disk in blocks, never read whole.
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=name, content_type=content_type)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def dossier(request, reference):
+    ensure_can_read_ledger(request.user)
+    footage_request = get_visible_request_or_404(request.user, reference)
+    content, code, _sha256 = dossier_build(actor=request.user, footage_request=footage_request, http_request=request)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{code}.pdf"'
+    return response

@@ -258,3 +258,21 @@ CELERY_BEAT_SCHEDULE["requests-resume-stalled-exports"] = {
 }
 # An export nobody has reported progress on for this long is dispatched again.
 EXPORT_STALL_MINUTES = env.int("EXPORT_STALL_MINUTES", default=30)
+
+# Oversight reports: where built reports are kept, and what the "unusual
+# patterns" section looks for. Working hours are local time, Monday to Friday.
+REPORT_ROOT = Path(env.str("REPORT_ROOT", default=str(VAR_DIR / "reports")))
+REPORT_WORKING_HOURS = tuple(env.list("REPORT_WORKING_HOURS", cast=int, default=[7, 18]))
+# An agency is flagged when it files more than this many times its own average
+# over the previous REPORT_BASELINE_PERIODS periods of the same length (and at
+# least REPORT_VOLUME_MIN requests).
+REPORT_VOLUME_FACTOR = env.float("REPORT_VOLUME_FACTOR", default=2.0)
+REPORT_VOLUME_MIN = env.int("REPORT_VOLUME_MIN", default=5)
+REPORT_BASELINE_PERIODS = env.int("REPORT_BASELINE_PERIODS", default=4)
+# One official signing more than this share of an agency's approvals (of at least REPORT_APPROVER_MIN).
+REPORT_APPROVER_SHARE = env.float("REPORT_APPROVER_SHARE", default=0.8)
+REPORT_APPROVER_MIN = env.int("REPORT_APPROVER_MIN", default=5)
+# A request using this share of its legal basis's window or camera limit is "near the limit".
+REPORT_NEAR_LIMIT = env.float("REPORT_NEAR_LIMIT", default=0.9)
+# An emergency request may be submitted without its official letter; after this many hours it is flagged.
+EMERGENCY_PAPERWORK_HOURS = env.int("EMERGENCY_PAPERWORK_HOURS", default=72)

@@ -86,6 +86,7 @@ class FootageRequest(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     info_requested_at = models.DateTimeField(_("information requested at"), null=True, blank=True)
+    # When the request reached its outcome: fully approved, rejected, withdrawn or expired.
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     # Written by the export while it runs (not the status: that is the workflow's).
     export_progress = models.PositiveSmallIntegerField(_("export progress (%)"), default=0)

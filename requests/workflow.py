@@ -535,7 +535,8 @@ def request_withdraw(*, actor, footage_request, reason="", http_request=None):
     permissions.ensure_can_withdraw(actor, footage_request)
     was_open = footage_request.status != Status.DRAFT
     _move(footage_request, "withdraw")
-    footage_request.save(update_fields=["status", "updated_at"])
+    footage_request.decided_at = timezone.now()
+    footage_request.save(update_fields=["status", "decided_at", "updated_at"])
     record_event(
         actor=actor, action=Action.REQUEST_WITHDRAW, target=footage_request, data={"reason": reason}, http_request=http_request
     )
@@ -581,7 +582,8 @@ def request_expire_stale(*, now=None):
             if footage_request.status != Status.NEEDS_INFO or footage_request.info_requested_at >= cutoff:
                 continue
             _move(footage_request, "expire")
-            footage_request.save(update_fields=["status", "updated_at"])
+            footage_request.decided_at = now
+            footage_request.save(update_fields=["status", "decided_at", "updated_at"])
             record_event(
                 actor=None,
                 action=Action.REQUEST_EXPIRE,

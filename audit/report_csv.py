@@ -1,0 +1,162 @@
+"""Every table of the period report as CSV, in one zip: UTF-8 with a byte-order mark so spreadsheet programs read Vietnamese."""
+
+import csv
+import io
+import tempfile
+import zipfile
+
+from django.utils import timezone
+
+from audit.report_data import PATTERN_TITLES, WEEK_SERIES
+
+OUTCOME_COLUMNS = ["gui", "phe_duyet", "tu_choi", "rut_lai", "het_han", "da_cung_cap"]
+OUTCOME_KEYS = ["filed", "approved", "rejected", "withdrawn", "expired", "released"]
+
+
+def _iso(moment):
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+
+
+def _hours(value):
+    return "" if value is None else f"{value:.2f}"
+
+
+class _Sheet:
+    """One CSV member of the zip, written row by row."""
+
+    def __init__(self, archive, name):
+        self.stream = archive.open(name, "w", force_zip64=True)
+        self.text = io.TextIOWrapper(self.stream, encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.text)
+
+    def __enter__(self):
+        return self.writer
+
+    def __exit__(self, *exc):
+        self.text.flush()
+        self.text.detach()
+        self.stream.close()
+
+
+def write_report_csv(data, out, *, code):
+    """Write the zip of CSVs to the binary file `out`."""
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        scope = data.scope
+        with _Sheet(archive, "00_pham_vi.csv") as sheet:
+            sheet.writerow(["muc", "gia_tri"])
+            sheet.writerow(["ma_bao_cao", code])
+            sheet.writerow(["tu_ngay", scope.date_from.isoformat()])
+            sheet.writerow(["den_ngay", scope.date_to.isoformat()])
+            sheet.writerow(["co_quan", scope.agency.code if scope.agency else ""])
+            sheet.writerow(["dia_ban", scope.area.path if scope.area else ""])
+            sheet.writerow(["can_cu", scope.legal_basis.code if scope.legal_basis else ""])
+            sheet.writerow(["tham_quyen", scope.jurisdiction.path if scope.jurisdiction else ""])
+            sheet.writerow(["lap_luc", _iso(data.generated_at)])
+        with _Sheet(archive, "01_tong_hop.csv") as sheet:
+            sheet.writerow(["chi_so", "gia_tri"])
+            for key, value in data.summary.items():
+                sheet.writerow([key, f"{value:.2f}" if isinstance(value, float) else value])
+        for name, rows, label in (
+            ("02_theo_co_quan.csv", data.by_agency, "co_quan"),
+            ("03_theo_can_cu.csv", data.by_legal_basis, "can_cu"),
+            ("04_theo_muc_do.csv", data.by_urgency, "muc_do"),
+        ):
+            with _Sheet(archive, name) as sheet:
+                sheet.writerow([label, *OUTCOME_COLUMNS])
+                for row in rows:
+                    sheet.writerow([row.label, *(row.counts[key] for key in OUTCOME_KEYS)])
+        with _Sheet(archive, "05_theo_loai_du_lieu.csv") as sheet:
+            sheet.writerow(["loai_du_lieu", "yeu_cau_gui", "hang_muc_gui", "hang_muc_da_cung_cap", "gio_da_cung_cap"])
+            for row in data.by_category:
+                sheet.writerow([row.label, row.requests_filed, row.items_filed, row.released_items, _hours(row.released_hours)])
+        with _Sheet(archive, "06_theo_tuan.csv") as sheet:
+            sheet.writerow(["tuan_bat_dau", *(key for key, _label, _statuses in WEEK_SERIES)])
+            for start, counts in data.weekly:
+                sheet.writerow([start.isoformat(), *(counts[key] for key, _label, _statuses in WEEK_SERIES)])
+        t = data.turnaround
+        with _Sheet(archive, "07_thoi_gian_xu_ly.csv") as sheet:
+            sheet.writerow(["chi_so", "gia_tri"])
+            for key in ("decisions", "decision_median", "decision_p90", "releases", "release_median", "release_p90"):
+                value = t[key]
+                sheet.writerow([key, _hours(value) if isinstance(value, float) or value is None else value])
+        with _Sheet(archive, "08_qua_han.csv") as sheet:
+            sheet.writerow(["so_yeu_cau", "co_quan", "can_cu", "muc_do", "gui_luc", "han_xu_ly", "quyet_dinh_luc", "qua_han_gio"])
+            for r in t["late"]:
+                sheet.writerow(
+                    [
+                        r.reference,
+                        r.agency,
+                        r.legal_basis,
+                        r.urgency,
+                        _iso(r.submitted_at),
+                        _iso(r.due_at),
+                        _iso(r.decided_at),
+                        _hours(r.hours_late),
+                    ]
+                )
+        # A zip takes one member at a time: the file list waits in a spooled file while the register is written.
+        with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", encoding="utf-8", newline="") as spool:
+            _write_register(archive, data, csv.writer(spool))
+            spool.seek(0)
+            with archive.open("10_so_theo_doi_tep.csv", "w", force_zip64=True) as member:
+                member.write("\ufeffso_yeu_cau,tep,sha256\r\n".encode())
+                while block := spool.read(1 << 20):
+                    member.write(block.encode())
+        with _Sheet(archive, "11_tu_choi.csv") as sheet:
+            sheet.writerow(["so_yeu_cau", "thoi_diem", "co_quan", "can_cu", "nguoi_tu_choi", "co_quan_tu_choi", "ly_do"])
+            for r in data.refusals:
+                sheet.writerow(
+                    [r.reference, _iso(r.decided_at), r.agency, r.legal_basis, r.official, r.official_agency, r.reason]
+                )
+        with _Sheet(archive, "12_dau_hieu.csv") as sheet:
+            sheet.writerow(["loai", "mo_ta_loai", "doi_tuong", "so_yeu_cau", "chi_tiet"])
+            for kind, title in PATTERN_TITLES.items():
+                for finding in data.patterns[kind]:
+                    sheet.writerow([kind, title, finding.subject, finding.reference, finding.detail])
+        i = data.integrity
+        with _Sheet(archive, "13_toan_ven_nhat_ky.csv") as sheet:
+            sheet.writerow(["chi_so", "gia_tri"])
+            sheet.writerow(["so_su_kien", i.events])
+            sheet.writerow(["ket_qua", "" if i.ok is None else ("toan_ven" if i.ok else "sai_lech")])
+            sheet.writerow(["sai_lech", i.problem])
+            sheet.writerow(["su_kien_dau", i.first_seq or ""])
+            sheet.writerow(["bam_su_kien_dau", i.first_hash])
+            sheet.writerow(["su_kien_cuoi", i.last_seq or ""])
+            sheet.writerow(["bam_su_kien_cuoi", i.last_hash])
+            sheet.writerow(["diem_kiem_tra_gan_nhat", i.checkpoint.seq if i.checkpoint else ""])
+            sheet.writerow(["bam_diem_kiem_tra", i.checkpoint.hash if i.checkpoint else ""])
+            sheet.writerow(["chu_ky_diem_kiem_tra", i.checkpoint.signature if i.checkpoint else ""])
+
+
+def _write_register(archive, data, files):
+    with _Sheet(archive, "09_so_theo_doi.csv") as register:
+        register.writerow(
+            [
+                "so_yeu_cau",
+                "cung_cap_luc",
+                "co_quan",
+                "can_cu",
+                "so_vu_viec",
+                "nguoi_phe_duyet",
+                "camera_va_thoi_gian",
+                "so_tep",
+                "luot_tai",
+            ]
+        )
+        for row in data.register_rows():
+            windows = "; ".join(f"{code} {_iso(start)}/{_iso(end)}" for code, start, end in row.windows)
+            register.writerow(
+                [
+                    row.reference,
+                    _iso(row.released_at),
+                    row.agency,
+                    row.legal_basis,
+                    row.case_reference,
+                    "; ".join(row.approvers),
+                    windows,
+                    len(row.files),
+                    row.downloads,
+                ]
+            )
+            for name, sha256 in row.files:
+                files.writerow([row.reference, name, sha256])

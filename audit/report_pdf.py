@@ -1,0 +1,737 @@
+"""The oversight report and the request dossier as PDF (ReportLab), always in Vietnamese.
+
+Text is normalised to NFC and set in DejaVu, embedded, which covers every
+Vietnamese letter; nothing falls back to a built-in PDF font. Long tables are
+cut into chunks of CHUNK_ROWS rows, each repeating its header on every page:
+ReportLab splits one table over pages in time that grows with the square of
+its rows, chunks keep the whole report linear.
+"""
+
+import functools
+import unicodedata
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.utils import timezone
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+FONT_DIR = Path(settings.BASE_DIR) / "assets" / "fonts"
+REGULAR, BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
+CHUNK_ROWS = 200
+INK = colors.HexColor("#1f2933")
+HEAD_FILL = colors.HexColor("#e6edf5")
+RULE = colors.HexColor("#9aa5b1")
+SERIES_COLOURS = [colors.HexColor(c) for c in ("#2f6f4f", "#b03a2e", "#8a8f98", "#d4a017", "#2c5d8f")]
+
+
+def register_fonts():
+    registered = pdfmetrics.getRegisteredFontNames()
+    for name, file_name in ((REGULAR, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (MONO, "DejaVuSansMono.ttf")):
+        if name not in registered:
+            pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file_name)))
+    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
+
+
+def nfc(text):
+    return unicodedata.normalize("NFC", str(text if text is not None else ""))
+
+
+# Formatting, Vietnamese conventions: 1.234.567 and 12,5 ------------------------------
+
+
+def number(value):
+    return f"{value:,}".replace(",", ".")
+
+
+def decimal(value, digits=1):
+    if value is None:
+        return "—"
+    whole, _, fraction = f"{value:,.{digits}f}".partition(".")
+    return whole.replace(",", ".") + ("," + fraction if fraction else "")
+
+
+def when(moment, *, seconds=False):
+    if not moment:
+        return "—"
+    return timezone.localtime(moment).strftime("%H:%M:%S %d/%m/%Y" if seconds else "%H:%M %d/%m/%Y")
+
+
+def day(value):
+    return value.strftime("%d/%m/%Y")
+
+
+# Styles and the page frame ---------------------------------------------------------------
+
+
+@functools.cache
+def styles():
+    base = ParagraphStyle("base", fontName=REGULAR, fontSize=9, leading=12, textColor=INK)
+    return {
+        "base": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
+        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=15, leading=20, alignment=TA_CENTER),
+        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=10, leading=14, alignment=TA_CENTER),
+        "h1": ParagraphStyle("h1", parent=base, fontName=BOLD, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4),
+        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=10, leading=13, spaceBefore=6, spaceAfter=3),
+        "mono": ParagraphStyle("mono", parent=base, fontName=MONO, fontSize=7.5, leading=9.5),
+    }
+
+
+def para(text, style="base"):
+    return Paragraph(escape(nfc(text)).replace("\n", "<br/>"), styles()[style])
+
+
+class NumberedCanvas(canvas.Canvas):
+    """Holds each page until the end so the footer can say "Trang 3/120"."""
+
+    footer_left = ""
+
+    def __init__(self, *args, **kwargs):
+        # Without this every page would name Helvetica, a font the PDF does not embed.
+        kwargs["initialFontName"] = kwargs.get("initialFontName") or REGULAR
+        super().__init__(*args, **kwargs)
+        self._pages = []
+
+    def showPage(self):  # noqa: N802 - ReportLab's name
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self._footer(total)
+            super().showPage()
+        super().save()
+
+    def _footer(self, total):
+        width, _height = self._pagesize
+        self.saveState()
+        self.setFont(REGULAR, 7)
+        self.setFillColor(colors.HexColor("#52606d"))
+        self.drawString(12 * mm, 7 * mm, self.footer_left)
+        self.drawRightString(width - 12 * mm, 7 * mm, f"Trang {self._pageNumber}/{total}")
+        self.restoreState()
+
+
+def _canvas_with_footer(text):
+    return type("ReportCanvas", (NumberedCanvas,), {"footer_left": nfc(text)})
+
+
+def _header(title):
+    def draw(pdf, doc):
+        width, height = doc.pagesize
+        pdf.saveState()
+        pdf.setFont(REGULAR, 7)
+        pdf.setFillColor(colors.HexColor("#52606d"))
+        pdf.drawString(12 * mm, height - 8 * mm, nfc(title))
+        pdf.setStrokeColor(RULE)
+        pdf.setLineWidth(0.3)
+        pdf.line(12 * mm, height - 9.5 * mm, width - 12 * mm, height - 9.5 * mm)
+        pdf.restoreState()
+
+    return draw
+
+
+# Tables ------------------------------------------------------------------------------------
+
+
+def _wrap_cache():
+    @functools.lru_cache(maxsize=4096)
+    def wrap(text, font, size, width):
+        lines = []
+        for paragraph in nfc(text).split("\n"):
+            lines.extend(simpleSplit(paragraph, font, size, width) or [""])
+        return "\n".join(lines)
+
+    return wrap
+
+
+_wrap = _wrap_cache()
+
+
+def _table_style(fonts, size):
+    commands = [
+        ("FONT", (0, 0), (-1, -1), REGULAR, size),
+        ("LEADING", (0, 0), (-1, -1), size + 1.8),
+        ("FONT", (0, 0), (-1, 0), BOLD, size),
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
+        ("GRID", (0, 0), (-1, -1), 0.25, RULE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.6),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.8),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+    ]
+    for column, font in fonts.items():
+        commands.append(("FONT", (column, 1), (column, -1), font, size))
+    return TableStyle(commands)
+
+
+def table(header, rows, widths, *, size=7, fonts=None, align_right=()):
+    """Flowables for a table of any length: plain text cells, wrapped to their column, in chunks that repeat the header."""
+    fonts = fonts or {}
+    style = _table_style(fonts, size)
+    for column in align_right:
+        style.add("ALIGN", (column, 1), (column, -1), "RIGHT")
+    inner = [width - 5 for width in widths]
+    head = [_wrap(title, BOLD, size, inner[i]) for i, title in enumerate(header)]
+    chunk, flowables = [], []
+    for row in rows:
+        chunk.append(
+            [
+                _wrap(str(cell), fonts.get(i, REGULAR), size, inner[i]) if cell not in (None, "") else ""
+                for i, cell in enumerate(row)
+            ]
+        )
+        if len(chunk) == CHUNK_ROWS:
+            flowables.append(_chunk(head, chunk, widths, style))
+            chunk = []
+    if chunk or not flowables:
+        flowables.append(_chunk(head, chunk, widths, style))
+    return flowables
+
+
+def _chunk(head, rows, widths, style):
+    made = Table([head, *rows], colWidths=widths, repeatRows=1, splitByRow=1)
+    made.setStyle(style)
+    return made
+
+
+def key_values(pairs, widths=(70 * mm, 180 * mm)):
+    rows = [[para(label, "small"), para(value, "small")] for label, value in pairs]
+    made = Table(rows, colWidths=list(widths))
+    made.setStyle(
+        TableStyle(
+            [
+                # Tables set a font even around paragraphs; left alone it would be Helvetica, not embedded.
+                ("FONT", (0, 0), (-1, -1), REGULAR, 8),
+                ("GRID", (0, 0), (-1, -1), 0.25, RULE),
+                ("BACKGROUND", (0, 0), (0, -1), HEAD_FILL),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return made
+
+
+# Charts, ReportLab's own graphics -------------------------------------------------------------
+
+
+def _font_chart(chart):
+    for axis in (chart.categoryAxis, chart.valueAxis):
+        axis.labels.fontName = REGULAR
+        axis.labels.fontSize = 6.5
+        axis.strokeColor = RULE
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#e4e7eb")
+    chart.valueAxis.visibleGrid = True
+
+
+def _drawing(width, height):
+    drawing = Drawing(width, height)
+    # The renderer starts each drawing in Helvetica (not embedded) unless told otherwise.
+    drawing.initialFontName = REGULAR
+    return drawing
+
+
+def weekly_chart(weekly, series, width=160 * mm, height=62 * mm):
+    drawing = _drawing(width, height)
+    drawing.add(String(0, height - 8, nfc("Số yêu cầu gửi mỗi tuần, theo kết quả hiện tại"), fontName=BOLD, fontSize=8))
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 28, 30, width - 140, height - 48
+    keys = [key for key, _label, _statuses in series]
+    chart.data = [[counts[key] for _day, counts in weekly] or [0] for key in keys]
+    chart.categoryAxis.style = "stacked"
+    step = max(1, len(weekly) // 14)
+    chart.categoryAxis.categoryNames = [
+        start.strftime("%d/%m") if i % step == 0 else "" for i, (start, _counts) in enumerate(weekly)
+    ] or [""]
+    chart.categoryAxis.labels.angle = 45
+    chart.categoryAxis.labels.boxAnchor = "ne"
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labelTextFormat = lambda value: number(int(value)) if value == int(value) else ""
+    chart.barSpacing = 0
+    chart.groupSpacing = 2
+    for i in range(len(keys)):
+        chart.bars[i].fillColor = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+        chart.bars[i].strokeColor = None
+    _font_chart(chart)
+    drawing.add(chart)
+    legend = Legend()
+    legend.x, legend.y = width - 104, height - 22
+    legend.fontName, legend.fontSize = REGULAR, 7
+    legend.alignment = "right"
+    legend.columnMaximum = 6
+    legend.colorNamePairs = [(SERIES_COLOURS[i % len(SERIES_COLOURS)], nfc(label)) for i, (_k, label, _s) in enumerate(series)]
+    drawing.add(legend)
+    return drawing
+
+
+def agency_chart(breakdowns, width=110 * mm, height=62 * mm, top=10):
+    drawing = _drawing(width, height)
+    drawing.add(String(0, height - 8, nfc(f"{top} cơ quan gửi nhiều yêu cầu nhất"), fontName=BOLD, fontSize=8))
+    rows = [b for b in breakdowns if b.counts["filed"]][:top][::-1]
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 120, 14, width - 132, height - 30
+    chart.data = [[b.counts["filed"] for b in rows] or [0]]
+    chart.categoryAxis.categoryNames = [nfc(b.label if len(b.label) <= 30 else b.label[:29] + "…") for b in rows] or [""]
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labelTextFormat = lambda value: number(int(value)) if value == int(value) else ""
+    chart.bars[0].fillColor = SERIES_COLOURS[4]
+    chart.bars[0].strokeColor = None
+    _font_chart(chart)
+    drawing.add(chart)
+    return drawing
+
+
+# The period report --------------------------------------------------------------------------------
+
+PAGE = landscape(A4)
+CONTENT_WIDTH = PAGE[0] - 24 * mm
+OUTCOME_HEADER = ["Gửi", "Phê duyệt", "Từ chối", "Rút lại", "Hết hạn", "Đã cung cấp"]
+
+
+def _scope_lines(data, meta):
+    scope = data.scope
+    lines = [
+        ("Kỳ báo cáo", f"từ {day(scope.date_from)} đến {day(scope.date_to)} ({number(scope.days)} ngày, giờ Việt Nam)"),
+        ("Cơ quan", scope.agency.name_vi if scope.agency else "Tất cả"),
+        ("Địa bàn", scope.area.name_vi if scope.area else "Tất cả"),
+        ("Căn cứ pháp lý", f"{scope.legal_basis.code} — {scope.legal_basis.title_vi}" if scope.legal_basis else "Tất cả"),
+        ("Phạm vi thẩm quyền", scope.jurisdiction.name_vi if scope.jurisdiction else "Toàn hệ thống"),
+        ("Mã báo cáo", meta["code"]),
+        ("Người lập", meta["author"]),
+        ("Thời điểm lập", when(data.generated_at, seconds=True)),
+    ]
+    return lines
+
+
+def _breakdown_table(title, rows):
+    header = [title, *OUTCOME_HEADER]
+    body = [
+        [b.label, *(number(b.counts[name]) for name in ("filed", "approved", "rejected", "withdrawn", "expired", "released"))]
+        for b in rows
+    ]
+    widths = [CONTENT_WIDTH - 6 * 24 * mm] + [24 * mm] * 6
+    if not body:
+        return [para("Không có yêu cầu nào trong kỳ.", "small")]
+    return table(header, body, widths, size=7, align_right=range(1, 7))
+
+
+def _summary_section(data):
+    s = data.summary
+    figures = [
+        ("Yêu cầu gửi trong kỳ", number(s["filed"])),
+        ("Được phê duyệt", number(s["approved"])),
+        ("Bị từ chối", number(s["rejected"])),
+        ("Bị rút lại", number(s["withdrawn"])),
+        ("Hết hạn (không bổ sung thông tin)", number(s["expired"])),
+        ("Đã cung cấp dữ liệu", number(s["released"])),
+        ("Số giờ ghi hình đã cung cấp", decimal(s["footage_hours"])),
+        ("Số camera có dữ liệu được cung cấp", number(s["cameras"])),
+    ]
+    story = [para("1. Tổng hợp", "h1"), key_values(figures, (90 * mm, 60 * mm)), Spacer(1, 4 * mm)]
+    from audit.report_data import WEEK_SERIES
+
+    charts = Table([[weekly_chart(data.weekly, WEEK_SERIES), agency_chart(data.by_agency)]], colWidths=[165 * mm, 110 * mm])
+    charts.setStyle(
+        TableStyle(
+            [("FONT", (0, 0), (-1, -1), REGULAR, 8), ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
+        )
+    )
+    story += [charts, Spacer(1, 3 * mm)]
+    story += [para("1.1. Theo cơ quan đề nghị", "h2"), *_breakdown_table("Cơ quan", data.by_agency)]
+    story += [para("1.2. Theo căn cứ pháp lý", "h2"), *_breakdown_table("Căn cứ pháp lý", data.by_legal_basis)]
+    story += [para("1.3. Theo mức độ khẩn", "h2"), *_breakdown_table("Mức độ", data.by_urgency)]
+    story.append(para("1.4. Theo loại dữ liệu", "h2"))
+    if data.by_category:
+        story += table(
+            ["Loại dữ liệu", "Yêu cầu gửi có loại này", "Hạng mục đề nghị", "Hạng mục đã cung cấp", "Giờ đã cung cấp"],
+            [
+                [r.label, number(r.requests_filed), number(r.items_filed), number(r.released_items), decimal(r.released_hours)]
+                for r in data.by_category
+            ],
+            [CONTENT_WIDTH - 4 * 38 * mm] + [38 * mm] * 4,
+            align_right=range(1, 5),
+        )
+    else:
+        story.append(para("Không có dữ liệu nào được đề nghị hoặc cung cấp trong kỳ.", "small"))
+    return story
+
+
+def _turnaround_section(data):
+    t = data.turnaround
+    figures = [
+        ("Số quyết định (phê duyệt, từ chối) trong kỳ", number(t["decisions"])),
+        ("Thời gian từ khi gửi đến khi quyết định — trung vị", _hours(t["decision_median"])),
+        ("Thời gian từ khi gửi đến khi quyết định — phân vị 90", _hours(t["decision_p90"])),
+        ("Số lần cung cấp dữ liệu trong kỳ", number(t["releases"])),
+        ("Thời gian từ khi gửi đến khi cung cấp — trung vị", _hours(t["release_median"])),
+        ("Thời gian từ khi gửi đến khi cung cấp — phân vị 90", _hours(t["release_p90"])),
+        ("Số yêu cầu quá hạn xử lý", number(len(t["late"]))),
+    ]
+    story = [para("2. Thời gian xử lý", "h1"), key_values(figures, (110 * mm, 60 * mm))]
+    story.append(para("2.1. Yêu cầu quá hạn xử lý", "h2"))
+    if t["late"]:
+        story += table(
+            ["Số yêu cầu", "Cơ quan", "Căn cứ", "Mức độ", "Gửi lúc", "Hạn xử lý", "Quyết định lúc", "Quá hạn (giờ)"],
+            [
+                [
+                    r.reference,
+                    r.agency,
+                    r.legal_basis,
+                    r.urgency,
+                    when(r.submitted_at),
+                    when(r.due_at),
+                    when(r.decided_at) if r.decided_at else "Chưa quyết định",
+                    decimal(r.hours_late),
+                ]
+                for r in t["late"]
+            ],
+            [30 * mm, 62 * mm, 45 * mm, 18 * mm, 28 * mm, 28 * mm, 32 * mm, 22 * mm],
+            align_right=(7,),
+        )
+    else:
+        story.append(para("Không có yêu cầu nào quá hạn xử lý trong kỳ.", "small"))
+    return story
+
+
+def _hours(value):
+    if value is None:
+        return "—"
+    if value < 48:
+        return f"{decimal(value)} giờ"
+    return f"{decimal(value)} giờ ({decimal(value / 24)} ngày)"
+
+
+REGISTER_HEADER = [
+    "Số yêu cầu / ngày cung cấp",
+    "Cơ quan nhận",
+    "Căn cứ / số vụ việc",
+    "Người phê duyệt",
+    "Camera và khoảng thời gian",
+    "Tệp",
+    "SHA-256",
+    "Lượt tải",
+]
+REGISTER_WIDTHS = [27 * mm, 34 * mm, 33 * mm, 28 * mm, 41 * mm, 22 * mm, 83 * mm, 11 * mm]
+
+
+def register_cells(row):
+    windows = "\n".join(
+        f"{code} {timezone.localtime(start):%H:%M %d/%m}–{timezone.localtime(end):%H:%M %d/%m}"
+        for code, start, end in row.windows
+    )
+    return [
+        f"{row.reference}\n{when(row.released_at)}",
+        row.agency,
+        f"{row.legal_basis}\n{row.case_reference}" if row.case_reference else row.legal_basis,
+        "\n".join(row.approvers) or "—",
+        windows or "—",
+        "\n".join(name for name, _sha in row.files) or "—",
+        "\n".join(sha for _name, sha in row.files) or "—",
+        number(row.downloads),
+    ]
+
+
+def _register_section(data, progress):
+    story = [
+        PageBreak(),
+        para("3. Sổ theo dõi cung cấp dữ liệu", "h1"),
+        para(
+            f"{number(data.register_size)} lần cung cấp dữ liệu trong kỳ, theo thứ tự thời gian. Mỗi tệp kèm giá trị băm "
+            "SHA-256 ghi trong danh mục (manifest) của gói dữ liệu; người phê duyệt là những người đã ký đúng nội dung "
+            "được cung cấp.",
+            "small",
+        ),
+        Spacer(1, 2 * mm),
+    ]
+    total = max(data.register_size, 1)
+
+    def rows():
+        for n, row in enumerate(data.register_rows(), start=1):
+            if progress and n % 1000 == 0:
+                progress(25 + int(45 * n / total), "register")
+            yield register_cells(row)
+
+    story += table(REGISTER_HEADER, rows(), REGISTER_WIDTHS, size=6.5, fonts={6: MONO}, align_right=(7,))
+    if not data.register_size:
+        story.append(para("Không có lần cung cấp dữ liệu nào trong kỳ.", "small"))
+    return story
+
+
+def _refusal_section(data):
+    story = [CondPageBreak(40 * mm), para("4. Các trường hợp từ chối", "h1")]
+    if not data.refusals:
+        return [*story, para("Không có yêu cầu nào bị từ chối trong kỳ.", "small")]
+    return story + table(
+        ["Số yêu cầu", "Ngày", "Cơ quan đề nghị", "Căn cứ", "Người từ chối", "Lý do"],
+        [
+            [r.reference, when(r.decided_at), r.agency, r.legal_basis, f"{r.official}\n{r.official_agency}", r.reason]
+            for r in data.refusals
+        ],
+        [30 * mm, 28 * mm, 50 * mm, 40 * mm, 45 * mm, CONTENT_WIDTH - 193 * mm],
+    )
+
+
+def _pattern_section(data):
+    from audit.report_data import PATTERN_TITLES
+
+    start, end = settings.REPORT_WORKING_HOURS
+    notes = {
+        "volume": f"So với trung bình {settings.REPORT_BASELINE_PERIODS} kỳ liền trước cùng độ dài; "
+        f"nêu khi vượt {decimal(settings.REPORT_VOLUME_FACTOR)} lần và từ {settings.REPORT_VOLUME_MIN} yêu cầu.",
+        "after_hours": f"Ngoài {start}:00–{end}:00 các ngày thứ Hai đến thứ Sáu.",
+        "one_approver": f"Một người ký trên {decimal(settings.REPORT_APPROVER_SHARE * 100, 0)}% số yêu cầu được phê duyệt "
+        f"của cơ quan (từ {settings.REPORT_APPROVER_MIN} yêu cầu).",
+        "paperwork": f"Gửi theo thủ tục khẩn cấp, quá {settings.EMERGENCY_PAPERWORK_HOURS} giờ chưa có công văn.",
+        "near_limit": f"Dùng từ {decimal(settings.REPORT_NEAR_LIMIT * 100, 0)}% giới hạn thời lượng hoặc số camera của căn cứ.",
+    }
+    story = [CondPageBreak(40 * mm), para("5. Dấu hiệu cần xem xét", "h1")]
+    for number_, (kind, title) in enumerate(PATTERN_TITLES.items(), start=1):
+        findings = data.patterns[kind]
+        story += [para(f"5.{number_}. {title} ({number(len(findings))})", "h2"), para(notes[kind], "small")]
+        if findings:
+            story += table(
+                ["Đối tượng", "Số yêu cầu", "Chi tiết"],
+                [[f.subject, f.reference or "—", f.detail] for f in findings],
+                [70 * mm, 32 * mm, CONTENT_WIDTH - 102 * mm],
+            )
+        else:
+            story.append(para("Không phát hiện.", "small"))
+    return story
+
+
+def _integrity_section(data):
+    i = data.integrity
+    if i.ok is None:
+        result = "Không có sự kiện nào trong kỳ."
+    elif i.ok:
+        result = f"Toàn vẹn: {number(i.events)} sự kiện đã được tính lại giá trị băm và kiểm tra liên kết ({decimal(i.seconds, 2)} giây)."
+    else:
+        result = f"PHÁT HIỆN SAI LỆCH: {i.problem}"
+    checkpoint = (
+        f"sự kiện số {number(i.checkpoint.seq)}, ký lúc {i.checkpoint.signed_at} (khóa {i.checkpoint.key_id})\n"
+        f"giá trị băm {i.checkpoint.hash}"
+        if i.checkpoint
+        else "Chưa có điểm kiểm tra nào được ký."
+    )
+    run = i.last_full_run
+    full = (
+        f"{'Toàn vẹn' if run.status == 'passed' else 'Phát hiện sai lệch'} — {number(run.events_checked)} sự kiện, "
+        f"lúc {when(run.finished_at)}"
+        if run
+        else "Chưa có lần kiểm tra toàn bộ nào."
+    )
+    pairs = [
+        ("Kết quả kiểm tra các sự kiện của kỳ", result),
+        ("Sự kiện đầu tiên của kỳ", f"số {number(i.first_seq)}\n{i.first_hash}" if i.first_seq else "—"),
+        ("Sự kiện cuối cùng của kỳ", f"số {number(i.last_seq)}\n{i.last_hash}" if i.last_seq else "—"),
+        ("Điểm kiểm tra đã ký gần nhất (Ed25519)", checkpoint),
+        ("Lần kiểm tra toàn bộ nhật ký gần nhất", full),
+    ]
+    how = (
+        "Cách tự kiểm tra, không cần hệ thống: xuất nhật ký bằng lệnh "
+        "“python manage.py audit_export --out THƯ_MỤC”, rồi chạy “python THƯ_MỤC/verifier.py THƯ_MỤC” trên bất kỳ máy "
+        "nào có Python 3. Chương trình tính lại giá trị băm của từng sự kiện, kiểm tra liên kết giữa các sự kiện và chữ ký "
+        "của các điểm kiểm tra bằng khóa công khai đi kèm, và chỉ ra sự kiện đầu tiên bị sai lệch nếu có. Giá trị băm "
+        "của sự kiện đầu và cuối kỳ ở trên phải trùng với giá trị trong tệp events.jsonl. Giá trị băm SHA-256 của chính "
+        "báo cáo này được ghi vào nhật ký khi báo cáo được lập."
+    )
+    return [
+        CondPageBreak(60 * mm),
+        para("6. Tính toàn vẹn của nhật ký hệ thống", "h1"),
+        key_values(pairs, (70 * mm, 180 * mm)),
+        Spacer(1, 3 * mm),
+        para(how, "small"),
+    ]
+
+
+def render_period_report(data, out, *, code, author, progress=None):
+    """Write the period report to the binary file `out`; returns the number of pages."""
+    register_fonts()
+    meta = {"code": code, "author": author}
+    title = "Báo cáo tình hình cung cấp, khai thác dữ liệu camera"
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=PAGE,
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=13 * mm,
+        bottomMargin=13 * mm,
+        title=nfc(f"{title} {code}"),
+        author=nfc(author),
+        subject=nfc(f"{day(data.scope.date_from)}–{day(data.scope.date_to)}"),
+    )
+    story = [
+        para(title.upper(), "title"),
+        para(f"Kỳ báo cáo từ ngày {day(data.scope.date_from)} đến ngày {day(data.scope.date_to)}", "subtitle"),
+        Spacer(1, 4 * mm),
+        key_values(_scope_lines(data, meta), (50 * mm, 120 * mm)),
+    ]
+    story += _summary_section(data)
+    story += [CondPageBreak(50 * mm), *_turnaround_section(data)]
+    story += _register_section(data, progress)
+    story += _refusal_section(data)
+    story += _pattern_section(data)
+    story += _integrity_section(data)
+    header = _header(f"{title} — {code}")
+    footer = f"Mã báo cáo {code} · lập lúc {when(data.generated_at, seconds=True)}"
+    doc.build(story, onFirstPage=header, onLaterPages=header, canvasmaker=_canvas_with_footer(footer))
+    return doc.page
+
+
+# The request dossier --------------------------------------------------------------------------------
+
+
+def render_dossier(dossier, out, *, code, author):
+    """Write one request's dossier (an audit.reports.Dossier) to the binary file `out`; returns the number of pages."""
+    register_fonts()
+    width = A4[0] - 30 * mm
+    footage_request = dossier.footage_request
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=14 * mm,
+        bottomMargin=14 * mm,
+        title=nfc(f"Hồ sơ yêu cầu {footage_request.reference}"),
+        author=nfc(author),
+    )
+    basis = footage_request.legal_basis
+    story = [
+        para(f"HỒ SƠ YÊU CẦU CUNG CẤP DỮ LIỆU CAMERA {footage_request.reference}", "title"),
+        para(f"Lập lúc {when(dossier.generated_at, seconds=True)} — mã {code}", "subtitle"),
+        Spacer(1, 4 * mm),
+        para("1. Yêu cầu", "h1"),
+        key_values(
+            [
+                ("Số yêu cầu", footage_request.reference),
+                ("Trạng thái", dossier.status_label),
+                ("Cơ quan đề nghị", footage_request.agency.name_vi),
+                ("Cán bộ đề nghị", footage_request.requester.display_name),
+                ("Căn cứ pháp lý", f"{basis.code} — {basis.title_vi}\n{basis.citation}"),
+                ("Công văn", f"số {footage_request.letter_number} ngày {day(footage_request.letter_date)}"),
+                ("Số vụ việc / tin báo", footage_request.case_reference or "—"),
+                ("Mục đích", footage_request.purpose),
+                ("Mức độ", dossier.urgency_label),
+                ("Quy chế áp dụng", dossier.regulation_label),
+                ("Gửi lúc / hạn xử lý", f"{when(footage_request.submitted_at)} / {when(footage_request.due_at)}"),
+                ("Quyết định lúc", when(footage_request.decided_at)),
+                ("Giá trị băm nội dung (SHA-256)", footage_request.content_hash or "—"),
+            ],
+            (50 * mm, width - 50 * mm),
+        ),
+        para("2. Camera và khoảng thời gian", "h1"),
+    ]
+    story += table(
+        ["Camera", "Tên", "Từ", "Đến", "Loại dữ liệu"],
+        [[i.camera.code, i.camera.name, when(i.start), when(i.end), i.data_category.name_vi] for i in dossier.items],
+        [28 * mm, 52 * mm, 28 * mm, 28 * mm, width - 136 * mm],
+    )
+    story.append(para("3. Tài liệu kèm theo", "h1"))
+    story += table(
+        ["Loại", "Tên tệp", "Tải lên", "SHA-256"],
+        [
+            [a.get_kind_display(), a.original_name, f"{when(a.uploaded_at)}\n{a.uploaded_by.display_name}", a.sha256]
+            for a in dossier.attachments
+        ],
+        [32 * mm, 38 * mm, 32 * mm, width - 102 * mm],
+        fonts={3: MONO},
+    )
+    story.append(para("4. Các quyết định", "h1"))
+    story += table(
+        ["Thời điểm", "Bước", "Người quyết định", "Kết quả", "Lý do", "Nội dung đã xét (SHA-256)"],
+        [
+            [
+                when(d.created_at),
+                d.get_step_display(),
+                f"{d.actor.display_name}\n{d.actor_agency.name_vi}",
+                d.get_outcome_display(),
+                d.reason or "—",
+                d.content_hash,
+            ]
+            for d in dossier.decisions
+        ],
+        [24 * mm, 18 * mm, 34 * mm, 24 * mm, 32 * mm, width - 132 * mm],
+        fonts={5: MONO},
+    )
+    if dossier.comments:
+        story.append(para("5. Trao đổi", "h1"))
+        story += table(
+            ["Thời điểm", "Người viết", "Nội dung"],
+            [[when(c.created_at), c.author.display_name, c.body] for c in dossier.comments],
+            [26 * mm, 40 * mm, width - 66 * mm],
+        )
+    story.append(para("6. Dữ liệu đã cung cấp", "h1"))
+    release = dossier.release
+    if release is None:
+        story.append(para("Chưa cung cấp dữ liệu.", "small"))
+    else:
+        story.append(
+            key_values(
+                [
+                    ("Cung cấp lúc", when(release.created_at)),
+                    ("Gói dữ liệu (SHA-256)", release.package_sha256),
+                    ("Danh mục manifest.json (SHA-256)", release.manifest_sha256),
+                    ("Biên bản giao nhận (SHA-256)", release.handover_sha256),
+                    ("Khoảng trống trong dữ liệu", number(release.gaps)),
+                    ("Đã xóa gói lúc", when(release.purged_at) if release.purged_at else "—"),
+                ],
+                (50 * mm, width - 50 * mm),
+            )
+        )
+        story += table(
+            ["Tệp", "Camera", "Từ — đến", "SHA-256"],
+            [
+                [f.name, f.camera_code or "—", f"{when(f.first_timestamp)}\n{when(f.last_timestamp)}", f.sha256]
+                for f in dossier.files
+            ],
+            [40 * mm, 24 * mm, 30 * mm, width - 94 * mm],
+            fonts={3: MONO},
+        )
+    story += [PageBreak(), para("7. Nhật ký hệ thống của yêu cầu", "h1")]
+    story += table(
+        ["Số", "Thời điểm", "Người thực hiện", "Hành động", "Kết quả", "Giá trị băm"],
+        [
+            [
+                number(e.seq),
+                when(e.occurred_at, seconds=True),
+                f"{e.actor_username or 'hệ thống'}\n{e.actor_agency}",
+                e.action_label,
+                e.outcome_label,
+                e.hash,
+            ]
+            for e in dossier.events
+        ],
+        [16 * mm, 27 * mm, 32 * mm, 40 * mm, 18 * mm, width - 133 * mm],
+        fonts={5: MONO},
+        align_right=(0,),
+    )
+    header = _header(f"Hồ sơ yêu cầu {footage_request.reference} — {code}")
+    footer = f"Mã {code} · lập lúc {when(dossier.generated_at, seconds=True)}"
+    doc.build(story, onFirstPage=header, onLaterPages=header, canvasmaker=_canvas_with_footer(footer))
+    return doc.page

@@ -1,0 +1,325 @@
+"""Oversight reports and request dossiers: asked for, built, hashed into the ledger, downloaded.
+
+A period report is asked for on the auditor pages (a Report row and a ledger
+event, then a task after commit) or built at once by `audit_report`. Either
+way the files are written next to their final place and moved in only when
+complete, and the SHA-256 of each lands in the ledger with the report's id:
+anyone holding the PDF can check it against the ledger.
+"""
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit import record_event
+from audit.models import Action, AuditEvent, Outcome, Report
+from audit.permissions import ensure_can_report, report_jurisdiction
+from audit.report_csv import write_report_csv
+from audit.report_data import ReportScope, collect
+from audit.report_pdf import render_dossier, render_period_report
+
+FORMATS = ("pdf", "csv")
+
+
+def _sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def scope_of(report):
+    return ReportScope(
+        date_from=report.date_from,
+        date_to=report.date_to,
+        agency=report.agency,
+        area=report.area,
+        legal_basis=report.legal_basis,
+        jurisdiction=report.jurisdiction,
+    )
+
+
+def _scope_data(report):
+    return {
+        "from": report.date_from,
+        "to": report.date_to,
+        "agency": report.agency.code if report.agency else None,
+        "area": report.area.path if report.area else None,
+        "legal_basis": report.legal_basis.code if report.legal_basis else None,
+        "jurisdiction": report.jurisdiction.path if report.jurisdiction else None,
+    }
+
+
+def report_request(*, actor, date_from, date_to, agency=None, area=None, legal_basis=None, http_request=None):
+    """Record a report request and queue its build after commit; refused (and logged) outside the actor's jurisdiction."""
+    from audit.permissions import ReportRefused
+
+    try:
+        ensure_can_report(actor, agency=agency, area=area, legal_basis=legal_basis)
+    except ReportRefused as refusal:
+        with transaction.atomic():
+            record_event(
+                actor=actor,
+                action=Action.REPORT_REQUEST,
+                outcome=Outcome.DENIED,
+                data={
+                    "from": date_from,
+                    "to": date_to,
+                    "agency": agency.code if agency else None,
+                    "area": area.path if area else None,
+                    "reason": str(refusal),
+                },
+                http_request=http_request,
+            )
+        raise
+    from audit.tasks import report_build_task
+
+    with transaction.atomic():
+        report = Report.objects.create(
+            requested_by=actor,
+            date_from=date_from,
+            date_to=date_to,
+            agency=agency,
+            area=area,
+            legal_basis=legal_basis,
+            jurisdiction=report_jurisdiction(actor),
+        )
+        record_event(
+            actor=actor, action=Action.REPORT_REQUEST, target=report, data=_scope_data(report), http_request=http_request
+        )
+        transaction.on_commit(lambda: report_build_task.delay(report.pk))
+    return report
+
+
+def _progress(report_id):
+    def step(percent, stage):
+        Report.objects.filter(pk=report_id).update(progress=percent, stage=stage)
+
+    return step
+
+
+def build_files(scope, *, code, author, formats=FORMATS, directory, progress=None, now=None):
+    """Write report.pdf and/or report-csv.zip into `directory`; returns {format: (path, sha256)} and the page count."""
+    data = collect(scope, now=now, progress=progress)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    built, pages = {}, 0
+    targets = {"pdf": directory / f"{code}.pdf", "csv": directory / f"{code}-csv.zip"}
+    for kind in formats:
+        target = targets[kind]
+        # Written beside the target and renamed: a reader never sees half a report.
+        handle, partial = tempfile.mkstemp(dir=directory, prefix=f".{code}-", suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                if kind == "pdf":
+                    pages = render_period_report(data, out, code=code, author=author, progress=progress)
+                else:
+                    if progress:
+                        progress(85, "csv")
+                    write_report_csv(data, out, code=code)
+            os.replace(partial, target)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
+        built[kind] = (target, _sha256_of(target))
+    return built, pages, data.register_size
+
+
+def _author(user):
+    if user is None:
+        return "Quản trị hệ thống (dòng lệnh)"
+    agency = user.agency.name_vi if user.agency_id else ""
+    return f"{user.display_name} — {agency}" if agency else user.display_name
+
+
+def report_build(report_id):
+    """Build a requested report (the task's body). Runs once: a redelivered task finds it ready and stops."""
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report_id)
+        if report.status == Report.Status.READY:
+            return report
+        report.status, report.progress, report.stage, report.error = Report.Status.RUNNING, 1, "start", ""
+        report.save(update_fields=["status", "progress", "stage", "error"])
+    report = Report.objects.select_related("agency__area", "area", "legal_basis", "jurisdiction", "requested_by__agency").get(
+        pk=report_id
+    )
+    try:
+        built, pages, releases = build_files(
+            scope_of(report),
+            code=report.code,
+            author=_author(report.requested_by),
+            directory=Path(settings.REPORT_ROOT) / str(report.pk),
+            progress=_progress(report.pk),
+        )
+    except Exception as error:
+        with transaction.atomic():
+            Report.objects.filter(pk=report.pk).update(
+                status=Report.Status.FAILED, error=f"{type(error).__name__}: {error}", finished_at=timezone.now()
+            )
+            record_event(
+                actor=report.requested_by,
+                action=Action.REPORT_GENERATE,
+                target=report,
+                outcome=Outcome.FAILURE,
+                data={**_scope_data(report), "error": f"{type(error).__name__}: {error}"},
+            )
+        raise
+    (pdf_path, pdf_sha256), (csv_path, csv_sha256) = built["pdf"], built["csv"]
+    with transaction.atomic():
+        report.status, report.progress, report.stage = Report.Status.READY, 100, "done"
+        report.pdf_path, report.pdf_sha256, report.pdf_size, report.pages = (
+            str(pdf_path),
+            pdf_sha256,
+            pdf_path.stat().st_size,
+            pages,
+        )
+        report.csv_path, report.csv_sha256, report.releases = str(csv_path), csv_sha256, releases
+        report.finished_at = timezone.now()
+        report.save()
+        record_event(
+            actor=report.requested_by,
+            action=Action.REPORT_GENERATE,
+            target=report,
+            data={
+                **_scope_data(report),
+                "report": report.code,
+                "pdf_sha256": pdf_sha256,
+                "pdf_bytes": report.pdf_size,
+                "pages": pages,
+                "csv_sha256": csv_sha256,
+                "releases": releases,
+            },
+        )
+    return report
+
+
+def report_build_now(*, date_from, date_to, agency=None, area=None, legal_basis=None, formats=FORMATS, directory):
+    """The command line's report: built at once by the system operator, hashed into the ledger like any other."""
+    with transaction.atomic():
+        report = Report.objects.create(
+            requested_by=None, date_from=date_from, date_to=date_to, agency=agency, area=area, legal_basis=legal_basis
+        )
+        record_event(actor=None, action=Action.REPORT_REQUEST, target=report, data={**_scope_data(report), "source": "command"})
+    report.refresh_from_db()
+    built, pages, releases = build_files(
+        scope_of(report), code=report.code, author=_author(None), formats=formats, directory=directory
+    )
+    with transaction.atomic():
+        update = {
+            "status": Report.Status.READY,
+            "progress": 100,
+            "stage": "done",
+            "finished_at": timezone.now(),
+            "pages": pages,
+            "releases": releases,
+        }
+        data = {**_scope_data(report), "report": report.code, "source": "command", "releases": releases}
+        if "pdf" in built:
+            path, sha256 = built["pdf"]
+            update.update(pdf_path=str(path), pdf_sha256=sha256, pdf_size=path.stat().st_size)
+            data.update(pdf_sha256=sha256, pages=pages)
+        if "csv" in built:
+            path, sha256 = built["csv"]
+            update.update(csv_path=str(path), csv_sha256=sha256)
+            data.update(csv_sha256=sha256)
+        Report.objects.filter(pk=report.pk).update(**update)
+        record_event(actor=None, action=Action.REPORT_GENERATE, target=report, data=data)
+    report.refresh_from_db()
+    return report, built
+
+
+def report_download(*, actor, report, kind, http_request=None):
+    """Record a download of one of the report's files and return (path, file name)."""
+    path = Path(report.pdf_path if kind == "pdf" else report.csv_path)
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action=Action.REPORT_DOWNLOAD,
+            target=report,
+            data={"report": report.code, "format": kind, "sha256": report.pdf_sha256 if kind == "pdf" else report.csv_sha256},
+            http_request=http_request,
+        )
+    return path, path.name
+
+
+# The request dossier ------------------------------------------------------------------------------
+
+
+@dataclass
+class Dossier:
+    footage_request: object
+    generated_at: object
+    status_label: str
+    urgency_label: str
+    regulation_label: str
+    items: list
+    attachments: list
+    decisions: list
+    comments: list
+    release: object
+    files: list
+    events: list
+
+
+def _dossier(footage_request):
+    from django.utils import translation
+
+    from requests.models import Release
+
+    release = Release.objects.filter(footage_request=footage_request).first()
+    with translation.override("vi"):
+        events = list(AuditEvent.objects.filter(reference=footage_request.reference).order_by("seq"))
+        for event in events:
+            event.action_label = str(event.get_action_display())
+            event.outcome_label = str(event.get_outcome_display())
+        version = footage_request.regulation_version
+        return Dossier(
+            footage_request=footage_request,
+            generated_at=timezone.now(),
+            status_label=str(footage_request.get_status_display()),
+            urgency_label=str(footage_request.get_urgency_display()),
+            regulation_label=f"{version.number} — {version.title}" if version else "—",
+            items=list(footage_request.items.select_related("camera", "data_category").order_by("camera__code", "start")),
+            attachments=list(footage_request.attachments.select_related("uploaded_by").order_by("uploaded_at", "id")),
+            decisions=list(footage_request.decisions.select_related("actor", "actor_agency").order_by("created_at", "id")),
+            comments=list(footage_request.comments.select_related("author").order_by("created_at", "id")),
+            release=release,
+            files=list(release.files.order_by("kind", "name")) if release else [],
+            events=events,
+        )
+
+
+def dossier_build(*, actor, footage_request, http_request=None):
+    """The dossier PDF of one request, as bytes; its SHA-256 is recorded in the ledger as it is handed out."""
+    with transaction.atomic():
+        # The dossier's own event is the last line of the timeline it prints.
+        event = record_event(
+            actor=actor,
+            action=Action.REPORT_DOSSIER,
+            target=footage_request,
+            data={"reference": footage_request.reference},
+            http_request=http_request,
+        )
+    dossier = _dossier(footage_request)
+    code = f"HS-{footage_request.reference}-{event.seq}"
+    buffer = io.BytesIO()
+    pages = render_dossier(dossier, buffer, code=code, author=_author(actor))
+    content = buffer.getvalue()
+    sha256 = hashlib.sha256(content).hexdigest()
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action=Action.REPORT_GENERATE,
+            target=footage_request,
+            data={"dossier": code, "pdf_sha256": sha256, "pdf_bytes": len(content), "pages": pages},
+            http_request=http_request,
+        )
+    return content, code, sha256

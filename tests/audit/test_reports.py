@@ -1,0 +1,373 @@
+"""Oversight reports and dossiers: figures that match the data, Vietnamese that survives the PDF, scopes that hold."""
+
+# ruff: noqa: F811 - the fixtures imported below are requested by name
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import statistics
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+from reportlab.lib.pagesizes import A4
+from reportlab.platypus import SimpleDocTemplate
+
+from audit import report_pdf
+from audit.models import Action, AuditEvent, Outcome, Report
+from audit.permissions import ReportRefused
+from audit.report_data import ReportScope, collect
+from audit.reports import report_request
+from governance.models import Agency
+from requests import workflow
+from requests.models import Decision, DownloadGrant, FootageRequest, Release, ReleaseFile, Status
+from tests.factories import AgencyFactory, UserFactory
+from tests.requests.conftest import world  # noqa: F401 - the workflow's fixture world
+from tests.requests.footage import approved, footage, segment_bank  # noqa: F401 - fixtures
+from tests.requests.footage import export as run_export
+
+pytestmark = pytest.mark.django_db
+
+AGENCY_A = "Công an phường Hàng Bạc"
+
+
+@pytest.fixture
+def week(world, footage, django_capture_on_commit_callbacks):
+    """A week at the centre: one request released (exported for real), one rejected, one withdrawn,
+    one still open past its deadline and near its basis's window limit, one emergency without its letter."""
+    released = approved(world, [(footage.at(3), footage.at(7))])
+    released = run_export(world, released, django_capture_on_commit_callbacks)
+    assert released.status == Status.RELEASED
+    _grant, token = workflow.release_link_issue(actor=world.insider, footage_request=released)
+    DownloadGrant.objects.filter(release__footage_request=released).update(downloads=2)
+
+    rejected = world.reviewed()
+    workflow.request_reject(actor=world.approver, footage_request=rejected, reason="Không đủ căn cứ: thiếu số quyết định")
+    withdrawn = world.submitted()
+    workflow.request_withdraw(actor=world.insider, footage_request=withdrawn, reason="Đã có dữ liệu khác")
+    late = world.submitted(items=world.items(hours=23))
+    FootageRequest.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(hours=5))
+    emergency = world.draft(urgency="emergency", attach=False)
+    workflow.request_submit(actor=world.insider, footage_request=emergency)
+    FootageRequest.objects.filter(pk=emergency.pk).update(submitted_at=timezone.now() - dt.timedelta(days=4))
+    return {
+        "released": released,
+        "rejected": rejected,
+        "withdrawn": withdrawn,
+        "late": late,
+        "emergency": emergency,
+    }
+
+
+def this_week():
+    today = timezone.localdate()
+    return ReportScope(date_from=today - dt.timedelta(days=6), date_to=today)
+
+
+def district_auditor(world):
+    inspectorate = AgencyFactory(
+        code="thanh-tra-quan", name_vi="Thanh tra quận", kind=Agency.Kind.INSPECTORATE, area=world.province
+    )
+    return UserFactory(username="thanhtra", agency=inspectorate, roles=["auditor"])
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def in_period(moment, scope):
+    return moment is not None and scope.start <= moment < scope.end
+
+
+def pdf_text(path_or_bytes):
+    reader = PdfReader(io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes)
+    return [page.extract_text() for page in reader.pages], reader
+
+
+def test_summary_and_breakdowns_equal_the_figures_counted_straight_from_the_data(world, week):
+    scope = this_week()
+    data = collect(scope)
+    everything = list(FootageRequest.objects.all())
+    expected = {
+        "filed": sum(in_period(r.submitted_at, scope) for r in everything),
+        "approved": sum(in_period(r.decided_at, scope) and r.status == Status.RELEASED for r in everything),
+        "rejected": sum(in_period(r.decided_at, scope) and r.status == Status.REJECTED for r in everything),
+        "withdrawn": sum(in_period(r.decided_at, scope) and r.status == Status.WITHDRAWN for r in everything),
+        "expired": 0,
+        "released": Release.objects.count(),
+    }
+    assert expected == {"filed": 5, "approved": 1, "rejected": 1, "withdrawn": 1, "expired": 0, "released": 1}
+    assert {key: data.summary[key] for key in expected} == expected
+    released_items = list(week["released"].items.all())
+    assert data.summary["footage_hours"] == pytest.approx(sum(i.hours for i in released_items))
+    assert data.summary["cameras"] == 1
+    agency_row = next(row for row in data.by_agency if row.label == AGENCY_A)
+    assert agency_row.counts == expected
+    assert sum(row.counts["filed"] for row in data.by_urgency) == 5
+    emergency_row = next(row for row in data.by_urgency if row.label == "Khẩn cấp")
+    assert emergency_row.counts["filed"] == 1
+
+
+def test_turnaround_and_late_requests_match_the_requests(world, week):
+    data = collect(this_week())
+    decided = [r for r in FootageRequest.objects.all() if r.status in (Status.RELEASED, Status.REJECTED)]
+    hours = [(r.decided_at - r.submitted_at).total_seconds() / 3600 for r in decided]
+    assert data.turnaround["decisions"] == 2
+    assert data.turnaround["decision_median"] == pytest.approx(statistics.median(hours))
+    release = Release.objects.get()
+    assert data.turnaround["release_median"] == pytest.approx(
+        (release.created_at - week["released"].submitted_at).total_seconds() / 3600
+    )
+    late = {row.reference: row for row in data.turnaround["late"]}
+    assert set(late) == {week["late"].reference}
+    assert late[week["late"].reference].decided_at is None and late[week["late"].reference].hours_late == pytest.approx(
+        5, abs=0.1
+    )
+
+
+def test_register_lists_each_release_with_its_approvers_windows_files_and_downloads(world, week):
+    (row,) = list(collect(this_week()).register_rows())
+    release = Release.objects.get()
+    assert row.reference == week["released"].reference and row.agency == AGENCY_A
+    assert row.approvers == [world.approver.display_name]
+    assert row.downloads == 2
+    files = dict(release.files.exclude(kind=ReleaseFile.Kind.PACKAGE).values_list("name", "sha256"))
+    assert dict(row.files) == files and len(files) >= 3
+    assert [(code, start, end) for code, start, end in row.windows] == [
+        (i.camera.code, i.start, i.end) for i in week["released"].items.all()
+    ]
+
+
+def test_refusals_and_unusual_patterns_are_found(world, week):
+    data = collect(this_week())
+    (refusal,) = data.refusals
+    assert refusal.reference == week["rejected"].reference and refusal.reason.startswith("Không đủ căn cứ")
+    assert refusal.official == world.approver.display_name
+    assert [f.reference for f in data.patterns["paperwork"]] == [week["emergency"].reference]
+    assert week["late"].reference in [f.reference for f in data.patterns["near_limit"]]
+    # Six requests from one agency in a week after none before: far above its own baseline.
+    assert [f.subject for f in data.patterns["volume"]] == [AGENCY_A]
+
+
+def test_an_after_hours_approval_is_flagged(world, week):
+    decision = Decision.objects.get(footage_request=week["released"], outcome=Decision.Outcome.APPROVE)
+    saturday_night = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(23, 30)))
+    while saturday_night.weekday() != 5 or saturday_night > timezone.now():
+        saturday_night -= dt.timedelta(days=1)
+    Decision.objects.filter(pk=decision.pk).update(created_at=saturday_night)
+    findings = collect(this_week()).patterns["after_hours"]
+    assert any(f.reference == week["released"].reference and "phê duyệt lúc 23:30" in f.detail for f in findings)
+
+
+def test_integrity_section_verifies_the_periods_events(world, week):
+    data = collect(this_week())
+    events = AuditEvent.objects.order_by("seq")
+    assert data.integrity.ok is True
+    assert data.integrity.first_seq == events.first().seq and data.integrity.last_hash == events.last().hash
+    assert data.integrity.events == events.count()
+
+
+def test_auditor_builds_the_report_and_its_hash_is_in_the_ledger(world, week, client, django_capture_on_commit_callbacks):
+    auditor = district_auditor(world)
+    signed_in(client, auditor)
+    today = timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("audit:reports"), {"date_from": (today - dt.timedelta(days=6)).isoformat(), "date_to": today.isoformat()}
+        )
+    report = Report.objects.get()
+    assert response.status_code == 302 and response.url == reverse("audit:report", args=[report.pk])
+    assert report.status == Report.Status.READY and report.releases == 1 and report.jurisdiction == world.province
+    pdf = Path(report.pdf_path).read_bytes()
+    assert hashlib.sha256(pdf).hexdigest() == report.pdf_sha256
+    generated = AuditEvent.objects.get(action=Action.REPORT_GENERATE)
+    assert json.loads(generated.payload)["pdf_sha256"] == report.pdf_sha256
+    assert json.loads(generated.payload)["csv_sha256"] == report.csv_sha256
+
+    download = client.get(reverse("audit:report-file", args=[report.pk, "pdf"]))
+    assert b"".join(download.streaming_content) == pdf
+    assert AuditEvent.objects.filter(action=Action.REPORT_DOWNLOAD, actor=auditor).count() == 1
+    page = client.get(reverse("audit:report", args=[report.pk])).content.decode()
+    assert report.pdf_sha256 in page
+
+
+def test_pdf_text_round_trips_vietnamese_and_every_font_is_embedded_dejavu(world, week, tmp_path):
+    out = tmp_path / "report.pdf"
+    data = collect(this_week())
+    with open(out, "wb") as stream:
+        pages = report_pdf.render_period_report(data, stream, code="BC-TEST", author="Nguyễn Thị Hương — Thanh tra")
+    texts, reader = pdf_text(out)
+    assert pages == len(reader.pages)
+    text = unicodedata.normalize("NFC", "\n".join(texts))
+    for phrase in (
+        AGENCY_A,
+        "BÁO CÁO TÌNH HÌNH CUNG CẤP, KHAI THÁC DỮ LIỆU CAMERA",
+        "Sổ theo dõi cung cấp dữ liệu",
+        "Không đủ căn cứ: thiếu số quyết định",
+        "Nguyễn Thị Hương",
+        week["released"].reference,
+        ReleaseFile.objects.filter(kind=ReleaseFile.Kind.VIDEO).first().sha256,
+    ):
+        assert phrase in text, phrase
+    assert f"Trang 1/{pages}" in texts[0]
+    fonts = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/FontDescriptor"].get_object() if "/FontDescriptor" in font else None
+            if descriptor is None:  # a composite (Type0) font keeps its descriptor on the descendant
+                descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            assert "/FontFile2" in descriptor, font["/BaseFont"]
+            fonts.add(str(font["/BaseFont"]).split("+")[-1])
+    assert fonts <= {"DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"} and "DejaVuSans" in fonts
+
+
+def test_csv_tables_carry_the_same_figures(world, week, tmp_path):
+    from audit.report_csv import write_report_csv
+
+    out = tmp_path / "report.zip"
+    with open(out, "wb") as stream:
+        write_report_csv(collect(this_week()), stream, code="BC-TEST")
+    with zipfile.ZipFile(out) as archive:
+        summary = dict(csv.reader(io.TextIOWrapper(archive.open("01_tong_hop.csv"), encoding="utf-8-sig")))
+        register = list(csv.DictReader(io.TextIOWrapper(archive.open("09_so_theo_doi.csv"), encoding="utf-8-sig")))
+        files = list(csv.DictReader(io.TextIOWrapper(archive.open("10_so_theo_doi_tep.csv"), encoding="utf-8-sig")))
+    assert summary["filed"] == "5" and summary["released"] == "1"
+    assert [row["so_yeu_cau"] for row in register] == [week["released"].reference]
+    assert register[0]["co_quan"] == AGENCY_A and register[0]["luot_tai"] == "2"
+    assert {row["sha256"] for row in files} == set(
+        ReleaseFile.objects.exclude(kind=ReleaseFile.Kind.PACKAGE).values_list("sha256", flat=True)
+    )
+
+
+def test_an_empty_period_renders_a_sensible_report(world, tmp_path):
+    scope = ReportScope(date_from=dt.date(2020, 1, 1), date_to=dt.date(2020, 1, 31))
+    out = tmp_path / "empty.pdf"
+    with open(out, "wb") as stream:
+        report_pdf.render_period_report(collect(scope), stream, code="BC-EMPTY", author="Thanh tra")
+    text = "\n".join(pdf_text(out)[0])
+    assert "Không có lần cung cấp dữ liệu nào trong kỳ." in text
+    assert "Không có yêu cầu nào bị từ chối trong kỳ." in text
+    assert "Không có sự kiện nào trong kỳ." in text
+
+
+def test_a_long_table_splits_across_pages_repeating_its_header():
+    rows = [[f"YC-2026-{n:06d}", "Công an phường Hàng Bạc", "x" * 30] for n in range(450)]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4).build(report_pdf.table(["Số yêu cầu", "Cơ quan", "Ghi chú"], rows, [120, 200, 150]))
+    texts, reader = pdf_text(buffer.getvalue())
+    assert len(reader.pages) >= 5
+    assert all(text.lstrip().startswith("Số yêu cầu") for text in texts)
+    assert "YC-2026-000449" in texts[-1]
+
+
+def test_a_report_beyond_the_auditors_jurisdiction_is_refused_and_logged(world, client):
+    auditor = UserFactory(
+        username="thanhtra-phuong",
+        agency=AgencyFactory(code="tt-phuong", name_vi="Thanh tra phường", kind=Agency.Kind.INSPECTORATE, area=world.ward),
+        roles=["auditor"],
+    )
+    today = timezone.localdate()
+    with pytest.raises(ReportRefused):
+        report_request(actor=auditor, date_from=today, date_to=today, agency=world.agency_b)
+    assert not Report.objects.exists()
+    assert AuditEvent.objects.filter(action=Action.REPORT_REQUEST, outcome=Outcome.DENIED, actor=auditor).count() == 1
+
+    signed_in(client, auditor)
+    response = client.post(
+        reverse("audit:reports"), {"date_from": today.isoformat(), "date_to": today.isoformat(), "agency": world.agency_b.pk}
+    )
+    assert response.status_code == 200 and "Choose an agency within your jurisdiction." in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_only_oversight_bodies_reach_reports_and_nobody_opens_anothers_report(world, week, client):
+    owner = district_auditor(world)
+    today = timezone.localdate()
+    report = report_request(actor=owner, date_from=today, date_to=today)
+    other = UserFactory(username="thanhtra2", agency=owner.agency, roles=["auditor"])
+    for user in (world.insider, world.approver, world.custodian):
+        client.force_login(user)
+        assert client.get(reverse("audit:reports")).status_code == 404
+        assert client.get(reverse("audit:report-file", args=[report.pk, "pdf"])).status_code == 404
+    client.force_login(other)
+    assert client.get(reverse("audit:report", args=[report.pk])).status_code == 404
+    assert client.get(reverse("audit:report-file", args=[report.pk, "csv"])).status_code == 404
+    assert client.get(reverse("audit:report-file", args=[report.pk + 1, "pdf"])).status_code == 404
+    assert not AuditEvent.objects.filter(action=Action.REPORT_DOWNLOAD).exists()
+
+
+def test_bad_report_form_input_is_explained_and_changes_nothing(world, client):
+    signed_in(client, district_auditor(world))
+    today = timezone.localdate()
+    response = client.post(
+        reverse("audit:reports"), {"date_from": today.isoformat(), "date_to": (today - dt.timedelta(days=1)).isoformat()}
+    )
+    assert "The end date cannot be before the start date." in response.content.decode()
+    response = client.post(reverse("audit:reports"), {"date_from": "31/02/2026", "date_to": today.isoformat()})
+    assert "Enter a valid date." in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_dossier_carries_the_request_decisions_release_and_timeline(world, week, client):
+    auditor = district_auditor(world)
+    client.force_login(auditor)
+    reference = week["released"].reference
+    response = client.get(reverse("audit:dossier", args=[reference]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = unicodedata.normalize("NFC", "\n".join(pdf_text(response.content)[0]))
+    assert reference in text and AGENCY_A in text and "Phê duyệt" in text
+    assert Release.objects.get().package_sha256 in text
+    generated = AuditEvent.objects.filter(action=Action.REPORT_GENERATE, reference=reference).get()
+    assert json.loads(generated.payload)["pdf_sha256"] == hashlib.sha256(response.content).hexdigest()
+
+    client.force_login(world.outsider)
+    assert client.get(reverse("audit:dossier", args=[reference])).status_code == 404
+    client.force_login(world.insider)
+    assert client.get(reverse("audit:dossier", args=[reference])).status_code == 404
+
+
+def test_audit_report_command_writes_the_file_and_records_it(world, week, tmp_path):
+    out = tmp_path / "so-theo-doi.zip"
+    today = timezone.localdate()
+    stdout = io.StringIO()
+    call_command(
+        "audit_report",
+        "--from",
+        (today - dt.timedelta(days=6)).isoformat(),
+        "--to",
+        today.isoformat(),
+        "--format",
+        "csv",
+        "--out",
+        str(out),
+        stdout=stdout,
+    )
+    sha256 = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert sha256 in stdout.getvalue()
+    event = AuditEvent.objects.get(action=Action.REPORT_GENERATE)
+    assert json.loads(event.payload)["csv_sha256"] == sha256 and event.actor is None
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--from", "2026-13-01", "--to", "2026-12-31"], "is not a date"),
+        (["--from", "2026-03-01", "--to", "2026-02-01"], "The end date cannot be before the start date."),
+        (["--from", "2026-03-01", "--to", "2026-03-31", "--agency", "khong-co"], "No agency has the code khong-co."),
+    ],
+)
+def test_audit_report_command_refuses_bad_input_and_records_nothing(world, tmp_path, arguments, message):
+    before = AuditEvent.objects.count()
+    with pytest.raises(CommandError, match=message):
+        call_command("audit_report", *arguments, "--out", str(tmp_path / "r.pdf"))
+    assert AuditEvent.objects.count() == before and not Report.objects.exists()
