@@ -99,7 +99,7 @@ def write_report_csv(data, out, *, code):
             _write_register(archive, data, csv.writer(spool))
             spool.seek(0)
             with archive.open("10_so_theo_doi_tep.csv", "w", force_zip64=True) as member:
-                member.write("\ufeffso_yeu_cau,tep,sha256\r\n".encode())
+                member.write("\ufeffso_yeu_cau,loai,tep,sha256\r\n".encode())
                 while block := spool.read(1 << 20):
                     member.write(block.encode())
         with _Sheet(archive, "11_tu_choi.csv") as sheet:
@@ -139,7 +139,7 @@ def _write_register(archive, data, files):
                 "so_vu_viec",
                 "nguoi_phe_duyet",
                 "camera_va_thoi_gian",
-                "so_tep",
+                "so_tep_video",
                 "luot_tai",
             ]
         )
@@ -154,9 +154,9 @@ def _write_register(archive, data, files):
                     row.case_reference,
                     "; ".join(row.approvers),
                     windows,
-                    len(row.files),
+                    len(row.videos),
                     row.downloads,
                 ]
             )
-            for name, sha256 in row.files:
-                files.writerow([row.reference, name, sha256])
+            for kind, name, sha256 in row.files:
+                files.writerow([row.reference, kind, name, sha256])

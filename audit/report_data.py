@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from audit.models import AuditEvent, Checkpoint, VerificationRun
@@ -22,6 +22,7 @@ from audit.verification import verify_range
 from requests.models import (
     Attachment,
     Decision,
+    DownloadGrant,
     FootageRequest,
     Release,
     ReleaseFile,
@@ -34,6 +35,7 @@ APPROVED_FAMILY = (Status.APPROVED, Status.EXPORTING, Status.RELEASED, Status.CL
 STILL_OPEN = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO)
 OUTCOMES = ("filed", "approved", "rejected", "withdrawn", "expired", "released")
 REGISTER_CHUNK = 500
+FILE_ORDER = (ReleaseFile.Kind.VIDEO, ReleaseFile.Kind.MANIFEST, ReleaseFile.Kind.HANDOVER, ReleaseFile.Kind.PACKAGE)
 
 
 @dataclass(frozen=True)
@@ -283,8 +285,17 @@ class RegisterRow:
     case_reference: str
     approvers: list
     windows: list  # (camera code, start, end)
-    files: list  # (name, sha256)
+    files: list  # (kind, name, sha256): the video files, then manifest, hand-over record and package
     downloads: int
+    spans: dict = field(default_factory=dict)  # video file name -> (camera code, first timestamp, last timestamp)
+
+    @property
+    def videos(self):
+        return [(name, sha256) for kind, name, sha256 in self.files if kind == ReleaseFile.Kind.VIDEO]
+
+    @property
+    def package_sha256(self):
+        return next((sha256 for kind, _name, sha256 in self.files if kind == ReleaseFile.Kind.PACKAGE), "")
 
 
 def register_count(scope):
@@ -300,13 +311,28 @@ def register(scope, *, chunk=REGISTER_CHUNK):
     ids = list(_releases(scope).order_by("created_at", "id").values_list("pk", flat=True))
     for offset in range(0, len(ids), chunk):
         part = ids[offset : offset + chunk]
-        releases = (
+        # Plain tuples: at twenty thousand releases, model instances cost more than the queries.
+        releases = list(
             Release.objects.filter(pk__in=part)
-            .select_related("footage_request__agency", "footage_request__legal_basis")
-            .annotate(download_count=Coalesce(Sum("grants__downloads"), 0))
             .order_by("created_at", "id")
+            .values_list(
+                "pk",
+                "created_at",
+                "footage_request_id",
+                "footage_request__reference",
+                "footage_request__agency__name_vi",
+                "footage_request__legal_basis__code",
+                "footage_request__case_reference",
+                "footage_request__content_hash",
+            )
         )
-        request_ids = [release.footage_request_id for release in releases]
+        downloads = dict(
+            DownloadGrant.objects.filter(release_id__in=part)
+            .values_list("release_id")
+            .annotate(n=Sum("downloads"))
+            .values_list("release_id", "n")
+        )
+        request_ids = [row[2] for row in releases]
         windows, approvers, files = {}, {}, {}
         for request_id, code, start, end in (
             RequestItem.objects.filter(footage_request_id__in=request_ids)
@@ -322,31 +348,32 @@ def register(scope, *, chunk=REGISTER_CHUNK):
             .values_list("footage_request_id", "content_hash", "actor__last_name", "actor__first_name", "actor__username")
         ):
             approvers.setdefault(request_id, []).append((content_hash, f"{last} {first}".strip() or username))
-        for release_id, name, sha256 in (
+        order = {kind: n for n, kind in enumerate(FILE_ORDER)}
+        spans = {}
+        for release_id, kind, name, sha256, camera, first, last in (
             ReleaseFile.objects.filter(release_id__in=part)
-            .exclude(kind=ReleaseFile.Kind.PACKAGE)
-            .order_by("release_id", "kind", "name")
-            .values_list("release_id", "name", "sha256")
+            .order_by("release_id", "name")
+            .values_list("release_id", "kind", "name", "sha256", "camera_code", "first_timestamp", "last_timestamp")
         ):
-            files.setdefault(release_id, []).append((name, sha256))
-        for release in releases:
-            footage_request = release.footage_request
+            files.setdefault(release_id, []).append((kind, name, sha256))
+            if kind == ReleaseFile.Kind.VIDEO:
+                spans.setdefault(release_id, {})[name] = (camera, first, last)
+        for listed in files.values():
+            listed.sort(key=lambda f: order.get(f[0], len(order)))
+        for release_id, released_at, request_id, reference, agency, basis, case_reference, content_hash in releases:
             # Only signatures on the content that was released count as its approvals.
-            signed = [
-                name
-                for content_hash, name in approvers.get(footage_request.pk, [])
-                if content_hash == footage_request.content_hash
-            ]
+            signed = [name for signed_hash, name in approvers.get(request_id, []) if signed_hash == content_hash]
             yield RegisterRow(
-                reference=footage_request.reference,
-                released_at=release.created_at,
-                agency=footage_request.agency.name_vi,
-                legal_basis=footage_request.legal_basis.code,
-                case_reference=footage_request.case_reference,
+                reference=reference,
+                released_at=released_at,
+                agency=agency,
+                legal_basis=basis,
+                case_reference=case_reference,
                 approvers=list(dict.fromkeys(signed)),
-                windows=windows.get(footage_request.pk, []),
-                files=files.get(release.pk, []),
-                downloads=release.download_count,
+                windows=windows.get(request_id, []),
+                files=files.get(release_id, []),
+                spans=spans.get(release_id, {}),
+                downloads=downloads.get(release_id) or 0,
             )
 
 
@@ -428,12 +455,12 @@ def _volume_findings(scope):
     for agency_id, name, filed in current:
         usual = baseline.get(agency_id, 0) / periods
         if filed >= settings.REPORT_VOLUME_MIN and filed > settings.REPORT_VOLUME_FACTOR * usual:
-            ratio = f"gấp {filed / usual:.1f} lần" if usual else "trước đó không có yêu cầu nào"
+            ratio = f"gấp {_vi(filed / usual)} lần" if usual else "trước đó không có yêu cầu nào"
             findings.append(
                 Finding(
                     "volume",
                     name,
-                    f"{filed} yêu cầu trong kỳ; trung bình {usual:.1f} mỗi kỳ trong {periods} kỳ trước ({ratio})",
+                    f"{filed} yêu cầu trong kỳ; trung bình {_vi(usual)} mỗi kỳ trong {periods} kỳ trước ({ratio})",
                 )
             )
     return sorted(findings, key=lambda f: f.subject)
@@ -517,7 +544,7 @@ def _one_approver_findings(scope):
         n, name = max(signers)
         if total >= settings.REPORT_APPROVER_MIN and n / total > settings.REPORT_APPROVER_SHARE:
             findings.append(
-                Finding("one_approver", agency, f"{name} ký {n} trên {total} yêu cầu được phê duyệt ({n / total:.0%})")
+                Finding("one_approver", agency, f"{name} ký {n} trên {total} yêu cầu được phê duyệt ({round(100 * n / total)}%)")
             )
     return sorted(findings, key=lambda f: f.subject)
 
@@ -562,7 +589,7 @@ def _near_limit_findings(scope):
     for pk, (reference, agency, max_hours, max_cameras) in sorted(limits.items(), key=lambda kv: kv[1][0]):
         notes = []
         if max_hours and longest.get(pk, 0) >= share * max_hours:
-            notes.append(f"khoảng dài nhất {longest[pk]:.1f}/{max_hours} giờ")
+            notes.append(f"khoảng dài nhất {_vi(longest[pk])}/{max_hours} giờ")
         if max_cameras and len(cameras.get(pk, ())) >= share * max_cameras:
             notes.append(f"{len(cameras[pk])}/{max_cameras} camera")
         if notes:
@@ -705,6 +732,11 @@ def collect(scope, *, now=None, progress=None):
         register_rows=lambda: register(scope),
         **data,
     )
+
+
+def _vi(value):
+    """One decimal, written the Vietnamese way (12,5)."""
+    return f"{value:.1f}".replace(".", ",")
 
 
 def _when(moment):

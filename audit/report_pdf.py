@@ -28,6 +28,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
     CondPageBreak,
+    Flowable,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
@@ -39,6 +40,7 @@ from reportlab.platypus import (
 FONT_DIR = Path(settings.BASE_DIR) / "assets" / "fonts"
 REGULAR, BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
 CHUNK_ROWS = 200
+MONO_ADVANCE = 0.602  # DejaVu Sans Mono: every glyph is 1233/2048 em wide
 INK = colors.HexColor("#1f2933")
 HEAD_FILL = colors.HexColor("#e6edf5")
 RULE = colors.HexColor("#9aa5b1")
@@ -157,67 +159,161 @@ def _header(title):
 # Tables ------------------------------------------------------------------------------------
 
 
-def _wrap_cache():
-    @functools.lru_cache(maxsize=4096)
-    def wrap(text, font, size, width):
+def _fit(text, font, size, width):
+    """Lines of `text` no wider than `width`: at spaces where possible, inside a long word (a code, a hash) where not."""
+    lines = []
+    for paragraph in nfc(text).split("\n"):
+        for line in simpleSplit(paragraph, font, size, width) or [""]:
+            # simpleSplit fits every line that has a space in it; a single long word may still overflow.
+            while " " not in line and len(line) > 1 and pdfmetrics.stringWidth(line, font, size) > width:
+                # Keep as many characters as fit; the rest goes on the next line.
+                cut = len(line) - 1
+                while cut > 1 and pdfmetrics.stringWidth(line[:cut], font, size) > width:
+                    cut -= 1
+                lines.append(line[:cut])
+                line = line[cut:]
+            lines.append(line)
+    return lines
+
+
+_fit_cached = functools.lru_cache(maxsize=8192)(lambda text, font, size, width: tuple(_fit(text, font, size, width)))
+
+CELL_PAD_X, CELL_PAD_TOP, CELL_PAD_BOTTOM = 2.5, 1.6, 2.2
+
+
+class FastTable(Flowable):
+    """A grid of plain text cells, drawn straight onto the canvas, that splits between rows and repeats its header.
+
+    ReportLab's Table measures and draws every cell as a separate object;
+    a register of twenty thousand releases needs something leaner. Cells are
+    wrapped once, when the table is made (columns of codes and hashes are
+    broken inside words), and a page of rows becomes a single text object."""
+
+    def __init__(self, header, rows, widths, *, fonts, size, align_right=(), heights=None):
+        super().__init__()
+        self.header, self.rows, self.widths = header, rows, widths
+        self.fonts, self.size, self.align_right = fonts, size, set(align_right)
+        self.leading = size + 1.8
+        self.header_height = self._height(header)
+        self.heights = heights if heights is not None else [self._height(row) for row in rows]
+
+    def _height(self, row):
+        return max((len(lines) for lines in row), default=1) * self.leading + CELL_PAD_TOP + CELL_PAD_BOTTOM
+
+    def wrap(self, available_width, available_height):
+        self.width = sum(self.widths)
+        self.height = self.header_height + sum(self.heights)
+        return self.width, self.height
+
+    def split(self, available_width, available_height):
+        room = available_height - self.header_height
+        taken, used = 0, 0.0
+        while taken < len(self.rows) and used + self.heights[taken] <= room:
+            used += self.heights[taken]
+            taken += 1
+        if taken == 0:
+            return []  # not even one row fits: the frame moves the whole table to the next page
+        make = lambda rows, heights: FastTable(  # noqa: E731
+            self.header, rows, self.widths, fonts=self.fonts, size=self.size, align_right=self.align_right, heights=heights
+        )
+        return [make(self.rows[:taken], self.heights[:taken]), make(self.rows[taken:], self.heights[taken:])]
+
+    def draw(self):
+        canvas_, size, leading = self.canv, self.size, self.leading
+        top = self.header_height + sum(self.heights)
+        edges = [0.0]
+        for width in self.widths:
+            edges.append(edges[-1] + width)
+        canvas_.saveState()
+        canvas_.setFillColor(HEAD_FILL)
+        canvas_.rect(0, top - self.header_height, edges[-1], self.header_height, stroke=0, fill=1)
+        canvas_.setStrokeColor(RULE)
+        canvas_.setLineWidth(0.25)
+        y, rules = top, [(0, top, edges[-1], top)]
+        for height in [self.header_height, *self.heights]:
+            y -= height
+            rules.append((0, y, edges[-1], y))
+        rules += [(x, top, x, 0) for x in edges]
+        canvas_.lines(rules)
+        canvas_.setFillColor(INK)
+        text = canvas_.beginText()
+        right_aligned = []
+        y = top
+        for row_index, (row, height) in enumerate(
+            ((self.header, self.header_height), *zip(self.rows, self.heights, strict=True))
+        ):
+            baseline = y - CELL_PAD_TOP - size
+            for column, lines in enumerate(row):
+                font, font_size = (BOLD, size) if row_index == 0 else self.fonts[column]
+                if column in self.align_right:
+                    right_aligned.extend(
+                        (edges[column + 1] - CELL_PAD_X, baseline - n * leading, font, font_size, line)
+                        for n, line in enumerate(lines)
+                    )
+                    continue
+                text.setFont(font, font_size, leading)
+                current = (font, font_size)
+                for n, line in enumerate(lines):
+                    if isinstance(line, tuple):
+                        line, *face = line
+                        if tuple(face) != current:
+                            current = tuple(face)
+                            text.setFont(*current, leading)
+                    text.setTextOrigin(edges[column] + CELL_PAD_X, baseline - n * leading)
+                    text.textOut(line)
+            y -= height
+        canvas_.drawText(text)
+        for x, baseline, font, font_size, line in right_aligned:
+            canvas_.setFont(font, font_size)
+            canvas_.drawRightString(x, baseline, line)
+        canvas_.restoreState()
+
+
+class Lines(list):
+    """A cell given as (text, font, size) lines, each wrapped on its own in its own face."""
+
+    def fitted(self, width):
         lines = []
-        for paragraph in nfc(text).split("\n"):
-            lines.extend(simpleSplit(paragraph, font, size, width) or [""])
-        return "\n".join(lines)
-
-    return wrap
-
-
-_wrap = _wrap_cache()
-
-
-def _table_style(fonts, size):
-    commands = [
-        ("FONT", (0, 0), (-1, -1), REGULAR, size),
-        ("LEADING", (0, 0), (-1, -1), size + 1.8),
-        ("FONT", (0, 0), (-1, 0), BOLD, size),
-        ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
-        ("GRID", (0, 0), (-1, -1), 0.25, RULE),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.6),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.8),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
-        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-    ]
-    for column, font in fonts.items():
-        commands.append(("FONT", (column, 1), (column, -1), font, size))
-    return TableStyle(commands)
+        for text, font, size in self:
+            # A monospaced line's width is its length: hashes need no measuring.
+            if font == MONO and len(text) * MONO_ADVANCE * size <= width:
+                lines.append((text, font, size))
+            else:
+                lines.extend((part, font, size) for part in _fit_cached(text, font, size, width))
+        return lines
 
 
 def table(header, rows, widths, *, size=7, fonts=None, align_right=()):
-    """Flowables for a table of any length: plain text cells, wrapped to their column, in chunks that repeat the header."""
+    """Flowables for a table of any length, in chunks of CHUNK_ROWS rows that each split between pages."""
     fonts = fonts or {}
-    style = _table_style(fonts, size)
-    for column in align_right:
-        style.add("ALIGN", (column, 1), (column, -1), "RIGHT")
-    inner = [width - 5 for width in widths]
-    head = [_wrap(title, BOLD, size, inner[i]) for i, title in enumerate(header)]
+    cell_fonts = [fonts.get(i, REGULAR) for i in range(len(widths))]
+    cell_fonts = [font if isinstance(font, tuple) else (font, size) for font in cell_fonts]
+    inner = [width - 2 * CELL_PAD_X for width in widths]
+    head = [list(_fit_cached(title, BOLD, size, inner[i])) for i, title in enumerate(header)]
     chunk, flowables = [], []
+
+    def flush():
+        flowables.append(FastTable(head, chunk, widths, fonts=cell_fonts, size=size, align_right=align_right))
+
     for row in rows:
-        chunk.append(
-            [
-                _wrap(str(cell), fonts.get(i, REGULAR), size, inner[i]) if cell not in (None, "") else ""
-                for i, cell in enumerate(row)
-            ]
-        )
+        cells = []
+        for i, cell in enumerate(row):
+            if isinstance(cell, Lines):
+                cells.append(cell.fitted(inner[i]))
+                continue
+            value = "" if cell is None else str(cell)
+            font, font_size = cell_fonts[i]
+            # Short repeated values (names, codes) come from the cache; long unique ones are wrapped afresh.
+            cells.append(
+                list(_fit_cached(value, font, font_size, inner[i]) if len(value) < 80 else _fit(value, font, font_size, inner[i]))
+            )
+        chunk.append(cells)
         if len(chunk) == CHUNK_ROWS:
-            flowables.append(_chunk(head, chunk, widths, style))
+            flush()
             chunk = []
     if chunk or not flowables:
-        flowables.append(_chunk(head, chunk, widths, style))
+        flush()
     return flowables
-
-
-def _chunk(head, rows, widths, style):
-    made = Table([head, *rows], colWidths=widths, repeatRows=1, splitByRow=1)
-    made.setStyle(style)
-    return made
 
 
 def key_values(pairs, widths=(70 * mm, 180 * mm)):
@@ -260,7 +356,9 @@ def weekly_chart(weekly, series, width=160 * mm, height=62 * mm):
     drawing = _drawing(width, height)
     drawing.add(String(0, height - 8, nfc("Số yêu cầu gửi mỗi tuần, theo kết quả hiện tại"), fontName=BOLD, fontSize=8))
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 28, 30, width - 140, height - 48
+    # A few weeks keep slim bars: the plot widens with the weeks up to the space there is.
+    chart.x, chart.y, chart.height = 28, 30, height - 48
+    chart.width = min(width - 140, max(len(weekly), 6) * 9 * mm)
     keys = [key for key, _label, _statuses in series]
     chart.data = [[counts[key] for _day, counts in weekly] or [0] for key in keys]
     chart.categoryAxis.style = "stacked"
@@ -292,11 +390,13 @@ def weekly_chart(weekly, series, width=160 * mm, height=62 * mm):
 def agency_chart(breakdowns, width=110 * mm, height=62 * mm, top=10):
     drawing = _drawing(width, height)
     drawing.add(String(0, height - 8, nfc(f"{top} cơ quan gửi nhiều yêu cầu nhất"), fontName=BOLD, fontSize=8))
-    rows = [b for b in breakdowns if b.counts["filed"]][:top][::-1]
+    rows = [b for b in breakdowns if b.counts["filed"]][:top]
+    # Always `top` slots, so one busy agency gets a bar, not a block.
+    rows = (rows + [None] * (top - len(rows)))[::-1]
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = 120, 14, width - 132, height - 30
-    chart.data = [[b.counts["filed"] for b in rows] or [0]]
-    chart.categoryAxis.categoryNames = [nfc(b.label if len(b.label) <= 30 else b.label[:29] + "…") for b in rows] or [""]
+    chart.data = [[b.counts["filed"] if b else 0 for b in rows]]
+    chart.categoryAxis.categoryNames = [nfc(b.label if len(b.label) <= 30 else b.label[:29] + "…") if b else "" for b in rows]
     chart.valueAxis.valueMin = 0
     chart.valueAxis.labelTextFormat = lambda value: number(int(value)) if value == int(value) else ""
     chart.bars[0].fillColor = SERIES_COLOURS[4]
@@ -349,7 +449,7 @@ def _summary_section(data):
         ("Bị rút lại", number(s["withdrawn"])),
         ("Hết hạn (không bổ sung thông tin)", number(s["expired"])),
         ("Đã cung cấp dữ liệu", number(s["released"])),
-        ("Số giờ ghi hình đã cung cấp", decimal(s["footage_hours"])),
+        ("Số giờ ghi hình đã cung cấp", decimal(s["footage_hours"], 2)),
         ("Số camera có dữ liệu được cung cấp", number(s["cameras"])),
     ]
     story = [para("1. Tổng hợp", "h1"), key_values(figures, (90 * mm, 60 * mm)), Spacer(1, 4 * mm)]
@@ -370,7 +470,7 @@ def _summary_section(data):
         story += table(
             ["Loại dữ liệu", "Yêu cầu gửi có loại này", "Hạng mục đề nghị", "Hạng mục đã cung cấp", "Giờ đã cung cấp"],
             [
-                [r.label, number(r.requests_filed), number(r.items_filed), number(r.released_items), decimal(r.released_hours)]
+                [r.label, number(r.requests_filed), number(r.items_filed), number(r.released_items), decimal(r.released_hours, 2)]
                 for r in data.by_category
             ],
             [CONTENT_WIDTH - 4 * 38 * mm] + [38 * mm] * 4,
@@ -427,31 +527,41 @@ def _hours(value):
 
 
 REGISTER_HEADER = [
-    "Số yêu cầu / ngày cung cấp",
+    "Số yêu cầu, ngày cung cấp",
     "Cơ quan nhận",
-    "Căn cứ / số vụ việc",
+    "Căn cứ, số vụ việc",
     "Người phê duyệt",
-    "Camera và khoảng thời gian",
-    "Tệp",
-    "SHA-256",
+    "Tệp video (camera, thời gian ghi hình) và SHA-256",
     "Lượt tải",
 ]
-REGISTER_WIDTHS = [27 * mm, 34 * mm, 33 * mm, 28 * mm, 41 * mm, 22 * mm, 83 * mm, 11 * mm]
+REGISTER_WIDTHS = [25 * mm, 45 * mm, 42 * mm, 32 * mm, 118 * mm, 11 * mm]
+FILE_LINE, HASH_LINE = (REGULAR, 6.0), (MONO, 6.0)
+
+
+def _span(code, start, end):
+    if start is None or end is None:
+        return code or ""
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    until = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%H:%M %d/%m}"
+    return f"{code} {start:%H:%M %d/%m}–{until}"
 
 
 def register_cells(row):
-    windows = "\n".join(
-        f"{code} {timezone.localtime(start):%H:%M %d/%m}–{timezone.localtime(end):%H:%M %d/%m}"
-        for code, start, end in row.windows
-    )
+    """The register's cells; each video file takes two lines: its name and span, then its SHA-256."""
+    files = []
+    for name, sha256 in row.videos:
+        files.append((f"{name} · {_span(*row.spans.get(name, ('', None, None)))}", *FILE_LINE))
+        files.append((sha256, *HASH_LINE))
+    extracted = {code for code, _first, _last in row.spans.values()}
+    for code, start, end in row.windows:
+        if code not in extracted:
+            files.append((f"{_span(code, start, end)} — không có tệp (khoảng trống)", *FILE_LINE))
     return [
         f"{row.reference}\n{when(row.released_at)}",
         row.agency,
         f"{row.legal_basis}\n{row.case_reference}" if row.case_reference else row.legal_basis,
         "\n".join(row.approvers) or "—",
-        windows or "—",
-        "\n".join(name for name, _sha in row.files) or "—",
-        "\n".join(sha for _name, sha in row.files) or "—",
+        Lines(files or [("—", *FILE_LINE)]),
         number(row.downloads),
     ]
 
@@ -461,9 +571,10 @@ def _register_section(data, progress):
         PageBreak(),
         para("3. Sổ theo dõi cung cấp dữ liệu", "h1"),
         para(
-            f"{number(data.register_size)} lần cung cấp dữ liệu trong kỳ, theo thứ tự thời gian. Mỗi tệp kèm giá trị băm "
-            "SHA-256 ghi trong danh mục (manifest) của gói dữ liệu; người phê duyệt là những người đã ký đúng nội dung "
-            "được cung cấp.",
+            f"{number(data.register_size)} lần cung cấp dữ liệu trong kỳ, theo thứ tự thời gian. Mỗi tệp video kèm giá trị "
+            "băm SHA-256 ghi trong danh mục (manifest) của gói dữ liệu; người phê duyệt là những người đã ký đúng nội dung "
+            "được cung cấp. Giá trị băm của gói dữ liệu, danh mục và biên bản giao nhận có trong bảng "
+            "10_so_theo_doi_tep.csv đi kèm và trong hồ sơ của từng yêu cầu.",
             "small",
         ),
         Spacer(1, 2 * mm),
@@ -476,7 +587,7 @@ def _register_section(data, progress):
                 progress(25 + int(45 * n / total), "register")
             yield register_cells(row)
 
-    story += table(REGISTER_HEADER, rows(), REGISTER_WIDTHS, size=6.5, fonts={6: MONO}, align_right=(7,))
+    story += table(REGISTER_HEADER, rows(), REGISTER_WIDTHS, size=6.5, align_right=(5,))
     if not data.register_size:
         story.append(para("Không có lần cung cấp dữ liệu nào trong kỳ.", "small"))
     return story
@@ -727,8 +838,8 @@ def render_dossier(dossier, out, *, code, author):
             ]
             for e in dossier.events
         ],
-        [16 * mm, 27 * mm, 32 * mm, 40 * mm, 18 * mm, width - 133 * mm],
-        fonts={5: MONO},
+        [12 * mm, 21 * mm, 27 * mm, 34 * mm, 16 * mm, width - 110 * mm],
+        fonts={5: (MONO, 5.2)},
         align_right=(0,),
     )
     header = _header(f"Hồ sơ yêu cầu {footage_request.reference} — {code}")

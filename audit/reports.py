@@ -109,6 +109,10 @@ def _progress(report_id):
 def build_files(scope, *, code, author, formats=FORMATS, directory, progress=None, now=None):
     """Write report.pdf and/or report-csv.zip into `directory`; returns {format: (path, sha256)} and the page count."""
     data = collect(scope, now=now, progress=progress)
+    if len(formats) > 1:
+        # Both files list the same releases: read the register once.
+        rows = list(data.register_rows())
+        data.register_rows = lambda: iter(rows)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     built, pages = {}, 0

@@ -140,8 +140,10 @@ def test_register_lists_each_release_with_its_approvers_windows_files_and_downlo
     assert row.reference == week["released"].reference and row.agency == AGENCY_A
     assert row.approvers == [world.approver.display_name]
     assert row.downloads == 2
-    files = dict(release.files.exclude(kind=ReleaseFile.Kind.PACKAGE).values_list("name", "sha256"))
-    assert dict(row.files) == files and len(files) >= 3
+    files = set(release.files.values_list("kind", "name", "sha256"))
+    assert set(row.files) == files and {kind for kind, _n, _s in files} == {"video", "manifest", "handover", "package"}
+    videos = list(release.files.filter(kind=ReleaseFile.Kind.VIDEO).values_list("name", "sha256"))
+    assert row.videos == videos and set(row.spans) == {name for name, _sha in videos}
     assert [(code, start, end) for code, start, end in row.windows] == [
         (i.camera.code, i.start, i.end) for i in week["released"].items.all()
     ]
@@ -244,8 +246,8 @@ def test_csv_tables_carry_the_same_figures(world, week, tmp_path):
     assert summary["filed"] == "5" and summary["released"] == "1"
     assert [row["so_yeu_cau"] for row in register] == [week["released"].reference]
     assert register[0]["co_quan"] == AGENCY_A and register[0]["luot_tai"] == "2"
-    assert {row["sha256"] for row in files} == set(
-        ReleaseFile.objects.exclude(kind=ReleaseFile.Kind.PACKAGE).values_list("sha256", flat=True)
+    assert {(row["loai"], row["tep"], row["sha256"]) for row in files} == set(
+        ReleaseFile.objects.values_list("kind", "name", "sha256")
     )
 
 
