@@ -1,4 +1,4 @@
-"""In a real browser: a ward police officer files a request, the centre reviews and approves it."""
+"""In a real browser: a ward police officer files a request, the centre reviews and approves it, an inspector reports on it."""
 
 import datetime as dt
 import zoneinfo
@@ -8,6 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import Report
 from governance.models import Agency, AssignmentRule, Camera
 from governance.services import regulation_publish
 from requests.models import FootageRequest, Status
@@ -23,7 +24,7 @@ from tests.factories import (
     WardFactory,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.e2e.request_urls")]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 if not Path("/usr/bin/chromium").exists():
     pytest.skip("/usr/bin/chromium is not installed", allow_module_level=True)
@@ -87,6 +88,10 @@ def city():
     UserFactory(username="alice", first_name="Thị Lan", last_name="Phạm", agency=ward_police, roles=["requester"])
     UserFactory(username="thamdinh", first_name="Văn Hùng", last_name="Lê", agency=centre, roles=["reviewer"])
     UserFactory(username="pheduyet", first_name="Quốc Bảo", last_name="Trần", agency=centre, roles=["approver"])
+    inspectorate = AgencyFactory(
+        code="thanh-tra-hk", name_vi="Thanh tra quận Hoàn Kiếm", kind=Agency.Kind.INSPECTORATE, area=district
+    )
+    UserFactory(username="thanhtra", first_name="Thu Hà", last_name="Vũ", agency=inspectorate, roles=["auditor"])
     return {"basis": basis}
 
 
@@ -199,3 +204,28 @@ def test_request_is_filed_reviewed_and_approved_in_the_browser(live_server, brow
     phone.goto(f"{base_url}/requests/")
     shoot(phone, screenshot_dir / "request-list-phone.png")
     phone.context.close()
+
+    inspector = new_page(browser, base_url, DESKTOP, "thanhtra")
+    inspector.click("nav >> text=Reports")
+    shoot(inspector, screenshot_dir / "reports-desktop.png")
+    inspector.fill("#id_date_from", (timezone.localdate() - dt.timedelta(days=6)).isoformat())
+    inspector.click("text=Build the report")
+    inspector.wait_for_selector("text=Download the PDF")
+    report = Report.objects.get()
+    assert report.status == Report.Status.READY and report.pdf_sha256 in inspector.content()
+    shoot(inspector, screenshot_dir / "report-ready-desktop.png")
+    with inspector.expect_download() as download:
+        inspector.click("text=Download the PDF")
+    assert download.value.suggested_filename == f"{report.code}.pdf"
+    inspector.context.close()
+
+    phone_inspector = new_page(browser, base_url, PHONE, "thanhtra")
+    phone_inspector.goto(f"{base_url}/audit/reports/")
+    shoot(phone_inspector, screenshot_dir / "reports-phone.png")
+    phone_inspector.goto(f"{base_url}/audit/")
+    shoot(phone_inspector, screenshot_dir / "ledger-phone.png")
+    inspector = new_page(browser, base_url, DESKTOP, "thanhtra")
+    inspector.goto(f"{base_url}/audit/")
+    shoot(inspector, screenshot_dir / "ledger-desktop.png")
+    inspector.context.close()
+    phone_inspector.context.close()
