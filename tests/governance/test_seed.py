@@ -18,7 +18,7 @@ def _state():
     counts = {
         m._meta.label: m.objects.count()
         for m in apps.get_models()
-        if m._meta.app_label in {"governance", "audit", "auth", "guardian"}
+        if m._meta.app_label in {"governance", "audit", "auth", "guardian", "requests"}
     }
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     passwords = dict(User.objects.values_list("username", "password"))
@@ -48,3 +48,17 @@ def test_seed_demo_twice_changes_nothing(key_path, capsys):
     assert key_path.read_bytes() == key_bytes
     out = capsys.readouterr().out
     assert "nothing changed" in out or "không thay đổi" in out
+
+
+def test_seed_demo_files_requests_every_role_can_work_on(key_path, settings, tmp_path):
+    from requests.models import FootageRequest, Status
+    from requests.selectors import awaiting_export, review_queue
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("seed_demo")
+    statuses = set(FootageRequest.objects.values_list("status", flat=True))
+    assert statuses == {Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED, Status.REJECTED}
+    assert review_queue(User.objects.get(username="ioc-hk.approver"))
+    assert awaiting_export(User.objects.get(username="ioc-hk.custodian"))
+    emergency = FootageRequest.objects.get(urgency="emergency")
+    assert emergency.status == Status.SUBMITTED and not emergency.attachments.exists()

@@ -8,8 +8,12 @@ class Command(BaseCommand):
     help = _("Create the demo district, agencies, users, cameras, legal bases and a published regulation (idempotent).")
 
     def handle(self, *args, **options):
+        from requests.demo import seed_requests
+
         seeder = Seeder(stdout=self.stdout)
         users = seeder.run()
+        # Written once: a database that already has requests keeps them as they are.
+        seeder.changes += seed_requests()
         if seeder.changes:
             self.stdout.write(self.style.SUCCESS(_("Demo data written (%(n)d changes).") % {"n": seeder.changes}))
         else:
