@@ -1,6 +1,7 @@
 """Auditor pages: the ledger, one event, and chain verification. Users without the role get 404."""
 
 import json
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -188,11 +189,10 @@ def report_detail(request, pk):
 def report_file(request, pk, kind):
     ensure_can_read_ledger(request.user)
     report = get_visible_report_or_404(request.user, pk)
-    if report.status != Report.Status.READY or kind not in ("pdf", "csv"):
+    stored = {"pdf": report.pdf_path, "csv": report.csv_path}.get(kind)
+    if report.status != Report.Status.READY or not stored or not Path(stored).is_file():
         raise Http404
     path, name = report_download(actor=request.user, report=report, kind=kind, http_request=request)
-    if not path.is_file():
-        raise Http404
     content_type = "application/pdf" if kind == "pdf" else "application/zip"
     # Streamed from disk in blocks, never read whole.
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name, content_type=content_type)
