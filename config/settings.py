@@ -170,6 +170,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "control_folder": str(_queue_dir / "control"),
     }
+# The queue tasks are sent to and workers read: deployments (or test runs)
+# sharing one broker each name their own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -247,7 +250,15 @@ VERIFY_LINK_DAYS = env.int("VERIFY_LINK_DAYS", default=30)
 # to the queue after this many seconds (Redis broker).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 if CELERY_BROKER_URL.startswith("redis"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # Workers look for such messages when they start and then every few
+        # seconds. Left to kombu's defaults they would look every 100 s after
+        # the first look, and a worker restarted before the message of the
+        # one it replaces had timed out would leave it waiting that long.
+        "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 10)),
+        "unacked_restore_throttle": 1,
+    }
 CELERY_BEAT_SCHEDULE["requests-purge-releases"] = {
     "task": "requests.tasks.purge_expired_releases",
     "schedule": crontab(minute=35, hour=3),

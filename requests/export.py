@@ -7,6 +7,12 @@ window, and the manifest says so), hashes everything, writes manifest.json
 and the hand-over record, and zips a BagIt-style bag. The workflow then
 turns the result into the one Release of the request, or throws it away when
 another delivery of the same task got there first.
+
+Languages: manifest.json is for programs as much as for people, so its keys,
+notes and gap causes are fixed English values; the hand-over record is in
+Vietnamese. What the request page shows while an export runs, and why one
+failed, is stored as a code with its parameters and put into words in the
+reader's language when shown (`stage_text`, `failure_text`).
 """
 
 import datetime as dt
@@ -24,22 +30,84 @@ from pathlib import Path
 from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from audit.verifier import format_time
 from requests.models import Decision, FootageRequest, LegalHold, Release
 from requests.sources import source_for
-from requests.sources.files import SegmentFileSource, probe_duration
+from requests.sources.files import SegmentFileSource, mp4_h264_configurations, probe_duration
 
-CHUNK = 1024 * 1024
+CHUNK = 4 * 1024 * 1024
+# Threads hashing source segments while ffmpeg copies them: every core but the one ffmpeg keeps.
+HASH_WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
 # Two segments closer than this are continuous; a wider hole is a gap.
 GAP_TOLERANCE = 1.0
 FFMPEG_TIMEOUT = 6 * 3600
 HANDOVER_NAME = "bien-ban-giao-nhan.pdf"
 
 
+# Notes the manifest gives an item without a file (fixed values; NOTES puts them into words).
+NOTE_NO_RECORDINGS = "no recordings for this camera"
+NOTE_BEFORE_RETENTION = "window lies entirely before the oldest footage kept"
+NOTE_UNREADABLE = "no readable footage in this window"
+
+
+# Words shown to people -------------------------------------------------------
+
+STAGES = {
+    "cutting": _("Cutting camera %(camera)s (%(n)d of %(total)d)"),
+    "writing": _("Writing the manifest and the hand-over record"),
+    "packing": _("Packing the zip file"),
+}
+FAILURES = {
+    "cut_failed": _("The footage of camera %(camera)s could not be cut: %(error)s"),
+    "no_footage": _("No footage could be found for any approved window (%(reasons)s)."),
+    "gave_up": _("The export stopped after repeated errors (%(error)s)."),
+}
+NOTES = {
+    NOTE_NO_RECORDINGS: _("no recordings for this camera"),
+    NOTE_BEFORE_RETENTION: _("the window lies entirely before the oldest footage kept"),
+    NOTE_UNREADABLE: _("no readable footage in this window"),
+}
+
+
+def coded(code, **params):
+    """A stage or a failure as stored on the request: its code and parameters, in no particular language."""
+    return json.dumps({"code": code, **params}, ensure_ascii=False, sort_keys=True)
+
+
+def _words(value, table):
+    try:
+        data = json.loads(value)
+        template = table[data.pop("code")]
+    except (TypeError, ValueError, KeyError, AttributeError):
+        # Written before stages and failures were stored as codes, or plain text: shown as it is.
+        return value or ""
+    if isinstance(data.get("reasons"), list):
+        data["reasons"] = "; ".join(f"{camera}: {NOTES.get(note, note)}" for camera, note in data["reasons"])
+    try:
+        return str(template) % data
+    except (KeyError, TypeError, ValueError):
+        return value
+
+
+def stage_text(value):
+    """The export stage stored on a request, in the active language."""
+    return _words(value, STAGES)
+
+
+def failure_text(value):
+    """Why an export failed, as stored on the request, in the active language."""
+    return _words(value, FAILURES)
+
+
 class ExportFailed(Exception):
-    """A failure a retry cannot cure (no footage, window outside retention, unreadable footage); the message is shown."""
+    """A failure a retry cannot cure (no footage, window outside retention, unreadable footage), as a code and parameters."""
+
+    def __init__(self, code, **params):
+        self.code = code
+        self.params = params
+        super().__init__(coded(code, **params))
 
 
 class ExportInterrupted(Exception):
@@ -62,11 +130,45 @@ class BuiltExport:
 
 
 def sha256_file(path):
+    """(SHA-256, size) of a file, read once in large blocks (hashlib lets other threads run meanwhile)."""
     digest = hashlib.sha256()
     size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        while count := handle.readinto(buffer):
+            digest.update(view[:count])
+            size += count
+    return digest.hexdigest(), size
+
+
+def flush_to_disk(path):
+    """Wait until the file's bytes are on the disk (evidence must survive a power cut once it is released)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def hash_and_flush(path):
+    """sha256_file(path) while another thread flushes the file to disk: reading from the page cache and
+    writing it back do not wait for each other, so the two cost little more than the slower of them."""
+    with ThreadPoolExecutor(max_workers=1) as flusher:
+        flushed = flusher.submit(flush_to_disk, path)
+        facts = sha256_file(path)
+        flushed.result()
+    return facts
+
+
+def _fetch(source, segment, target):
+    """Copy a remote source's segment to a local file, hashing it on the way: (SHA-256, size)."""
+    digest = hashlib.sha256()
+    size = 0
+    with source.open_segment(segment) as src, open(target, "wb") as dst:
+        while chunk := src.read(CHUNK):
             digest.update(chunk)
+            dst.write(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
 
@@ -148,25 +250,75 @@ def _concat_line(path):
     return "file '" + str(path).replace("'", "'\\''") + "'"
 
 
-def cut_window(*, source, segments, start, end, out_path, workdir, with_hashes=True):
-    """Stream-copy [start, end) from the readable segments into out_path. Returns the file's facts for the manifest.
+def stream_copy_command(listing, out_path, *, packets_as_recorded):
+    """The ffmpeg command that joins and trims the segments named in an ffconcat listing, without re-encoding.
 
-    with_hashes=False skips every SHA-256 (only the benchmark uses it, to time the stream copy by itself).
+    With packets_as_recorded the H.264 packets are copied byte for byte;
+    otherwise (the segments' parameter sets differ) ffmpeg repeats the
+    parameter sets in the stream so that every part still decodes.
     """
+    return [
+        settings.FFMPEG_BINARY,
+        "-nostdin",
+        "-nostats",
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        *(["-auto_convert", "0"] if packets_as_recorded else []),
+        "-i",
+        str(listing),
+        "-map",
+        "0:v?",
+        "-map",
+        "0:a?",
+        "-c",
+        "copy",
+        str(out_path),
+    ]
+
+
+def _same_h264_configuration(paths):
+    configurations = {mp4_h264_configurations(path) for path in paths}
+    return len(configurations) == 1 and None not in configurations
+
+
+@dataclass
+class CutPlan:
+    """What ffmpeg is given to cut one window, and what is known of the window's edges before it runs."""
+
+    readable: list
+    paths: list
+    fetched: dict
+    listing: Path
+    out_path: Path
+    inpoint: float
+    keyframe: float
+    packets_as_recorded: bool
+
+    def command(self):
+        return stream_copy_command(self.listing, self.out_path, packets_as_recorded=self.packets_as_recorded)
+
+
+def prepare_cut(*, source, segments, start, end, out_path, workdir):
+    """Local paths of the readable segments, the ffconcat listing of the window and what the manifest says of its edges."""
     readable = [s for s in segments if s.readable]
     first, last = readable[0], readable[-1]
-    paths = []
+    paths, fetched = [], {}
     for index, segment in enumerate(readable):
         local = source.local_path(segment)
         if local is None:
-            # A remote source: fetch the segment once, then cut locally.
+            # A remote source: fetch the segment once (hashing it on the way), then cut locally.
             local = Path(workdir) / f"segment-{index:05d}.mp4"
-            with source.open_segment(segment) as src, open(local, "wb") as dst:
-                shutil.copyfileobj(src, dst, CHUNK)
+            fetched[index] = _fetch(source, segment, local)
         paths.append(local)
     inpoint = max(0.0, (start - first.start).total_seconds())
     outpoint = (end - last.start).total_seconds()
-    keyframe = max((k for k in keyframe_times(paths[0]) if k <= inpoint + 1e-3), default=0.0)
+    # Cutting from the first frame needs no keyframe search.
+    keyframe = max((k for k in keyframe_times(paths[0]) if k <= inpoint + 1e-3), default=0.0) if inpoint > 0 else 0.0
     lines = ["ffconcat version 1.0"]
     for index, path in enumerate(paths):
         lines.append(_concat_line(path))
@@ -176,50 +328,52 @@ def cut_window(*, source, segments, start, end, out_path, workdir, with_hashes=T
             lines.append(f"outpoint {outpoint:.6f}")
     listing = Path(workdir) / f"{out_path.stem}.ffconcat"
     listing.write_text("\n".join(lines) + "\n")
+    return CutPlan(
+        readable=readable,
+        paths=paths,
+        fetched=fetched,
+        listing=listing,
+        out_path=out_path,
+        inpoint=inpoint,
+        keyframe=keyframe,
+        packets_as_recorded=_same_h264_configuration(paths),
+    )
 
-    # Source segments are hashed on a second core while ffmpeg copies them on the first (one thread: ffmpeg keeps its core).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        source_hashes = pool.map(sha256_file, paths) if with_hashes else [("", p.stat().st_size) for p in paths]
-        result = subprocess.run(
-            [
-                settings.FFMPEG_BINARY,
-                "-nostdin",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "concat",
-                "-safe",
-                "0",
-                "-i",
-                str(listing),
-                "-map",
-                "0:v?",
-                "-map",
-                "0:a?",
-                "-c",
-                "copy",
-                str(out_path),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=FFMPEG_TIMEOUT,
-            check=False,
-        )
-        source_hashes = list(source_hashes)
-    if result.returncode != 0 or not out_path.exists():
-        raise ExportFailed(
-            _("The footage of camera %(camera)s could not be cut: %(error)s")
-            % {"camera": first.camera_code, "error": (result.stderr or "").strip()[-300:]}
-        )
-    sha256, size = sha256_file(out_path) if with_hashes else ("", out_path.stat().st_size)
+
+def cut_window(*, source, segments, start, end, out_path, workdir):
+    """Stream-copy [start, end) from the readable segments into out_path. Returns the file's facts for the manifest.
+
+    Every byte is read as few times as it can be: ffmpeg reads the segments
+    once to copy them while other threads hash them, and the clip is hashed
+    straight after ffmpeg has written it, while it is still in the page cache.
+    """
+    plan = prepare_cut(source=source, segments=segments, start=start, end=end, out_path=out_path, workdir=workdir)
+    first, last = plan.readable[0], plan.readable[-1]
+    local = [path for index, path in enumerate(plan.paths) if index not in plan.fetched]
+    pool = ThreadPoolExecutor(max_workers=HASH_WORKERS)
+    try:
+        hashing = pool.map(sha256_file, local)
+        result = subprocess.run(plan.command(), capture_output=True, text=True, timeout=FFMPEG_TIMEOUT, check=False)
+        if result.returncode != 0 or not out_path.exists():
+            error = (result.stderr or "").strip()[-300:] or f"ffmpeg exit status {result.returncode}"
+            raise ExportFailed("cut_failed", camera=first.camera_code, error=error)
+        # The clip is hashed (and flushed to disk meanwhile) while ffprobe reads its duration and the pool
+        # may still be hashing the last segments.
+        probing = pool.submit(probe_duration, out_path)
+        sha256, size = hash_and_flush(out_path)
+        hashed = iter(list(hashing))
+        duration = probing.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+    source_hashes = [plan.fetched[index] if index in plan.fetched else next(hashed) for index in range(len(plan.paths))]
     nominal_start = max(start, first.start)
     last_timestamp = min(end, last.end)
+    keyframe, inpoint = plan.keyframe, plan.inpoint
     return {
         "path": f"data/{out_path.name}",
         "sha256": sha256,
         "size": size,
-        "duration": probe_duration(out_path),
+        "duration": duration,
         "first_timestamp": _iso(first.start + dt.timedelta(seconds=keyframe)),
         "last_timestamp": _iso(last_timestamp),
         "window_start_covered": _iso(nominal_start),
@@ -234,7 +388,7 @@ def cut_window(*, source, segments, start, end, out_path, workdir, with_hashes=T
                 "sha256": digest,
                 "size": length,
             }
-            for segment, (digest, length) in zip(readable, source_hashes, strict=True)
+            for segment, (digest, length) in zip(plan.readable, source_hashes, strict=True)
         ],
         "_first": first.start + dt.timedelta(seconds=keyframe),
         "_last": last_timestamp,
@@ -316,8 +470,7 @@ def export_build(footage_request_id, *, progress=None):
                 _report(
                     progress,
                     int(80 * (number - 1) / max(1, len(items))),
-                    _("Cutting camera %(camera)s (%(n)d of %(total)d)")
-                    % {"camera": item.camera.code, "n": number, "total": len(items)},
+                    coded("cutting", camera=item.camera.code, n=number, total=len(items)),
                 )
                 source, listing = _best_source(footage_request, item)
                 entry = {
@@ -333,12 +486,12 @@ def export_build(footage_request_id, *, progress=None):
                 if not any(s.readable for s in listing.segments):
                     oldest = source.oldest_kept()
                     if not listing.camera_found or oldest is None:
-                        entry["note"] = "no recordings for this camera"
+                        entry["note"] = NOTE_NO_RECORDINGS
                     elif item.end <= oldest:
-                        entry["note"] = "window lies entirely before the oldest footage kept"
+                        entry["note"] = NOTE_BEFORE_RETENTION
                         entry["oldest_kept"] = _iso(oldest)
                     else:
-                        entry["note"] = "no readable footage in this window"
+                        entry["note"] = NOTE_UNREADABLE
                 else:
                     cut = cut_window(
                         source=source,
@@ -356,10 +509,9 @@ def export_build(footage_request_id, *, progress=None):
                 gap_count += len(entry["gaps"])
                 manifest_items.append(entry)
             if not files:
-                reasons = "; ".join(f"{entry['camera']}: {entry['note']}" for entry in manifest_items)
-                raise ExportFailed(_("No footage could be found for any approved window (%(reasons)s).") % {"reasons": reasons})
+                raise ExportFailed("no_footage", reasons=[[entry["camera"], entry["note"]] for entry in manifest_items])
 
-            _report(progress, 85, _("Writing the manifest and the hand-over record"))
+            _report(progress, 85, coded("writing"))
             manifest = {
                 "format": "camera-footage-release/1",
                 "reference": footage_request.reference,
@@ -388,18 +540,13 @@ def export_build(footage_request_id, *, progress=None):
             manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
             (bag / "manifest.json").write_bytes(manifest_bytes)
             manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
-            (bag / HANDOVER_NAME).write_bytes(
-                render_handover(footage_request=footage_request, manifest=manifest, manifest_sha256=manifest_sha256)
-            )
-            handover_sha256, handover_size = sha256_file(bag / HANDOVER_NAME)
+            handover = render_handover(footage_request=footage_request, manifest=manifest, manifest_sha256=manifest_sha256)
+            (bag / HANDOVER_NAME).write_bytes(handover)
+            handover_sha256, handover_size = hashlib.sha256(handover).hexdigest(), len(handover)
             _write_bag_files(bag, footage_request, files)
 
-            _report(progress, 92, _("Packing the zip file"))
-            package = staging / f"{footage_request.reference}.zip"
-            with zipfile.ZipFile(package, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-                for path in sorted(p for p in bag.rglob("*") if p.is_file()):
-                    archive.write(path, path.relative_to(staging).as_posix())
-            package_sha256, package_size = sha256_file(package)
+            _report(progress, 92, coded("packing"))
+            package, package_sha256, package_size = pack_bag(bag, staging / f"{footage_request.reference}.zip")
         shutil.rmtree(bag)
         shutil.rmtree(work)
         release_files = [
@@ -433,6 +580,21 @@ def export_build(footage_request_id, *, progress=None):
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def pack_bag(bag, package):
+    """Zip a bag (stored, not compressed: video does not compress) into package; returns (package, SHA-256, size)."""
+    with zipfile.ZipFile(package, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for path in sorted(p for p in bag.rglob("*") if p.is_file()):
+            _zip_add(archive, path, path.relative_to(bag.parent).as_posix())
+    return (package, *hash_and_flush(package))
+
+
+def _zip_add(archive, path, name):
+    """ZipFile.write, in large blocks (it copies 8 KiB at a time: slow for an hour of video)."""
+    info = zipfile.ZipInfo.from_file(path, name)
+    with open(path, "rb") as src, archive.open(info, "w") as dst:
+        shutil.copyfileobj(src, dst, CHUNK)
 
 
 def _write_bag_files(bag, footage_request, files):

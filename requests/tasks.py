@@ -47,7 +47,8 @@ def export_request(self, footage_request_id):
         return "failed"
     except export.TRANSIENT_ERRORS as exc:
         if self.request.retries >= settings.EXPORT_MAX_RETRIES:
-            workflow.request_export_fail(footage_request_id=footage_request_id, reason=f"{type(exc).__name__}: {exc}")
+            reason = export.coded("gave_up", error=f"{type(exc).__name__}: {exc}"[:300])
+            workflow.request_export_fail(footage_request_id=footage_request_id, reason=reason)
             return "failed"
         raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
     release = workflow.request_release(footage_request_id=footage_request_id, built=built)

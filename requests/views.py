@@ -24,6 +24,7 @@ from governance.models import Agency, Camera, Role
 from governance.permissions import ensure_can_read_governance
 from governance.selectors import camera_search
 from requests import permissions, services, workflow
+from requests.export import failure_text, stage_text
 from requests.forms import (
     ApproveForm,
     AskInfoForm,
@@ -284,6 +285,8 @@ def request_detail(request, reference):
             "hold_form": HoldForm(auto_id="hold_%s"),
             "release": release_of(footage_request),
             "hold": active_hold(footage_request),
+            "export_stage": stage_text(footage_request.export_stage),
+            "export_error": failure_text(footage_request.export_error),
         },
     )
 
@@ -523,8 +526,8 @@ def export_progress(request, reference):
             "status": footage_request.status,
             "status_label": str(footage_request.get_status_display()),
             "progress": footage_request.export_progress,
-            "stage": footage_request.export_stage,
-            "error": footage_request.export_error,
+            "stage": stage_text(footage_request.export_stage),
+            "error": failure_text(footage_request.export_error),
         }
     )
 

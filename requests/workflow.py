@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
@@ -26,7 +26,7 @@ from governance.models import AssignmentRule, Role
 from governance.selectors import assigned_agencies, regulation_in_force
 from governance.services import role_group
 from requests import permissions
-from requests.export import discard, publish_package
+from requests.export import discard, failure_text, publish_package
 from requests.models import (
     URGENCY_PRIORITY,
     Attachment,
@@ -648,7 +648,10 @@ def request_export_pending(footage_request_id):
 
 
 def request_export_progress(footage_request_id, percent, stage):
-    """Progress shown on the request page while the export runs; not a status change and not a ledger event."""
+    """Progress shown on the request page while the export runs; not a status change and not a ledger event.
+
+    The stage is a code with parameters (`export.coded`), put into words in the reader's language when shown.
+    """
     FootageRequest.objects.filter(pk=footage_request_id, status=Status.EXPORTING).update(
         export_progress=max(0, min(100, int(percent))), export_stage=str(stage)[:200], export_heartbeat=timezone.now()
     )
@@ -710,7 +713,11 @@ def request_release(*, footage_request_id, built):
 
 @transaction.atomic
 def request_export_fail(*, footage_request_id, reason):
-    """A permanent export error: the request waits for a custodian's retry, every approval kept."""
+    """A permanent export error: the request waits for a custodian's retry, every approval kept.
+
+    The reason is stored as the export gives it (a code with parameters, `export.coded`) and shown in the
+    reader's language; the ledger keeps it in words, in the site's language.
+    """
     footage_request = FootageRequest.objects.select_for_update().get(pk=footage_request_id)
     if footage_request.status != Status.EXPORTING:
         return footage_request
@@ -722,11 +729,16 @@ def request_export_fail(*, footage_request_id, reason):
         actor=None,
         action=Action.REQUEST_EXPORT_FAIL,
         target=footage_request,
-        data={"reason": footage_request.export_error},
+        data={"reason": _failure_words(footage_request.export_error)},
         outcome=Outcome.FAILURE,
     )
     _notify(footage_request, _custodian_users(footage_request), Notification.Verb.EXPORT_FAILED)
     return footage_request
+
+
+def _failure_words(reason):
+    with translation.override(settings.LANGUAGE_CODE):
+        return failure_text(reason)
 
 
 def request_export_resume_stalled(*, now=None):

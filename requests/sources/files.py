@@ -50,13 +50,61 @@ def mp4_duration(path):
     """
     try:
         with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            return _mvhd_duration(handle, 0, size, top=True)
+            moov = _first_box(handle, 0, os.fstat(handle.fileno()).st_size, b"moov")
+            mvhd = moov and _first_box(handle, moov[0], moov[1], b"mvhd")
+            if not mvhd:
+                return None
+            handle.seek(mvhd[0])
+            version = handle.read(4)[0]
+            if version == 1:
+                handle.read(16)
+                timescale, duration = struct.unpack(">IQ", handle.read(12))
+            else:
+                handle.read(8)
+                timescale, duration = struct.unpack(">II", handle.read(8))
+            return duration / timescale if timescale and duration else None
     except (OSError, struct.error, IndexError):
         return None
 
 
-def _mvhd_duration(handle, start, end, *, top):
+def mp4_h264_configurations(path):
+    """The H.264 decoder configuration (avcC: profile and parameter sets) of each H.264 track; None when unreadable.
+
+    Segments with the same configuration can be joined by copying their
+    packets exactly as recorded: one configuration in the joined file's
+    header is right for all of them.
+    """
+    try:
+        with open(path, "rb") as handle:
+            moov = _first_box(handle, 0, os.fstat(handle.fileno()).st_size, b"moov")
+            if not moov:
+                return None
+            configurations = []
+            for kind, start, end in _boxes(handle, *moov):
+                if kind != b"trak":
+                    continue
+                box = (start, end)
+                for name in (b"mdia", b"minf", b"stbl", b"stsd"):
+                    box = _first_box(handle, *box, name)
+                    if not box:
+                        return None
+                # stsd: version and flags, entry count, then the sample entries.
+                for entry, entry_start, entry_end in _boxes(handle, box[0] + 8, box[1]):
+                    if entry not in (b"avc1", b"avc3"):
+                        continue
+                    # A visual sample entry has 78 bytes of fixed fields before its child boxes.
+                    config = _first_box(handle, entry_start + 78, entry_end, b"avcC")
+                    if not config:
+                        return None
+                    handle.seek(config[0])
+                    configurations.append(handle.read(config[1] - config[0]))
+            return tuple(configurations)
+    except (OSError, struct.error, IndexError):
+        return None
+
+
+def _boxes(handle, start, end):
+    """(type, content start, end) of each box between start and end; stops at the first malformed one."""
     position = start
     while position + 8 <= end:
         handle.seek(position)
@@ -68,20 +116,13 @@ def _mvhd_duration(handle, start, end, *, top):
         elif box_size == 0:
             box_size = end - position
         if box_size < header or position + box_size > end:
-            return None
-        if top and kind == b"moov":
-            return _mvhd_duration(handle, position + header, position + box_size, top=False)
-        if not top and kind == b"mvhd":
-            version = handle.read(4)[0]
-            if version == 1:
-                handle.read(16)
-                timescale, duration = struct.unpack(">IQ", handle.read(12))
-            else:
-                handle.read(8)
-                timescale, duration = struct.unpack(">II", handle.read(8))
-            return duration / timescale if timescale and duration else None
+            return
+        yield kind, position + header, position + box_size
         position += box_size
-    return None
+
+
+def _first_box(handle, start, end, wanted):
+    return next(((s, e) for kind, s, e in _boxes(handle, start, end) if kind == wanted), None)
 
 
 def segment_duration(path):

@@ -17,6 +17,8 @@ from config.celery import app
 from requests import export, workflow
 from requests.models import Decision, Release, Status
 from requests.sources import source_for
+from requests.sources.files import SegmentFileSource
+from requests.sources.testpattern import write_segments
 from requests.tasks import export_request
 from tests.requests.footage import approved
 from tests.requests.footage import export as run_export
@@ -143,15 +145,30 @@ def test_a_camera_without_recordings_is_listed_and_the_rest_released(world, foot
     assert len(manifest["files"]) == 1
 
 
-def test_no_footage_at_all_fails_the_export_and_keeps_the_approvals(world, footage, django_capture_on_commit_callbacks):
+def test_no_footage_at_all_fails_the_export_and_keeps_the_approvals(world, footage, django_capture_on_commit_callbacks, client):
     footage_request = approved(world, [(footage.at(3), footage.at(7))], cameras=[world.anpr])
     footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
 
     assert footage_request.status == Status.EXPORT_FAILED
-    assert "no recordings for this camera" in footage_request.export_error
     assert footage_request.decisions.filter(outcome=Decision.Outcome.APPROVE).count() == 1
     event = AuditEvent.objects.get(action=Action.REQUEST_EXPORT_FAIL, reference=footage_request.reference)
     assert event.outcome == Outcome.FAILURE
+    # The reason is stored as a code and shown in the reader's language; the ledger keeps it in Vietnamese words.
+    assert json.loads(footage_request.export_error) == {
+        "code": "no_footage",
+        "reasons": [["HB-002", "no recordings for this camera"]],
+    }
+    assert json.loads(event.payload)["reason"] == (
+        "Không tìm thấy dữ liệu hình ảnh cho bất kỳ khoảng thời gian nào đã được phê duyệt "
+        "(HB-002: không có bản ghi nào của camera này)."
+    )
+    client.force_login(world.custodian)
+    progress = f"/requests/{footage_request.reference}/export/progress/"
+    assert client.get(progress, HTTP_ACCEPT_LANGUAGE="en").json()["error"] == (
+        "No footage could be found for any approved window (HB-002: no recordings for this camera)."
+    )
+    page = client.get(f"/requests/{footage_request.reference}/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Trích xuất không thành công." in page and "HB-002: không có bản ghi nào của camera này" in page
     assert not list(Path(footage.exports, ".staging").glob("*"))
 
     # Retrying is allowed, and succeeds once the recordings are there.
@@ -167,7 +184,7 @@ def test_a_window_entirely_outside_retention_fails_with_the_reason(world, footag
     footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
 
     assert footage_request.status == Status.EXPORT_FAILED
-    assert "before the oldest footage kept" in footage_request.export_error
+    assert "before the oldest footage kept" in export.failure_text(footage_request.export_error)
 
 
 def test_a_duplicate_delivery_never_creates_a_second_release(world, footage, django_capture_on_commit_callbacks):
@@ -239,7 +256,7 @@ def test_transient_errors_past_the_retry_limit_fail_the_export(
     run_export(world, footage_request, django_capture_on_commit_callbacks)
     footage_request.refresh_from_db()
     assert footage_request.status == Status.EXPORT_FAILED
-    assert "disk gone" in footage_request.export_error
+    assert export.failure_text(footage_request.export_error) == "The export stopped after repeated errors (OSError: disk gone)."
 
 
 def test_only_assigned_custodians_may_export(world, footage):
@@ -251,21 +268,122 @@ def test_only_assigned_custodians_may_export(world, footage):
     assert footage_request.status == Status.APPROVED
 
 
-def test_progress_is_shown_on_the_request_page(world, footage, client):
+def test_progress_is_shown_on_the_request_page_in_the_readers_language(world, footage, client):
     footage_request = approved(world, [(footage.at(3), footage.at(5))])
     workflow.request_export_start(actor=world.custodian, footage_request=footage_request)
-    workflow.request_export_progress(footage_request.pk, 40, "Cutting camera HB-001 (1 of 1)")
+    workflow.request_export_progress(footage_request.pk, 40, export.coded("cutting", camera="HB-001", n=1, total=2))
+    footage_request.refresh_from_db()
+    assert json.loads(footage_request.export_stage) == {"code": "cutting", "camera": "HB-001", "n": 1, "total": 2}
     client.force_login(world.custodian)
     page = client.get(f"/requests/{footage_request.reference}/", HTTP_ACCEPT_LANGUAGE="en")
-    assert b'value="40"' in page.content and b"Cutting camera HB-001" in page.content
-    progress = client.get(f"/requests/{footage_request.reference}/export/progress/").json()
+    assert b'value="40"' in page.content and b"Cutting camera HB-001 (1 of 2)" in page.content
+    page = client.get(f"/requests/{footage_request.reference}/", HTTP_ACCEPT_LANGUAGE="vi")
+    assert "Đang cắt dữ liệu camera HB-001 (1/2)" in page.content.decode()
+    url = f"/requests/{footage_request.reference}/export/progress/"
+    progress = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()
     assert progress == {
         "status": "exporting",
-        "status_label": progress["status_label"],
+        "status_label": "Exporting",
         "progress": 40,
-        "stage": "Cutting camera HB-001 (1 of 1)",
+        "stage": "Cutting camera HB-001 (1 of 2)",
         "error": "",
     }
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="vi").json()["stage"] == "Đang cắt dữ liệu camera HB-001 (1/2)"
+
+
+def test_the_export_reports_its_stages_as_codes(world, footage, django_capture_on_commit_callbacks):
+    footage_request = approved(world, [(footage.at(3), footage.at(5)), (footage.at(6), footage.at(8))])
+    with django_capture_on_commit_callbacks(execute=False):
+        workflow.request_export_start(actor=world.custodian, footage_request=footage_request)
+    stages = []
+    built = export.export_build(footage_request.pk, progress=lambda percent, stage: stages.append((percent, json.loads(stage))))
+    export.discard(built)
+    assert stages == [
+        (0, {"code": "cutting", "camera": "HB-001", "n": 1, "total": 2}),
+        (40, {"code": "cutting", "camera": "HB-001", "n": 2, "total": 2}),
+        (85, {"code": "writing"}),
+        (92, {"code": "packing"}),
+    ]
+    # Text stored before stages were codes is still shown as it was written.
+    assert export.stage_text("Đang đóng gói tệp zip") == "Đang đóng gói tệp zip"
+    assert export.failure_text("") == ""
+
+
+def _packet_hashes(path):
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v", "-show_data_hash", "SHA256", "-show_entries", "packet=data_hash"]
+        + ["-of", "csv=p=0", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.split()
+
+
+def test_the_clip_carries_the_recorded_packets_unchanged(world, footage, django_capture_on_commit_callbacks, tmp_path):
+    footage_request = approved(world, [(footage.at(2), footage.at(8))])
+    footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
+
+    release = footage_request.release
+    _, _, manifest = _bag(release)
+    (entry,) = manifest["files"]
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(zipfile.ZipFile(release.package_path).read(f"{footage_request.reference}/{entry['path']}"))
+    recorded = [h for segment in entry["source_segments"] for h in _packet_hashes(segment["locator"])]
+    assert [s["name"] for s in entry["source_segments"]] == ["59.56.mp4", "59.58.mp4", "00.00.mp4"]
+    assert _packet_hashes(clip) == recorded
+
+
+def test_segments_whose_parameters_change_still_give_a_clip_that_decodes(
+    world, footage, django_capture_on_commit_callbacks, tmp_path
+):
+    # The camera was reconfigured for four seconds: those segments carry other parameter sets.
+    write_segments(root=footage.root, camera="HB-001", start=footage.at(6), count=2, seconds=2, size="256x144")
+    footage_request = approved(world, [(footage.at(3), footage.at(11))])
+    footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
+
+    release = footage_request.release
+    _, _, manifest = _bag(release)
+    (entry,) = manifest["files"]
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(zipfile.ZipFile(release.package_path).read(f"{footage_request.reference}/{entry['path']}"))
+    decoded = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(clip), "-f", "null", "-"], capture_output=True, text=True, check=True
+    )
+    assert decoded.stderr == ""
+    frames = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v", "-show_entries", "stream=nb_read_frames"]
+        + ["-of", "csv=p=0", str(clip)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(frames.stdout) == pytest.approx(entry["duration"] * 10, abs=2)
+    assert _member_sha256(release, entry["path"]) == entry["sha256"]
+
+
+class FetchedSource(SegmentFileSource):
+    """A source ffmpeg cannot read in place (as a VMS export API): every segment is fetched first."""
+
+    name = "fetched"
+
+    def local_path(self, segment):
+        return None
+
+
+def test_segments_of_a_remote_source_are_fetched_and_hashed_once(world, footage, settings, django_capture_on_commit_callbacks):
+    settings.FOOTAGE_CAMERAS = {"HB-001": {"source": f"{__name__}.FetchedSource"}}
+    footage_request = approved(world, [(footage.at(3), footage.at(7))])
+    footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
+
+    assert footage_request.status == Status.RELEASED
+    _, _, manifest = _bag(footage_request.release)
+    (entry,) = manifest["files"]
+    assert manifest["items"][0]["source"]["source"] == "fetched"
+    assert len(entry["source_segments"]) == 3
+    for segment in entry["source_segments"]:
+        data = Path(segment["locator"]).read_bytes()
+        assert (segment["sha256"], segment["size"]) == (hashlib.sha256(data).hexdigest(), len(data))
 
 
 def test_keyframe_times_are_read_without_decoding(footage):

@@ -4,6 +4,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,7 +13,7 @@ from requests import workflow
 from requests.models import Attachment, FootageRequest, Status
 from tests.requests.conftest import PDF_BYTES, pdf_file
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.e2e.request_urls")]
+pytestmark = pytest.mark.django_db
 
 VIETNAM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -349,3 +350,10 @@ def test_a_refused_submission_keeps_neither_the_request_nor_the_uploaded_letter(
     assert "assigns no other agency" in response.content.decode()
     media = settings.MEDIA_ROOT
     assert not media.exists() or not any(path.is_file() for path in media.rglob("*"))
+
+
+def test_every_request_status_has_a_badge_style_on_every_page():
+    # The home page lists requests too and loads only app.css, so the status colours live there.
+    stylesheet = (settings.BASE_DIR / "static" / "css" / "app.css").read_text()
+    missing = [status for status in Status.values if f".badge-req-{status} " not in stylesheet.replace(",", " ")]
+    assert missing == []

@@ -10,7 +10,7 @@ from audit.models import AuditEvent
 from governance.models import Camera
 from tests.factories import CameraFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.e2e.request_urls")]
+pytestmark = pytest.mark.django_db
 
 ACTIONS = ["submit", "withdraw", "review", "ask-info", "approve", "reject", "comment"]
 ACTION_DATA = {"recommendation": "approve", "reason": "x", "question": "x", "body": "x"}
