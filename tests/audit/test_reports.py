@@ -324,6 +324,8 @@ def test_dossier_carries_the_request_decisions_release_and_timeline(world, week,
     auditor = district_auditor(world)
     client.force_login(auditor)
     reference = week["released"].reference
+    page = client.get(reverse("requests:detail", args=[reference])).content.decode()
+    assert reverse("audit:dossier", args=[reference]) in page
     response = client.get(reverse("audit:dossier", args=[reference]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = unicodedata.normalize("NFC", "\n".join(pdf_text(response.content)[0]))
@@ -336,6 +338,10 @@ def test_dossier_carries_the_request_decisions_release_and_timeline(world, week,
     assert client.get(reverse("audit:dossier", args=[reference])).status_code == 404
     client.force_login(world.insider)
     assert client.get(reverse("audit:dossier", args=[reference])).status_code == 404
+    assert (
+        reverse("audit:dossier", args=[reference])
+        not in client.get(reverse("requests:detail", args=[reference])).content.decode()
+    )
 
 
 def test_audit_report_command_writes_the_file_and_records_it(world, week, tmp_path):
