@@ -214,6 +214,11 @@ class LateRow:
     hours_late: float
 
 
+def _late(reference, agency, basis, urgency, submitted_at, due_at, decided_at, counted_until):
+    label = URGENCY_VI.get(urgency, urgency)
+    return LateRow(reference, agency, basis, label, submitted_at, due_at, decided_at, hours_between(due_at, counted_until))
+
+
 def turnaround(scope, *, now=None):
     """Hours from submission to decision and to release (median, p90), and every deadline missed in the period."""
     now = now or timezone.now()
@@ -226,18 +231,7 @@ def turnaround(scope, *, now=None):
     for reference, agency, basis, urgency, submitted_at, due_at, decided_at in decided:
         to_decision.append(hours_between(submitted_at, decided_at))
         if due_at and decided_at > due_at:
-            late.append(
-                LateRow(
-                    reference,
-                    agency,
-                    basis,
-                    URGENCY_VI.get(urgency, urgency),
-                    submitted_at,
-                    due_at,
-                    decided_at,
-                    hours_between(due_at, decided_at),
-                )
-            )
+            late.append(_late(reference, agency, basis, urgency, submitted_at, due_at, decided_at, decided_at))
     horizon = min(scope.end, now)
     waiting = (
         scope.requests()
@@ -245,18 +239,7 @@ def turnaround(scope, *, now=None):
         .values_list("reference", "agency__name_vi", "legal_basis__code", "urgency", "submitted_at", "due_at")
     )
     for reference, agency, basis, urgency, submitted_at, due_at in waiting:
-        late.append(
-            LateRow(
-                reference,
-                agency,
-                basis,
-                URGENCY_VI.get(urgency, urgency),
-                submitted_at,
-                due_at,
-                None,
-                hours_between(due_at, horizon),
-            )
-        )
+        late.append(_late(reference, agency, basis, urgency, submitted_at, due_at, None, horizon))
     late.sort(key=lambda row: (row.due_at, row.reference))
     released = Release.objects.filter(
         scope.during("created_at"), footage_request__in=scope.requests(), footage_request__submitted_at__isnull=False

@@ -290,6 +290,18 @@ def _walk_screened(connection, walker, *, start, expected_prev, using, batch_siz
     walker.first_seq = start if walker.count else walker.first_seq
 
 
+def _result(walker, started):
+    return VerificationResult(
+        ok=walker.problem is None,
+        events_checked=walker.count,
+        first_seq=walker.first_seq,
+        head_seq=walker.last_seq,
+        head_hash=walker.last_hash or "",
+        problem=walker.problem,
+        seconds=time.perf_counter() - started,
+    )
+
+
 def verify_chain(*, using="default", from_seq=None, batch_size=10000, split_from=100_000):
     """Recompute every event's hash and link from from_seq (default: the genesis) to the head, and check the checkpoints."""
     started = time.perf_counter()
@@ -309,15 +321,7 @@ def verify_chain(*, using="default", from_seq=None, batch_size=10000, split_from
         _walk(walker, start=start, using=using, batch_size=batch_size)
     if walker.problem is None:
         walker.problem = _checkpoint_problem(checkpoints, walker)
-    return VerificationResult(
-        ok=walker.problem is None,
-        events_checked=walker.count,
-        first_seq=walker.first_seq,
-        head_seq=walker.last_seq,
-        head_hash=walker.last_hash or "",
-        problem=walker.problem,
-        seconds=time.perf_counter() - started,
-    )
+    return _result(walker, started)
 
 
 def verify_range(first_seq, last_seq, *, using="default", batch_size=10000):
@@ -336,12 +340,4 @@ def verify_range(first_seq, last_seq, *, using="default", batch_size=10000):
         walker.problem = Problem((walker.last_seq or first_seq - 1) + 1, "gap", f"the ledger ends before event {last_seq}")
     if walker.problem is None:
         walker.problem = _checkpoint_problem(checkpoints, walker)
-    return VerificationResult(
-        ok=walker.problem is None,
-        events_checked=walker.count,
-        first_seq=walker.first_seq,
-        head_seq=walker.last_seq,
-        head_hash=walker.last_hash or "",
-        problem=walker.problem,
-        seconds=time.perf_counter() - started,
-    )
+    return _result(walker, started)

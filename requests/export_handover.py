@@ -8,11 +8,8 @@ It is always in Vietnamese, whatever the language of the person who ran it.
 
 import datetime as dt
 import io
-import unicodedata
-from pathlib import Path
 from xml.sax.saxutils import escape
 
-from django.conf import settings
 from django.utils import timezone
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -21,24 +18,12 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FONT_DIR = Path(settings.BASE_DIR) / "assets" / "fonts"
-REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+from audit.report_pdf import BOLD, REGULAR, nfc, register_fonts
 
-
-def _register_fonts():
-    if REGULAR not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(REGULAR, str(FONT_DIR / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
-        pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
-
-
-def nfc(text):
-    """Vietnamese typed on some keyboards arrives decomposed; the font shapes only precomposed letters well."""
-    return unicodedata.normalize("NFC", str(text or ""))
+# Whatever ReportLab would fill in by itself is Helvetica, which the PDF does not embed: every table names the font.
+BASE_FONT = ("FONT", (0, 0), (-1, -1), REGULAR, 10)
 
 
 def _styles():
@@ -77,18 +62,20 @@ def _qr(data, size=32 * mm):
     widget = QrCodeWidget(data, barLevel="M")
     x0, y0, x1, y1 = widget.getBounds()
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.initialFontName = REGULAR
     drawing.add(widget)
     return drawing
 
 
 def render_handover(*, footage_request, manifest, manifest_sha256):
     """The PDF bytes of the hand-over record for one package."""
-    _register_fonts()
+    register_fonts()
     s = _styles()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
         pagesize=A4,
+        initialFontName=REGULAR,
         leftMargin=18 * mm,
         rightMargin=18 * mm,
         topMargin=15 * mm,
@@ -109,6 +96,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
         ],
         colWidths=[75 * mm, 99 * mm],
     )
+    header.setStyle(TableStyle([BASE_FONT]))
     story += [header, Spacer(1, 8 * mm), _p("BIÊN BẢN GIAO NHẬN DỮ LIỆU ĐIỆN TỬ", s["title"])]
     story += [_p("(dữ liệu ghi hình từ hệ thống camera giám sát)", s["center"]), Spacer(1, 5 * mm)]
     basis = manifest["legal_basis"]
@@ -158,6 +146,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
     table.setStyle(
         TableStyle(
             [
+                BASE_FONT,
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -192,7 +181,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
         ],
         colWidths=[36 * mm, 138 * mm],
     )
-    qr.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    qr.setStyle(TableStyle([BASE_FONT, ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     story += [Spacer(1, 4 * mm), qr, Spacer(1, 4 * mm)]
     signatures = Table(
         [
@@ -203,6 +192,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
         ],
         colWidths=[87 * mm, 87 * mm],
     )
+    signatures.setStyle(TableStyle([BASE_FONT]))
     # The signatories' block is never split from their names across a page break.
     story.append(KeepTogether([signatures]))
     doc.build(story)

@@ -16,7 +16,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.platypus import SimpleDocTemplate
 
@@ -29,6 +28,7 @@ from governance.models import Agency
 from requests import workflow
 from requests.models import Decision, DownloadGrant, FootageRequest, Release, ReleaseFile, Status
 from tests.factories import AgencyFactory, UserFactory
+from tests.pdf import embedded_fonts, pdf_text
 from tests.requests.conftest import world  # noqa: F401 - the workflow's fixture world
 from tests.requests.footage import approved, footage, segment_bank  # noqa: F401 - fixtures
 from tests.requests.footage import export as run_export
@@ -86,11 +86,6 @@ def signed_in(client, user):
 
 def in_period(moment, scope):
     return moment is not None and scope.start <= moment < scope.end
-
-
-def pdf_text(path_or_bytes):
-    reader = PdfReader(io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes)
-    return [page.extract_text() for page in reader.pages], reader
 
 
 def test_summary_and_breakdowns_equal_the_figures_counted_straight_from_the_data(world, week):
@@ -221,15 +216,7 @@ def test_pdf_text_round_trips_vietnamese_and_every_font_is_embedded_dejavu(world
     ):
         assert phrase in text, phrase
     assert f"Trang 1/{pages}" in texts[0]
-    fonts = set()
-    for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
-            descriptor = font["/FontDescriptor"].get_object() if "/FontDescriptor" in font else None
-            if descriptor is None:  # a composite (Type0) font keeps its descriptor on the descendant
-                descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
-            assert "/FontFile2" in descriptor, font["/BaseFont"]
-            fonts.add(str(font["/BaseFont"]).split("+")[-1])
+    fonts = embedded_fonts(reader)
     assert fonts <= {"DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"} and "DejaVuSans" in fonts
 
 

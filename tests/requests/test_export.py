@@ -20,6 +20,7 @@ from requests.sources import source_for
 from requests.sources.files import SegmentFileSource
 from requests.sources.testpattern import write_segments
 from requests.tasks import export_request
+from tests.pdf import embedded_fonts, pdf_text
 from tests.requests.footage import approved
 from tests.requests.footage import export as run_export
 
@@ -90,6 +91,7 @@ def test_export_cuts_the_window_across_segment_and_hour_boundaries(world, footag
         flat = "".join(text.split())
         assert entry["sha256"] in flat and release.manifest_sha256 in flat
         assert "BIÊN BẢN GIAO NHẬN" in text
+    assert embedded_fonts(pdf_text(pdf.read_bytes())[1]) == {"DejaVuSans", "DejaVuSans-Bold"}
 
     # The clip is H.264 video, not re-encoded into anything else.
     clip = pdf.parent / "clip.mp4"
