@@ -158,7 +158,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="camera-data@localhos
 
 # Celery: filesystem transport by default (no broker server); a real broker
 # with CELERY_BROKER_URL (redis://127.0.0.1:6379/0).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
