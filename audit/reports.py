@@ -144,6 +144,20 @@ def _author(user):
     return f"{user.display_name} — {agency}" if agency else user.display_name
 
 
+def _record_failure(report, error):
+    """A build that broke: the report says so, and so does the ledger (nothing is left "being built" for ever)."""
+    reason = f"{type(error).__name__}: {error}"
+    with transaction.atomic():
+        Report.objects.filter(pk=report.pk).update(status=Report.Status.FAILED, error=reason, finished_at=timezone.now())
+        record_event(
+            actor=report.requested_by,
+            action=Action.REPORT_GENERATE,
+            target=report,
+            outcome=Outcome.FAILURE,
+            data={**_scope_data(report), "error": reason},
+        )
+
+
 def report_build(report_id):
     """Build a requested report (the task's body). Runs once: a redelivered task finds it ready and stops."""
     with transaction.atomic():
@@ -164,17 +178,7 @@ def report_build(report_id):
             progress=_progress(report.pk),
         )
     except Exception as error:
-        with transaction.atomic():
-            Report.objects.filter(pk=report.pk).update(
-                status=Report.Status.FAILED, error=f"{type(error).__name__}: {error}", finished_at=timezone.now()
-            )
-            record_event(
-                actor=report.requested_by,
-                action=Action.REPORT_GENERATE,
-                target=report,
-                outcome=Outcome.FAILURE,
-                data={**_scope_data(report), "error": f"{type(error).__name__}: {error}"},
-            )
+        _record_failure(report, error)
         raise
     (pdf_path, pdf_sha256), (csv_path, csv_sha256) = built["pdf"], built["csv"]
     with transaction.atomic():
@@ -213,9 +217,13 @@ def report_build_now(*, date_from, date_to, agency=None, area=None, legal_basis=
         )
         record_event(actor=None, action=Action.REPORT_REQUEST, target=report, data={**_scope_data(report), "source": "command"})
     report.refresh_from_db()
-    built, pages, releases = build_files(
-        scope_of(report), code=report.code, author=_author(None), formats=formats, directory=directory
-    )
+    try:
+        built, pages, releases = build_files(
+            scope_of(report), code=report.code, author=_author(None), formats=formats, directory=directory
+        )
+    except Exception as error:
+        _record_failure(report, error)
+        raise
     with transaction.atomic():
         update = {
             "status": Report.Status.READY,

@@ -366,3 +366,18 @@ def test_audit_report_command_refuses_bad_input_and_records_nothing(world, tmp_p
     with pytest.raises(CommandError, match=message):
         call_command("audit_report", *arguments, "--out", str(tmp_path / "r.pdf"))
     assert AuditEvent.objects.count() == before and not Report.objects.exists()
+
+
+def test_a_report_that_cannot_be_written_is_marked_failed_and_logged(
+    world, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the reports folder should be")
+    settings.REPORT_ROOT = blocked
+    today = timezone.localdate()
+    with pytest.raises(OSError), django_capture_on_commit_callbacks(execute=True):
+        report_request(actor=district_auditor(world), date_from=today, date_to=today)
+    report = Report.objects.get()
+    assert report.status == Report.Status.FAILED and "not-a-folder" in report.error
+    failure = AuditEvent.objects.get(action=Action.REPORT_GENERATE)
+    assert failure.outcome == Outcome.FAILURE and failure.target_id == str(report.pk)
