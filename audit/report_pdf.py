@@ -179,6 +179,8 @@ def _fit(text, font, size, width):
 _fit_cached = functools.lru_cache(maxsize=8192)(lambda text, font, size, width: tuple(_fit(text, font, size, width)))
 
 CELL_PAD_X, CELL_PAD_TOP, CELL_PAD_BOTTOM = 2.5, 1.6, 2.2
+# Taller than this a row may not fit on any page: it is split between lines instead of moved whole.
+TALL_ROW = 400
 
 
 class FastTable(Flowable):
@@ -211,11 +213,17 @@ class FastTable(Flowable):
         while taken < len(self.rows) and used + self.heights[taken] <= room:
             used += self.heights[taken]
             taken += 1
-        if taken == 0:
-            return []  # not even one row fits: the frame moves the whole table to the next page
-        make = lambda rows, heights: FastTable(  # noqa: E731
+        make = lambda rows, heights=None: FastTable(  # noqa: E731
             self.header, rows, self.widths, fonts=self.fonts, size=self.size, align_right=self.align_right, heights=heights
         )
+        if taken == 0:
+            lines = int((room - CELL_PAD_TOP - CELL_PAD_BOTTOM) // self.leading)
+            if not self.rows or self.heights[0] <= TALL_ROW or lines < 1:
+                return []  # the frame moves the whole table to the next page, where the row fits
+            # A row taller than any page (a very long reason, say) continues on the next page, line by line.
+            first = [cell[:lines] for cell in self.rows[0]]
+            rest = [cell[lines:] for cell in self.rows[0]]
+            return [make([first]), make([rest, *self.rows[1:]], [self._height(rest), *self.heights[1:]])]
         return [make(self.rows[:taken], self.heights[:taken]), make(self.rows[taken:], self.heights[taken:])]
 
     def draw(self):
@@ -285,6 +293,7 @@ class Lines(list):
 
 def table(header, rows, widths, *, size=7, fonts=None, align_right=()):
     """Flowables for a table of any length, in chunks of CHUNK_ROWS rows that each split between pages."""
+    register_fonts()
     fonts = fonts or {}
     cell_fonts = [fonts.get(i, REGULAR) for i in range(len(widths))]
     cell_fonts = [font if isinstance(font, tuple) else (font, size) for font in cell_fonts]

@@ -381,3 +381,13 @@ def test_a_report_that_cannot_be_written_is_marked_failed_and_logged(
     assert report.status == Report.Status.FAILED and "not-a-folder" in report.error
     failure = AuditEvent.objects.get(action=Action.REPORT_GENERATE)
     assert failure.outcome == Outcome.FAILURE and failure.target_id == str(report.pk)
+
+
+def test_a_row_longer_than_a_page_continues_on_the_next_page():
+    reason = "\n".join(f"Dòng {n} của lý do từ chối rất dài" for n in range(160))
+    rows = [["YC-2026-000001", reason], ["YC-2026-000002", "Ngắn"]]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4).build(report_pdf.table(["Số yêu cầu", "Lý do"], rows, [120, 300]))
+    texts, reader = pdf_text(buffer.getvalue())
+    text = "\n".join(texts)
+    assert len(reader.pages) >= 2 and "Dòng 0 của" in texts[0] and "Dòng 159 của" in text and "YC-2026-000002" in text
