@@ -257,4 +257,8 @@ class Report(models.Model):
 
     @property
     def code(self):
-        return f"BC-{self.requested_at:%Y}-{self.pk:06d}" if self.pk and self.requested_at else "BC-?"
+        if not (self.pk and self.requested_at):
+            return "BC-?"
+        from django.utils import timezone
+
+        return f"BC-{timezone.localtime(self.requested_at):%Y}-{self.pk:06d}"

@@ -21,13 +21,32 @@ def _hours(value):
     return "" if value is None else f"{value:.2f}"
 
 
+# A spreadsheet takes a cell that starts with one of these as a formula: typed text (a case number, a
+# reason) must never run in an inspector's spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    def __init__(self, writer):
+        self.writer = writer
+
+    def writerow(self, row):
+        self.writer.writerow([_cell(value) for value in row])
+
+
 class _Sheet:
     """One CSV member of the zip, written row by row."""
 
     def __init__(self, archive, name):
         self.stream = archive.open(name, "w", force_zip64=True)
         self.text = io.TextIOWrapper(self.stream, encoding="utf-8-sig", newline="")
-        self.writer = csv.writer(self.text)
+        self.writer = _SafeWriter(csv.writer(self.text))
 
     def __enter__(self):
         return self.writer
@@ -96,7 +115,7 @@ def write_report_csv(data, out, *, code):
                 )
         # A zip takes one member at a time: the file list waits in a spooled file while the register is written.
         with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", encoding="utf-8", newline="") as spool:
-            _write_register(archive, data, csv.writer(spool))
+            _write_register(archive, data, _SafeWriter(csv.writer(spool)))
             spool.seek(0)
             with archive.open("10_so_theo_doi_tep.csv", "w", force_zip64=True) as member:
                 member.write("\ufeffso_yeu_cau,loai,tep,sha256\r\n".encode())

@@ -33,6 +33,8 @@ from requests.models import (
 
 APPROVED_FAMILY = (Status.APPROVED, Status.EXPORTING, Status.RELEASED, Status.CLOSED, Status.EXPORT_FAILED)
 STILL_OPEN = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO)
+# Waiting on the authority: a request sent back for information waits on the requester instead.
+AWAITING_DECISION = (Status.SUBMITTED, Status.IN_REVIEW)
 OUTCOMES = ("filed", "approved", "rejected", "withdrawn", "expired", "released")
 REGISTER_CHUNK = 500
 FILE_ORDER = (ReleaseFile.Kind.VIDEO, ReleaseFile.Kind.MANIFEST, ReleaseFile.Kind.HANDOVER, ReleaseFile.Kind.PACKAGE)
@@ -102,7 +104,8 @@ def percentile(values, fraction):
 
 
 def _measures(scope):
-    decided = scope.during("decided_at")
+    # A draft can be withdrawn too; never filed, it is no outcome of the period.
+    decided = scope.during("decided_at") & Q(submitted_at__isnull=False)
     return {
         "filed": Count("pk", filter=scope.during("submitted_at")),
         "approved": Count("pk", filter=decided & Q(status__in=APPROVED_FAMILY)),
@@ -235,7 +238,7 @@ def turnaround(scope, *, now=None):
     horizon = min(scope.end, now)
     waiting = (
         scope.requests()
-        .filter(status__in=STILL_OPEN, due_at__gte=scope.start, due_at__lt=horizon)
+        .filter(status__in=AWAITING_DECISION, due_at__gte=scope.start, due_at__lt=horizon)
         .values_list("reference", "agency__name_vi", "legal_basis__code", "urgency", "submitted_at", "due_at")
     )
     for reference, agency, basis, urgency, submitted_at, due_at in waiting:

@@ -327,7 +327,8 @@ def table(header, rows, widths, *, size=7, fonts=None, align_right=()):
 
 def key_values(pairs, widths=(70 * mm, 180 * mm)):
     rows = [[para(label, "small"), para(value, "small")] for label, value in pairs]
-    made = Table(rows, colWidths=list(widths))
+    # A long purpose or reason may be taller than a page: let it continue inside the row.
+    made = Table(rows, colWidths=list(widths), splitInRow=1)
     made.setStyle(
         TableStyle(
             [
@@ -396,7 +397,7 @@ def weekly_chart(weekly, series, width=160 * mm, height=62 * mm):
     return drawing
 
 
-def agency_chart(breakdowns, width=110 * mm, height=62 * mm, top=10):
+def agency_chart(breakdowns, width=104 * mm, height=62 * mm, top=10):
     drawing = _drawing(width, height)
     drawing.add(String(0, height - 8, nfc(f"{top} cơ quan gửi nhiều yêu cầu nhất"), fontName=BOLD, fontSize=8))
     rows = [b for b in breakdowns if b.counts["filed"]][:top]
@@ -418,7 +419,7 @@ def agency_chart(breakdowns, width=110 * mm, height=62 * mm, top=10):
 # The period report --------------------------------------------------------------------------------
 
 PAGE = landscape(A4)
-CONTENT_WIDTH = PAGE[0] - 24 * mm
+CONTENT_WIDTH = PAGE[0] - 24 * mm - 12  # margins, and the frame's 6 pt padding on each side
 OUTCOME_HEADER = ["Gửi", "Phê duyệt", "Từ chối", "Rút lại", "Hết hạn", "Đã cung cấp"]
 
 
@@ -464,7 +465,7 @@ def _summary_section(data):
     story = [para("1. Tổng hợp", "h1"), key_values(figures, (90 * mm, 60 * mm)), Spacer(1, 4 * mm)]
     from audit.report_data import WEEK_SERIES
 
-    charts = Table([[weekly_chart(data.weekly, WEEK_SERIES), agency_chart(data.by_agency)]], colWidths=[165 * mm, 110 * mm])
+    charts = Table([[weekly_chart(data.weekly, WEEK_SERIES), agency_chart(data.by_agency)]], colWidths=[162 * mm, 106 * mm])
     charts.setStyle(
         TableStyle(
             [("FONT", (0, 0), (-1, -1), REGULAR, 8), ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
@@ -543,7 +544,7 @@ REGISTER_HEADER = [
     "Tệp video (camera, thời gian ghi hình) và SHA-256",
     "Lượt tải",
 ]
-REGISTER_WIDTHS = [25 * mm, 45 * mm, 42 * mm, 32 * mm, 118 * mm, 11 * mm]
+REGISTER_WIDTHS = [25 * mm, 42 * mm, 40 * mm, 32 * mm, 118 * mm, 11 * mm]
 FILE_LINE, HASH_LINE = (REGULAR, 6.0), (MONO, 6.0)
 
 
@@ -729,7 +730,7 @@ def render_period_report(data, out, *, code, author, progress=None):
 def render_dossier(dossier, out, *, code, author):
     """Write one request's dossier (an audit.reports.Dossier) to the binary file `out`; returns the number of pages."""
     register_fonts()
-    width = A4[0] - 30 * mm
+    width = A4[0] - 30 * mm - 12  # margins, and the frame's padding
     footage_request = dossier.footage_request
     doc = SimpleDocTemplate(
         out,

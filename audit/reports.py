@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,7 +175,7 @@ def report_build(report_id):
             scope_of(report),
             code=report.code,
             author=_author(report.requested_by),
-            directory=Path(settings.REPORT_ROOT) / str(report.pk),
+            directory=_build_directory(report),
             progress=_progress(report.pk),
         )
     except Exception as error:
@@ -209,7 +210,12 @@ def report_build(report_id):
     return report
 
 
-def report_build_now(*, date_from, date_to, agency=None, area=None, legal_basis=None, formats=FORMATS, directory):
+def _build_directory(report):
+    """A folder of its own for each build: a build run twice (a redelivered task) never overwrites the other's files."""
+    return Path(settings.REPORT_ROOT) / str(report.pk) / uuid.uuid4().hex[:12]
+
+
+def report_build_now(*, date_from, date_to, agency=None, area=None, legal_basis=None, formats=FORMATS):
     """The command line's report: built at once by the system operator, hashed into the ledger like any other."""
     with transaction.atomic():
         report = Report.objects.create(
@@ -219,7 +225,7 @@ def report_build_now(*, date_from, date_to, agency=None, area=None, legal_basis=
     report.refresh_from_db()
     try:
         built, pages, releases = build_files(
-            scope_of(report), code=report.code, author=_author(None), formats=formats, directory=directory
+            scope_of(report), code=report.code, author=_author(None), formats=formats, directory=_build_directory(report)
         )
     except Exception as error:
         _record_failure(report, error)
@@ -323,7 +329,19 @@ def dossier_build(*, actor, footage_request, http_request=None):
     dossier = _dossier(footage_request)
     code = f"HS-{footage_request.reference}-{event.seq}"
     buffer = io.BytesIO()
-    pages = render_dossier(dossier, buffer, code=code, author=_author(actor))
+    try:
+        pages = render_dossier(dossier, buffer, code=code, author=_author(actor))
+    except Exception as error:
+        with transaction.atomic():
+            record_event(
+                actor=actor,
+                action=Action.REPORT_GENERATE,
+                target=footage_request,
+                outcome=Outcome.FAILURE,
+                data={"dossier": code, "error": f"{type(error).__name__}: {error}"},
+                http_request=http_request,
+            )
+        raise
     content = buffer.getvalue()
     sha256 = hashlib.sha256(content).hexdigest()
     with transaction.atomic():

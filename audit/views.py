@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from audit import record_event
 from audit.forms import LedgerFilterForm, ReportForm
@@ -160,12 +160,14 @@ def reports(request):
         today = timezone.localdate()
         first = today.replace(day=1)
         form = ReportForm(initial={"date_from": first, "date_to": today}, jurisdiction=jurisdiction)
+    listed = list(reports_visible_to(request.user).select_related("agency", "area", "legal_basis", "requested_by")[:30])
     return render(
         request,
         "audit/reports.html",
         {
             "form": form,
-            "reports": reports_visible_to(request.user).select_related("agency", "area", "legal_basis", "requested_by")[:30],
+            "reports": listed,
+            "building": any(r.status in (Report.Status.PENDING, Report.Status.RUNNING) for r in listed),
             "jurisdiction": jurisdiction,
             "refusal": report_refusal(request.user),
         },
@@ -185,7 +187,7 @@ def report_detail(request, pk):
 
 
 @login_required
-@require_http_methods(["GET", "HEAD"])
+@require_GET  # a HEAD (a link checker, a prefetch) must not be logged as a download
 def report_file(request, pk, kind):
     ensure_can_read_ledger(request.user)
     report = get_visible_report_or_404(request.user, pk)
@@ -199,7 +201,7 @@ def report_file(request, pk, kind):
 
 
 @login_required
-@require_http_methods(["GET", "HEAD"])
+@require_GET
 def dossier(request, reference):
     ensure_can_read_ledger(request.user)
     footage_request = get_visible_request_or_404(request.user, reference)

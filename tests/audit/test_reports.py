@@ -391,3 +391,40 @@ def test_a_row_longer_than_a_page_continues_on_the_next_page():
     texts, reader = pdf_text(buffer.getvalue())
     text = "\n".join(texts)
     assert len(reader.pages) >= 2 and "Dòng 0 của" in texts[0] and "Dòng 159 của" in text and "YC-2026-000002" in text
+
+
+def test_typed_text_that_looks_like_a_formula_is_written_as_text_in_the_csv(world, week, tmp_path):
+    from audit.report_csv import write_report_csv
+
+    FootageRequest.objects.filter(pk=week["released"].pk).update(case_reference='=HYPERLINK("http://x")')
+    out = tmp_path / "report.zip"
+    with open(out, "wb") as stream:
+        write_report_csv(collect(this_week()), stream, code="BC-TEST")
+    with zipfile.ZipFile(out) as archive:
+        register = list(csv.DictReader(io.TextIOWrapper(archive.open("09_so_theo_doi.csv"), encoding="utf-8-sig")))
+    assert register[0]["so_vu_viec"] == '\'=HYPERLINK("http://x")'
+
+
+def test_a_withdrawn_draft_is_no_outcome_of_the_period(world, week):
+    draft = world.draft()
+    workflow.request_withdraw(actor=world.insider, footage_request=draft)
+    assert collect(this_week()).summary["withdrawn"] == 1  # the filed request withdrawn in the week, not the draft
+
+
+def test_a_dossier_with_a_purpose_longer_than_a_page_still_renders(world, week, client):
+    FootageRequest.objects.filter(pk=week["released"].pk).update(purpose="\n".join(f"Mục đích dòng {n}" for n in range(120)))
+    client.force_login(district_auditor(world))
+    response = client.get(reverse("audit:dossier", args=[week["released"].reference]))
+    assert response.status_code == 200
+    assert "Mục đích dòng 119" in unicodedata.normalize("NFC", "\n".join(pdf_text(response.content)[0]))
+
+
+def test_a_command_report_can_be_downloaded_from_the_report_pages(world, week, tmp_path, client):
+    today = timezone.localdate()
+    call_command("audit_report", "--from", today.isoformat(), "--to", today.isoformat(), "--out", str(tmp_path / "r.pdf"))
+    report = Report.objects.get()
+    admin = UserFactory(username="quantri", agency=world.centre, roles=["administrator"])
+    client.force_login(admin)
+    download = client.get(reverse("audit:report-file", args=[report.pk, "pdf"]))
+    assert b"".join(download.streaming_content) == (tmp_path / "r.pdf").read_bytes()
+    assert client.get(reverse("audit:report-file", args=[report.pk, "csv"])).status_code == 404

@@ -1,6 +1,5 @@
 import datetime as dt
 import shutil
-import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -48,10 +47,10 @@ class Command(BaseCommand):
             raise CommandError(_("%(path)s is a folder; give a file name.") % {"path": target})
         if not target.parent.exists():
             raise CommandError(_("The folder %(path)s does not exist.") % {"path": target.parent})
-        with tempfile.TemporaryDirectory() as scratch:
-            report, built = report_build_now(date_from=date_from, date_to=date_to, formats=[format], directory=scratch, **scope)
-            path, sha256 = built[format]
-            shutil.move(str(path), target)
+        # The report is kept with the others (administrators find it on the report pages) and copied to --out.
+        report, built = report_build_now(date_from=date_from, date_to=date_to, formats=[format], **scope)
+        path, sha256 = built[format]
+        shutil.copyfile(path, target)
         values = {"code": report.code, "path": target, "pages": report.pages, "releases": report.releases, "sha": sha256}
         if format == "pdf":
             message = _(
