@@ -274,7 +274,8 @@ def request_detail(request, reference):
             "views_count": views_count,
             "with_views": with_views,
             "can": can,
-            "any_action": any(allowed for name, allowed in can.items() if name != "comment"),
+            # The actions card holds the decisions; export, hold and receipt have their own section.
+            "any_action": any(can[name] for name in ("edit", "review", "sign", "ask_info", "withdraw")),
             # Several forms share field names on one page: each gets its own element ids.
             "review_form": ReviewForm(initial={"recommendation": "approve"}, auto_id="review_%s"),
             "ask_info_form": AskInfoForm(auto_id="ask_info_%s"),

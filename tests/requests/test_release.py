@@ -247,3 +247,10 @@ def test_a_file_outside_the_package_is_refused(world, released, client):
     assert client.get(url, {"file": package.name}).status_code == 404
     assert client.get(url, {"file": "../../etc/passwd"}).status_code == 404
     assert _refusals(released) == ["unknown file", "unknown file"]
+
+
+def test_a_custodian_sees_no_empty_actions_card_on_a_released_request(world, released, client):
+    client.force_login(world.custodian)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/requests/{released.reference}/").content.decode()
+    assert "Export and release" in page and "Your actions" not in page
