@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -259,6 +260,4 @@ class Report(models.Model):
     def code(self):
         if not (self.pk and self.requested_at):
             return "BC-?"
-        from django.utils import timezone
-
         return f"BC-{timezone.localtime(self.requested_at):%Y}-{self.pk:06d}"

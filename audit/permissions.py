@@ -1,7 +1,9 @@
 """Who may read the ledger: oversight bodies and administrators, nobody else."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
+from audit.models import Report
 from governance.models import Role
 
 LEDGER_READER_ROLES = (Role.AUDITOR, Role.ADMINISTRATOR)
@@ -35,8 +37,6 @@ def report_jurisdiction(user):
 
 def report_refusal(user, *, agency=None, area=None, legal_basis=None):
     """Why this user may not have a report of this scope, or None. Auditors report within their own area only."""
-    from django.utils.translation import gettext as _
-
     if not can_read_ledger(user):
         return _("Only oversight bodies and administrators may produce reports.")
     if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
@@ -59,8 +59,6 @@ def ensure_can_report(user, **scope):
 
 def reports_visible_to(user):
     """Reports a user may open: their own; administrators see every report."""
-    from audit.models import Report
-
     if not can_read_ledger(user):
         return Report.objects.none()
     if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
@@ -69,8 +67,6 @@ def reports_visible_to(user):
 
 
 def get_visible_report_or_404(user, pk):
-    from audit.models import Report
-
     try:
         return reports_visible_to(user).select_related("agency", "area", "legal_basis", "requested_by").get(pk=pk)
     except Report.DoesNotExist:

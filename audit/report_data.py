@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent, Checkpoint, VerificationRun
 from audit.verification import verify_range
+from governance.models import Agency, DataCategory, LegalBasis, display_name
 from requests.models import (
     Attachment,
     Decision,
@@ -148,15 +149,11 @@ def summary(scope):
 
 
 def by_agency(scope):
-    from governance.models import Agency
-
     names = dict(Agency.objects.values_list("pk", "name_vi"))
     return _breakdown(scope, "agency_id", lambda pk: names.get(pk, "?"))
 
 
 def by_legal_basis(scope):
-    from governance.models import LegalBasis
-
     names = {pk: f"{code} — {title}" for pk, code, title in LegalBasis.objects.values_list("pk", "code", "title_vi")}
     return _breakdown(scope, "legal_basis_id", lambda pk: names.get(pk, "?"))
 
@@ -181,8 +178,6 @@ class CategoryRow:
 
 
 def by_category(scope):
-    from governance.models import DataCategory
-
     names = dict(DataCategory.objects.values_list("pk", "name_vi"))
     filed = (
         RequestItem.objects.filter(footage_request__in=scope.requests().filter(scope.during("submitted_at")))
@@ -333,7 +328,7 @@ def register(scope, *, chunk=REGISTER_CHUNK):
             .order_by("footage_request_id", "created_at", "id")
             .values_list("footage_request_id", "content_hash", "actor__last_name", "actor__first_name", "actor__username")
         ):
-            approvers.setdefault(request_id, []).append((content_hash, f"{last} {first}".strip() or username))
+            approvers.setdefault(request_id, []).append((content_hash, display_name(last, first, username)))
         order = {kind: n for n, kind in enumerate(FILE_ORDER)}
         spans = {}
         for release_id, kind, name, sha256, camera, first, last in (
@@ -394,7 +389,7 @@ def refusals(scope):
         )
     )
     return [
-        RefusalRow(reference, at, agency, basis, f"{last} {first}".strip() or username, official_agency, reason)
+        RefusalRow(reference, at, agency, basis, display_name(last, first, username), official_agency, reason)
         for reference, at, agency, basis, last, first, username, official_agency, reason in rows
     ]
 
@@ -473,7 +468,7 @@ def _after_hours_findings(scope):
     )
     for at, reference, urgency, last, first, username in approvals:
         if not _is_working_time(at):
-            who = f"{last} {first}".strip() or username
+            who = display_name(last, first, username)
             findings.append(
                 Finding("after_hours", who, f"phê duyệt lúc {_when(at)} ({URGENCY_VI.get(urgency, urgency)})", reference)
             )
@@ -512,7 +507,7 @@ def _one_approver_findings(scope):
     )
     per_agency = {}
     for agency_id, agency, _actor_id, last, first, username, n in signatures:
-        per_agency.setdefault((agency_id, agency), []).append((n, f"{last} {first}".strip() or username))
+        per_agency.setdefault((agency_id, agency), []).append((n, display_name(last, first, username)))
     approved = dict(
         scope.requests()
         .filter(

@@ -37,6 +37,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from audit.report_data import PATTERN_TITLES, WEEK_SERIES
+
 FONT_DIR = Path(settings.BASE_DIR) / "assets" / "fonts"
 REGULAR, BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
 CHUNK_ROWS = 200
@@ -463,8 +465,6 @@ def _summary_section(data):
         ("Số camera có dữ liệu được cung cấp", number(s["cameras"])),
     ]
     story = [para("1. Tổng hợp", "h1"), key_values(figures, (90 * mm, 60 * mm)), Spacer(1, 4 * mm)]
-    from audit.report_data import WEEK_SERIES
-
     charts = Table([[weekly_chart(data.weekly, WEEK_SERIES), agency_chart(data.by_agency)]], colWidths=[162 * mm, 106 * mm])
     charts.setStyle(
         TableStyle(
@@ -618,8 +618,6 @@ def _refusal_section(data):
 
 
 def _pattern_section(data):
-    from audit.report_data import PATTERN_TITLES
-
     start, end = settings.REPORT_WORKING_HOURS
     notes = {
         "volume": f"So với trung bình {settings.REPORT_BASELINE_PERIODS} kỳ liền trước cùng độ dài; "

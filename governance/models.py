@@ -65,6 +65,13 @@ class Agency(BilingualMixin, models.Model):
         return self._bilingual("name")
 
 
+def display_name(last_name, first_name, username):
+    """A person's name as the interface shows it, from the columns alone (lists read them without loading users).
+
+    Vietnamese order: family name first ("Nguyễn Thị Hương")."""
+    return f"{last_name} {first_name}".strip() or username
+
+
 class User(AbstractUser):
     """A person who signs in. Belongs to at most one agency (none for staff accounts)."""
 
@@ -79,8 +86,7 @@ class User(AbstractUser):
 
     @property
     def display_name(self):
-        # Vietnamese order: family name first ("Nguyễn Thị Hương").
-        return f"{self.last_name} {self.first_name}".strip() or self.username
+        return display_name(self.last_name, self.first_name, self.username)
 
     def role_set(self):
         """The roles this user holds in their agency (cached on the instance)."""
