@@ -18,6 +18,7 @@ reader's language when shown (`stage_text`, `failure_text`).
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from audit.verifier import format_time
+from requests import mp4cut
 from requests.models import Decision, FootageRequest, LegalHold, Release
 from requests.sources import source_for
 from requests.sources.files import SegmentFileSource, mp4_h264_configurations, probe_duration
@@ -44,6 +46,11 @@ HASH_WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
 GAP_TOLERANCE = 1.0
 FFMPEG_TIMEOUT = 6 * 3600
 HANDOVER_NAME = "bien-ban-giao-nhan.pdf"
+# How a clip was cut, as manifest.json says (fixed values): both copy the recorded frames unchanged.
+CUT_BY_SAMPLE_COPY = "mp4 sample copy"
+CUT_BY_FFMPEG = "ffmpeg concat stream copy"
+
+logger = logging.getLogger(__name__)
 
 
 # Notes the manifest gives an item without a file (fixed values; NOTES puts them into words).
@@ -303,20 +310,35 @@ class CutPlan:
         return stream_copy_command(self.listing, self.out_path, packets_as_recorded=self.packets_as_recorded)
 
 
-def prepare_cut(*, source, segments, start, end, out_path, workdir):
-    """Local paths of the readable segments, the ffconcat listing of the window and what the manifest says of its edges."""
-    readable = [s for s in segments if s.readable]
-    first, last = readable[0], readable[-1]
+def local_segments(source, readable, workdir):
+    """Paths ffmpeg and the cutter can open for the readable segments, and {index: (SHA-256, size)} of those fetched.
+
+    A remote source's segments are fetched once (hashed on the way), then cut locally.
+    """
     paths, fetched = [], {}
     for index, segment in enumerate(readable):
         local = source.local_path(segment)
         if local is None:
-            # A remote source: fetch the segment once (hashing it on the way), then cut locally.
             local = Path(workdir) / f"segment-{index:05d}.mp4"
             fetched[index] = _fetch(source, segment, local)
         paths.append(local)
-    inpoint = max(0.0, (start - first.start).total_seconds())
-    outpoint = (end - last.start).total_seconds()
+    return paths, fetched
+
+
+def window_edges(readable, start, end):
+    """(inpoint, outpoint): seconds into the first segment where the window starts, into the last where it ends
+    (None when the window runs past the last segment's end)."""
+    inpoint = max(0.0, (start - readable[0].start).total_seconds())
+    outpoint = (end - readable[-1].start).total_seconds()
+    return inpoint, (outpoint if outpoint < readable[-1].duration else None)
+
+
+def prepare_cut(*, source, segments, start, end, out_path, workdir, local=None):
+    """The ffmpeg plan for a window: local paths of the readable segments, the ffconcat listing and what the manifest
+    says of the window's edges. `local` is (paths, fetched) when the segments are already at hand."""
+    readable = [s for s in segments if s.readable]
+    paths, fetched = local or local_segments(source, readable, workdir)
+    inpoint, outpoint = window_edges(readable, start, end)
     # Cutting from the first frame needs no keyframe search.
     keyframe = max((k for k in keyframe_times(paths[0]) if k <= inpoint + 1e-3), default=0.0) if inpoint > 0 else 0.0
     lines = ["ffconcat version 1.0"]
@@ -324,7 +346,7 @@ def prepare_cut(*, source, segments, start, end, out_path, workdir):
         lines.append(_concat_line(path))
         if index == 0 and inpoint > 0:
             lines.append(f"inpoint {inpoint:.6f}")
-        if index == len(paths) - 1 and outpoint < readable[-1].duration:
+        if index == len(paths) - 1 and outpoint is not None:
             lines.append(f"outpoint {outpoint:.6f}")
     listing = Path(workdir) / f"{out_path.stem}.ffconcat"
     listing.write_text("\n".join(lines) + "\n")
@@ -340,15 +362,14 @@ def prepare_cut(*, source, segments, start, end, out_path, workdir):
     )
 
 
-def cut_window(*, source, segments, start, end, out_path, workdir):
-    """Stream-copy [start, end) from the readable segments into out_path. Returns the file's facts for the manifest.
+def _cut_with_ffmpeg(plan):
+    """Run ffmpeg's concat demuxer on the plan: (SHA-256, size, duration, [(SHA-256, size) of each segment]).
 
-    Every byte is read as few times as it can be: ffmpeg reads the segments
-    once to copy them while other threads hash them, and the clip is hashed
-    straight after ffmpeg has written it, while it is still in the page cache.
+    ffmpeg reads the segments once to copy them while other threads hash
+    them, and the clip is hashed straight after ffmpeg has written it, while
+    it is still in the page cache.
     """
-    plan = prepare_cut(source=source, segments=segments, start=start, end=end, out_path=out_path, workdir=workdir)
-    first, last = plan.readable[0], plan.readable[-1]
+    out_path = plan.out_path
     local = [path for index, path in enumerate(plan.paths) if index not in plan.fetched]
     pool = ThreadPoolExecutor(max_workers=HASH_WORKERS)
     try:
@@ -356,7 +377,7 @@ def cut_window(*, source, segments, start, end, out_path, workdir):
         result = subprocess.run(plan.command(), capture_output=True, text=True, timeout=FFMPEG_TIMEOUT, check=False)
         if result.returncode != 0 or not out_path.exists():
             error = (result.stderr or "").strip()[-300:] or f"ffmpeg exit status {result.returncode}"
-            raise ExportFailed("cut_failed", camera=first.camera_code, error=error)
+            raise ExportFailed("cut_failed", camera=plan.readable[0].camera_code, error=error)
         # The clip is hashed (and flushed to disk meanwhile) while ffprobe reads its duration and the pool
         # may still be hashing the last segments.
         probing = pool.submit(probe_duration, out_path)
@@ -366,14 +387,42 @@ def cut_window(*, source, segments, start, end, out_path, workdir):
     finally:
         pool.shutdown(cancel_futures=True)
     source_hashes = [plan.fetched[index] if index in plan.fetched else next(hashed) for index in range(len(plan.paths))]
+    return sha256, size, duration, source_hashes
+
+
+def cut_window(*, source, segments, start, end, out_path, workdir):
+    """Stream-copy [start, end) from the readable segments into out_path. Returns the file's facts for the manifest.
+
+    Plain MP4 segments of one video track are cut by copying their samples
+    (`requests.mp4cut`: one pass, every hash taken meanwhile, the header
+    first); anything else goes through ffmpeg's concat demuxer. Both copy the
+    recorded frames unchanged.
+    """
+    readable = [s for s in segments if s.readable]
+    first, last = readable[0], readable[-1]
+    paths, fetched = local_segments(source, readable, workdir)
+    inpoint, outpoint = window_edges(readable, start, end)
+    try:
+        cut = mp4cut.plan_cut(paths, inpoint=inpoint, outpoint=outpoint)
+    except mp4cut.Unsupported as reason:
+        logger.info("Cutting camera %s with ffmpeg: %s", first.camera_code, reason)
+        plan = prepare_cut(
+            source=source, segments=segments, start=start, end=end, out_path=out_path, workdir=workdir, local=(paths, fetched)
+        )
+        sha256, size, duration, source_hashes = _cut_with_ffmpeg(plan)
+        method, keyframe = CUT_BY_FFMPEG, plan.keyframe
+    else:
+        sha256, size, source_hashes = mp4cut.write_clip(cut, out_path, known=fetched)
+        duration = round(cut.duration, 6)
+        method, keyframe = CUT_BY_SAMPLE_COPY, cut.keyframe
     nominal_start = max(start, first.start)
     last_timestamp = min(end, last.end)
-    keyframe, inpoint = plan.keyframe, plan.inpoint
     return {
         "path": f"data/{out_path.name}",
         "sha256": sha256,
         "size": size,
         "duration": duration,
+        "cut_method": method,
         "first_timestamp": _iso(first.start + dt.timedelta(seconds=keyframe)),
         "last_timestamp": _iso(last_timestamp),
         "window_start_covered": _iso(nominal_start),
@@ -388,7 +437,7 @@ def cut_window(*, source, segments, start, end, out_path, workdir):
                 "sha256": digest,
                 "size": length,
             }
-            for segment, (digest, length) in zip(plan.readable, source_hashes, strict=True)
+            for segment, (digest, length) in zip(readable, source_hashes, strict=True)
         ],
         "_first": first.start + dt.timedelta(seconds=keyframe),
         "_last": last_timestamp,

@@ -1,0 +1,671 @@
+"""Cutting a window out of MP4 segments by copying their samples, byte for byte, into one new MP4 in one pass.
+
+ffmpeg's concat demuxer does this job for any container, but it moves every
+byte through user space and patches the clip's header when it ends, so the
+clip can only be hashed once ffmpeg is done. For what NVRs write most — plain
+(unfragmented) MP4 segments of one video track, all with the same sample
+description — this module does the same cut more directly:
+
+1. `plan_cut` reads each segment's sample tables (the moov box, a few hundred
+   kilobytes for an hour) and picks the samples of the window the way the
+   concat demuxer does: from the last keyframe at or before the in-point, up
+   to the out-point in decoding order. It lays out the new file: ftyp, a moov
+   whose tables point at the samples' new places, then one mdat holding the
+   samples in their recorded order. The header comes first, so a player can
+   start at once.
+2. `write_clip` writes that header, copies the samples' byte ranges with
+   copy_file_range (inside the kernel, as cp does), and meanwhile hashes every
+   source segment and the clip in two other threads. The clip is hashed from
+   what was written (read back while it is still in the page cache), so its
+   SHA-256 is that of the bytes on disk; a segment that changes while it is
+   read fails the cut (a retry starts again).
+
+Anything else — fragmented MP4, more than one track, segments whose sample
+descriptions or time scales differ, a table it does not understand — raises
+Unsupported, and the export uses ffmpeg instead.
+"""
+
+import errno
+import hashlib
+import os
+import struct
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Reading back and hashing in blocks that stay in the CPU's cache; copying in larger steps.
+HASH_BLOCK = 256 * 1024
+COPY_STEP = 16 * 1024 * 1024
+# Flush the clip to disk every so often while it is copied, so the disk writes while the CPUs hash.
+FLUSH_EVERY = 256 * 1024 * 1024
+# A chunk of the new file holds at most this many bytes (players read a chunk's samples from its offset).
+CHUNK_BYTES = 1024 * 1024
+# Boxes at the top of a segment that carry nothing a clip needs.
+SKIPPED_TOP_BOXES = {b"free", b"skip", b"wide", b"uuid", b"meta", b"pdin"}
+
+
+class Unsupported(Exception):
+    """These segments need ffmpeg: the reason says why."""
+
+
+class SourceChanged(OSError):
+    """A segment changed while it was cut (a transient error: the export is retried)."""
+
+
+# Boxes -----------------------------------------------------------------------
+
+
+def _boxes(data, start=0, end=None):
+    """(type, box start, content start, box end) of each box in data[start:end]."""
+    end = len(data) if end is None else end
+    position = start
+    while position < end:
+        if position + 8 > end:
+            raise Unsupported("truncated box header")
+        size, kind = struct.unpack_from(">I4s", data, position)
+        header = 8
+        if size == 1:
+            if position + 16 > end:
+                raise Unsupported("truncated box header")
+            size = struct.unpack_from(">Q", data, position + 8)[0]
+            header = 16
+        elif size == 0:
+            size = end - position
+        if size < header or position + size > end:
+            raise Unsupported(f"malformed {kind!r} box")
+        yield kind, position, position + header, position + size
+        position += size
+
+
+def _children(data, start=0, end=None):
+    """{type: [(box start, content start, box end), ...]} of the boxes in data[start:end]."""
+    found = {}
+    for kind, box_start, content, box_end in _boxes(data, start, end):
+        found.setdefault(kind, []).append((box_start, content, box_end))
+    return found
+
+
+def _one(children, kind):
+    boxes = children.get(kind, [])
+    if len(boxes) != 1:
+        raise Unsupported(f"{len(boxes)} {kind.decode(errors='replace')} boxes")
+    return boxes[0]
+
+
+def _box(kind, *parts):
+    payload = b"".join(parts)
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def _full_box(kind, version, flags, *parts):
+    return _box(kind, struct.pack(">I", (version << 24) | flags), *parts)
+
+
+def _version(data, content):
+    return data[content]
+
+
+def _table(data, content, end, item):
+    """The entries of a full box whose body is a 32-bit count and then `count` items of struct format `item`."""
+    (count,) = struct.unpack_from(">I", data, content + 4)
+    if content + 8 + count * struct.calcsize(">" + item) > end:
+        raise Unsupported("truncated sample table")
+    layout = f">{count * len(item)}{item[0]}" if len(set(item)) == 1 else ">" + item * count
+    return struct.unpack_from(layout, data, content + 8)
+
+
+def _pairs(values, width):
+    return [tuple(values[i : i + width]) for i in range(0, len(values), width)]
+
+
+# One segment -----------------------------------------------------------------
+
+
+@dataclass
+class Segment:
+    """One segment's video track: where each sample is, how long it lasts, which are keyframes."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    ftyp: bytes
+    mvhd: bytes
+    tkhd: bytes
+    mdhd: bytes
+    hdlr: bytes
+    minf_other: list
+    stsd: bytes
+    movie_timescale: int
+    timescale: int
+    offsets: list
+    sizes: list
+    durations: list
+    composition: list | None
+    sync: list | None
+
+    @property
+    def description(self):
+        """What must be equal in every segment for their samples to share one header."""
+        return (self.stsd, self.timescale, self.hdlr)
+
+
+def _read_top(path):
+    """The ftyp and moov boxes of a segment file, with its size and modification time."""
+    with open(path, "rb") as handle:
+        stat = os.fstat(handle.fileno())
+        ftyp = moov = None
+        position = 0
+        while position < stat.st_size:
+            handle.seek(position)
+            header = handle.read(16)
+            if len(header) < 8:
+                raise Unsupported("truncated file")
+            size, kind = struct.unpack_from(">I4s", header)
+            if size == 1:
+                size = struct.unpack_from(">Q", header, 8)[0]
+            elif size == 0:
+                size = stat.st_size - position
+            if size < 8 or position + size > stat.st_size:
+                raise Unsupported(f"malformed top-level {kind!r} box")
+            if kind in (b"moof", b"mfra", b"sidx", b"styp"):
+                raise Unsupported("fragmented MP4")
+            if kind in (b"ftyp", b"moov"):
+                handle.seek(position)
+                body = handle.read(size)
+                if kind == b"ftyp":
+                    ftyp = body
+                else:
+                    moov = body
+            elif kind != b"mdat" and kind not in SKIPPED_TOP_BOXES:
+                raise Unsupported(f"top-level {kind!r} box")
+            position += size
+    if ftyp is None or moov is None:
+        raise Unsupported("no ftyp or moov box")
+    return ftyp, moov, stat
+
+
+def read_segment(path):
+    """The sample tables of a single-track video MP4 segment, or Unsupported."""
+    ftyp, moov, stat = _read_top(path)
+    top = _children(moov, 8 if struct.unpack_from(">I", moov)[0] != 1 else 16)
+    if b"mvex" in top:
+        raise Unsupported("fragmented MP4")
+    mvhd_start, mvhd_content, mvhd_end = _one(top, b"mvhd")
+    movie_timescale = struct.unpack_from(">I", moov, mvhd_content + (20 if _version(moov, mvhd_content) == 1 else 12))[0]
+    _, trak_content, trak_end = _one(top, b"trak")
+    trak = _children(moov, trak_content, trak_end)
+    if b"edts" in trak:
+        _check_edit_list(moov, trak)
+    tkhd_start, _, tkhd_end = _one(trak, b"tkhd")
+    _, mdia_content, mdia_end = _one(trak, b"mdia")
+    mdia = _children(moov, mdia_content, mdia_end)
+    mdhd_start, mdhd_content, mdhd_end = _one(mdia, b"mdhd")
+    hdlr_start, hdlr_content, hdlr_end = _one(mdia, b"hdlr")
+    if moov[hdlr_content + 8 : hdlr_content + 12] != b"vide":
+        raise Unsupported("not a video track")
+    timescale = struct.unpack_from(">I", moov, mdhd_content + (20 if _version(moov, mdhd_content) == 1 else 12))[0]
+    _, minf_content, minf_end = _one(mdia, b"minf")
+    minf_other, stbl = [], None
+    for kind, box_start, content, box_end in _boxes(moov, minf_content, minf_end):
+        if kind == b"stbl":
+            stbl = (content, box_end)
+        else:
+            if kind == b"dinf":
+                _check_self_contained(moov, content, box_end)
+            minf_other.append(moov[box_start:box_end])
+    if stbl is None or not movie_timescale or not timescale:
+        raise Unsupported("no sample table")
+    tables = _children(moov, *stbl)
+    # Tables the clip would have to carry over sample by sample; others (sdtp, sample groups, cslg) are left out.
+    for kind in (b"stz2", b"subs", b"saiz", b"saio", b"stsh", b"padb", b"stdp"):
+        if kind in tables:
+            raise Unsupported(f"{kind.decode()} table")
+    stsd_start, stsd_content, stsd_end = _one(tables, b"stsd")
+    if struct.unpack_from(">I", moov, stsd_content + 4)[0] != 1:
+        raise Unsupported("several sample descriptions")
+
+    _, content, end = _one(tables, b"stsz")
+    sample_size, count = struct.unpack_from(">II", moov, content + 4)
+    if sample_size:
+        sizes = [sample_size] * count
+    else:
+        if content + 12 + 4 * count > end:
+            raise Unsupported("truncated sample table")
+        sizes = list(struct.unpack_from(f">{count}I", moov, content + 12))
+    if b"co64" in tables:
+        _, content, end = _one(tables, b"co64")
+        chunk_offsets = _table(moov, content, end, "Q")
+    else:
+        _, content, end = _one(tables, b"stco")
+        chunk_offsets = _table(moov, content, end, "I")
+    _, content, end = _one(tables, b"stsc")
+    stsc = _pairs(_table(moov, content, end, "III"), 3)
+    _, content, end = _one(tables, b"stts")
+    durations = []
+    for run, delta in _pairs(_table(moov, content, end, "II"), 2):
+        durations.extend([delta] * run)
+    composition = None
+    if b"ctts" in tables:
+        _, content, end = _one(tables, b"ctts")
+        signed = "i" if _version(moov, content) == 1 else "I"
+        composition = []
+        for run, offset in _pairs(_table(moov, content, end, "I" + signed), 2):
+            composition.extend([offset] * run)
+    sync = None
+    if b"stss" in tables:
+        _, content, end = _one(tables, b"stss")
+        sync = [False] * count
+        for number in _table(moov, content, end, "I"):
+            if not 1 <= number <= count:
+                raise Unsupported("sync sample out of range")
+            sync[number - 1] = True
+
+    offsets = _sample_offsets(chunk_offsets, stsc, sizes)
+    if len(durations) != count or (composition is not None and len(composition) != count) or not count:
+        raise Unsupported("sample tables disagree")
+    if any(offset + length > stat.st_size for offset, length in zip(offsets, sizes, strict=True)):
+        raise Unsupported("a sample lies beyond the end of the file")
+    return Segment(
+        path=Path(path),
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        ftyp=ftyp,
+        mvhd=moov[mvhd_start:mvhd_end],
+        tkhd=moov[tkhd_start:tkhd_end],
+        mdhd=moov[mdhd_start:mdhd_end],
+        hdlr=moov[hdlr_start:hdlr_end],
+        minf_other=minf_other,
+        stsd=_without_bitrate(moov[stsd_start:stsd_end]),
+        movie_timescale=movie_timescale,
+        timescale=timescale,
+        offsets=offsets,
+        sizes=sizes,
+        durations=durations,
+        composition=composition,
+        sync=sync,
+    )
+
+
+def _without_bitrate(stsd):
+    """The sample description without its btrt box: that says the bitrate of one segment, not of the clip, and
+    differs from segment to segment where everything that decoding needs is the same."""
+    # stsd: box header, version and flags, entry count, then one visual sample entry: its box header, 78 bytes
+    # of fixed fields, then its child boxes (the codec configuration among them).
+    entry_start = 16
+    kind = stsd[entry_start + 4 : entry_start + 8]
+    fixed_end = entry_start + 8 + 78
+    children = [
+        stsd[box_start:box_end] for child, box_start, _, box_end in _boxes(stsd, fixed_end, len(stsd)) if child != b"btrt"
+    ]
+    entry = _box(kind, stsd[entry_start + 8 : fixed_end], *children)
+    return _box(b"stsd", stsd[8:16], entry)
+
+
+def _check_edit_list(moov, trak):
+    """Only an edit list that plays the media at normal speed, from a point at or after its start, is understood."""
+    _, edts_content, edts_end = _one(trak, b"edts")
+    edits = _children(moov, edts_content, edts_end)
+    if b"elst" not in edits:
+        return
+    _, content, end = _one(edits, b"elst")
+    version = _version(moov, content)
+    item = "qqhh" if version == 1 else "iihh"
+    entries = [entry for entry in _pairs(_table(moov, content, end, item), 4) if entry[1] != -1]
+    if len(entries) > 1 or any(rate != 1 or fraction != 0 for _, _, rate, fraction in entries):
+        raise Unsupported("edit list")
+
+
+def _check_self_contained(moov, content, end):
+    """The samples must be in this file, not in another one a data reference names."""
+    _, dref_content, dref_end = _one(_children(moov, content, end), b"dref")
+    for _, _, entry, _ in _boxes(moov, dref_content + 8, dref_end):
+        if not struct.unpack_from(">I", moov, entry)[0] & 1:
+            raise Unsupported("samples in another file")
+
+
+def _sample_offsets(chunk_offsets, stsc, sizes):
+    offsets = []
+    bounds = [first for first, _, _ in stsc[1:]] + [len(chunk_offsets) + 1]
+    for (first, per_chunk, description), next_first in zip(stsc, bounds, strict=True):
+        if description != 1 or first < 1 or next_first < first:
+            raise Unsupported("sample-to-chunk table")
+        for chunk in range(first, next_first):
+            position = chunk_offsets[chunk - 1]
+            for _ in range(per_chunk):
+                if len(offsets) == len(sizes):
+                    raise Unsupported("sample tables disagree")
+                offsets.append(position)
+                position += sizes[len(offsets) - 1]
+    if len(offsets) != len(sizes):
+        raise Unsupported("sample tables disagree")
+    return offsets
+
+
+# The plan --------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """The new file's header, the byte ranges to copy after it, and what the manifest says of the cut."""
+
+    segments: list
+    header: bytes
+    ranges: list  # (segment index, source offset, length), in the order they follow the header
+    payload: int
+    duration: float
+    keyframe: float
+    samples: int
+    size: int = field(init=False)
+
+    def __post_init__(self):
+        self.size = len(self.header) + self.payload
+
+
+def _pick(segment, *, inpoint, outpoint):
+    """(first, end, keyframe) of the part of the segment in the window: sample indexes in decoding order, and the
+    seconds from the segment's first shown frame to the keyframe it starts at.
+
+    It starts at the last keyframe shown at or before the in-point, and ends
+    after the last sample shown before the out-point, so that every frame
+    shown in the window is there with every frame it is decoded from (with
+    B-frames a few of those are shown just after the out-point).
+    """
+    count = len(segment.sizes)
+    composition = segment.composition or [0] * count
+    shown, time = [], 0
+    for duration, offset in zip(segment.durations, composition, strict=True):
+        shown.append(time + offset)
+        time += duration
+    origin = min(shown)
+    first, keyframe = 0, 0.0
+    if inpoint is not None and inpoint > 0:
+        limit = (inpoint + 1e-3) * segment.timescale
+        keys = [i for i in range(count) if (segment.sync is None or segment.sync[i]) and shown[i] - origin <= limit]
+        if keys:
+            first = keys[-1]
+            keyframe = (shown[first] - origin) / segment.timescale
+    end = count
+    if outpoint is not None:
+        limit = outpoint * segment.timescale
+        end = 1 + max((i for i in range(count) if shown[i] - origin < limit), default=-1)
+    return first, max(first, end), keyframe
+
+
+def plan_cut(paths, *, inpoint=None, outpoint=None):
+    """Lay out the clip of [inpoint in the first segment, outpoint in the last) of the segments, or raise Unsupported.
+
+    inpoint and outpoint are seconds from the start of the first and the
+    last segment; None (or an inpoint of 0) takes the segment whole.
+    """
+    try:
+        segments = [read_segment(path) for path in paths]
+    except (OSError, struct.error, IndexError, ValueError) as error:
+        raise Unsupported(f"unreadable segment: {error}") from error
+    if not segments:
+        raise Unsupported("no segments")
+    if len({segment.description for segment in segments}) != 1:
+        raise Unsupported("segments differ in their sample descriptions")
+
+    picked, keyframe = [], 0.0  # (segment index, sample index)
+    for index, segment in enumerate(segments):
+        first, end, shown = _pick(
+            segment,
+            inpoint=inpoint if index == 0 else None,
+            outpoint=outpoint if index == len(segments) - 1 else None,
+        )
+        if index == 0 and segment.sync is not None and first < end and not segment.sync[first]:
+            raise Unsupported("the first segment does not start with a keyframe")
+        if index > 0 and segment.sync is not None and first < end and not segment.sync[first] and not picked:
+            raise Unsupported("the clip would not start with a keyframe")
+        if index == 0:
+            keyframe = shown
+        picked.extend((index, sample) for sample in range(first, end))
+    if not picked:
+        raise Unsupported("no samples in the window")
+
+    # Chunks of the new file and the source ranges they are copied from.
+    chunks, ranges = [], []  # chunks: [new offset (relative to the payload), sample count]
+    payload = 0
+    previous_end = None
+    for index, sample in picked:
+        segment = segments[index]
+        offset, length = segment.offsets[sample], segment.sizes[sample]
+        contiguous = previous_end == (index, offset)
+        if contiguous and ranges:
+            ranges[-1][2] += length
+        else:
+            ranges.append([index, offset, length])
+        if contiguous and chunks and payload + length - chunks[-1][0] <= CHUNK_BYTES:
+            chunks[-1][1] += 1
+        else:
+            chunks.append([payload, 1])
+        payload += length
+        previous_end = (index, offset + length)
+
+    reference = segments[0]
+    durations = [segments[i].durations[s] for i, s in picked]
+    sizes = [segments[i].sizes[s] for i, s in picked]
+    composition = None
+    if any(segment.composition for segment in segments):
+        composition = [(segments[i].composition or [0] * len(segments[i].sizes))[s] for i, s in picked]
+    sync = None
+    if any(segment.sync is not None for segment in segments):
+        sync = [segments[i].sync is None or segments[i].sync[s] for i, s in picked]
+    media_duration = sum(durations)
+    shift, shown_end = 0, media_duration
+    if composition:
+        # B-frames make frames show later than they are decoded: the clip is shown from its first frame shown
+        # to the end of its last.
+        shown, time = [], 0
+        for duration, offset in zip(durations, composition, strict=True):
+            shown.append((time + offset, time + offset + duration))
+            time += duration
+        shift = min(start for start, _ in shown)
+        shown_end = max(end for _, end in shown)
+        if shift < 0:
+            raise Unsupported("negative composition offsets")
+    movie_duration = round((shown_end - shift) * reference.movie_timescale / reference.timescale)
+
+    wide = payload + 64 * 1024 * 1024 > 0xFFFFFFFF
+    mdat_header = struct.pack(">I4sQ", 1, b"mdat", 16 + payload) if wide else struct.pack(">I4s", 8 + payload, b"mdat")
+
+    def moov(base):
+        return _moov(
+            reference,
+            sizes=sizes,
+            durations=durations,
+            composition=composition,
+            sync=sync,
+            chunks=[(base + offset, count) for offset, count in chunks],
+            wide=wide,
+            media_duration=media_duration,
+            movie_duration=movie_duration,
+            shift=shift,
+        )
+
+    # The moov's size does not depend on the offsets it holds: lay it out once to learn where the payload starts.
+    base = len(reference.ftyp) + len(moov(0)) + len(mdat_header)
+    header = reference.ftyp + moov(base) + mdat_header
+    return Plan(
+        segments=segments,
+        header=header,
+        ranges=[tuple(r) for r in ranges],
+        payload=payload,
+        duration=(shown_end - shift) / reference.timescale,
+        keyframe=keyframe,
+        samples=len(picked),
+    )
+
+
+def _runs(values):
+    runs = []
+    for value in values:
+        if runs and runs[-1][1] == value:
+            runs[-1][0] += 1
+        else:
+            runs.append([1, value])
+    return runs
+
+
+def _timed_box(box, duration, *, track=False):
+    """A copy of an mvhd, mdhd or tkhd box with another duration, written as version 1 (64-bit times).
+
+    After version and flags come the creation and modification times, then
+    the time scale (mvhd, mdhd) or the track id and a reserved word (tkhd),
+    then the duration, then what the box holds besides.
+    """
+    kind, version, flags, body = box[4:8], box[8], box[9:12], box[12:]
+    times = struct.unpack_from(">QQ" if version == 1 else ">II", body)
+    rest = body[16 if version == 1 else 8 :]
+    middle, rest = rest[: 8 if track else 4], rest[8 if track else 4 :]
+    rest = rest[8 if version == 1 else 4 :]
+    return _box(kind, bytes([1]) + flags, struct.pack(">QQ", *times), middle, struct.pack(">Q", duration), rest)
+
+
+def _moov(reference, *, sizes, durations, composition, sync, chunks, wide, media_duration, movie_duration, shift):
+    stts = _runs(durations)
+    tables = [
+        reference.stsd,
+        _full_box(b"stts", 0, 0, struct.pack(f">I{2 * len(stts)}I", len(stts), *(v for run in stts for v in run))),
+    ]
+    if composition is not None:
+        ctts = _runs(composition)
+        version = 1 if any(value < 0 for value in composition) else 0
+        item = "i" if version else "I"
+        tables.append(
+            _full_box(b"ctts", version, 0, struct.pack(">I", len(ctts)), *(struct.pack(">I" + item, *run) for run in ctts))
+        )
+    if sync is not None and not all(sync):
+        numbers = [i + 1 for i, key in enumerate(sync) if key]
+        tables.append(_full_box(b"stss", 0, 0, struct.pack(f">I{len(numbers)}I", len(numbers), *numbers)))
+    tables.append(_full_box(b"stsz", 0, 0, struct.pack(f">II{len(sizes)}I", 0, len(sizes), *sizes)))
+    stsc = []
+    for number, (_, count) in enumerate(chunks, start=1):
+        if not stsc or stsc[-1][1] != count:
+            stsc.append((number, count, 1))
+    tables.append(_full_box(b"stsc", 0, 0, struct.pack(f">I{3 * len(stsc)}I", len(stsc), *(v for e in stsc for v in e))))
+    offsets = [offset for offset, _ in chunks]
+    if wide:
+        tables.append(_full_box(b"co64", 0, 0, struct.pack(f">I{len(offsets)}Q", len(offsets), *offsets)))
+    else:
+        tables.append(_full_box(b"stco", 0, 0, struct.pack(f">I{len(offsets)}I", len(offsets), *offsets)))
+    minf = _box(b"minf", *reference.minf_other, _box(b"stbl", *tables))
+    mdia = _box(b"mdia", _timed_box(reference.mdhd, media_duration), reference.hdlr, minf)
+    tkhd = _timed_box(reference.tkhd, movie_duration, track=True)
+    track_id = struct.unpack_from(">I", tkhd, 28)[0]
+    edts = b""
+    if shift:
+        # Start showing at the first frame, past the composition delay of B-frames (as the segments' own edit list did).
+        elst = _full_box(b"elst", 1, 0, struct.pack(">IQqhh", 1, movie_duration, shift, 1, 0))
+        edts = _box(b"edts", elst)
+    trak = _box(b"trak", tkhd, edts, mdia)
+    # The movie header ends with the id the next track would take.
+    mvhd = _timed_box(reference.mvhd, movie_duration)[:-4] + struct.pack(">I", track_id + 1)
+    return _box(b"moov", mvhd, trak)
+
+
+# Writing ---------------------------------------------------------------------
+
+
+def _hash_range(descriptor, start, end, digest):
+    buffer = bytearray(HASH_BLOCK)
+    view = memoryview(buffer)
+    while start < end:
+        count = os.preadv(descriptor, [view[: min(HASH_BLOCK, end - start)]], start)
+        if count <= 0:
+            raise SourceChanged(errno.EIO, "a file ended early while it was hashed")
+        digest.update(view[:count])
+        start += count
+
+
+def _hash_file(descriptor, size):
+    digest = hashlib.sha256()
+    _hash_range(descriptor, 0, size, digest)
+    return digest.hexdigest(), size
+
+
+class _Copier:
+    """copy_file_range where the kernel allows it, then sendfile, then plain reads and writes."""
+
+    def __init__(self):
+        self.mode = "copy_file_range" if hasattr(os, "copy_file_range") else "sendfile"
+
+    def copy(self, source, target, count, source_offset, target_offset):
+        if self.mode == "copy_file_range":
+            try:
+                return os.copy_file_range(source, target, count, source_offset, target_offset)
+            except OSError as error:
+                if error.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM):
+                    raise
+                self.mode = "sendfile"
+        if self.mode == "sendfile":
+            try:
+                os.lseek(target, target_offset, os.SEEK_SET)
+                return os.sendfile(target, source, source_offset, count)
+            except OSError as error:
+                if error.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                    raise
+                self.mode = "read"
+        data = os.pread(source, min(count, COPY_STEP), source_offset)
+        written = 0
+        while written < len(data):
+            written += os.pwrite(target, data[written:], target_offset + written)
+        return written
+
+
+def write_clip(plan, out_path, *, known=None):
+    """Write the planned clip to out_path; returns (clip SHA-256, clip size, [(SHA-256, size) of each segment]).
+
+    `known` maps segment indexes whose hashes are already known (segments
+    fetched from a remote source and hashed on the way) to (SHA-256, size).
+    """
+    known = known or {}
+    sources = []
+    target = os.open(out_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    clip_digest = hashlib.sha256()
+    # One thread hashes the clip in order; one hashes the sources; one flushes the clip to disk.
+    clip_hasher = ThreadPoolExecutor(max_workers=1)
+    source_hasher = ThreadPoolExecutor(max_workers=1)
+    flusher = ThreadPoolExecutor(max_workers=1)
+    pending, source_hashes, flushes = [], {}, []
+    try:
+        for index, segment in enumerate(plan.segments):
+            descriptor = os.open(segment.path, os.O_RDONLY)
+            sources.append(descriptor)
+            stat = os.fstat(descriptor)
+            if (stat.st_size, stat.st_mtime_ns) != (segment.size, segment.mtime_ns):
+                raise SourceChanged(errno.EAGAIN, f"{segment.path.name} changed after it was read")
+            if index not in known:
+                source_hashes[index] = source_hasher.submit(_hash_file, descriptor, segment.size)
+        written = 0
+        while written < len(plan.header):
+            written += os.write(target, plan.header[written:])
+        pending.append(clip_hasher.submit(clip_digest.update, plan.header))
+        position, unflushed = len(plan.header), 0
+        copier = _Copier()
+        for index, offset, length in plan.ranges:
+            while length:
+                count = copier.copy(sources[index], target, min(length, COPY_STEP), offset, position)
+                if count <= 0:
+                    raise SourceChanged(errno.EIO, f"{plan.segments[index].path.name} ended early")
+                pending.append(clip_hasher.submit(_hash_range, target, position, position + count, clip_digest))
+                position, offset, length, unflushed = position + count, offset + count, length - count, unflushed + count
+                if unflushed >= FLUSH_EVERY:
+                    flushes.append(flusher.submit(os.fdatasync, target))
+                    unflushed = 0
+        flushes.append(flusher.submit(os.fsync, target))
+        for future in pending + flushes:
+            future.result()
+        hashes = [known[i] if i in known else source_hashes[i].result() for i in range(len(plan.segments))]
+        for segment, descriptor in zip(plan.segments, sources, strict=True):
+            stat = os.fstat(descriptor)
+            if (stat.st_size, stat.st_mtime_ns) != (segment.size, segment.mtime_ns):
+                raise SourceChanged(errno.EAGAIN, f"{segment.path.name} changed while it was cut")
+        if position != plan.size:
+            raise SourceChanged(errno.EIO, "the clip came out shorter than planned")
+        return clip_digest.hexdigest(), position, hashes
+    finally:
+        for pool in (clip_hasher, source_hasher, flusher):
+            pool.shutdown(wait=True, cancel_futures=True)
+        for descriptor in [*sources, target]:
+            os.close(descriptor)

@@ -1,0 +1,218 @@
+"""Cutting by copying samples: the same frames as ffmpeg's cut, a file every player reads, every hash of the bytes."""
+
+import errno
+import hashlib
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from requests import export, mp4cut
+from requests.models import Status
+from requests.sources import source_for
+from tests.requests.footage import approved
+from tests.requests.footage import export as run_export
+
+
+def _probe(path, *entries):
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v", "-show_data_hash", "SHA256"]
+        + ["-show_entries", "packet=" + ",".join(entries), "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)["packets"]
+
+
+def _packets(path):
+    """Each video packet's data hash, keyframe flag, and decoding and presentation times from the first packet's."""
+    packets = _probe(path, "data_hash", "flags", "pts", "dts", "duration")
+    origin = int(packets[0]["dts"])
+    return [(p["data_hash"], p["flags"][0], int(p["dts"]) - origin, int(p["pts"]) - origin) for p in packets]
+
+
+def _decoding_errors(path):
+    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True)
+    return result.returncode, result.stderr
+
+
+def _top_boxes(path):
+    data = Path(path).read_bytes()
+    return [kind for kind, *_ in mp4cut._boxes(data)]
+
+
+def _segments(footage, start, end):
+    return source_for("HB-001").list_segments(footage.at(start), footage.at(end)).segments
+
+
+def _both_cuts(footage, tmp_path, start, end):
+    """The same window cut by copying samples and by ffmpeg: (sample copy facts, ffmpeg facts)."""
+    segments = _segments(footage, start, end)
+    for name in ("copy", "ffmpeg"):
+        (tmp_path / name).mkdir()
+    cut = export.cut_window(
+        source=source_for("HB-001"),
+        segments=segments,
+        start=footage.at(start),
+        end=footage.at(end),
+        out_path=tmp_path / "copy" / "clip.mp4",
+        workdir=tmp_path / "copy",
+    )
+    plan = export.prepare_cut(
+        source=source_for("HB-001"),
+        segments=segments,
+        start=footage.at(start),
+        end=footage.at(end),
+        out_path=tmp_path / "ffmpeg" / "clip.mp4",
+        workdir=tmp_path / "ffmpeg",
+    )
+    sha256, size, duration, _ = export._cut_with_ffmpeg(plan)
+    return cut, {"sha256": sha256, "size": size, "duration": duration, "keyframe": plan.keyframe}
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (3.5, 11.5),  # from inside a segment, across segment and hour boundaries, to inside another
+        (2, 8),  # on segment boundaries
+        (4.2, 5.6),  # inside one segment
+        (-10, 40),  # wider than the recordings on both sides
+    ],
+)
+def test_copying_samples_gives_the_frames_ffmpeg_gives(footage, tmp_path, start, end):
+    cut, ffmpeg = _both_cuts(footage, tmp_path, start, end)
+
+    clip = tmp_path / "copy" / "clip.mp4"
+    assert cut["cut_method"] == export.CUT_BY_SAMPLE_COPY
+    assert _packets(clip) == _packets(tmp_path / "ffmpeg" / "clip.mp4")
+    assert _decoding_errors(clip) == (0, "")
+    assert cut["duration"] == pytest.approx(ffmpeg["duration"], abs=0.05)
+    assert (cut["sha256"], cut["size"]) == (hashlib.sha256(clip.read_bytes()).hexdigest(), clip.stat().st_size)
+    for segment in cut["source_segments"]:
+        data = Path(segment["locator"]).read_bytes()
+        assert (segment["sha256"], segment["size"]) == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_the_clip_says_what_it_holds_before_the_frames(footage, tmp_path):
+    cut, _ = _both_cuts(footage, tmp_path, 3.5, 11.5)
+
+    # A player (or a browser) can start before it has read the whole file.
+    assert _top_boxes(tmp_path / "copy" / "clip.mp4") == [b"ftyp", b"moov", b"mdat"]
+    assert cut["starts_at_preceding_keyframe"] is True
+    assert cut["lead_in_seconds"] == pytest.approx(0.5, abs=0.01)
+
+
+def _write_b_frame_segments(root, count=3):
+    """Segments with B-frames, whose frames are shown in another order than they are decoded."""
+    root.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=10", "-t", str(2 * count)]
+        + ["-c:v", "libx264", "-preset", "fast", "-bf", "2", "-g", "10", "-pix_fmt", "yuv420p"]
+        + ["-f", "segment", "-segment_time", "2", "-reset_timestamps", "1", str(root / "seg%03d.mp4")],
+        check=True,
+        capture_output=True,
+    )
+    return sorted(root.glob("seg*.mp4"))
+
+
+def _shown_times(path):
+    """Seconds at which each decoded frame is shown, in the order shown."""
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [round(float(value), 3) for value in result.stdout.split()]
+
+
+def test_frames_shown_out_of_decoding_order_are_all_kept_and_shown_without_a_jump(tmp_path):
+    paths = _write_b_frame_segments(tmp_path / "b")
+    plan = mp4cut.plan_cut(paths, inpoint=1.2, outpoint=1.5)
+    clip = tmp_path / "clip.mp4"
+    mp4cut.write_clip(plan, clip)
+
+    packets = _probe(clip, "data_hash", "pts", "dts")
+    assert any(p["pts"] != p["dts"] for p in packets)
+    recorded = [[p["data_hash"] for p in _probe(path, "data_hash")] for path in paths]
+    # From the keyframe at 1 s in the first segment, all of the second, then the third up to 1.5 s (and the
+    # frames those are decoded from).
+    assert [p["data_hash"] for p in packets][: 10 + 20] == recorded[0][10:] + recorded[1]
+    assert 15 <= len(packets) - 30 <= 17
+    assert [p["data_hash"] for p in packets][30:] == recorded[2][: len(packets) - 30]
+    assert _decoding_errors(clip) == (0, "")
+    # Shown from time zero at the keyframe, every tenth of a second, across the joins, to the out-point.
+    shown = _shown_times(clip)
+    assert shown[:45] == [round(0.1 * i, 3) for i in range(45)]
+    assert plan.keyframe == pytest.approx(1.0, abs=0.001)
+
+
+def test_segments_with_sound_are_cut_by_ffmpeg(world, footage, django_capture_on_commit_callbacks):
+    # The same camera recorded sound for two segments: the copy of samples handles one video track only.
+    with_sound = footage.segment(4)
+    silent = with_sound.with_suffix(".silent.mp4")
+    with_sound.rename(silent)
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(silent), "-f", "lavfi", "-i", "sine=duration=2"]
+        + ["-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(with_sound)],
+        check=True,
+        capture_output=True,
+    )
+    silent.unlink()
+    footage_request = run_export(world, approved(world, [(footage.at(3), footage.at(7))]), django_capture_on_commit_callbacks)
+
+    assert footage_request.status == Status.RELEASED
+    release = footage_request.release
+    with zipfile.ZipFile(release.package_path) as archive:
+        manifest = json.loads(archive.read(f"{footage_request.reference}/manifest.json"))
+    (entry,) = manifest["files"]
+    assert entry["cut_method"] == export.CUT_BY_FFMPEG
+
+
+def test_fragmented_segments_are_left_to_ffmpeg(footage, tmp_path):
+    fragmented = tmp_path / "fragmented.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(footage.segment(0)), "-c", "copy"]
+        + ["-movflags", "frag_keyframe+empty_moov", str(fragmented)],
+        check=True,
+        capture_output=True,
+    )
+    with pytest.raises(mp4cut.Unsupported, match="fragmented"):
+        mp4cut.plan_cut([footage.segment(0), fragmented])
+
+
+def test_a_truncated_segment_is_left_to_ffmpeg(footage, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(footage.segment(0).read_bytes()[:-500])
+    with pytest.raises(mp4cut.Unsupported):
+        mp4cut.plan_cut([broken])
+
+
+def test_a_segment_that_changes_while_it_is_cut_fails_the_attempt(footage, tmp_path):
+    plan = mp4cut.plan_cut([footage.segment(0), footage.segment(2)], inpoint=0.5)
+    stat = footage.segment(2).stat()
+    os.utime(footage.segment(2), ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+    with pytest.raises(mp4cut.SourceChanged):
+        mp4cut.write_clip(plan, tmp_path / "clip.mp4")
+    # A transient error: the export task tries again, from the plan up.
+    assert isinstance(mp4cut.SourceChanged(errno.EAGAIN, "x"), export.TRANSIENT_ERRORS)
+
+
+@pytest.mark.parametrize("refused", ["copy_file_range", "sendfile"])
+def test_the_clip_is_the_same_where_the_kernel_cannot_copy_between_the_files(footage, tmp_path, monkeypatch, refused):
+    plan = mp4cut.plan_cut([footage.segment(0), footage.segment(2), footage.segment(4)], inpoint=0.5, outpoint=1.2)
+    expected = mp4cut.write_clip(plan, tmp_path / "expected.mp4")
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EXDEV if refused == "copy_file_range" else errno.EINVAL, "refused")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    if refused == "sendfile":
+        monkeypatch.setattr(os, "sendfile", refuse)
+    assert mp4cut.write_clip(plan, tmp_path / "clip.mp4") == expected
+    assert (tmp_path / "clip.mp4").read_bytes() == (tmp_path / "expected.mp4").read_bytes()
