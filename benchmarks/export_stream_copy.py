@@ -5,11 +5,12 @@ as an hour of one-minute Frigate segments, then times, on the same bytes and
 in the same run (each write is followed by a sync, as cp's is):
 
 - cp: copying the hour's segment files;
-- stream copy: ffmpeg alone, with the command the export gives it for that
-  hour (`requests.export.prepare_cut`), no hash at all;
+- ffmpeg: ffmpeg alone, with the command the export gives it when it cannot
+  copy samples itself (`requests.export.prepare_cut`), no hash at all;
 - export: `requests.export.cut_window` as `export_build` calls it: listing
-  the segments, reading keyframes, the stream copy and every SHA-256 the
-  manifest records (each source segment and the clip). This is the bar;
+  the segments, the cut (by copying samples, `requests.mp4cut`, for these
+  plain MP4 segments) and every SHA-256 the manifest records (each source
+  segment and the clip), the clip flushed to disk. This is the bar;
 - export + package: the same, then the bag zipped and the package hashed
   (`requests.export.pack_bag`), as a release is built: reported beside it.
 
@@ -137,7 +138,7 @@ def main():
             export_and_package.package = pack_bag(bag, out / "YC-BENCH.zip")
             os.sync()
 
-        names = ["cp", "stream copy", "export", "export + package"]
+        names = ["cp", "ffmpeg", "export", "export + package"]
         actions = [copy, stream_copy, export, export_and_package]
         folders = [copies, out, out, out]
         times = {name: [] for name in names}
@@ -156,7 +157,8 @@ def main():
                 f"{name:17}: best {best:6.2f} s {total / 1e6 / best:6.0f} MB/s, range {min(times[name]):.2f}-{max(times[name]):.2f} s"
             )
         print(
-            f"clip {facts['size'] / 1e6:.0f} MB, {facts['duration']:.0f} s, {len(facts['source_segments'])} source segments "
+            f"clip {facts['size'] / 1e6:.0f} MB, {facts['duration']:.0f} s, cut by {facts['cut_method']}, "
+            f"{len(facts['source_segments'])} source segments "
             f"hashed, lead-in {facts['lead_in_seconds']} s from the preceding keyframe; "
             f"package {export_and_package.package[2] / 1e6:.0f} MB"
         )

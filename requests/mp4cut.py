@@ -40,6 +40,8 @@ COPY_STEP = 16 * 1024 * 1024
 FLUSH_EVERY = 256 * 1024 * 1024
 # A chunk of the new file holds at most this many bytes (players read a chunk's samples from its offset).
 CHUNK_BYTES = 1024 * 1024
+# Files larger than this need 64-bit sizes and offsets.
+LARGE_FILE = 0xFFFFFFFF
 # Boxes at the top of a segment that carry nothing a clip needs.
 SKIPPED_TOP_BOXES = {b"free", b"skip", b"wide", b"uuid", b"meta", b"pdin"}
 
@@ -241,16 +243,12 @@ def read_segment(path):
     _, content, end = _one(tables, b"stsc")
     stsc = _pairs(_table(moov, content, end, "III"), 3)
     _, content, end = _one(tables, b"stts")
-    durations = []
-    for run, delta in _pairs(_table(moov, content, end, "II"), 2):
-        durations.extend([delta] * run)
+    durations = _expand(_pairs(_table(moov, content, end, "II"), 2), count)
     composition = None
     if b"ctts" in tables:
         _, content, end = _one(tables, b"ctts")
         signed = "i" if _version(moov, content) == 1 else "I"
-        composition = []
-        for run, offset in _pairs(_table(moov, content, end, "I" + signed), 2):
-            composition.extend([offset] * run)
+        composition = _expand(_pairs(_table(moov, content, end, "I" + signed), 2), count)
     sync = None
     if b"stss" in tables:
         _, content, end = _one(tables, b"stss")
@@ -313,6 +311,16 @@ def _check_edit_list(moov, trak):
     entries = [entry for entry in _pairs(_table(moov, content, end, item), 4) if entry[1] != -1]
     if len(entries) > 1 or any(rate != 1 or fraction != 0 for _, _, rate, fraction in entries):
         raise Unsupported("edit list")
+
+
+def _expand(runs, count):
+    """Per-sample values of a run-length table (stts, ctts), which must cover exactly `count` samples."""
+    if sum(run for run, _ in runs) != count:
+        raise Unsupported("sample tables disagree")
+    values = []
+    for run, value in runs:
+        values.extend([value] * run)
+    return values
 
 
 def _check_self_contained(moov, content, end):
@@ -466,7 +474,8 @@ def plan_cut(paths, *, inpoint=None, outpoint=None):
             raise Unsupported("negative composition offsets")
     movie_duration = round((shown_end - shift) * reference.movie_timescale / reference.timescale)
 
-    wide = payload + 64 * 1024 * 1024 > 0xFFFFFFFF
+    # Past 4 GiB the mdat size and the chunk offsets need 64 bits (the header's own size is a generous allowance).
+    wide = payload + 64 * 1024 * 1024 > LARGE_FILE
     mdat_header = struct.pack(">I4sQ", 1, b"mdat", 16 + payload) if wide else struct.pack(">I4s", 8 + payload, b"mdat")
 
     def moov(base):

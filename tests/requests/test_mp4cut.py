@@ -36,7 +36,9 @@ def _packets(path):
 
 
 def _decoding_errors(path):
-    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True)
+    result = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True
+    )
     return result.returncode, result.stderr
 
 
@@ -216,3 +218,21 @@ def test_the_clip_is_the_same_where_the_kernel_cannot_copy_between_the_files(foo
         monkeypatch.setattr(os, "sendfile", refuse)
     assert mp4cut.write_clip(plan, tmp_path / "clip.mp4") == expected
     assert (tmp_path / "clip.mp4").read_bytes() == (tmp_path / "expected.mp4").read_bytes()
+
+
+def test_a_clip_past_four_gigabytes_is_laid_out_with_64_bit_offsets(footage, tmp_path, monkeypatch):
+    paths = [footage.segment(0), footage.segment(2), footage.segment(4)]
+    small = tmp_path / "small.mp4"
+    mp4cut.write_clip(mp4cut.plan_cut(paths, inpoint=0.5), small)
+    monkeypatch.setattr(mp4cut, "LARGE_FILE", 0)
+    large = tmp_path / "large.mp4"
+    mp4cut.write_clip(mp4cut.plan_cut(paths, inpoint=0.5), large)
+
+    data = large.read_bytes()
+    boxes = list(mp4cut._boxes(data))
+    assert [kind for kind, *_ in boxes] == [b"ftyp", b"moov", b"mdat"]
+    _, mdat_start, mdat_content, _ = boxes[2]
+    assert mdat_content - mdat_start == 16
+    assert b"co64" in data[:mdat_start] and b"stco" not in data[:mdat_start]
+    assert _packets(large) == _packets(small)
+    assert _decoding_errors(large) == (0, "")
