@@ -15,10 +15,11 @@ description — this module does the same cut more directly:
    start at once.
 2. `write_clip` writes that header, copies the samples' byte ranges with
    copy_file_range (inside the kernel, as cp does), and meanwhile hashes every
-   source segment and the clip in two other threads. The clip is hashed from
-   what was written (read back while it is still in the page cache), so its
-   SHA-256 is that of the bytes on disk; a segment that changes while it is
-   read fails the cut (a retry starts again).
+   source segment and the clip in two other threads. The copied bytes are
+   hashed as written (read back from the clip while still in the page cache),
+   so its SHA-256 is that of the file and not of what was meant to be copied;
+   a segment that changes while it is read fails the cut (a retry starts
+   again).
 
 Anything else — fragmented MP4, more than one track, segments whose sample
 descriptions or time scales differ, a table it does not understand — raises
@@ -144,6 +145,7 @@ class Segment:
     durations: list
     composition: list | None
     sync: list | None
+    start: int | None = None  # media time the edit list starts showing at
 
     @property
     def description(self):
@@ -172,6 +174,8 @@ def _read_top(path):
             if kind in (b"moof", b"mfra", b"sidx", b"styp"):
                 raise Unsupported("fragmented MP4")
             if kind in (b"ftyp", b"moov"):
+                if (ftyp if kind == b"ftyp" else moov) is not None:
+                    raise Unsupported(f"two {kind.decode()} boxes")  # players read the first, ffmpeg skips the rest
                 handle.seek(position)
                 body = handle.read(size)
                 if kind == b"ftyp":
@@ -196,9 +200,8 @@ def read_segment(path):
     movie_timescale = struct.unpack_from(">I", moov, mvhd_content + (20 if _version(moov, mvhd_content) == 1 else 12))[0]
     _, trak_content, trak_end = _one(top, b"trak")
     trak = _children(moov, trak_content, trak_end)
-    if b"edts" in trak:
-        _check_edit_list(moov, trak)
-    tkhd_start, _, tkhd_end = _one(trak, b"tkhd")
+    start = _check_edit_list(moov, trak) if b"edts" in trak else None
+    tkhd_start, tkhd_content, tkhd_end = _one(trak, b"tkhd")
     _, mdia_content, mdia_end = _one(trak, b"mdia")
     mdia = _children(moov, mdia_content, mdia_end)
     mdhd_start, mdhd_content, mdhd_end = _one(mdia, b"mdhd")
@@ -206,6 +209,11 @@ def read_segment(path):
     if moov[hdlr_content + 8 : hdlr_content + 12] != b"vide":
         raise Unsupported("not a video track")
     timescale = struct.unpack_from(">I", moov, mdhd_content + (20 if _version(moov, mdhd_content) == 1 else 12))[0]
+    if any(
+        content - start != 8
+        for start, content in ((mvhd_start, mvhd_content), (tkhd_start, tkhd_content), (mdhd_start, mdhd_content))
+    ):
+        raise Unsupported("64-bit header box")
     _, minf_content, minf_end = _one(mdia, b"minf")
     minf_other, stbl = [], None
     for kind, box_start, content, box_end in _boxes(moov, minf_content, minf_end):
@@ -229,6 +237,8 @@ def read_segment(path):
     _, content, end = _one(tables, b"stsz")
     sample_size, count = struct.unpack_from(">II", moov, content + 4)
     if sample_size:
+        if count > stat.st_size // sample_size:
+            raise Unsupported("more samples than the file holds")
         sizes = [sample_size] * count
     else:
         if content + 12 + 4 * count > end:
@@ -247,8 +257,8 @@ def read_segment(path):
     composition = None
     if b"ctts" in tables:
         _, content, end = _one(tables, b"ctts")
-        signed = "i" if _version(moov, content) == 1 else "I"
-        composition = _expand(_pairs(_table(moov, content, end, "I" + signed), 2), count)
+        # Signed in either version, as QuickTime, ffmpeg and most players read it.
+        composition = _expand(_pairs(_table(moov, content, end, "Ii"), 2), count)
     sync = None
     if b"stss" in tables:
         _, content, end = _one(tables, b"stss")
@@ -281,22 +291,23 @@ def read_segment(path):
         durations=durations,
         composition=composition,
         sync=sync,
+        start=start,
     )
 
 
 def _without_bitrate(stsd):
     """The sample description without its btrt box: that says the bitrate of one segment, not of the clip, and
     differs from segment to segment where everything that decoding needs is the same."""
-    # stsd: box header, version and flags, entry count, then one visual sample entry: its box header, 78 bytes
-    # of fixed fields, then its child boxes (the codec configuration among them).
-    entry_start = 16
-    kind = stsd[entry_start + 4 : entry_start + 8]
-    fixed_end = entry_start + 8 + 78
-    children = [
-        stsd[box_start:box_end] for child, box_start, _, box_end in _boxes(stsd, fixed_end, len(stsd)) if child != b"btrt"
-    ]
-    entry = _box(kind, stsd[entry_start + 8 : fixed_end], *children)
-    return _box(b"stsd", stsd[8:16], entry)
+    # stsd: box header, version and flags, entry count, then (here) one visual sample entry: its box header, 78
+    # bytes of fixed fields, then its child boxes (the codec configuration among them).
+    entries = list(_boxes(stsd, 16, len(stsd)))
+    if len(entries) != 1:
+        raise Unsupported("several sample descriptions")
+    kind, _, content, end = entries[0]
+    if content + 78 > end:
+        raise Unsupported("malformed sample description")
+    children = [stsd[start:stop] for child, start, _, stop in _boxes(stsd, content + 78, end) if child != b"btrt"]
+    return _box(b"stsd", stsd[8:16], _box(kind, stsd[content : content + 78], *children))
 
 
 def _check_edit_list(moov, trak):
@@ -311,6 +322,7 @@ def _check_edit_list(moov, trak):
     entries = [entry for entry in _pairs(_table(moov, content, end, item), 4) if entry[1] != -1]
     if len(entries) > 1 or any(rate != 1 or fraction != 0 for _, _, rate, fraction in entries):
         raise Unsupported("edit list")
+    return entries[0][1] if entries else None
 
 
 def _expand(runs, count):
@@ -384,14 +396,14 @@ def _pick(segment, *, inpoint, outpoint):
     for duration, offset in zip(segment.durations, composition, strict=True):
         shown.append(time + offset)
         time += duration
-    origin = min(shown)
-    first, keyframe = 0, 0.0
+    # Times are from the first frame shown: where the edit list starts showing, if there is one.
+    origin = min(shown) if segment.start is None else segment.start
+    first = 0
     if inpoint is not None and inpoint > 0:
         limit = (inpoint + 1e-3) * segment.timescale
         keys = [i for i in range(count) if (segment.sync is None or segment.sync[i]) and shown[i] - origin <= limit]
-        if keys:
-            first = keys[-1]
-            keyframe = (shown[first] - origin) / segment.timescale
+        first = keys[-1] if keys else 0
+    keyframe = (shown[first] - origin) / segment.timescale
     end = count
     if outpoint is not None:
         limit = outpoint * segment.timescale
@@ -430,7 +442,14 @@ def plan_cut(paths, *, inpoint=None, outpoint=None):
         picked.extend((index, sample) for sample in range(first, end))
     if not picked:
         raise Unsupported("no samples in the window")
+    try:
+        return _lay_out(segments, picked, keyframe)
+    except (struct.error, OverflowError, ValueError) as error:
+        raise Unsupported(f"cannot lay out the clip: {error}") from error
 
+
+def _lay_out(segments, picked, keyframe):
+    """The Plan that copies the picked (segment, sample) pairs, in that order, after a new header."""
     # Chunks of the new file and the source ranges they are copied from.
     chunks, ranges = [], []  # chunks: [new offset (relative to the payload), sample count]
     payload = 0
@@ -468,10 +487,11 @@ def plan_cut(paths, *, inpoint=None, outpoint=None):
         for duration, offset in zip(durations, composition, strict=True):
             shown.append((time + offset, time + offset + duration))
             time += duration
-        shift = min(start for start, _ in shown)
         shown_end = max(end for _, end in shown)
+        # Show from the keyframe: frames shown before it (open-GOP leading pictures) lack their references.
+        shift = composition[0]
         if shift < 0:
-            raise Unsupported("negative composition offsets")
+            raise Unsupported("negative composition offset at the first keyframe")
     movie_duration = round((shown_end - shift) * reference.movie_timescale / reference.timescale)
 
     # Past 4 GiB the mdat size and the chunk offsets need 64 bits (the header's own size is a generous allowance).
@@ -656,7 +676,11 @@ def write_clip(plan, out_path, *, known=None):
             while length:
                 count = copier.copy(sources[index], target, min(length, COPY_STEP), offset, position)
                 if count <= 0:
-                    raise SourceChanged(errno.EIO, f"{plan.segments[index].path.name} ended early")
+                    if copier.mode == "read" or not os.pread(sources[index], 1, offset):
+                        raise SourceChanged(errno.EIO, f"{plan.segments[index].path.name} ended early")
+                    # The kernel copied nothing though there is more to read (some file systems do): copy by hand.
+                    copier.mode = "read"
+                    continue
                 pending.append(clip_hasher.submit(_hash_range, target, position, position + count, clip_digest))
                 position, offset, length, unflushed = position + count, offset + count, length - count, unflushed + count
                 if unflushed >= FLUSH_EVERY:

@@ -236,3 +236,30 @@ def test_a_clip_past_four_gigabytes_is_laid_out_with_64_bit_offsets(footage, tmp
     assert b"co64" in data[:mdat_start] and b"stco" not in data[:mdat_start]
     assert _packets(large) == _packets(small)
     assert _decoding_errors(large) == (0, "")
+
+
+def test_times_count_from_where_the_recorders_edit_list_starts_showing(footage, tmp_path):
+    # A recorder that starts a segment half a second after a keyframe keeps the frames before it, hidden.
+    trimmed = tmp_path / "trimmed.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-ss", "0.5", "-i", str(footage.segment(0)), "-c", "copy", str(trimmed)],
+        check=True,
+        capture_output=True,
+    )
+    plan = mp4cut.plan_cut([trimmed], inpoint=0.3, outpoint=1.0)
+    clip = tmp_path / "clip.mp4"
+    mp4cut.write_clip(plan, clip)
+
+    # It starts at the keyframe half a second before the segment's first frame shown, and ends a second after that.
+    assert plan.keyframe == pytest.approx(-0.5, abs=0.001)
+    assert len(_probe(clip, "data_hash")) == 15
+    assert _decoding_errors(clip) == (0, "")
+
+
+def test_a_segment_with_two_headers_is_left_to_ffmpeg(footage, tmp_path):
+    data = footage.segment(0).read_bytes()
+    (moov,) = [data[start:end] for kind, start, _, end in mp4cut._boxes(data) if kind == b"moov"]
+    doubled = tmp_path / "doubled.mp4"
+    doubled.write_bytes(data + moov)
+    with pytest.raises(mp4cut.Unsupported, match="two moov"):
+        mp4cut.plan_cut([doubled])
