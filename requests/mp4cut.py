@@ -27,18 +27,14 @@ Unsupported, and the export uses ffmpeg instead.
 """
 
 import errno
-import hashlib
 import os
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Reading back and hashing in blocks that stay in the CPU's cache; copying in larger steps.
-HASH_BLOCK = 256 * 1024
-COPY_STEP = 16 * 1024 * 1024
-# Flush the clip to disk every so often while it is copied, so the disk writes while the CPUs hash.
-FLUSH_EVERY = 256 * 1024 * 1024
+from requests.filecopy import HashedWriter, SourceChanged, hash_descriptor
+
 # A chunk of the new file holds at most this many bytes (players read a chunk's samples from its offset).
 CHUNK_BYTES = 1024 * 1024
 # Files larger than this need 64-bit sizes and offsets.
@@ -49,10 +45,6 @@ SKIPPED_TOP_BOXES = {b"free", b"skip", b"wide", b"uuid", b"meta", b"pdin"}
 
 class Unsupported(Exception):
     """These segments need ffmpeg: the reason says why."""
-
-
-class SourceChanged(OSError):
-    """A segment changed while it was cut (a transient error: the export is retried)."""
 
 
 # Boxes -----------------------------------------------------------------------
@@ -596,52 +588,6 @@ def _moov(reference, *, sizes, durations, composition, sync, chunks, wide, media
 # Writing ---------------------------------------------------------------------
 
 
-def _hash_range(descriptor, start, end, digest):
-    buffer = bytearray(HASH_BLOCK)
-    view = memoryview(buffer)
-    while start < end:
-        count = os.preadv(descriptor, [view[: min(HASH_BLOCK, end - start)]], start)
-        if count <= 0:
-            raise SourceChanged(errno.EIO, "a file ended early while it was hashed")
-        digest.update(view[:count])
-        start += count
-
-
-def _hash_file(descriptor, size):
-    digest = hashlib.sha256()
-    _hash_range(descriptor, 0, size, digest)
-    return digest.hexdigest(), size
-
-
-class _Copier:
-    """copy_file_range where the kernel allows it, then sendfile, then plain reads and writes."""
-
-    def __init__(self):
-        self.mode = "copy_file_range" if hasattr(os, "copy_file_range") else "sendfile"
-
-    def copy(self, source, target, count, source_offset, target_offset):
-        if self.mode == "copy_file_range":
-            try:
-                return os.copy_file_range(source, target, count, source_offset, target_offset)
-            except OSError as error:
-                if error.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM):
-                    raise
-                self.mode = "sendfile"
-        if self.mode == "sendfile":
-            try:
-                os.lseek(target, target_offset, os.SEEK_SET)
-                return os.sendfile(target, source, source_offset, count)
-            except OSError as error:
-                if error.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                    raise
-                self.mode = "read"
-        data = os.pread(source, min(count, COPY_STEP), source_offset)
-        written = 0
-        while written < len(data):
-            written += os.pwrite(target, data[written:], target_offset + written)
-        return written
-
-
 def write_clip(plan, out_path, *, known=None):
     """Write the planned clip to out_path; returns (clip SHA-256, clip size, [(SHA-256, size) of each segment]).
 
@@ -649,14 +595,10 @@ def write_clip(plan, out_path, *, known=None):
     fetched from a remote source and hashed on the way) to (SHA-256, size).
     """
     known = known or {}
-    sources = []
-    target = os.open(out_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-    clip_digest = hashlib.sha256()
-    # One thread hashes the clip in order; one hashes the sources; one flushes the clip to disk.
-    clip_hasher = ThreadPoolExecutor(max_workers=1)
+    sources, source_hashes = [], {}
+    # The clip is hashed by the writer's thread; the sources by this one, meanwhile.
     source_hasher = ThreadPoolExecutor(max_workers=1)
-    flusher = ThreadPoolExecutor(max_workers=1)
-    pending, source_hashes, flushes = [], {}, []
+    writer = HashedWriter(out_path)
     try:
         for index, segment in enumerate(plan.segments):
             descriptor = os.open(segment.path, os.O_RDONLY)
@@ -665,40 +607,22 @@ def write_clip(plan, out_path, *, known=None):
             if (stat.st_size, stat.st_mtime_ns) != (segment.size, segment.mtime_ns):
                 raise SourceChanged(errno.EAGAIN, f"{segment.path.name} changed after it was read")
             if index not in known:
-                source_hashes[index] = source_hasher.submit(_hash_file, descriptor, segment.size)
-        written = 0
-        while written < len(plan.header):
-            written += os.write(target, plan.header[written:])
-        pending.append(clip_hasher.submit(clip_digest.update, plan.header))
-        position, unflushed = len(plan.header), 0
-        copier = _Copier()
+                source_hashes[index] = source_hasher.submit(hash_descriptor, descriptor, segment.size)
+        writer.write(plan.header)
         for index, offset, length in plan.ranges:
-            while length:
-                count = copier.copy(sources[index], target, min(length, COPY_STEP), offset, position)
-                if count <= 0:
-                    if copier.mode == "read" or not os.pread(sources[index], 1, offset):
-                        raise SourceChanged(errno.EIO, f"{plan.segments[index].path.name} ended early")
-                    # The kernel copied nothing though there is more to read (some file systems do): copy by hand.
-                    copier.mode = "read"
-                    continue
-                pending.append(clip_hasher.submit(_hash_range, target, position, position + count, clip_digest))
-                position, offset, length, unflushed = position + count, offset + count, length - count, unflushed + count
-                if unflushed >= FLUSH_EVERY:
-                    flushes.append(flusher.submit(os.fdatasync, target))
-                    unflushed = 0
-        flushes.append(flusher.submit(os.fsync, target))
-        for future in pending + flushes:
-            future.result()
+            writer.copy(sources[index], offset, length, name=plan.segments[index].path.name)
+        size = writer.position
+        sha256 = writer.close()
         hashes = [known[i] if i in known else source_hashes[i].result() for i in range(len(plan.segments))]
         for segment, descriptor in zip(plan.segments, sources, strict=True):
             stat = os.fstat(descriptor)
             if (stat.st_size, stat.st_mtime_ns) != (segment.size, segment.mtime_ns):
                 raise SourceChanged(errno.EAGAIN, f"{segment.path.name} changed while it was cut")
-        if position != plan.size:
+        if size != plan.size:
             raise SourceChanged(errno.EIO, "the clip came out shorter than planned")
-        return clip_digest.hexdigest(), position, hashes
+        return sha256, size, hashes
     finally:
-        for pool in (clip_hasher, source_hasher, flusher):
-            pool.shutdown(wait=True, cancel_futures=True)
-        for descriptor in [*sources, target]:
+        writer.abandon()
+        source_hasher.shutdown(wait=True, cancel_futures=True)
+        for descriptor in sources:
             os.close(descriptor)

@@ -1,0 +1,60 @@
+"""The release package: a zip any tool opens and checks, written without passing the video through Python."""
+
+import hashlib
+import shutil
+import subprocess
+import zipfile
+import zlib
+
+from requests import export
+
+
+def _bag(tmp_path):
+    bag = tmp_path / "YC-2026-000001"
+    (bag / "data").mkdir(parents=True)
+    (bag / "data" / "01_HB-001.mp4").write_bytes(bytes(range(256)) * 4000)
+    (bag / "manifest.json").write_text('{"reference": "YC-2026-000001"}', encoding="utf-8")
+    (bag / "biên-bản.txt").write_text("Biên bản giao nhận dữ liệu", encoding="utf-8")
+    (bag / "empty.txt").write_bytes(b"")
+    return bag
+
+
+def _check(bag, package, sha256, size):
+    data = package.read_bytes()
+    assert (sha256, size) == (hashlib.sha256(data).hexdigest(), len(data))
+    with zipfile.ZipFile(package) as archive:
+        assert archive.testzip() is None
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+        assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
+    expected = {p.relative_to(bag.parent).as_posix(): p.read_bytes() for p in bag.rglob("*") if p.is_file()}
+    assert members == expected
+    if shutil.which("unzip"):
+        tested = subprocess.run(["unzip", "-t", str(package)], capture_output=True, text=True)
+        assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_the_package_opens_and_checks_in_any_zip_tool(tmp_path):
+    bag = _bag(tmp_path)
+    package, sha256, size = export.pack_bag(bag, tmp_path / "package.zip")
+    _check(bag, package, sha256, size)
+    with zipfile.ZipFile(package) as archive:
+        # Names outside ASCII are marked as UTF-8, so every tool shows them right.
+        assert "YC-2026-000001/biên-bản.txt" in archive.namelist()
+
+
+def test_a_package_past_four_gigabytes_uses_the_zip64_records(tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "ZIP64_LIMIT", 0)
+    monkeypatch.setattr(export, "ZIP64_COUNT", 0)
+    bag = _bag(tmp_path)
+    package, sha256, size = export.pack_bag(bag, tmp_path / "package.zip")
+    _check(bag, package, sha256, size)
+    assert b"PK\x06\x06" in package.read_bytes()[-200:]
+
+
+def test_every_member_carries_the_checksum_of_its_bytes(tmp_path):
+    bag = _bag(tmp_path)
+    package, _, _ = export.pack_bag(bag, tmp_path / "package.zip")
+    with zipfile.ZipFile(package) as archive:
+        for info in archive.infolist():
+            data = (tmp_path / info.filename).read_bytes()
+            assert (info.CRC, info.file_size) == (zlib.crc32(data), len(data))
