@@ -53,25 +53,16 @@ def _segments(footage, start, end):
 
 def _both_cuts(footage, tmp_path, start, end):
     """The same window cut by copying samples and by ffmpeg: (sample copy facts, ffmpeg facts)."""
-    segments = _segments(footage, start, end)
+    window = {
+        "source": source_for("HB-001"),
+        "segments": _segments(footage, start, end),
+        "start": footage.at(start),
+        "end": footage.at(end),
+    }
     for name in ("copy", "ffmpeg"):
         (tmp_path / name).mkdir()
-    cut = export.cut_window(
-        source=source_for("HB-001"),
-        segments=segments,
-        start=footage.at(start),
-        end=footage.at(end),
-        out_path=tmp_path / "copy" / "clip.mp4",
-        workdir=tmp_path / "copy",
-    )
-    plan = export.prepare_cut(
-        source=source_for("HB-001"),
-        segments=segments,
-        start=footage.at(start),
-        end=footage.at(end),
-        out_path=tmp_path / "ffmpeg" / "clip.mp4",
-        workdir=tmp_path / "ffmpeg",
-    )
+    cut = export.cut_window(**window, out_path=tmp_path / "copy" / "clip.mp4", workdir=tmp_path / "copy")
+    plan = export.prepare_cut(**window, out_path=tmp_path / "ffmpeg" / "clip.mp4", workdir=tmp_path / "ffmpeg")
     sha256, size, duration, _ = export._cut_with_ffmpeg(plan)
     return cut, {"sha256": sha256, "size": size, "duration": duration, "keyframe": plan.keyframe}
 
