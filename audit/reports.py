@@ -96,7 +96,9 @@ def report_request(*, actor, date_from, date_to, agency=None, area=None, legal_b
         record_event(
             actor=actor, action=Action.REPORT_REQUEST, target=report, data=_scope_data(report), http_request=http_request
         )
-        transaction.on_commit(lambda: report_build_task.delay(report.pk))
+        # robust: with the broker down the report stays waiting and is dispatched again later
+        # (audit.services.resume_waiting_work), and the inspector is not shown an error for a recorded request.
+        transaction.on_commit(lambda: report_build_task.delay(report.pk), robust=True)
     return report
 
 

@@ -3,14 +3,18 @@
 import datetime as dt
 import decimal
 import json
+import logging
 import uuid
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, AuditEvent, Outcome
 from audit.verifier import FORMAT, GENESIS_HASH, canonical_json, event_hash, format_time
+
+logger = logging.getLogger(__name__)
 
 _ENVELOPE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -261,5 +265,28 @@ def verification_run_request(*, actor):
     from audit.tasks import verify_ledger_task
 
     run = VerificationRun.objects.create(requested_by=actor)
-    transaction.on_commit(lambda: verify_ledger_task.delay(run.pk))
+    # robust: with the broker down the run stays waiting and is dispatched again later (resume_waiting_work),
+    # and the auditor is not shown an error for a request that was recorded.
+    transaction.on_commit(lambda: verify_ledger_task.delay(run.pk), robust=True)
     return run
+
+
+def resume_waiting_work(*, now=None):
+    """Dispatch again the reports and "verify now" runs still waiting after AUDIT_WAIT_MINUTES; returns how many."""
+    from audit.models import Report, VerificationRun
+    from audit.tasks import report_build_task, verify_ledger_task
+
+    cutoff = (now or timezone.now()) - dt.timedelta(minutes=settings.AUDIT_WAIT_MINUTES)
+    reports = list(Report.objects.filter(status=Report.Status.PENDING, requested_at__lt=cutoff).values_list("pk", flat=True))
+    runs = list(
+        VerificationRun.objects.filter(status=VerificationRun.Status.PENDING, requested_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk in reports:
+        logger.warning("Report %s was still waiting for a worker: dispatched again", pk)
+        report_build_task.delay(pk)
+    for pk in runs:
+        logger.warning("Verification run %s was still waiting for a worker: dispatched again", pk)
+        verify_ledger_task.delay(pk)
+    return len(reports) + len(runs)

@@ -62,3 +62,11 @@ def report_build_task(report_id):
     from audit.reports import report_build
 
     return report_build(report_id).status
+
+
+@shared_task(name="audit.tasks.resume_waiting_work")
+def resume_waiting_work():
+    """Dispatch again the reports and verification runs no worker has started (scheduled by beat)."""
+    from audit.services import resume_waiting_work
+
+    return resume_waiting_work()

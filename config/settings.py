@@ -190,7 +190,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.audit_checkpoint_task",
         "schedule": crontab(minute=f"*/{AUDIT_CHECKPOINT_MINUTES}"),
     },
+    "audit-resume-waiting": {
+        "task": "audit.tasks.resume_waiting_work",
+        "schedule": crontab(minute="*/10"),
+    },
 }
+# A report or a "verify now" run still waiting for a worker after this long
+# (the broker was down when it was asked for, or lost the message) is
+# dispatched again.
+AUDIT_WAIT_MINUTES = env.int("AUDIT_WAIT_MINUTES", default=10)
 
 # Ledger: the Ed25519 key that signs checkpoints (PEM, PKCS#8). seed_demo
 # creates a demo key at this path when none exists.

@@ -335,6 +335,27 @@ def test_verify_now_runs_and_passes_on_an_intact_chain(auditor_client, auditor, 
     assert str(VerificationRun.Status.PASSED.label) in page
 
 
+def test_verify_now_asked_for_while_the_broker_is_down_runs_later(
+    auditor_client, auditor, eager_celery, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from audit.tasks import verify_ledger_task
+
+    add_events(3)
+    with (
+        mock.patch.object(verify_ledger_task, "delay", side_effect=OperationalError("Connection refused")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = auditor_client.post(VERIFY)
+
+    run = VerificationRun.objects.get()
+    assert response.status_code == 302 and run.status == VerificationRun.Status.PENDING
+    assert services.resume_waiting_work(now=timezone.now() + dt.timedelta(minutes=11)) == 1
+    run.refresh_from_db()
+    assert run.status == VerificationRun.Status.PASSED
+
+
 def test_pending_run_shows_as_waiting_and_refreshes(auditor_client, auditor):
     VerificationRun.objects.create(requested_by=auditor)
 
