@@ -7,12 +7,13 @@ clip can only be hashed once ffmpeg is done. For what NVRs write most — plain
 description — this module does the same cut more directly:
 
 1. `plan_cut` reads each segment's sample tables (the moov box, a few hundred
-   kilobytes for an hour) and picks the samples of the window the way the
-   concat demuxer does: from the last keyframe at or before the in-point, up
-   to the out-point in decoding order. It lays out the new file: ftyp, a moov
-   whose tables point at the samples' new places, then one mdat holding the
-   samples in their recorded order. The header comes first, so a player can
-   start at once.
+   kilobytes for an hour) and picks the samples of the window: from the last
+   keyframe shown at or before the in-point to the last frame shown before
+   the out-point, with the frames that one is decoded from (times count from
+   where the recorder's edit list starts showing). It lays out the new file:
+   ftyp, a moov whose tables point at the samples' new places, then one mdat
+   holding the samples in their recorded order. The header comes first, so a
+   player can start at once.
 2. `write_clip` writes that header, copies the samples' byte ranges with
    copy_file_range (inside the kernel, as cp does), and meanwhile hashes every
    source segment and the clip in two other threads. The copied bytes are
