@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.verifier import format_time
 from requests import mp4cut
-from requests.filecopy import Crc32, HashedWriter
+from requests.filecopy import Crc32, HashedWriter, hash_descriptor
 from requests.models import Decision, FootageRequest, LegalHold, Release
 from requests.sources import source_for
 from requests.sources.files import SegmentFileSource, mp4_h264_configurations, probe_duration
@@ -141,16 +141,9 @@ class BuiltExport:
 
 
 def sha256_file(path):
-    """(SHA-256, size) of a file, read once in large blocks (hashlib lets other threads run meanwhile)."""
-    digest = hashlib.sha256()
-    size = 0
-    buffer = bytearray(CHUNK)
-    view = memoryview(buffer)
+    """(SHA-256, size) of a file, read once in cache-sized blocks (hashlib lets other threads run meanwhile)."""
     with open(path, "rb", buffering=0) as handle:
-        while count := handle.readinto(buffer):
-            digest.update(view[:count])
-            size += count
-    return digest.hexdigest(), size
+        return hash_descriptor(handle.fileno(), os.fstat(handle.fileno()).st_size)
 
 
 def flush_to_disk(path):

@@ -31,10 +31,11 @@ import errno
 import os
 import struct
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from requests.filecopy import HashedWriter, SourceChanged, hash_descriptor
+from requests.sources.files import mp4_boxes
 
 # A chunk of the new file holds at most this many bytes (players read a chunk's samples from its offset).
 CHUNK_BYTES = 1024 * 1024
@@ -148,39 +149,22 @@ class Segment:
 
 def _read_top(path):
     """The ftyp and moov boxes of a segment file, with its size and modification time."""
+    found = {}
     with open(path, "rb") as handle:
         stat = os.fstat(handle.fileno())
-        ftyp = moov = None
-        position = 0
-        while position < stat.st_size:
-            handle.seek(position)
-            header = handle.read(16)
-            if len(header) < 8:
-                raise Unsupported("truncated file")
-            size, kind = struct.unpack_from(">I4s", header)
-            if size == 1:
-                size = struct.unpack_from(">Q", header, 8)[0]
-            elif size == 0:
-                size = stat.st_size - position
-            if size < 8 or position + size > stat.st_size:
-                raise Unsupported(f"malformed top-level {kind!r} box")
+        for kind, start, _, end in mp4_boxes(handle, 0, stat.st_size, strict=True):
             if kind in (b"moof", b"mfra", b"sidx", b"styp"):
                 raise Unsupported("fragmented MP4")
             if kind in (b"ftyp", b"moov"):
-                if (ftyp if kind == b"ftyp" else moov) is not None:
+                if kind in found:
                     raise Unsupported(f"two {kind.decode()} boxes")  # players read the first, ffmpeg skips the rest
-                handle.seek(position)
-                body = handle.read(size)
-                if kind == b"ftyp":
-                    ftyp = body
-                else:
-                    moov = body
+                handle.seek(start)
+                found[kind] = handle.read(end - start)
             elif kind != b"mdat" and kind not in SKIPPED_TOP_BOXES:
                 raise Unsupported(f"top-level {kind!r} box")
-            position += size
-    if ftyp is None or moov is None:
+    if b"ftyp" not in found or b"moov" not in found:
         raise Unsupported("no ftyp or moov box")
-    return ftyp, moov, stat
+    return found[b"ftyp"], found[b"moov"], stat
 
 
 def read_segment(path):
@@ -368,10 +352,10 @@ class Plan:
     duration: float
     keyframe: float
     samples: int
-    size: int = field(init=False)
 
-    def __post_init__(self):
-        self.size = len(self.header) + self.payload
+    @property
+    def size(self):
+        return len(self.header) + self.payload
 
 
 def _pick(segment, *, inpoint, outpoint):
@@ -589,6 +573,12 @@ def _moov(reference, *, sizes, durations, composition, sync, chunks, wide, media
 # Writing ---------------------------------------------------------------------
 
 
+def _ensure_unchanged(segment, descriptor, when):
+    stat = os.fstat(descriptor)
+    if (stat.st_size, stat.st_mtime_ns) != (segment.size, segment.mtime_ns):
+        raise SourceChanged(errno.EAGAIN, f"{segment.path.name} changed {when}")
+
+
 def write_clip(plan, out_path, *, known=None):
     """Write the planned clip to out_path; returns (clip SHA-256, clip size, [(SHA-256, size) of each segment]).
 
@@ -604,9 +594,7 @@ def write_clip(plan, out_path, *, known=None):
         for index, segment in enumerate(plan.segments):
             descriptor = os.open(segment.path, os.O_RDONLY)
             sources.append(descriptor)
-            stat = os.fstat(descriptor)
-            if (stat.st_size, stat.st_mtime_ns) != (segment.size, segment.mtime_ns):
-                raise SourceChanged(errno.EAGAIN, f"{segment.path.name} changed after it was read")
+            _ensure_unchanged(segment, descriptor, "after it was read")
             if index not in known:
                 source_hashes[index] = source_hasher.submit(hash_descriptor, descriptor, segment.size)
         writer.write(plan.header)
@@ -616,9 +604,7 @@ def write_clip(plan, out_path, *, known=None):
         sha256 = writer.close()
         hashes = [known[i] if i in known else source_hashes[i].result() for i in range(len(plan.segments))]
         for segment, descriptor in zip(plan.segments, sources, strict=True):
-            stat = os.fstat(descriptor)
-            if (stat.st_size, stat.st_mtime_ns) != (segment.size, segment.mtime_ns):
-                raise SourceChanged(errno.EAGAIN, f"{segment.path.name} changed while it was cut")
+            _ensure_unchanged(segment, descriptor, "while it was cut")
         if size != plan.size:
             raise SourceChanged(errno.EIO, "the clip came out shorter than planned")
         return sha256, size, hashes

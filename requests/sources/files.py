@@ -80,7 +80,7 @@ def mp4_h264_configurations(path):
             if not moov:
                 return None
             configurations = []
-            for kind, start, end in _boxes(handle, *moov):
+            for kind, _, start, end in mp4_boxes(handle, *moov):
                 if kind != b"trak":
                     continue
                 box = (start, end)
@@ -89,7 +89,7 @@ def mp4_h264_configurations(path):
                     if not box:
                         return None
                 # stsd: version and flags, entry count, then the sample entries.
-                for entry, entry_start, entry_end in _boxes(handle, box[0] + 8, box[1]):
+                for entry, _, entry_start, entry_end in mp4_boxes(handle, box[0] + 8, box[1]):
                     if entry not in (b"avc1", b"avc3"):
                         continue
                     # A visual sample entry has 78 bytes of fixed fields before its child boxes.
@@ -103,8 +103,12 @@ def mp4_h264_configurations(path):
         return None
 
 
-def _boxes(handle, start, end):
-    """(type, content start, end) of each box between start and end; stops at the first malformed one."""
+def mp4_boxes(handle, start, end, *, strict=False):
+    """(type, box start, content start, box end) of each box of an open MP4 file between start and end.
+
+    Lenient by default: it stops at the first malformed box. With strict,
+    a malformed box or trailing bytes raise ValueError.
+    """
     position = start
     while position + 8 <= end:
         handle.seek(position)
@@ -116,13 +120,17 @@ def _boxes(handle, start, end):
         elif box_size == 0:
             box_size = end - position
         if box_size < header or position + box_size > end:
+            if strict:
+                raise ValueError(f"malformed {kind!r} box")
             return
-        yield kind, position + header, position + box_size
+        yield kind, position, position + header, position + box_size
         position += box_size
+    if strict and position != end:
+        raise ValueError("truncated box header")
 
 
 def _first_box(handle, start, end, wanted):
-    return next(((s, e) for kind, s, e in _boxes(handle, start, end) if kind == wanted), None)
+    return next(((c, e) for kind, _, c, e in mp4_boxes(handle, start, end) if kind == wanted), None)
 
 
 def segment_duration(path):

@@ -322,15 +322,21 @@ def _packet_hashes(path):
     return result.stdout.split()
 
 
+def _released_clip(release, folder):
+    """The one video file of a release, taken out of its package: (its manifest entry, its path)."""
+    _, _, manifest = _bag(release)
+    (entry,) = manifest["files"]
+    clip = folder / "clip.mp4"
+    clip.write_bytes(zipfile.ZipFile(release.package_path).read(f"{release.footage_request.reference}/{entry['path']}"))
+    return entry, clip
+
+
 def test_the_clip_carries_the_recorded_packets_unchanged(world, footage, django_capture_on_commit_callbacks, tmp_path):
     footage_request = approved(world, [(footage.at(2), footage.at(8))])
     footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
 
     release = footage_request.release
-    _, _, manifest = _bag(release)
-    (entry,) = manifest["files"]
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(zipfile.ZipFile(release.package_path).read(f"{footage_request.reference}/{entry['path']}"))
+    entry, clip = _released_clip(release, tmp_path)
     recorded = [h for segment in entry["source_segments"] for h in _packet_hashes(segment["locator"])]
     assert [s["name"] for s in entry["source_segments"]] == ["59.56.mp4", "59.58.mp4", "00.00.mp4"]
     assert _packet_hashes(clip) == recorded
@@ -345,10 +351,7 @@ def test_segments_whose_parameters_change_still_give_a_clip_that_decodes(
     footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
 
     release = footage_request.release
-    _, _, manifest = _bag(release)
-    (entry,) = manifest["files"]
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(zipfile.ZipFile(release.package_path).read(f"{footage_request.reference}/{entry['path']}"))
+    entry, clip = _released_clip(release, tmp_path)
     decoded = subprocess.run(
         ["ffmpeg", "-nostdin", "-v", "error", "-i", str(clip), "-f", "null", "-"], capture_output=True, text=True, check=True
     )
