@@ -9,6 +9,7 @@ to PostgreSQL and a real broker; DJANGO_ENV=production hardens everything.
 from pathlib import Path
 
 import environ
+import imageio_ffmpeg
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
@@ -245,7 +246,8 @@ FOOTAGE_SOURCE = env.str("FOOTAGE_SOURCE", default="requests.sources.files.Segme
 FOOTAGE_ROOT = Path(env.str("FOOTAGE_ROOT", default=str(VAR_DIR / "footage")))
 FOOTAGE_LAYOUT = env.str("FOOTAGE_LAYOUT", default="frigate")
 FOOTAGE_CAMERAS = env.json("FOOTAGE_CAMERAS", default={})
-FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="ffmpeg")
+# The ffmpeg binary that the imageio-ffmpeg wheel carries, unless a system build is named.
+FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="") or imageio_ffmpeg.get_ffmpeg_exe()
 FFPROBE_BINARY = env.str("FFPROBE_BINARY", default="ffprobe")
 EXPORT_ROOT = Path(env.str("EXPORT_ROOT", default=str(VAR_DIR / "exports")))
 LEGAL_HOLD_ROOT = Path(env.str("LEGAL_HOLD_ROOT", default=str(VAR_DIR / "holds")))

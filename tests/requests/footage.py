@@ -25,8 +25,6 @@ def _origin():
 @pytest.fixture(scope="session")
 def segment_bank(tmp_path_factory):
     """Generated once per session; each test gets its own copy."""
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg is not installed")
     root = tmp_path_factory.mktemp("bank")
     origin = _origin()
     write_segments(root=root, camera="HB-001", start=origin, count=SEGMENTS, seconds=SEGMENT_SECONDS)
