@@ -248,7 +248,6 @@ FOOTAGE_LAYOUT = env.str("FOOTAGE_LAYOUT", default="frigate")
 FOOTAGE_CAMERAS = env.json("FOOTAGE_CAMERAS", default={})
 # The ffmpeg binary that the imageio-ffmpeg wheel carries, unless a system build is named.
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="") or imageio_ffmpeg.get_ffmpeg_exe()
-FFPROBE_BINARY = env.str("FFPROBE_BINARY", default="ffprobe")
 EXPORT_ROOT = Path(env.str("EXPORT_ROOT", default=str(VAR_DIR / "exports")))
 LEGAL_HOLD_ROOT = Path(env.str("LEGAL_HOLD_ROOT", default=str(VAR_DIR / "holds")))
 EXPORT_MAX_RETRIES = env.int("EXPORT_MAX_RETRIES", default=5)

@@ -37,9 +37,10 @@ from django.utils.translation import gettext_lazy as _
 from audit.verifier import format_time
 from requests import mp4cut
 from requests.filecopy import Crc32, HashedWriter, hash_descriptor
+from requests.media import keyframe_times, probe_duration
 from requests.models import Decision, FootageRequest, LegalHold, Release
 from requests.sources import source_for
-from requests.sources.files import SegmentFileSource, mp4_h264_configurations, probe_duration
+from requests.sources.files import SegmentFileSource, mp4_h264_configurations
 
 # Blocks small enough to stay in the CPU cache between being read, hashed and written: copying through
 # user space in larger ones costs more memory bandwidth than it saves in system calls.
@@ -186,41 +187,6 @@ def staging_root():
 
 
 # Cutting ---------------------------------------------------------------------
-
-
-def keyframe_times(path):
-    """Seconds from the start of the file of every video keyframe (read from packets, nothing decoded)."""
-    result = subprocess.run(
-        [
-            settings.FFPROBE_BINARY,
-            "-v",
-            "error",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "packet=pts_time,flags",
-            "-of",
-            "csv=p=0",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    times, keys = [], []
-    for line in result.stdout.splitlines():
-        parts = line.split(",")
-        if len(parts) < 2 or parts[0] in ("", "N/A"):
-            continue
-        moment = float(parts[0])
-        times.append(moment)
-        if "K" in parts[1]:
-            keys.append(moment)
-    if not times:
-        return [0.0]
-    origin = min(times)
-    return sorted(k - origin for k in keys) or [0.0]
 
 
 def find_gaps(segments, start, end):
@@ -375,7 +341,7 @@ def _cut_with_ffmpeg(plan):
         if result.returncode != 0 or not out_path.exists():
             error = (result.stderr or "").strip()[-300:] or f"ffmpeg exit status {result.returncode}"
             raise ExportFailed("cut_failed", camera=plan.readable[0].camera_code, error=error)
-        # The clip is hashed (and flushed to disk meanwhile) while ffprobe reads its duration and the pool
+        # The clip is hashed (and flushed to disk meanwhile) while PyAV reads its duration and the pool
         # may still be hashing the last segments.
         probing = pool.submit(probe_duration, out_path)
         sha256, size = hash_and_flush(out_path)

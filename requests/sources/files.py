@@ -6,22 +6,21 @@ fields %Y %m %d %H %M %S. Two are known by name:
 - "frigate": the Frigate NVR, recordings/%Y-%m-%d/%H/{camera}/%M.%S.mp4, in UTC;
 - "generic": {camera}/%Y-%m-%d/%H-%M-%S.mp4, in the time zone given as "tz" (UTC by default).
 
-A segment's end is its start plus the duration ffprobe reads from the file;
-a file ffprobe cannot read is listed as unreadable, never skipped silently.
+A segment's end is its start plus the duration FFmpeg's libraries read from the file;
+a file they cannot read is listed as unreadable, never skipped silently.
 """
 
 import datetime as dt
-import json
 import os
 import re
 import struct
-import subprocess
 import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
 
+from requests.media import probe_duration
 from requests.sources import FootageSource, Listing, Segment
 
 LAYOUTS = {
@@ -134,32 +133,12 @@ def _first_box(handle, start, end, wanted):
 
 
 def segment_duration(path):
-    """Seconds of media in a segment file: from the MP4 header when there is one, else from ffprobe."""
+    """Seconds of media in a segment file: from the MP4 header when there is one, else as FFmpeg's libraries read it."""
     if str(path).lower().endswith((".mp4", ".m4v", ".mov")):
         duration = mp4_duration(path)
         if duration:
             return duration
     return probe_duration(path)
-
-
-def probe_duration(path):
-    """Seconds of media in a file, or None when ffprobe cannot read it."""
-    try:
-        result = subprocess.run(
-            [settings.FFPROBE_BINARY, "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if result.returncode != 0:
-        return None
-    try:
-        duration = float(json.loads(result.stdout)["format"]["duration"])
-    except (KeyError, ValueError, TypeError):
-        return None
-    return duration if duration > 0 else None
 
 
 def _component_regex(component, camera):

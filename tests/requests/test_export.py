@@ -14,13 +14,14 @@ from django.utils import timezone
 
 from audit.models import Action, AuditEvent, Outcome
 from config.celery import app
-from requests import export, workflow
+from requests import export, media, workflow
 from requests.models import Decision, Release, Status
 from requests.sources import source_for
 from requests.sources.files import SegmentFileSource
 from requests.sources.testpattern import write_segments
 from requests.tasks import export_request
 from tests.pdf import embedded_fonts, pdf_text
+from tests.requests import probe
 from tests.requests.footage import approved
 from tests.requests.footage import export as run_export
 
@@ -96,13 +97,7 @@ def test_export_cuts_the_window_across_segment_and_hour_boundaries(world, footag
     # The clip is H.264 video, not re-encoded into anything else.
     clip = pdf.parent / "clip.mp4"
     clip.write_bytes(zipfile.ZipFile(release.package_path).read(f"{reference}/{entry['path']}"))
-    probe = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", str(clip)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert probe.stdout.split() == ["h264"]
+    assert probe.codecs(clip) == ["h264"]
     event = AuditEvent.objects.get(action=Action.RELEASE_CREATE, reference=reference)
     assert json.loads(event.payload)["manifest_sha256"] == release.manifest_sha256
 
@@ -312,14 +307,7 @@ def test_the_export_reports_its_stages_as_codes(world, footage, django_capture_o
 
 
 def _packet_hashes(path):
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v", "-show_data_hash", "SHA256", "-show_entries", "packet=data_hash"]
-        + ["-of", "csv=p=0", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.split()
+    return probe.packet_hashes(path)
 
 
 def _released_clip(release, folder):
@@ -353,17 +341,10 @@ def test_segments_whose_parameters_change_still_give_a_clip_that_decodes(
     release = footage_request.release
     entry, clip = _released_clip(release, tmp_path)
     decoded = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(clip), "-f", "null", "-"], capture_output=True, text=True, check=True
+        [probe.FFMPEG, "-nostdin", "-v", "error", "-i", str(clip), "-f", "null", "-"], capture_output=True, text=True, check=True
     )
     assert decoded.stderr == ""
-    frames = subprocess.run(
-        ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v", "-show_entries", "stream=nb_read_frames"]
-        + ["-of", "csv=p=0", str(clip)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert int(frames.stdout) == pytest.approx(entry["duration"] * 10, abs=2)
+    assert probe.frame_count(clip) == pytest.approx(entry["duration"] * 10, abs=2)
     assert _member_sha256(release, entry["path"]) == entry["sha256"]
 
 
@@ -392,7 +373,7 @@ def test_segments_of_a_remote_source_are_fetched_and_hashed_once(world, footage,
 
 
 def test_keyframe_times_are_read_without_decoding(footage):
-    assert export.keyframe_times(footage.segment(0))[:2] == pytest.approx([0.0, 1.0], abs=0.01)
+    assert media.keyframe_times(footage.segment(0))[:2] == pytest.approx([0.0, 1.0], abs=0.01)
 
 
 def test_find_gaps_reports_the_edges_of_the_window(footage):

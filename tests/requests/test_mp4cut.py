@@ -13,31 +13,21 @@ import pytest
 from requests import export, mp4cut
 from requests.models import Status
 from requests.sources import source_for
+from tests.requests import probe
 from tests.requests.footage import approved
 from tests.requests.footage import export as run_export
 
 
-def _probe(path, *entries):
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v", "-show_data_hash", "SHA256"]
-        + ["-show_entries", "packet=" + ",".join(entries), "-of", "json", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout)["packets"]
-
-
 def _packets(path):
     """Each video packet's data hash, keyframe flag, and decoding and presentation times from the first packet's."""
-    packets = _probe(path, "data_hash", "flags", "pts", "dts", "duration")
-    origin = int(packets[0]["dts"])
-    return [(p["data_hash"], p["flags"][0], int(p["dts"]) - origin, int(p["pts"]) - origin) for p in packets]
+    packets = probe.packets(path)
+    origin = packets[0][2]
+    return [(digest, flag, dts - origin, pts - origin) for digest, flag, dts, pts in packets]
 
 
 def _decoding_errors(path):
     result = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True
+        [probe.FFMPEG, "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True
     )
     return result.returncode, result.stderr
 
@@ -103,7 +93,7 @@ def _write_b_frame_segments(root, count=3):
     """Segments with B-frames, whose frames are shown in another order than they are decoded."""
     root.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=10", "-t", str(2 * count)]
+        [probe.FFMPEG, "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=10", "-t", str(2 * count)]
         + ["-c:v", "libx264", "-preset", "fast", "-bf", "2", "-g", "10", "-pix_fmt", "yuv420p"]
         + ["-f", "segment", "-segment_time", "2", "-reset_timestamps", "1", str(root / "seg%03d.mp4")],
         check=True,
@@ -114,13 +104,7 @@ def _write_b_frame_segments(root, count=3):
 
 def _shown_times(path):
     """Seconds at which each decoded frame is shown, in the order shown."""
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [round(float(value), 3) for value in result.stdout.split()]
+    return probe.shown_times(path)
 
 
 def test_frames_shown_out_of_decoding_order_are_all_kept_and_shown_without_a_jump(tmp_path):
@@ -129,9 +113,9 @@ def test_frames_shown_out_of_decoding_order_are_all_kept_and_shown_without_a_jum
     clip = tmp_path / "clip.mp4"
     mp4cut.write_clip(plan, clip)
 
-    packets = _probe(clip, "data_hash", "pts", "dts")
+    packets = [{"data_hash": digest, "dts": dts, "pts": pts} for digest, _, dts, pts in probe.packets(clip)]
     assert any(p["pts"] != p["dts"] for p in packets)
-    recorded = [[p["data_hash"] for p in _probe(path, "data_hash")] for path in paths]
+    recorded = [probe.packet_hashes(path) for path in paths]
     # From the keyframe at 1 s in the first segment, all of the second, then the third up to 1.5 s (and the
     # frames those are decoded from).
     assert [p["data_hash"] for p in packets][: 10 + 20] == recorded[0][10:] + recorded[1]
@@ -150,7 +134,7 @@ def test_segments_with_sound_are_cut_by_ffmpeg(world, footage, django_capture_on
     silent = with_sound.with_suffix(".silent.mp4")
     with_sound.rename(silent)
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(silent), "-f", "lavfi", "-i", "sine=duration=2"]
+        [probe.FFMPEG, "-nostdin", "-v", "error", "-i", str(silent), "-f", "lavfi", "-i", "sine=duration=2"]
         + ["-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(with_sound)],
         check=True,
         capture_output=True,
@@ -169,7 +153,7 @@ def test_segments_with_sound_are_cut_by_ffmpeg(world, footage, django_capture_on
 def test_fragmented_segments_are_left_to_ffmpeg(footage, tmp_path):
     fragmented = tmp_path / "fragmented.mp4"
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(footage.segment(0)), "-c", "copy"]
+        [probe.FFMPEG, "-nostdin", "-v", "error", "-i", str(footage.segment(0)), "-c", "copy"]
         + ["-movflags", "frag_keyframe+empty_moov", str(fragmented)],
         check=True,
         capture_output=True,
@@ -235,7 +219,7 @@ def test_times_count_from_where_the_recorders_edit_list_starts_showing(footage, 
     # A recorder that starts a segment half a second after a keyframe keeps the frames before it, hidden.
     trimmed = tmp_path / "trimmed.mp4"
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-ss", "0.5", "-i", str(footage.segment(0)), "-c", "copy", str(trimmed)],
+        [probe.FFMPEG, "-nostdin", "-v", "error", "-ss", "0.5", "-i", str(footage.segment(0)), "-c", "copy", str(trimmed)],
         check=True,
         capture_output=True,
     )
@@ -245,7 +229,7 @@ def test_times_count_from_where_the_recorders_edit_list_starts_showing(footage, 
 
     # It starts at the keyframe half a second before the segment's first frame shown, and ends a second after that.
     assert plan.keyframe == pytest.approx(-0.5, abs=0.001)
-    assert len(_probe(clip, "data_hash")) == 15
+    assert len(probe.packets(clip)) == 15
     assert _decoding_errors(clip) == (0, "")
 
 
