@@ -7,4 +7,4 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit ledger")
 
     def ready(self):
-        from audit import signals  # noqa: F401  (connects the sign-in receivers)
+        from audit import checks, signals  # noqa: F401  (registers the checks, connects the sign-in receivers)

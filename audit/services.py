@@ -92,69 +92,48 @@ def _lock_and_head_in_one_trip(connection):
     return is_psycopg3
 
 
+# An event is on disk when the transaction that wrote it returns: the commit
+# waits for its WAL flush. A server, database or role configured with
+# synchronous_commit = off would silently break that, so every appending
+# transaction turns it back on for itself (any other value — local, on,
+# remote_write, remote_apply — already waits for the local flush). The price is
+# that the ledger lock is held through the flush; see benchmarks/ledger_append.py.
+DURABLE_COMMIT_SQL = "SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'"
+
+
 def _lock_and_read_head(connection):
     """Take the ledger lock and read the head (seq, hash) or None.
 
-    The lock is held until commit, so every round trip and every disk flush
-    made while holding it limits how many events per second the whole
-    application can append. On PostgreSQL:
-
-    - the lock and the head read go in one round trip with psycopg 3's
-      client-side binding (Django's default); each statement of a
-      multi-statement query takes its own snapshot under READ COMMITTED, so
-      the head is read after the lock is granted and sees the previous
-      holder's committed event;
-    - the transaction's commit does not wait for its WAL flush, so the lock
-      is released as soon as the commit record is written; durability is
-      awaited right after commit, before anything else happens (see
-      `_await_durability`). The next writer therefore chains to an event that
-      is committed and visible; a crash can lose only a suffix of the chain,
-      never a link in the middle, because WAL is flushed in order.
+    The lock is held until commit, so every round trip made while holding it
+    limits how many events per second the whole application can append. On
+    PostgreSQL the lock and the head read go in one round trip with psycopg 3's
+    client-side binding (Django's default); each statement of a multi-statement
+    query takes its own snapshot under READ COMMITTED, so the head is read after
+    the lock is granted and sees the previous holder's committed event.
     """
     with connection.cursor() as cursor:
         if _lock_and_head_in_one_trip(connection):
-            cursor.execute(
-                f"SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock(%s); {_HEAD_SQL}", [LEDGER_LOCK_KEY]
-            )
+            cursor.execute(f"{DURABLE_COMMIT_SQL}; SELECT pg_advisory_xact_lock(%s); {_HEAD_SQL}", [LEDGER_LOCK_KEY])
             cursor.nextset()
             cursor.nextset()
         else:
             if connection.vendor == "postgresql":
-                cursor.execute("SET LOCAL synchronous_commit = off")
+                cursor.execute(DURABLE_COMMIT_SQL)
             _lock_head(connection)
             cursor.execute(_HEAD_SQL)
         return cursor.fetchone()
 
 
-def _wait_for_wal_flush():
-    # A transaction that owns a transaction id commits synchronously, and its
-    # flush covers every earlier commit record, ours included. Writers that
-    # wait here at the same time share one disk flush (group commit) without
-    # holding the ledger lock.
-    connection = transaction.get_connection()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_xact_id()")
-
-
-def _await_durability(connection):
-    """Make the caller's commit durable before its on-commit work (tasks, mail) runs."""
-    if connection.vendor != "postgresql":
-        return
-    if any(entry[1] is _wait_for_wal_flush for entry in connection.run_on_commit):
-        return
-    # First in line: tasks registered earlier in the transaction must also
-    # wait for durability. Same shape as Django's own on_commit entries.
-    connection.run_on_commit.insert(0, (set(connection.savepoint_ids), _wait_for_wal_flush, False))
-
-
 # One statement that reads the head, computes the SHA-256 exactly as
 # audit.verifier.event_hash does, and inserts: with the lock in the same round
-# trip, the ledger lock is held for one round trip plus the commit. The event
+# trip, the ledger lock is held for one round trip plus the commit and its WAL flush. The event
 # time is read just before that round trip, so under contention neighbouring
 # events may differ in order by the few milliseconds spent waiting for the lock.
-_APPEND_SQL = """
-SET LOCAL synchronous_commit = off;
-SELECT pg_advisory_xact_lock(%(lock)s);
+_APPEND_SQL = ";\n".join(
+    [
+        DURABLE_COMMIT_SQL,
+        "SELECT pg_advisory_xact_lock(%(lock)s)",
+        """
 WITH head AS (SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1),
 nxt AS (
     SELECT COALESCE((SELECT seq FROM head), 0) + 1 AS seq,
@@ -173,7 +152,9 @@ SELECT seq, at, %(actor_id)s, %(username)s, %(agency)s, %(roles)s::jsonb, %(acti
            'UTF8')), 'hex')
 FROM env
 RETURNING seq, occurred_at, prev_hash, hash
-"""
+""",
+    ]
+)
 
 
 def _append_in_one_trip(connection, event, middle):
@@ -254,7 +235,6 @@ def record_event(*, actor, action, target=None, data=None, http_request=None, ou
         event.occurred_at = timezone.now()
         event.hash = event_hash(event.envelope(), event.payload)
         event.save(force_insert=True)
-    _await_durability(connection)
     return event
 
 

@@ -1,4 +1,4 @@
-"""What does the chain cost writers? Plain inserts against chained appends, same rows, same run.
+"""What does the chain cost writers? Plain inserts against chained appends, same rows, same run, same durability.
 
 8 writer processes each run N transactions of one event:
 
@@ -7,6 +7,11 @@
      same columns and indexes and an identity sequence, without the ledger
      lock, the head read or the triggers;
   B  chained: audit.record_event (advisory lock, head read, insert).
+
+Both commit durably: each transaction waits for its WAL flush (the plain
+one runs the same statement record_event uses to turn synchronous_commit on
+when the session has it off), so the ratio is the chain's cost alone. The
+settings in force are printed first.
 
 Then verify_chain over the ledger. PostgreSQL only:
 
@@ -35,6 +40,7 @@ from django.utils import timezone  # noqa: E402
 
 from audit import record_event  # noqa: E402
 from audit.models import Action, AuditEvent, Outcome  # noqa: E402
+from audit.services import DURABLE_COMMIT_SQL  # noqa: E402
 from audit.verification import verify_chain  # noqa: E402
 from audit.verifier import canonical_json, event_hash, format_time  # noqa: E402
 
@@ -60,6 +66,8 @@ def _data(writer, number):
 def plain_append(writer, number):
     """record_event's row without the chain: no lock, no head read; a random stand-in for prev_hash."""
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(DURABLE_COMMIT_SQL)
         payload = canonical_json(_data(writer, number))
         occurred_at = timezone.now()
         prev_hash = uuid.uuid4().hex * 2
@@ -141,9 +149,15 @@ def main():
     if connection.vendor != "postgresql":
         raise SystemExit("ledger_append needs PostgreSQL: set DATABASE_URL=postgres://...")
     with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        sync = cursor.fetchone()[0]
-    print(f"engine: postgresql ({connection.settings_dict['NAME']}), synchronous_commit={sync}, CPUs: {os.cpu_count()}")
+        cursor.execute(
+            "SELECT current_setting('synchronous_commit'), current_setting('fsync'), current_setting('wal_sync_method')"
+        )
+        sync, fsync, method = cursor.fetchone()
+    print(
+        f"engine: postgresql ({connection.settings_dict['NAME']}), session synchronous_commit={sync}, fsync={fsync}, "
+        f"wal_sync_method={method}, CPUs: {os.cpu_count()}, load {os.getloadavg()[0]:.1f}"
+    )
+    print("durability: both variants commit synchronously (each waits for its WAL flush before it returns)")
     _prepare_plain_table()
     totals = {"plain": [], "chained": []}
     for round_number in range(1, args.rounds + 1):

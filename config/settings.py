@@ -88,11 +88,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE makes
     # every transaction take the write lock up front, so the ledger's single
-    # writer never meets a lock upgrade deadlock.
+    # writer never meets a lock upgrade deadlock. synchronous=FULL: in WAL mode
+    # NORMAL may lose the last transactions on power loss, and a ledger event
+    # must be on disk when the transaction that wrote it returns.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
     }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))

@@ -179,3 +179,38 @@ def test_concurrent_writers_leave_no_gap_and_no_fork(transactional_db):
     result = verify_chain()
     assert result.ok, result.problem
     assert result.events_checked == writers * per_writer
+
+
+@only_postgresql
+def test_an_event_is_on_disk_when_its_transaction_returns_even_if_the_session_asks_for_asynchronous_commit(
+    transactional_db,
+):
+    # A role or database configured with synchronous_commit = off must not weaken the ledger silently.
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+    flushed_in_time = 0
+    for number in range(200):
+        with transaction.atomic():
+            record_event(actor=None, action=Action.LEDGER_VIEW, data={"n": number})
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_wal_insert_lsn()")
+                (inserted,) = cursor.fetchone()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", [inserted])
+            flushed_in_time += cursor.fetchone()[0]
+    assert flushed_in_time == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        # Only the ledger's own transactions were made synchronous; the session keeps its setting.
+        assert cursor.fetchone()[0] == "off"
+
+
+def test_the_database_is_set_up_to_keep_committed_events(db):
+    from django.core.checks import run_checks
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 2  # FULL
+    problems = [p for p in run_checks(databases=["default"]) if p.id.startswith("audit.")]
+    assert problems == []
