@@ -220,12 +220,14 @@ def _concat_line(path):
     return "file '" + str(path).replace("'", "'\\''") + "'"
 
 
-def stream_copy_command(listing, out_path, *, packets_as_recorded):
+def stream_copy_command(listing, out_path, *, packets_as_recorded, created=None):
     """The ffmpeg command that joins and trims the segments named in an ffconcat listing, without re-encoding.
 
     With packets_as_recorded the H.264 packets are copied byte for byte;
     otherwise (the segments' parameter sets differ) ffmpeg repeats the
-    parameter sets in the stream so that every part still decodes.
+    parameter sets in the stream so that every part still decodes. `created`
+    (aware) is when the clip's first frame was recorded: the MP4 headers'
+    creation time, in whole seconds as MP4 counts them.
     """
     return [
         settings.FFMPEG_BINARY,
@@ -247,6 +249,7 @@ def stream_copy_command(listing, out_path, *, packets_as_recorded):
         "0:a?",
         "-c",
         "copy",
+        *(["-metadata", f"creation_time={created.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"] if created else []),
         str(out_path),
     ]
 
@@ -269,8 +272,13 @@ class CutPlan:
     keyframe: float
     packets_as_recorded: bool
 
+    @property
+    def start(self):
+        """The wall-clock time of the clip's first frame shown: the keyframe it starts at."""
+        return self.readable[0].start + dt.timedelta(seconds=self.keyframe)
+
     def command(self):
-        return stream_copy_command(self.listing, self.out_path, packets_as_recorded=self.packets_as_recorded)
+        return stream_copy_command(self.listing, self.out_path, packets_as_recorded=self.packets_as_recorded, created=self.start)
 
 
 def local_segments(source, readable, workdir):
@@ -298,7 +306,13 @@ def window_edges(readable, start, end):
 
 def prepare_cut(*, source, segments, start, end, out_path, workdir, local=None):
     """The ffmpeg plan for a window: local paths of the readable segments, the ffconcat listing and what the manifest
-    says of the window's edges. `local` is (paths, fetched) when the segments are already at hand."""
+    says of the window's edges. `local` is (paths, fetched) when the segments are already at hand.
+
+    The concat demuxer starts each file where the one before it ends; a file
+    followed by a gap (a hole wider than GAP_TOLERANCE) is given the duration
+    that makes the next one start at its own wall-clock time, so that the
+    clip keeps the gap instead of closing it up, as the sample-copy cut does.
+    """
     readable = [s for s in segments if s.readable]
     paths, fetched = local or local_segments(source, readable, workdir)
     inpoint, outpoint = window_edges(readable, start, end)
@@ -309,6 +323,10 @@ def prepare_cut(*, source, segments, start, end, out_path, workdir, local=None):
         lines.append(_concat_line(path))
         if index == 0 and inpoint > 0:
             lines.append(f"inpoint {inpoint:.6f}")
+        if index + 1 < len(paths) and (readable[index + 1].start - readable[index].end).total_seconds() > GAP_TOLERANCE:
+            # Counted from the in-point, where this file's part of the clip starts.
+            until_next = (readable[index + 1].start - readable[index].start).total_seconds() - (inpoint if index == 0 else 0)
+            lines.append(f"duration {until_next:.6f}")
         if index == len(paths) - 1 and outpoint is not None:
             lines.append(f"outpoint {outpoint:.6f}")
     listing = Path(workdir) / f"{out_path.stem}.ffconcat"
@@ -366,7 +384,9 @@ def cut_window(*, source, segments, start, end, out_path, workdir):
     paths, fetched = local_segments(source, readable, workdir)
     inpoint, outpoint = window_edges(readable, start, end)
     try:
-        cut = mp4cut.plan_cut(paths, inpoint=inpoint, outpoint=outpoint)
+        cut = mp4cut.plan_cut(
+            paths, inpoint=inpoint, outpoint=outpoint, starts=[s.start for s in readable], tolerance=GAP_TOLERANCE
+        )
     except mp4cut.Unsupported as reason:
         logger.info("Cutting camera %s with ffmpeg: %s", first.camera_code, reason)
         plan = prepare_cut(
@@ -386,6 +406,8 @@ def cut_window(*, source, segments, start, end, out_path, workdir):
         "size": size,
         "duration": duration,
         "cut_method": method,
+        # The clip's time zero: every frame is shown at its wall-clock offset from this (gaps are kept, not closed).
+        "start_utc": _iso(first.start + dt.timedelta(seconds=keyframe)),
         "first_timestamp": _iso(first.start + dt.timedelta(seconds=keyframe)),
         "last_timestamp": _iso(last_timestamp),
         "window_start_covered": _iso(nominal_start),

@@ -22,11 +22,24 @@ description — this module does the same cut more directly:
    a segment that changes while it is read fails the cut (a retry starts
    again).
 
+The clip keeps the recording's time. Given the segments' wall-clock starts,
+`plan_cut` keeps a hole between two segments instead of closing it up: the
+last sample before the hole lasts until the next segment starts (a longer
+stts entry; an edit list with an empty edit in the middle would do the same,
+but players read such lists differently), so every frame is shown at its
+wall-clock offset from the clip's first frame and a player holds the last
+frame before the hole on screen. A hole no wider than a frame, or than the
+tolerance the caller gives (the precision of those start times), is closed
+up: the next segment follows on at once. The mvhd, tkhd and mdhd boxes say when the first frame shown
+was recorded (creation and modification time, in whole seconds since
+1904-01-01 UTC, as MP4 counts them).
+
 Anything else — fragmented MP4, more than one track, segments whose sample
 descriptions or time scales differ, a table it does not understand — raises
 Unsupported, and the export uses ffmpeg instead.
 """
 
+import datetime as dt
 import errno
 import os
 import struct
@@ -43,6 +56,8 @@ CHUNK_BYTES = 1024 * 1024
 LARGE_FILE = 0xFFFFFFFF
 # Boxes at the top of a segment that carry nothing a clip needs.
 SKIPPED_TOP_BOXES = {b"free", b"skip", b"wide", b"uuid", b"meta", b"pdin"}
+# MP4 headers count time in seconds from here.
+MP4_EPOCH = dt.datetime(1904, 1, 1, tzinfo=dt.UTC)
 
 
 class Unsupported(Exception):
@@ -358,6 +373,17 @@ class Plan:
         return len(self.header) + self.payload
 
 
+def _shown(segment):
+    """(when each sample is shown, in media time; the media time of the segment's first frame shown)."""
+    composition = segment.composition or [0] * len(segment.sizes)
+    shown, time = [], 0
+    for duration, offset in zip(segment.durations, composition, strict=True):
+        shown.append(time + offset)
+        time += duration
+    # Times are from the first frame shown: where the edit list starts showing, if there is one.
+    return shown, min(shown) if segment.start is None else segment.start
+
+
 def _pick(segment, *, inpoint, outpoint):
     """(first, end, keyframe) of the part of the segment in the window: sample indexes in decoding order, and the
     seconds from the segment's first shown frame to the keyframe it starts at.
@@ -368,13 +394,7 @@ def _pick(segment, *, inpoint, outpoint):
     B-frames a few of those are shown just after the out-point).
     """
     count = len(segment.sizes)
-    composition = segment.composition or [0] * count
-    shown, time = [], 0
-    for duration, offset in zip(segment.durations, composition, strict=True):
-        shown.append(time + offset)
-        time += duration
-    # Times are from the first frame shown: where the edit list starts showing, if there is one.
-    origin = min(shown) if segment.start is None else segment.start
+    shown, origin = _shown(segment)
     first = 0
     if inpoint is not None and inpoint > 0:
         limit = (inpoint + 1e-3) * segment.timescale
@@ -388,11 +408,15 @@ def _pick(segment, *, inpoint, outpoint):
     return first, max(first, end), keyframe
 
 
-def plan_cut(paths, *, inpoint=None, outpoint=None):
+def plan_cut(paths, *, inpoint=None, outpoint=None, starts=None, tolerance=0.0):
     """Lay out the clip of [inpoint in the first segment, outpoint in the last) of the segments, or raise Unsupported.
 
     inpoint and outpoint are seconds from the start of the first and the
     last segment; None (or an inpoint of 0) takes the segment whole.
+    `starts` are the segments' wall-clock (aware) start times: with them the
+    clip keeps the holes between segments longer than a frame and than
+    `tolerance` seconds (`_keep_gaps`), and its headers say when its first
+    frame was recorded. Without them the segments are joined end to end.
     """
     try:
         segments = [read_segment(path) for path in paths]
@@ -419,14 +443,56 @@ def plan_cut(paths, *, inpoint=None, outpoint=None):
         picked.extend((index, sample) for sample in range(first, end))
     if not picked:
         raise Unsupported("no samples in the window")
+    durations = [segments[i].durations[s] for i, s in picked]
+    created = None
+    if starts is not None:
+        if len(starts) != len(segments):
+            raise ValueError("one start time per segment")
+        _keep_gaps(segments, picked, durations, starts=starts, tolerance=tolerance)
+        created = starts[0] + dt.timedelta(seconds=keyframe)
     try:
-        return _lay_out(segments, picked, keyframe)
+        return _lay_out(segments, picked, durations, keyframe=keyframe, created=created)
     except (struct.error, OverflowError, ValueError) as error:
         raise Unsupported(f"cannot lay out the clip: {error}") from error
 
 
-def _lay_out(segments, picked, keyframe):
-    """The Plan that copies the picked (segment, sample) pairs, in that order, after a new header."""
+def _keep_gaps(segments, picked, durations, *, starts, tolerance):
+    """Where the recording has a hole, make the last sample before it last until the next segment starts.
+
+    Each segment's first frame shown is due where the one before it was
+    placed plus the difference of their wall-clock starts. When it would
+    otherwise come more than a frame (and more than `tolerance` seconds)
+    early, the sample decoded just before it gets the difference added to
+    its duration (its stts entry): every later sample is then decoded, and
+    shown, that much later, and players hold the last frame before the hole
+    on screen for as long as nothing was recorded. A segment that would come
+    late (segments overlap) or only a little early follows on at once.
+    Changes `durations` (of the picked samples) in place.
+    """
+    timescale = segments[0].timescale
+    clock = 0  # the clip's decoding time of the sample at `position`
+    placed = None  # (segment index, where that segment's first frame shown lies on the clip's timeline)
+    for position, (index, sample) in enumerate(picked):
+        if placed is None or placed[0] != index:
+            segment = segments[index]
+            zero = clock - sum(segment.durations[:sample]) + _shown(segment)[1]
+            if placed is not None:
+                previous, previous_zero = placed
+                due = previous_zero + (starts[index] - starts[previous]).total_seconds() * timescale
+                early = round(due - zero)
+                if early > max(durations[position - 1], tolerance * timescale):
+                    durations[position - 1] += early
+                    clock += early
+                    zero += early
+            placed = (index, zero)
+        clock += durations[position]
+
+
+def _lay_out(segments, picked, durations, *, keyframe, created):
+    """The Plan that copies the picked (segment, sample) pairs, in that order, after a new header.
+
+    `durations` are the picked samples' durations; `created`, when known, the wall-clock time of the first frame.
+    """
     # Chunks of the new file and the source ranges they are copied from.
     chunks, ranges = [], []  # chunks: [new offset (relative to the payload), sample count]
     payload = 0
@@ -447,7 +513,6 @@ def _lay_out(segments, picked, keyframe):
         previous_end = (index, offset + length)
 
     reference = segments[0]
-    durations = [segments[i].durations[s] for i, s in picked]
     sizes = [segments[i].sizes[s] for i, s in picked]
     composition = None
     if any(segment.composition for segment in segments):
@@ -487,6 +552,7 @@ def _lay_out(segments, picked, keyframe):
             media_duration=media_duration,
             movie_duration=movie_duration,
             shift=shift,
+            created=created,
         )
 
     # The moov's size does not depend on the offsets it holds: lay it out once to learn where the payload starts.
@@ -513,22 +579,30 @@ def _runs(values):
     return runs
 
 
-def _timed_box(box, duration, *, track=False):
+def mp4_time(moment):
+    """An aware datetime as MP4 headers count time: whole seconds since 1904-01-01 UTC (the second it falls in)."""
+    return (moment - MP4_EPOCH) // dt.timedelta(seconds=1)
+
+
+def _timed_box(box, duration, *, track=False, created=None):
     """A copy of an mvhd, mdhd or tkhd box with another duration, written as version 1 (64-bit times).
 
     After version and flags come the creation and modification times, then
     the time scale (mvhd, mdhd) or the track id and a reserved word (tkhd),
-    then the duration, then what the box holds besides.
+    then the duration, then what the box holds besides. With `created` (an
+    aware datetime) both times say that moment, as ffmpeg writes them.
     """
     kind, version, flags, body = box[4:8], box[8], box[9:12], box[12:]
     times = struct.unpack_from(">QQ" if version == 1 else ">II", body)
+    if created is not None:
+        times = (mp4_time(created),) * 2
     rest = body[16 if version == 1 else 8 :]
     middle, rest = rest[: 8 if track else 4], rest[8 if track else 4 :]
     rest = rest[8 if version == 1 else 4 :]
     return _box(kind, bytes([1]) + flags, struct.pack(">QQ", *times), middle, struct.pack(">Q", duration), rest)
 
 
-def _moov(reference, *, sizes, durations, composition, sync, chunks, wide, media_duration, movie_duration, shift):
+def _moov(reference, *, sizes, durations, composition, sync, chunks, wide, media_duration, movie_duration, shift, created):
     stts = _runs(durations)
     tables = [
         reference.stsd,
@@ -556,8 +630,8 @@ def _moov(reference, *, sizes, durations, composition, sync, chunks, wide, media
     else:
         tables.append(_full_box(b"stco", 0, 0, struct.pack(f">I{len(offsets)}I", len(offsets), *offsets)))
     minf = _box(b"minf", *reference.minf_other, _box(b"stbl", *tables))
-    mdia = _box(b"mdia", _timed_box(reference.mdhd, media_duration), reference.hdlr, minf)
-    tkhd = _timed_box(reference.tkhd, movie_duration, track=True)
+    mdia = _box(b"mdia", _timed_box(reference.mdhd, media_duration, created=created), reference.hdlr, minf)
+    tkhd = _timed_box(reference.tkhd, movie_duration, track=True, created=created)
     track_id = struct.unpack_from(">I", tkhd, 28)[0]
     edts = b""
     if shift:
@@ -566,7 +640,7 @@ def _moov(reference, *, sizes, durations, composition, sync, chunks, wide, media
         edts = _box(b"edts", elst)
     trak = _box(b"trak", tkhd, edts, mdia)
     # The movie header ends with the id the next track would take.
-    mvhd = _timed_box(reference.mvhd, movie_duration)[:-4] + struct.pack(">I", track_id + 1)
+    mvhd = _timed_box(reference.mvhd, movie_duration, created=created)[:-4] + struct.pack(">I", track_id + 1)
     return _box(b"moov", mvhd, trak)
 
 

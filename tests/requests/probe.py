@@ -37,3 +37,10 @@ def frame_count(path):
 def codecs(path):
     with av.open(str(path)) as container:
         return [stream.codec_context.name for stream in container.streams]
+
+
+def creation_times(path):
+    """When the clip says it was recorded: the creation_time of the file and of its video stream, as PyAV reads them."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return container.metadata.get("creation_time"), stream.metadata.get("creation_time")

@@ -1,5 +1,6 @@
 """Cutting by copying samples: the same frames as ffmpeg's cut, a file every player reads, every hash of the bytes."""
 
+import datetime as dt
 import errno
 import hashlib
 import json
@@ -240,3 +241,62 @@ def test_a_segment_with_two_headers_is_left_to_ffmpeg(footage, tmp_path):
     doubled.write_bytes(data + moov)
     with pytest.raises(mp4cut.Unsupported, match="two moov"):
         mp4cut.plan_cut([doubled])
+
+
+def _creation_time(moment):
+    """A moment as FFmpeg's libraries read an MP4 creation time back: the second it falls in, in UTC."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+
+
+def _refuse(*args, **kwargs):
+    raise mp4cut.Unsupported("left to ffmpeg by the test")
+
+
+@pytest.mark.parametrize("by_ffmpeg", [False, True], ids=["sample-copy", "ffmpeg"])
+def test_a_clip_across_a_recording_gap_shows_every_frame_at_its_wall_clock_time(footage, tmp_path, monkeypatch, by_ffmpeg):
+    footage.segment(6).unlink()  # nothing was recorded from 6 s to 8 s
+    if by_ffmpeg:
+        monkeypatch.setattr(mp4cut, "plan_cut", _refuse)
+    clip = tmp_path / "clip.mp4"
+    cut = export.cut_window(
+        source=source_for("HB-001"),
+        segments=_segments(footage, 3.5, 11.5),
+        start=footage.at(3.5),
+        end=footage.at(11.5),
+        out_path=clip,
+        workdir=tmp_path,
+    )
+
+    assert cut["cut_method"] == (export.CUT_BY_FFMPEG if by_ffmpeg else export.CUT_BY_SAMPLE_COPY)
+    # From the keyframe at 3 s, ten frames a second up to 6 s; the frames recorded from 8 s on are shown 5 s in.
+    shown = probe.shown_times(clip)
+    assert shown == pytest.approx([0.1 * i for i in range(30)] + [5 + 0.1 * i for i in range(35)], abs=0.05)
+    assert cut["duration"] == pytest.approx(8.5, abs=0.15)
+    assert cut["start_utc"] == cut["first_timestamp"] == footage.at(3).isoformat(timespec="microseconds")
+    assert probe.creation_times(clip) == (_creation_time(footage.at(3)),) * 2
+    assert _decoding_errors(clip) == (0, "")
+
+
+def test_frames_shown_out_of_decoding_order_keep_their_time_across_a_gap(tmp_path):
+    paths = _write_b_frame_segments(tmp_path / "b")
+    recorded = dt.datetime(2026, 3, 1, 1, 0, 0, 400000, tzinfo=dt.UTC)
+    # The middle segment was lost: the third starts four seconds after the first.
+    plan = mp4cut.plan_cut([paths[0], paths[2]], inpoint=1.2, outpoint=1.5, starts=[recorded, recorded + dt.timedelta(seconds=4)])
+    clip = tmp_path / "clip.mp4"
+    mp4cut.write_clip(plan, clip)
+
+    shown = probe.shown_times(clip)
+    assert shown[:25] == pytest.approx([0.1 * i for i in range(10)] + [3 + 0.1 * i for i in range(15)], abs=0.001)
+    # The first frame shown, the keyframe at 1 s, was recorded at 01:00:01.4; MP4 counts whole seconds.
+    assert probe.creation_times(clip) == ("2026-03-01T01:00:01.000000Z",) * 2
+    assert _decoding_errors(clip) == (0, "")
+
+
+def test_a_hole_finer_than_the_start_times_is_closed_up(footage):
+    paths = [footage.segment(0), footage.segment(2)]
+    # Start times read from file names are whole seconds: half a second between two segments may be nothing at all.
+    starts = [footage.at(0), footage.at(2.5)]
+
+    assert mp4cut.plan_cut(paths, starts=starts, tolerance=1.0).duration == pytest.approx(4.0)
+    assert mp4cut.plan_cut(paths, starts=starts).duration == pytest.approx(4.5)
+    assert mp4cut.plan_cut(paths).duration == pytest.approx(4.0)
