@@ -1,9 +1,14 @@
+import logging
+
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import translation
 
 from requests.models import Notification
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -64,15 +69,33 @@ def preserve_held_footage(hold_id):
 
 @shared_task(acks_late=True)
 def purge_expired_releases():
-    from requests.export import sweep_staging
+    from requests.staging import staging_sweep
     from requests.workflow import release_purge_expired
 
-    sweep_staging()
+    staging_sweep()
     return release_purge_expired()
 
 
 @shared_task(acks_late=True)
 def resume_stalled_exports():
+    from requests.staging import staging_sweep
     from requests.workflow import request_export_resume_stalled
 
+    # First the remains of exports whose worker died, then their requests go back to the queue.
+    staging_sweep()
     return request_export_resume_stalled()
+
+
+@worker_ready.connect
+def sweep_staging_on_worker_start(sender=None, **kwargs):
+    """A worker that starts removes what exports killed with a previous worker left in its staging folder."""
+    from requests.staging import staging_sweep
+
+    try:
+        removed = staging_sweep()
+    except Exception:
+        # The worker still serves; the stall sweep tries again within minutes.
+        logger.exception("Sweeping the export staging folder at worker start failed")
+        return
+    if removed:
+        logger.warning("Worker start: removed %d folders of exports no longer running", removed)

@@ -25,9 +25,10 @@ from kombu import Exchange, Queue
 
 from audit.models import Action, AuditEvent
 from config.celery import app
-from requests import export, workflow
+from requests import workflow
 from requests.models import FootageRequest, Release, Status
 from requests.sources.testpattern import write_segments
+from requests.staging import staging_sweep
 from tests.requests.footage import approved
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,7 +202,12 @@ def test_killing_the_worker_mid_export_loses_nothing_and_releases_once(world, fo
         assert Path(release.package_path).exists()
     # A worker killed between publishing its package and committing leaves a folder behind; the sweep removes it.
     worker_env.stop()
-    export.sweep_staging(older_than=dt.timedelta(0))
+    staging_sweep(unpublished_after=dt.timedelta(0))
+    # Each kill left one folder (a staging, or a package moved into place but never committed): every one was
+    # removed by a worker starting or by the sweep, and each removal is in the ledger.
+    removals = AuditEvent.objects.filter(action=Action.EXPORT_STAGING_REMOVE)
+    assert removals.count() >= kills
+    assert {json.loads(event.payload)["kind"] for event in removals} <= {"staging", "unpublished package"}
     for footage_request in exported:
         kept = list((footage.exports / footage_request.reference).iterdir())
         assert kept == [Path(footage_request.release.package_path).parent]
