@@ -5,7 +5,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from audit import record_event, verifier
 from audit.checkpoints import SigningKeyError, load_signing_key, public_key_pem
-from audit.models import Action, AuditEvent, Checkpoint
+from audit.models import Action, AuditEvent, Checkpoint, SigningKey
 from audit.verification import event_rows
 from audit.verifier import ENVELOPE_FIELDS, FORMAT, format_time
 
@@ -31,17 +31,33 @@ các điểm chốt (checkpoint) được ký bằng Ed25519. Có thể tự ki�
 cần truy cập hệ thống:
 
     pip install cryptography
-    python verifier.py .
+    python verifier.py . --trusted-key "DẤU VÂN TAY"
 
-(chạy trong thư mục này; cần Python 3.9 trở lên). Công cụ tính lại mã băm
-của từng sự kiện, kiểm tra số thứ tự liên tục, liên kết với sự kiện trước,
-và chữ ký của các điểm chốt với khóa công khai public_key.pem. Kết quả "OK"
-(mã thoát 0) nghĩa là chuỗi nguyên vẹn; "FAILED" (mã thoát 1) kèm số thứ tự
-đầu tiên bị hỏng.
+(chạy trong thư mục này; cần Python 3.9 trở lên). DẤU VÂN TAY là dấu vân tay
+khóa ký nhật ký kiểm toán (64 chữ số thập lục phân, viết thành 16 nhóm 4 ký
+tự) mà quý cơ quan nhận được qua kênh khác, không lấy từ gói này: in trên các
+báo cáo giám sát và biên bản giao nhận dữ liệu của hệ thống, hoặc do trung
+tâm giám sát cung cấp. Có thể lặp lại --trusted-key, hoặc dùng
+--trusted-keys TỆP (mỗi dòng một dấu vân tay, dòng bắt đầu bằng # là ghi chú).
+
+Công cụ tính lại mã băm của từng sự kiện, kiểm tra số thứ tự liên tục, liên
+kết với sự kiện trước, chữ ký của các điểm chốt, thời hạn hiệu lực của khóa
+đã ký (keys.json) và khóa đó có nằm trong số dấu vân tay được tin cậy hay
+không. Mọi tệp trong gói, kể cả khóa công khai, đều có thể bị thay cùng lúc;
+chỉ dấu vân tay nhận từ kênh khác mới gắn gói với hệ thống.
+
+Mã thoát: 0 "OK" — chuỗi nguyên vẹn và các điểm chốt do khóa được tin cậy ký;
+1 "FAILED" — có sai lệch, kèm số thứ tự đầu tiên bị hỏng (kể cả điểm chốt do
+khóa không được tin cậy ký); 2 — tham số sai (dấu vân tay không hợp lệ);
+3 "SIGNER NOT CHECKED" — chuỗi và chữ ký khớp nhau nhưng chưa kiểm tra được
+người ký (không có dấu vân tay tin cậy, hoặc không có điểm chốt nào cố định
+các sự kiện của gói); dấu vân tay của các khóa đã ký được in ra để đối chiếu.
 
 Tệp trong gói: events.jsonl (mỗi dòng một sự kiện), checkpoints.jsonl (điểm
-chốt đã ký), public_key.pem (khóa công khai), manifest.json (phạm vi, số
-lượng, mã băm đầu và cuối), verifier.py (công cụ kiểm tra).
+chốt đã ký), public_key.pem (các khóa công khai đã đăng ký), keys.json (sổ
+đăng ký khóa: mã khóa, dấu vân tay, thời điểm bắt đầu hiệu lực và thu hồi),
+manifest.json (phạm vi, số lượng, mã băm đầu và cuối), verifier.py (công cụ
+kiểm tra).
 
 
 LEDGER BUNDLE — HOW TO VERIFY
@@ -52,17 +68,34 @@ chain) and the Ed25519-signed checkpoints that cover it. Verify it without
 access to the system:
 
     pip install cryptography
-    python verifier.py .
+    python verifier.py . --trusted-key "FINGERPRINT"
 
-(run in this directory; Python 3.9 or later). The tool recomputes every
-event's hash, checks that sequence numbers run without gaps, that each event
-links to the one before, and that each checkpoint's signature verifies with
-public_key.pem. "OK" (exit status 0) means the chain is intact; "FAILED"
-(exit status 1) names the first broken sequence number.
+(run in this directory; Python 3.9 or later). FINGERPRINT is the fingerprint
+of the ledger signing key (64 hexadecimal digits, usually written as 16
+groups of 4) that you obtained out of band, not from this bundle: it is
+printed on the system's oversight reports and hand-over records, or given by
+the monitoring centre. --trusted-key may be repeated; --trusted-keys FILE
+reads one fingerprint per line (lines starting with # are comments).
+
+The tool recomputes every event's hash, checks that sequence numbers run
+without gaps, that each event links to the one before, each checkpoint's
+signature, the validity period of the key that signed it (keys.json), and
+that this key is among the trusted fingerprints. Every file in the bundle,
+public keys included, can be replaced together; only a fingerprint obtained
+out of band ties the bundle to the system.
+
+Exit status: 0 "OK" — the chain is intact and its checkpoints were signed by
+a trusted key; 1 "FAILED" — something is broken, and the first broken
+sequence number is named (a checkpoint signed by a key that is not trusted
+included); 2 — bad arguments (a malformed fingerprint); 3 "SIGNER NOT
+CHECKED" — the chain and the signatures agree, but who signed was not
+checked (no trusted fingerprint given, or no checkpoint fixes the bundle's
+events); the fingerprints of the keys that signed are printed to compare.
 
 Files: events.jsonl (one event per line), checkpoints.jsonl (signed
-checkpoints), public_key.pem (public key), manifest.json (range, counts,
-first and last hashes), verifier.py (the verification tool).
+checkpoints), public_key.pem (the registered public keys), keys.json (the
+key register: key id, fingerprint, valid from, retired at), manifest.json
+(range, counts, first and last hashes), verifier.py (the verification tool).
 """
 
 
@@ -79,6 +112,7 @@ class BundleSummary:
     checkpoint_count: int
     actor_event_count: int | None
     last_hash: str | None
+    signer_fingerprints: list = field(default_factory=list)  # of the keys that signed the exported checkpoints
 
 
 def _day_bounds(date_from, date_to):
@@ -88,18 +122,17 @@ def _day_bounds(date_from, date_to):
     return start, end
 
 
-def _public_keys(checkpoints):
-    """PEM text of every key that signed an exported checkpoint, or of the current signing key."""
-    pems = list(dict.fromkeys(c.public_key_pem.strip() for c in checkpoints))
+def _key_register(checkpoints, using):
+    """(public_key.pem text, keys.json content): every registered key, and any other key that signed an exported checkpoint."""
+    registered = list(SigningKey.objects.using(using).order_by("valid_from", "id"))
+    pems = list(dict.fromkeys([k.public_key_pem.strip() for k in registered] + [c.public_key_pem.strip() for c in checkpoints]))
     if not pems:
         try:
             pems = [public_key_pem(load_signing_key()).strip()]
         except SigningKeyError:
-            latest = Checkpoint.objects.order_by("-seq").values_list("public_key_pem", flat=True).first()
-            if latest is None:
-                raise BundleError(_("There is no ledger signing key to put in the bundle; run audit_checkpoint first."))
-            pems = [latest.strip()]
-    return "\n".join(pems) + "\n"
+            raise BundleError(_("There is no ledger signing key to put in the bundle; run audit_checkpoint first."))
+    register = {"format": FORMAT, "keys": [k.as_json() for k in registered]}
+    return "\n".join(pems) + "\n", register
 
 
 def _check_directory(directory):
@@ -132,7 +165,7 @@ def ledger_export(*, directory, date_from, date_to, actor_username=None, actor=N
         following = Checkpoint.objects.using(using).filter(seq__gt=last_seq).order_by("seq").first()
         if following is not None:
             checkpoints.append(following)
-    keys = _public_keys(checkpoints)
+    keys, register = _key_register(checkpoints, using)
 
     directory.parent.mkdir(parents=True, exist_ok=True)
     # Written next to the target and renamed at the end: a failed export
@@ -155,6 +188,7 @@ def ledger_export(*, directory, date_from, date_to, actor_username=None, actor=N
             for checkpoint in checkpoints:
                 handle.write(json.dumps(checkpoint.as_json(), ensure_ascii=False) + "\n")
         (work / "public_key.pem").write_text(keys, encoding="utf-8")
+        (work / "keys.json").write_text(json.dumps(register, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         manifest = {
             "format": FORMAT,
             "from": date_from.isoformat(),
@@ -204,4 +238,5 @@ def ledger_export(*, directory, date_from, date_to, actor_username=None, actor=N
         checkpoint_count=len(checkpoints),
         actor_event_count=span["count"] if subject is not None else None,
         last_hash=last_hash,
+        signer_fingerprints=[f for f in dict.fromkeys(c.fingerprint for c in checkpoints) if f],
     )

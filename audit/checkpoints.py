@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import keys
 from audit.models import Action, AuditEvent, Checkpoint
 from audit.services import _lock_head, record_event
 from audit.verifier import checkpoint_message, format_time, key_id_for
@@ -63,18 +64,27 @@ def load_signing_key(path=None):
 
 
 def public_key_pem(key):
-    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return keys.public_key_pem(key.public_key())
 
 
 def checkpoint_create(*, actor=None, key=None):
-    """Sign the ledger head, store the checkpoint and record it in the ledger; None when the ledger is empty."""
+    """Sign the ledger head, store the checkpoint and record it in the ledger; None when the ledger is empty.
+
+    A key signs only while it is registered and not retired; the first
+    signature of a new key registers it (a ledger event the checkpoint covers).
+    """
     key = key or load_signing_key()
     with transaction.atomic():
         connection = transaction.get_connection()
         _lock_head(connection)
-        head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-        if head is None:
+        if not AuditEvent.objects.exists():
             return None
+        signing_key = keys.signing_key_ensure_registered(actor=actor, public_key=key.public_key())
+        try:
+            keys.ensure_may_sign(signing_key)
+        except keys.KeyRegisterError as exc:
+            raise SigningKeyError(str(exc))
+        head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, head_hash = head
         latest = Checkpoint.objects.order_by("-seq").first()
         # Recording a checkpoint moves the head by one checkpoint event; when

@@ -1,9 +1,13 @@
 """The ledger: one append-only, hash-chained table of events."""
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from audit.verifier import fingerprint_for, format_fingerprint, format_time
 
 
 class Action(models.TextChoices):
@@ -23,6 +27,8 @@ class Action(models.TextChoices):
     LEDGER_EXPORT = "audit.export", _("Ledger exported")
     LEDGER_VERIFY = "audit.verify", _("Ledger verified")
     LEDGER_VIEW = "audit.view", _("Ledger viewed")
+    SIGNING_KEY_REGISTER = "audit.key_register", _("Ledger signing key registered")
+    SIGNING_KEY_RETIRE = "audit.key_retire", _("Ledger signing key retired")
     REQUEST_CREATE = "request.create", _("Request drafted")
     REQUEST_UPDATE = "request.update", _("Request changed")
     REQUEST_ATTACH = "request.attach", _("Document attached")
@@ -105,8 +111,6 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.action}"
 
     def envelope(self):
-        from audit.verifier import format_time
-
         return (
             self.seq,
             format_time(self.occurred_at),
@@ -151,6 +155,19 @@ class Checkpoint(models.Model):
     def __str__(self):
         return f"checkpoint @{self.seq}"
 
+    @property
+    def fingerprint(self):
+        """SHA-256 of the public key stored with the checkpoint; "" when it cannot be read (a damaged row)."""
+        try:
+            return fingerprint_for(load_pem_public_key(self.public_key_pem.encode()))
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            return ""
+
+    @property
+    def display_fingerprint(self):
+        fingerprint = self.fingerprint
+        return format_fingerprint(fingerprint) if fingerprint else ""
+
     def as_json(self):
         return {
             "seq": self.seq,
@@ -158,6 +175,41 @@ class Checkpoint(models.Model):
             "signed_at": self.signed_at,
             "key_id": self.key_id,
             "signature": self.signature,
+        }
+
+
+class SigningKey(models.Model):
+    """A key that signs (or signed) checkpoints. Retired keys stay: the checkpoints they signed must still verify."""
+
+    key_id = models.CharField(_("key id"), max_length=16, unique=True)
+    fingerprint = models.CharField(_("fingerprint (SHA-256)"), max_length=64, unique=True)
+    public_key_pem = models.TextField(_("public key"))
+    valid_from = models.DateTimeField(_("valid from"))
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        db_table = "audit_signing_key"
+        verbose_name = _("ledger signing key")
+        verbose_name_plural = _("ledger signing keys")
+        ordering = ["-valid_from", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return self.display_fingerprint
+
+    @property
+    def display_fingerprint(self):
+        return format_fingerprint(self.fingerprint)
+
+    def as_json(self):
+        return {
+            "key_id": self.key_id,
+            "fingerprint": self.fingerprint,
+            "public_key_pem": self.public_key_pem,
+            "valid_from": format_time(self.valid_from),
+            "retired_at": format_time(self.retired_at) if self.retired_at else None,
+            "note": self.note,
         }
 
 

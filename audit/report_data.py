@@ -18,6 +18,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from audit.models import AuditEvent, Checkpoint, VerificationRun
+from audit.selectors import current_signing_key, signing_keys_for_range
 from audit.verification import verify_range
 from governance.models import Agency, DataCategory, LegalBasis, display_name
 from requests.models import (
@@ -604,6 +605,8 @@ class Integrity:
     seconds: float
     checkpoint: object  # the latest signed Checkpoint, or None
     last_full_run: object  # the latest finished whole-chain VerificationRun, or None
+    current_key: object = None  # the SigningKey that signs checkpoints now, or None
+    signing_keys: list = field(default_factory=list)  # SigningKeys of the checkpoints fixing the period's events
 
 
 def integrity(scope):
@@ -615,8 +618,9 @@ def integrity(scope):
         .order_by("-finished_at")
         .first()
     )
+    current_key = current_signing_key()
     if first is None:
-        return Integrity(0, None, "", None, "", None, "", 0.0, checkpoint, last_full_run)
+        return Integrity(0, None, "", None, "", None, "", 0.0, checkpoint, last_full_run, current_key)
     result = verify_range(first, last)
     hashes = dict(AuditEvent.objects.filter(seq__in=[first, last]).values_list("seq", "hash"))
     return Integrity(
@@ -630,6 +634,8 @@ def integrity(scope):
         seconds=result.seconds,
         checkpoint=checkpoint,
         last_full_run=last_full_run,
+        current_key=current_key,
+        signing_keys=signing_keys_for_range(first, last),
     )
 
 

@@ -643,6 +643,24 @@ def _pattern_section(data):
     return story
 
 
+def signing_key_line(signing_key):
+    """A ledger signing key as printed on documents: its fingerprint, key id and validity."""
+    validity = f"hiệu lực từ {when(signing_key.valid_from)}"
+    if signing_key.retired_at:
+        validity += f", thu hồi lúc {when(signing_key.retired_at)}"
+    return f"{signing_key.display_fingerprint}\n(mã khóa {signing_key.key_id}; {validity})"
+
+
+def signing_key_pairs(current_key, signing_keys, covered):
+    """Label-value rows naming the key that signs the ledger now and the keys whose checkpoints fix `covered`."""
+    current = signing_key_line(current_key) if current_key else "Chưa có khóa ký nào được đăng ký."
+    signers = "\n".join(signing_key_line(k) for k in signing_keys) or "Chưa có điểm kiểm tra đã ký nào cố định các sự kiện này."
+    return [
+        ("Dấu vân tay khóa ký nhật ký đang dùng (SHA-256 của khóa công khai Ed25519)", current),
+        (f"Khóa đã ký các điểm kiểm tra cố định {covered}", signers),
+    ]
+
+
 def _integrity_section(data):
     i = data.integrity
     if i.ok is None:
@@ -653,7 +671,8 @@ def _integrity_section(data):
         result = f"PHÁT HIỆN SAI LỆCH: {i.problem}"
     checkpoint = (
         f"sự kiện số {number(i.checkpoint.seq)}, ký lúc {i.checkpoint.signed_at} (khóa {i.checkpoint.key_id})\n"
-        f"giá trị băm {i.checkpoint.hash}"
+        f"giá trị băm {i.checkpoint.hash}\n"
+        f"dấu vân tay khóa ký {i.checkpoint.display_fingerprint or 'không đọc được'}"
         if i.checkpoint
         else "Chưa có điểm kiểm tra nào được ký."
     )
@@ -670,12 +689,14 @@ def _integrity_section(data):
         ("Sự kiện cuối cùng của kỳ", f"số {number(i.last_seq)}\n{i.last_hash}" if i.last_seq else "—"),
         ("Điểm kiểm tra đã ký gần nhất (Ed25519)", checkpoint),
         ("Lần kiểm tra toàn bộ nhật ký gần nhất", full),
+        *signing_key_pairs(i.current_key, i.signing_keys, "các sự kiện của kỳ"),
     ]
     how = (
         "Cách tự kiểm tra, không cần hệ thống: xuất nhật ký bằng lệnh "
-        "“python manage.py audit_export --out THƯ_MỤC”, rồi chạy “python THƯ_MỤC/verifier.py THƯ_MỤC” trên bất kỳ máy "
-        "nào có Python 3. Chương trình tính lại giá trị băm của từng sự kiện, kiểm tra liên kết giữa các sự kiện và chữ ký "
-        "của các điểm kiểm tra bằng khóa công khai đi kèm, và chỉ ra sự kiện đầu tiên bị sai lệch nếu có. Giá trị băm "
+        "“python manage.py audit_export --out THƯ_MỤC”, rồi chạy “python THƯ_MỤC/verifier.py THƯ_MỤC --trusted-key "
+        "DẤU_VÂN_TAY” trên bất kỳ máy nào có Python 3, với dấu vân tay khóa ký nêu trên. Chương trình tính lại giá trị băm "
+        "của từng sự kiện, kiểm tra liên kết giữa các sự kiện và chữ ký của các điểm kiểm tra, chỉ chấp nhận điểm kiểm tra "
+        "do khóa có dấu vân tay đã cho ký, và chỉ ra sự kiện đầu tiên bị sai lệch nếu có. Giá trị băm "
         "của sự kiện đầu và cuối kỳ ở trên phải trùng với giá trị trong tệp events.jsonl. Giá trị băm SHA-256 của chính "
         "báo cáo này được ghi vào nhật ký khi báo cáo được lập."
     )
@@ -850,6 +871,15 @@ def render_dossier(dossier, out, *, code, author):
         fonts={5: (MONO, 5.2)},
         align_right=(0,),
     )
+    story += [
+        Spacer(1, 3 * mm),
+        key_values(signing_key_pairs(dossier.current_key, dossier.signing_keys, "các sự kiện trên"), (50 * mm, width - 50 * mm)),
+        para(
+            "Đối chiếu: chạy verifier.py trên gói nhật ký xuất ra với --trusted-key và dấu vân tay khóa ký nêu trên. "
+            "Hồ sơ này không mang chữ ký số; giá trị băm SHA-256 của nó được ghi vào nhật ký khi hồ sơ được lập.",
+            "small",
+        ),
+    ]
     header = _header(f"Hồ sơ yêu cầu {footage_request.reference} — {code}")
     footer = f"Mã {code} · lập lúc {when(dossier.generated_at, seconds=True)}"
     doc.build(story, onFirstPage=header, onLaterPages=header, canvasmaker=_canvas_with_footer(footer))

@@ -12,7 +12,7 @@ import io
 import os
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -25,6 +25,7 @@ from audit.permissions import ensure_can_report, report_jurisdiction
 from audit.report_csv import write_report_csv
 from audit.report_data import ReportScope, collect
 from audit.report_pdf import render_dossier, render_period_report
+from audit.selectors import current_signing_key, signing_keys_for_range
 
 FORMATS = ("pdf", "csv")
 
@@ -287,6 +288,8 @@ class Dossier:
     release: object
     files: list
     events: list
+    current_key: object = None  # the SigningKey that signs checkpoints now, or None
+    signing_keys: list = field(default_factory=list)  # SigningKeys of the checkpoints fixing the events
 
 
 def _dossier(footage_request):
@@ -314,6 +317,8 @@ def _dossier(footage_request):
             release=release,
             files=list(release.files.order_by("kind", "name")) if release else [],
             events=events,
+            current_key=current_signing_key(),
+            signing_keys=signing_keys_for_range(events[0].seq, events[-1].seq) if events else [],
         )
 
 

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils import timezone
 
-from audit.models import AuditEvent, Checkpoint, VerificationRun
+from audit.models import AuditEvent, Checkpoint, SigningKey, VerificationRun
 from audit.permissions import can_read_ledger
 
 PAGE_SIZE = 50
@@ -158,3 +158,38 @@ def latest_checkpoint(user):
     if not can_read_ledger(user):
         return None
     return Checkpoint.objects.order_by("-seq").first()
+
+
+# Key fingerprints are public on purpose: they are printed on reports and
+# hand-over records so that anyone can check a ledger bundle against them.
+
+
+def current_signing_key():
+    """The key that signs checkpoints now: the newest registered key not retired; None before any is registered."""
+    return SigningKey.objects.filter(retired_at__isnull=True).order_by("-valid_from", "-id").first()
+
+
+def current_signing_key_fingerprint():
+    """The current signing key's fingerprint in its readable form (16 groups of 4 hex digits), or ""."""
+    signing_key = current_signing_key()
+    return signing_key.display_fingerprint if signing_key else ""
+
+
+def signing_keys():
+    """The whole key register, newest first."""
+    return SigningKey.objects.order_by("-valid_from", "-id")
+
+
+def signing_keys_for_range(first_seq, last_seq):
+    """The registered keys that signed the checkpoints fixing events first_seq..last_seq.
+
+    The same checkpoints a bundle of those events carries: those inside the
+    range and the first one after it.
+    """
+    if first_seq is None:
+        return []
+    key_ids = set(Checkpoint.objects.filter(seq__gte=first_seq, seq__lte=last_seq).values_list("key_id", flat=True).distinct())
+    following = Checkpoint.objects.filter(seq__gt=last_seq).order_by("seq").values_list("key_id", flat=True).first()
+    if following:
+        key_ids.add(following)
+    return list(SigningKey.objects.filter(key_id__in=key_ids).order_by("valid_from", "id"))

@@ -26,11 +26,13 @@ from audit.permissions import (
 )
 from audit.reports import dossier_build, report_download, report_request
 from audit.selectors import (
+    current_signing_key,
     event_neighbours,
     get_visible_event_or_404,
     latest_checkpoint,
     latest_verification_runs,
     ledger_page,
+    signing_keys,
     verification_under_way,
 )
 from audit.services import verification_run_request
@@ -92,7 +94,11 @@ def ledger(request):
                 },
                 http_request=request,
             )
-    return render(request, "audit/ledger.html", {"form": form, "page": page})
+    return render(
+        request,
+        "audit/ledger.html",
+        {"form": form, "page": page, "signing_keys": list(signing_keys()), "current_key": current_signing_key()},
+    )
 
 
 @login_required

@@ -591,11 +591,17 @@ class Seeder:
     def seed_signing_key(self):
         from django.conf import settings
 
-        from audit.checkpoints import ensure_signing_key
+        from audit.checkpoints import ensure_signing_key, load_signing_key
+        from audit.keys import signing_key_ensure_registered
+        from audit.models import SigningKey
 
         if not Path(settings.AUDIT_SIGNING_KEY_FILE).exists():
             ensure_signing_key(settings.AUDIT_SIGNING_KEY_FILE)
             self.changes += 1
+        # Registered now, so its fingerprint is on the first reports and hand-over records.
+        before = SigningKey.objects.count()
+        signing_key_ensure_registered(actor=None, public_key=load_signing_key().public_key())
+        self.changes += SigningKey.objects.count() - before
 
 
 def _comparable(value):

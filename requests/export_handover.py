@@ -21,6 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from audit.report_pdf import BOLD, REGULAR, nfc, register_fonts
+from audit.selectors import current_signing_key_fingerprint
 
 # Whatever ReportLab would fill in by itself is Helvetica, which the PDF does not embed: every table names the font.
 BASE_FONT = ("FONT", (0, 0), (-1, -1), REGULAR, 10)
@@ -65,6 +66,22 @@ def _qr(data, size=32 * mm):
     drawing.initialFontName = REGULAR
     drawing.add(widget)
     return drawing
+
+
+def _signing_key_lines(s):
+    # The ledger key is named so that an exported ledger bundle can be checked
+    # against it (verifier.py --trusted-key); this record itself is not signed with it.
+    fingerprint = current_signing_key_fingerprint()
+    if not fingerprint:
+        return []
+    return [
+        Spacer(1, 2 * mm),
+        _p(
+            "Dấu vân tay khóa ký nhật ký kiểm toán (để kiểm tra gói nhật ký xuất ra; biên bản này không ký bằng khóa đó):",
+            s["small"],
+        ),
+        _p(fingerprint, s["mono"]),
+    ]
 
 
 def render_handover(*, footage_request, manifest, manifest_sha256):
@@ -176,6 +193,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
                         "Biên bản được lập thành văn bản điện tử kèm theo gói dữ liệu, có giá trị như nhau đối với các bên.",
                         s["small"],
                     ),
+                    *_signing_key_lines(s),
                 ],
             ]
         ],

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import Action, AuditEvent
+from audit.selectors import current_signing_key_fingerprint
 from governance.models import Agency, Camera, Role
 from governance.permissions import ensure_can_read_governance
 from governance.selectors import camera_search
@@ -691,7 +692,13 @@ def _verify_page(request, *, release=None, token=None):
     return render(
         request,
         "requests/verify.html",
-        {"form": form, "matches": matches, "release": release, "token": token},
+        {
+            "form": form,
+            "matches": matches,
+            "release": release,
+            "token": token,
+            "signing_key_fingerprint": current_signing_key_fingerprint(),
+        },
     )
 
 

@@ -54,6 +54,7 @@ def test_bundle_holds_events_checkpoints_key_manifest_verifier_and_readme(db, in
         "README.txt",
         "checkpoints.jsonl",
         "events.jsonl",
+        "keys.json",
         "manifest.json",
         "public_key.pem",
         "verifier.py",

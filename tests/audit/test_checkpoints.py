@@ -13,6 +13,7 @@ from django.utils import timezone
 from audit import record_event, triggers
 from audit.bundle import ledger_export
 from audit.checkpoints import SigningKeyError, checkpoint_create, ensure_signing_key, load_signing_key, public_key_pem
+from audit.keys import signing_key_ensure_registered
 from audit.models import Action, AuditEvent, Checkpoint, VerificationRun
 from audit.tasks import audit_checkpoint_task, verify_ledger_task
 from audit.verification import verify_chain
@@ -67,6 +68,7 @@ def test_empty_ledger_gets_no_checkpoint(db, key_path):
 
 
 def test_checkpoint_signs_the_head_and_is_itself_recorded_in_the_ledger(db, key_path, insider):
+    signing_key_ensure_registered(actor=None, public_key=load_signing_key().public_key())
     _append(3, actor=insider)
     head = _head()
     checkpoint = checkpoint_create(actor=insider)

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from audit import record_event, triggers
 from audit.bundle import ledger_export
-from audit.checkpoints import ensure_signing_key
+from audit.checkpoints import checkpoint_create, ensure_signing_key, load_signing_key
 from audit.models import Action, AuditEvent
 from audit.verification import verify_chain
-from audit.verifier import ENVELOPE_FIELDS, ChainWalker, event_from_json, event_hash, verify_bundle
+from audit.verifier import ENVELOPE_FIELDS, ChainWalker, event_from_json, event_hash, fingerprint_for, verify_bundle
 
 COLUMNS = [*ENVELOPE_FIELDS, "payload", "hash"]
 
@@ -228,11 +228,17 @@ def test_chain_walker_names_two_events_on_the_same_predecessor_a_fork(ledger):
     assert (walker.problem.seq, walker.problem.kind) == (3, "fork")
 
 
-def test_standalone_verifier_runs_without_django_and_fails_on_tampering(ledger, tmp_path):
+def test_standalone_verifier_runs_without_django_and_fails_on_tampering(ledger, signing_key, tmp_path):
+    checkpoint_create()
     bundle = _export(tmp_path / "bundle")
+    trusted = ["--trusted-key", fingerprint_for(load_signing_key(signing_key).public_key())]
     clean_env = {"PATH": os.environ.get("PATH", ""), "PYTHONIOENCODING": "utf-8"}
     run = subprocess.run(
-        [sys.executable, str(bundle / "verifier.py"), str(bundle)], cwd=tmp_path, env=clean_env, capture_output=True, text=True
+        [sys.executable, str(bundle / "verifier.py"), str(bundle), *trusted],
+        cwd=tmp_path,
+        env=clean_env,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip().endswith("OK")
@@ -240,7 +246,11 @@ def test_standalone_verifier_runs_without_django_and_fails_on_tampering(ledger, 
     del lines[_index(lines, ledger)]
     _write(bundle, lines)
     run = subprocess.run(
-        [sys.executable, str(bundle / "verifier.py"), str(bundle)], cwd=tmp_path, env=clean_env, capture_output=True, text=True
+        [sys.executable, str(bundle / "verifier.py"), str(bundle), *trusted],
+        cwd=tmp_path,
+        env=clean_env,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 1
     assert f"BROKEN at seq {ledger}: gap" in run.stdout

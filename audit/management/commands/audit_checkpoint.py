@@ -22,6 +22,15 @@ class Command(BaseCommand):
         if checkpoint.pk == before:
             self.stdout.write(_("Nothing new since the last checkpoint:"))
         self.stdout.write(
-            _("Checkpoint at sequence %(seq)s, head %(hash)s, signed %(signed_at)s with key %(key_id)s.")
-            % {"seq": checkpoint.seq, "hash": checkpoint.hash, "signed_at": checkpoint.signed_at, "key_id": checkpoint.key_id}
+            _(
+                "Checkpoint at sequence %(seq)s, head %(hash)s, signed %(signed_at)s with key %(key_id)s "
+                "(fingerprint %(fingerprint)s)."
+            )
+            % {
+                "seq": checkpoint.seq,
+                "hash": checkpoint.hash,
+                "signed_at": checkpoint.signed_at,
+                "key_id": checkpoint.key_id,
+                "fingerprint": checkpoint.display_fingerprint,
+            }
         )

@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from audit.bundle import BundleError, ledger_export
+from audit.selectors import current_signing_key_fingerprint
+from audit.verifier import format_fingerprint
 
 
 def _date(value, option):
@@ -18,7 +20,7 @@ class Command(BaseCommand):
     def help(self):
         return _(
             "Write the ledger events of whole days (in the configured time zone) with their signed checkpoints, "
-            "the public key and the standalone verifier to a new directory."
+            "the key register and the standalone verifier to a new directory."
         )
 
     def add_arguments(self, parser):
@@ -48,4 +50,14 @@ class Command(BaseCommand):
                 "path": summary.directory,
             }
         )
-        self.stdout.write(_("Verify it with: python verifier.py %(path)s") % {"path": summary.directory})
+        # The keys that signed this bundle's checkpoints; the reader should have their fingerprints from us already.
+        fingerprints = [format_fingerprint(f) for f in summary.signer_fingerprints]
+        if not fingerprints and current_signing_key_fingerprint():
+            fingerprints = [current_signing_key_fingerprint()]
+        if fingerprints:
+            self.stdout.write(
+                _("Verify it with: python verifier.py %(path)s %(trusted)s")
+                % {"path": summary.directory, "trusted": " ".join(f'--trusted-key "{f}"' for f in fingerprints)}
+            )
+        else:
+            self.stdout.write(_("Verify it with: python verifier.py %(path)s") % {"path": summary.directory})
