@@ -21,6 +21,7 @@ from audit.models import AuditEvent, Checkpoint, VerificationRun
 from audit.selectors import current_signing_key, signing_keys_for_range
 from audit.verification import verify_range
 from governance.models import Agency, DataCategory, LegalBasis, display_name
+from governance.timefmt import local_time
 from requests.models import (
     Attachment,
     Decision,
@@ -471,7 +472,7 @@ def _after_hours_findings(scope):
         if not _is_working_time(at):
             who = display_name(last, first, username)
             findings.append(
-                Finding("after_hours", who, f"phê duyệt lúc {_when(at)} ({URGENCY_VI.get(urgency, urgency)})", reference)
+                Finding("after_hours", who, f"phê duyệt lúc {local_time(at)} ({URGENCY_VI.get(urgency, urgency)})", reference)
             )
     releases = (
         _releases(scope)
@@ -482,7 +483,10 @@ def _after_hours_findings(scope):
         if not _is_working_time(at):
             findings.append(
                 Finding(
-                    "after_hours", agency, f"dữ liệu cung cấp lúc {_when(at)} ({URGENCY_VI.get(urgency, urgency)})", reference
+                    "after_hours",
+                    agency,
+                    f"dữ liệu cung cấp lúc {local_time(at)} ({URGENCY_VI.get(urgency, urgency)})",
+                    reference,
                 )
             )
     return findings
@@ -545,7 +549,7 @@ def _paperwork_findings(scope, now):
         Finding(
             "paperwork",
             agency,
-            f"gửi lúc {_when(submitted_at)}, quá {settings.EMERGENCY_PAPERWORK_HOURS} giờ chưa có công văn",
+            f"gửi lúc {local_time(submitted_at)}, quá {settings.EMERGENCY_PAPERWORK_HOURS} giờ chưa có công văn",
             reference,
         )
         for reference, agency, submitted_at in missing
@@ -724,7 +728,3 @@ def collect(scope, *, now=None, progress=None):
 def _vi(value):
     """One decimal, written the Vietnamese way (12,5)."""
     return f"{value:.1f}".replace(".", ",")
-
-
-def _when(moment):
-    return timezone.localtime(moment).strftime("%H:%M %d/%m/%Y")

@@ -13,7 +13,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.utils import timezone
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
@@ -38,6 +37,7 @@ from reportlab.platypus import (
 )
 
 from audit.report_data import PATTERN_TITLES, WEEK_SERIES
+from governance.timefmt import DATE_TIME, DATE_TIME_SECONDS, local, local_time
 
 FONT_DIR = Path(settings.BASE_DIR) / "assets" / "fonts"
 REGULAR, BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
@@ -76,9 +76,8 @@ def decimal(value, digits=1):
 
 
 def when(moment, *, seconds=False):
-    if not moment:
-        return "—"
-    return timezone.localtime(moment).strftime("%H:%M:%S %d/%m/%Y" if seconds else "%H:%M %d/%m/%Y")
+    """Vietnam time with the zone named, as every document prints it (`governance.timefmt.local_time`)."""
+    return local_time(moment, DATE_TIME_SECONDS if seconds else DATE_TIME)
 
 
 def day(value):
@@ -551,9 +550,9 @@ FILE_LINE, HASH_LINE = (REGULAR, 6.0), (MONO, 6.0)
 def _span(code, start, end):
     if start is None or end is None:
         return code or ""
-    start, end = timezone.localtime(start), timezone.localtime(end)
-    until = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%H:%M %d/%m}"
-    return f"{code} {start:%H:%M %d/%m}–{until}"
+    start, end = local(start), local(end)
+    until = local_time(end, "%H:%M" if start.date() == end.date() else "%d/%m %H:%M")
+    return f"{code} {start:%d/%m %H:%M}–{until}"
 
 
 def register_cells(row):
@@ -670,7 +669,7 @@ def _integrity_section(data):
     else:
         result = f"PHÁT HIỆN SAI LỆCH: {i.problem}"
     checkpoint = (
-        f"sự kiện số {number(i.checkpoint.seq)}, ký lúc {i.checkpoint.signed_at} (khóa {i.checkpoint.key_id})\n"
+        f"sự kiện số {number(i.checkpoint.seq)}, ký lúc {when(i.checkpoint.signed_at, seconds=True)} (khóa {i.checkpoint.key_id})\n"
         f"giá trị băm {i.checkpoint.hash}\n"
         f"dấu vân tay khóa ký {i.checkpoint.display_fingerprint or 'không đọc được'}"
         if i.checkpoint

@@ -35,6 +35,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from audit.verifier import format_time
+from governance.timefmt import file_stamp
 from requests import mp4cut
 from requests.filecopy import Crc32, HashedWriter, hash_descriptor
 from requests.media import keyframe_times, probe_duration
@@ -472,10 +473,9 @@ def _provider(footage_request):
 
 
 def _file_name(index, item):
-    start = item.start.astimezone(dt.UTC)
-    end = item.end.astimezone(dt.UTC)
+    """The clip's name: its number, the camera and the window in Vietnam time with the offset, as people read it."""
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in item.camera.code)
-    return f"{index:02d}_{safe}_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}.mp4"
+    return f"{index:02d}_{safe}_{file_stamp(item.start)}_{file_stamp(item.end)}.mp4"
 
 
 def _report(progress, percent, stage):

@@ -22,6 +22,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 
 from audit.report_pdf import BOLD, REGULAR, nfc, register_fonts
 from audit.selectors import current_signing_key_fingerprint
+from governance.timefmt import DATE_TIME_SECONDS, local_time
 
 # Whatever ReportLab would fill in by itself is Helvetica, which the PDF does not embed: every table names the font.
 BASE_FONT = ("FONT", (0, 0), (-1, -1), REGULAR, 10)
@@ -42,13 +43,6 @@ def _styles():
 
 def _p(text, style):
     return Paragraph(escape(nfc(text)).replace("\n", "<br/>"), style)
-
-
-def _local(value):
-    if not value:
-        return "—"
-    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
-    return timezone.localtime(moment).strftime("%H:%M:%S %d/%m/%Y")
 
 
 def _size(n):
@@ -101,7 +95,6 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
         author=nfc(footage_request.agency.name_vi),
     )
     provider = manifest.get("provider") or {}
-    now = timezone.localtime()
     story = []
     header = Table(
         [
@@ -124,13 +117,15 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
         f"Căn cứ {basis['citation']} ({basis['title']});",
         f"Căn cứ công văn số {letter['number']} ngày {letter_date} của {manifest['agency']};",
         "Căn cứ quyết định phê duyệt của: "
-        + "; ".join(f"{a['name']} ({a['agency']}, {_local(a['signed_at'])})" for a in manifest["approvals"])
+        + "; ".join(
+            f"{a['name']} ({a['agency']}, {local_time(a['signed_at'], DATE_TIME_SECONDS)})" for a in manifest["approvals"]
+        )
         + ".",
     ]
     story += [_p(line, s["base"]) for line in grounds]
     story += [
         Spacer(1, 3 * mm),
-        _p(f"Hôm nay, hồi {now:%H giờ %M} ngày {now:%d/%m/%Y}, chúng tôi gồm:", s["base"]),
+        _p(f"Hôm nay, hồi {local_time(timezone.now(), '%H giờ %M ngày %d/%m/%Y')}, chúng tôi gồm:", s["base"]),
         _p("BÊN GIAO", s["heading"]),
         _p(f"Đơn vị: {provider.get('agency') or '—'}", s["base"]),
         _p(f"Đại diện: {provider.get('name') or '—'} — cán bộ vận hành", s["base"]),
@@ -154,12 +149,16 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
             [
                 _p(str(number), s["small"]),
                 _p(entry["camera"], s["small"]),
-                _p(f"{_local(entry['first_timestamp'])}\n– {_local(entry['last_timestamp'])}", s["small"]),
+                _p(
+                    f"{local_time(entry['first_timestamp'], DATE_TIME_SECONDS)}\n"
+                    f"– {local_time(entry['last_timestamp'], DATE_TIME_SECONDS)}",
+                    s["small"],
+                ),
                 _p(f"{duration:.1f} giây\n{_size(entry['size'])}" if duration else _size(entry["size"]), s["small"]),
                 _p(entry["sha256"], s["mono"]),
             ]
         )
-    table = Table(rows, colWidths=[9 * mm, 25 * mm, 38 * mm, 27 * mm, 75 * mm], repeatRows=1)
+    table = Table(rows, colWidths=[9 * mm, 22 * mm, 50 * mm, 26 * mm, 67 * mm], repeatRows=1)
     table.setStyle(
         TableStyle(
             [
@@ -177,7 +176,8 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
         story.append(_p("Khoảng trống trong dữ liệu (không có bản ghi hoặc tệp nguồn không đọc được):", s["heading"]))
         for camera, gap in gaps:
             cause = "tệp nguồn không đọc được" if gap["cause"] == "unreadable segment" else "không có bản ghi"
-            story.append(_p(f"• {camera}: {_local(gap['from'])} – {_local(gap['to'])} ({cause})", s["small"]))
+            span = f"{local_time(gap['from'], DATE_TIME_SECONDS)} – {local_time(gap['to'], DATE_TIME_SECONDS)}"
+            story.append(_p(f"• {camera}: {span} ({cause})", s["small"]))
         for item in missing:
             story.append(_p(f"• {item['camera']}: không trích xuất được dữ liệu cho khung giờ đề nghị", s["small"]))
     qr = Table(

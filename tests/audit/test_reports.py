@@ -25,6 +25,7 @@ from audit.permissions import ReportRefused
 from audit.report_data import ReportScope, collect
 from audit.reports import report_request
 from governance.models import Agency
+from governance.timefmt import DATE_TIME_SECONDS, local_time
 from requests import workflow
 from requests.models import Decision, DownloadGrant, FootageRequest, Release, ReleaseFile, Status
 from tests.factories import AgencyFactory, UserFactory
@@ -162,7 +163,8 @@ def test_an_after_hours_approval_is_flagged(world, week):
         saturday_night -= dt.timedelta(days=1)
     Decision.objects.filter(pk=decision.pk).update(created_at=saturday_night)
     findings = collect(this_week()).patterns["after_hours"]
-    assert any(f.reference == week["released"].reference and "phê duyệt lúc 23:30" in f.detail for f in findings)
+    at = f"phê duyệt lúc {saturday_night:%d/%m/%Y} 23:30 (UTC+7)"
+    assert any(f.reference == week["released"].reference and at in f.detail for f in findings)
 
 
 def test_integrity_section_verifies_the_periods_events(world, week):
@@ -213,6 +215,8 @@ def test_pdf_text_round_trips_vietnamese_and_every_font_is_embedded_dejavu(world
         "Nguyễn Thị Hương",
         week["released"].reference,
         ReleaseFile.objects.filter(kind=ReleaseFile.Kind.VIDEO).first().sha256,
+        # Times are Vietnam time, and say so.
+        f"lập lúc {local_time(data.generated_at, DATE_TIME_SECONDS)}",
     ):
         assert phrase in text, phrase
     assert f"Trang 1/{pages}" in texts[0]
@@ -317,6 +321,7 @@ def test_dossier_carries_the_request_decisions_release_and_timeline(world, week,
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = unicodedata.normalize("NFC", "\n".join(pdf_text(response.content)[0]))
     assert reference in text and AGENCY_A in text and "Phê duyệt" in text
+    assert f"Quyết định lúc\n{local_time(week['released'].decided_at)}" in text
     assert Release.objects.get().package_sha256 in text
     generated = AuditEvent.objects.filter(action=Action.REPORT_GENERATE, reference=reference).get()
     assert json.loads(generated.payload)["pdf_sha256"] == hashlib.sha256(response.content).hexdigest()
