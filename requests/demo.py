@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from governance.models import Camera, DataCategory, LegalBasis, User
+from governance.models import Agency, AssignmentRule, Camera, DataCategory, LegalBasis, Membership, Role, User
+from governance.selectors import assigned_agencies, regulation_in_force
 from requests import workflow
 from requests.models import FootageRequest
 
@@ -104,3 +105,31 @@ def _advance(footage_request, stage, users):
         workflow.request_reject(
             actor=approver, footage_request=footage_request, reason="Mất ví không thuộc trường hợp được khai thác dữ liệu camera"
         )
+
+
+def journey():
+    """(role, username) of the demo accounts that take the approved demo request from filing to oversight, in order.
+
+    Read from the demo data, whichever agencies hold these duties there: the custodian is one the regulation
+    sends this request's export to, the auditor one of an inspectorate. Accounts not found are left out.
+    """
+    accounts = [(Role.REQUESTER, REQUESTER), (Role.REVIEWER, REVIEWER), (Role.APPROVER, APPROVER)]
+    number = next(number for number, *_, stage in REQUESTS if stage == "approved")
+    footage_request = FootageRequest.objects.filter(letter_number=number).order_by("pk").first()
+    exporters = set()
+    version = footage_request and (footage_request.regulation_version or regulation_in_force())
+    for item in footage_request.items.select_related("camera__area", "data_category") if version else ():
+        found = set(
+            assigned_agencies(
+                version=version, duty=AssignmentRule.Duty.EXPORT, area=item.camera.area, category=item.data_category
+            )
+        )
+        exporters = found if not exporters else exporters & found
+    custodians = Membership.objects.filter(role=Role.CUSTODIAN, agency__in=exporters)
+    auditors = Membership.objects.filter(role=Role.AUDITOR, agency__kind=Agency.Kind.INSPECTORATE)
+    for role, members in ((Role.CUSTODIAN, custodians), (Role.AUDITOR, auditors)):
+        username = members.order_by("user__username").values_list("user__username", flat=True).first()
+        if username:
+            accounts.append((role, username))
+    present = set(User.objects.filter(username__in=[username for _, username in accounts]).values_list("username", flat=True))
+    return [(role, username) for role, username in accounts if username in present]

@@ -1,4 +1,5 @@
-"""The demo writes its footage with no ffmpeg or ffprobe program anywhere, and its approved request is released."""
+"""The demo writes its footage with no ffmpeg or ffprobe program anywhere, and the custodian that `make run` names
+releases its approved request."""
 
 import json
 import subprocess
@@ -7,8 +8,9 @@ import zipfile
 import pytest
 from django.core.management import call_command
 
-from governance.models import User
+from governance.models import Membership, Role, User
 from requests import export, workflow
+from requests.demo import journey
 from requests.models import FootageRequest, Release, Status
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +45,15 @@ def test_demo_footage_and_its_export_need_no_ffmpeg_program(
     settings.EXPORT_ROOT = tmp_path / "exports"
     settings.LEGAL_HOLD_ROOT = tmp_path / "holds"
     call_command("seed_demo")
+    capsys.readouterr()
+    call_command("demo_accounts")
+    listed = capsys.readouterr().out
+    accounts = dict(journey())
+    assert list(accounts) == [Role.REQUESTER, Role.REVIEWER, Role.APPROVER, Role.CUSTODIAN, Role.AUDITOR]
+    for role, username in accounts.items():
+        assert Membership.objects.filter(user__username=username, role=role).exists()
+        assert username in listed
+    assert "demo-Camera-2026" in listed
     approved = FootageRequest.objects.get(status=Status.APPROVED)
     camera = approved.items.get().camera.code
 
@@ -51,7 +62,7 @@ def test_demo_footage_and_its_export_need_no_ffmpeg_program(
     call_command("generate_demo_footage", "--hours", "1", "--cameras", camera)
     assert f"{camera}: recordings already in place." in capsys.readouterr().out
 
-    custodian = User.objects.get(username="ioc-hk.custodian")
+    custodian = User.objects.get(username=accounts[Role.CUSTODIAN])
     with django_capture_on_commit_callbacks(execute=True):
         workflow.request_export_start(actor=custodian, footage_request=approved)
     approved.refresh_from_db()

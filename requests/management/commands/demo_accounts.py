@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from governance.demo import DEMO_PASSWORD
+from requests.demo import journey
+
+
+class Command(BaseCommand):
+    help = _("List the demo accounts that take a request from filing to oversight, with the demo password.")
+
+    def handle(self, *args, **options):
+        accounts = journey()
+        if not accounts:
+            raise CommandError(_("No demo account found: run seed_demo first."))
+        self.stdout.write(
+            _("Demo accounts that take a request from filing to oversight (password for all: %(password)s):")
+            % {"password": DEMO_PASSWORD}
+        )
+        width = max(len(username) for _role, username in accounts)
+        for step, (role, username) in enumerate(accounts, start=1):
+            self.stdout.write(f"  {step}. {username.ljust(width)}  {role.label}")
