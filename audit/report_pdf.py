@@ -838,6 +838,18 @@ def render_dossier(dossier, out, *, code, author):
                     ("Danh mục manifest.json (SHA-256)", release.manifest_sha256),
                     ("Biên bản giao nhận (SHA-256)", release.handover_sha256),
                     ("Khoảng trống trong dữ liệu", number(release.gaps)),
+                    ("Tệp có đoạn ghi hình bị lỗi (kiểm tra giải mã)", number(release.damaged_files)),
+                    *(
+                        [
+                            (
+                                "Cán bộ vận hành xác nhận lỗi",
+                                f"{release.damage_acknowledged_by.display_name}, {when(release.damage_acknowledged_at)}"
+                                + (f"\n{release.damage_acknowledgement}" if release.damage_acknowledgement else ""),
+                            )
+                        ]
+                        if release.damage_acknowledged_at
+                        else []
+                    ),
                     ("Đã xóa gói lúc", when(release.purged_at) if release.purged_at else "—"),
                 ],
                 (50 * mm, width - 50 * mm),
@@ -852,6 +864,11 @@ def render_dossier(dossier, out, *, code, author):
             [40 * mm, 24 * mm, 30 * mm, width - 94 * mm],
             fonts={3: MONO},
         )
+        if dossier.integrity:
+            story.append(para("Kết quả kiểm tra giải mã", "h2"))
+            for name, lines in dossier.integrity:
+                story.append(para(f"{name}: {lines[0]}", "small"))
+                story += [para(f"– {line}", "small") for line in lines[1:]]
     story += [PageBreak(), para("7. Nhật ký hệ thống của yêu cầu", "h1")]
     story += table(
         ["Số", "Thời điểm", "Người thực hiện", "Hành động", "Kết quả", "Giá trị băm"],

@@ -24,7 +24,7 @@ from audit.models import Action, AuditEvent, Outcome, Report
 from audit.permissions import ensure_can_report, report_jurisdiction
 from audit.report_csv import write_report_csv
 from audit.report_data import ReportScope, collect
-from audit.report_pdf import render_dossier, render_period_report
+from audit.report_pdf import render_dossier, render_period_report, when
 from audit.selectors import current_signing_key, signing_keys_for_range
 
 FORMATS = ("pdf", "csv")
@@ -290,11 +290,13 @@ class Dossier:
     events: list
     current_key: object = None  # the SigningKey that signs checkpoints now, or None
     signing_keys: list = field(default_factory=list)  # SigningKeys of the checkpoints fixing the events
+    integrity: list = field(default_factory=list)  # (file name, lines saying what the decode check found)
 
 
 def _dossier(footage_request):
     from django.utils import translation
 
+    from requests.integrity import damage_lines_vi
     from requests.models import Release
 
     release = Release.objects.filter(footage_request=footage_request).first()
@@ -319,6 +321,10 @@ def _dossier(footage_request):
             events=events,
             current_key=current_signing_key(),
             signing_keys=signing_keys_for_range(events[0].seq, events[-1].seq) if events else [],
+            integrity=[
+                (f.name, damage_lines_vi(f.integrity, when=lambda value: when(value, seconds=True)))
+                for f in (release.files.filter(kind="video").order_by("name") if release else [])
+            ],
         )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 import imageio_ffmpeg
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -253,6 +254,11 @@ FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="") or imageio_ffmpeg.get_ffmpe
 EXPORT_ROOT = Path(env.str("EXPORT_ROOT", default=str(VAR_DIR / "exports")))
 LEGAL_HOLD_ROOT = Path(env.str("LEGAL_HOLD_ROOT", default=str(VAR_DIR / "holds")))
 EXPORT_MAX_RETRIES = env.int("EXPORT_MAX_RETRIES", default=5)
+# What an export does when decoding a clip finds damaged footage: "release" it with the damage declared
+# (manifest, hand-over record, release page, ledger), or "hold" it until a custodian acknowledges the damage.
+EXPORT_ON_DAMAGE = env.str("EXPORT_ON_DAMAGE", default="release")
+if EXPORT_ON_DAMAGE not in ("release", "hold"):
+    raise ImproperlyConfigured('EXPORT_ON_DAMAGE must be "release" or "hold"')
 RELEASE_LINK_HOURS = env.int("RELEASE_LINK_HOURS", default=72)
 RELEASE_MAX_DOWNLOADS = env.int("RELEASE_MAX_DOWNLOADS", default=5)
 RELEASE_RETENTION_DAYS = env.int("RELEASE_RETENTION_DAYS", default=30)

@@ -23,9 +23,11 @@ import os
 import shutil
 import struct
 import subprocess
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,12 +38,13 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.verifier import format_time
 from governance.timefmt import file_stamp
-from requests import mp4cut
+from requests import integrity, mp4cut
 from requests.filecopy import Crc32, HashedWriter, hash_descriptor
-from requests.media import keyframe_times, probe_duration
-from requests.models import Decision, FootageRequest, LegalHold, Release
+from requests.media import decode_check, keyframe_times, probe_duration
+from requests.models import Decision, FootageRequest, LegalHold
 from requests.sources import source_for
 from requests.sources.files import SegmentFileSource, mp4_h264_configurations
+from requests.staging import Staging, staging_open
 
 # Blocks small enough to stay in the CPU cache between being read, hashed and written: copying through
 # user space in larger ones costs more memory bandwidth than it saves in system calls.
@@ -69,6 +72,7 @@ NOTE_UNREADABLE = "no readable footage in this window"
 
 STAGES = {
     "cutting": _("Cutting camera %(camera)s (%(n)d of %(total)d)"),
+    "checking": _("Decoding every frame of clip %(n)d of %(total)d to check it"),
     "writing": _("Writing the manifest and the hand-over record"),
     "packing": _("Packing the zip file"),
 }
@@ -132,7 +136,7 @@ TRANSIENT_ERRORS = (ExportInterrupted, OSError, OperationalError, subprocess.Tim
 
 @dataclass
 class BuiltExport:
-    staging: Path
+    staging: Staging
     package: Path
     package_sha256: str
     package_size: int
@@ -140,6 +144,7 @@ class BuiltExport:
     handover_sha256: str
     files: list = field(default_factory=list)
     gaps: int = 0
+    damaged_files: int = 0  # clips in which the decode check found damage
 
 
 def sha256_file(path):
@@ -181,10 +186,6 @@ def _fetch(source, segment, target):
 
 def _iso(moment):
     return format_time(moment) if moment else None
-
-
-def staging_root():
-    return Path(settings.EXPORT_ROOT) / ".staging"
 
 
 # Cutting ---------------------------------------------------------------------
@@ -395,10 +396,20 @@ def cut_window(*, source, segments, start, end, out_path, workdir):
         )
         sha256, size, duration, source_hashes = _cut_with_ffmpeg(plan)
         method, keyframe = CUT_BY_FFMPEG, plan.keyframe
+        layout = integrity.TimeLayout(
+            starts=[s.start for s in readable], first_frame=first.start + dt.timedelta(seconds=keyframe)
+        )
     else:
         sha256, size, source_hashes = mp4cut.write_clip(cut, out_path, known=fetched)
         duration = round(cut.duration, 6)
         method, keyframe = CUT_BY_SAMPLE_COPY, cut.keyframe
+        layout = integrity.SampleLayout(
+            header=len(cut.header),
+            ranges=cut.ranges,
+            segments=cut.segments,
+            starts=[s.start for s in readable],
+            first_frame=first.start + dt.timedelta(seconds=keyframe),
+        )
     nominal_start = max(start, first.start)
     last_timestamp = min(end, last.end)
     return {
@@ -427,7 +438,67 @@ def cut_window(*, source, segments, start, end, out_path, workdir):
         ],
         "_first": first.start + dt.timedelta(seconds=keyframe),
         "_last": last_timestamp,
+        # Where each of the clip's frames came from, for the decode check to name the segment of a damaged one.
+        "_layout": layout,
     }
+
+
+# Decode checks ---------------------------------------------------------------
+
+# Threads the decoder of a check may use (0: as many as there are cores).
+DECODE_THREADS = 0
+# While it waits for the checks, the export says it is alive this often (seconds).
+CHECK_HEARTBEAT = 10
+
+
+class CheckStopped(Exception):
+    """The export stopped for another reason: the check under way gives up."""
+
+
+class ClipChecker:
+    """Decodes an export's clips one after another (`media.decode_check`) in a thread of its own.
+
+    libav decodes without holding the GIL, so the export cuts the next clip
+    and zips the ones already cut meanwhile; the decoder's own threads share
+    the cores with the copy and the hashing. One check at a time: libav's
+    log, from which a check reads the decoder's messages, is one per process.
+    """
+
+    def __init__(self):
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode-check")
+        self._stop = threading.Event()
+        self._checks = []
+        self.frames, self.announced = 0, 0  # of the clip being checked
+
+    def submit(self, path):
+        self._checks.append(self._pool.submit(self._check, path))
+
+    def _check(self, path):
+        def progress(frames, announced):
+            if self._stop.is_set():
+                raise CheckStopped
+            self.frames, self.announced = frames, announced
+
+        return decode_check(path, threads=DECODE_THREADS, progress=progress)
+
+    def reports(self, *, waiting=None):
+        """The DecodeReport of each clip, in the order submitted. `waiting(clip index, count, fraction of it done)` is
+        called every CHECK_HEARTBEAT seconds meanwhile."""
+        reports = []
+        for index, check in enumerate(self._checks):
+            while True:
+                try:
+                    reports.append(check.result(timeout=CHECK_HEARTBEAT))
+                    break
+                except FutureTimeout:
+                    if waiting:
+                        waiting(index, len(self._checks), min(1.0, self.frames / self.announced) if self.announced else 0.0)
+        return reports
+
+    def close(self):
+        """Stop the check under way, if any, and drop those not begun."""
+        self._stop.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 # The whole package -----------------------------------------------------------
@@ -491,19 +562,23 @@ def export_build(footage_request_id, *, progress=None):
         "agency", "requester", "legal_basis", "regulation_version", "export_requested_by__agency"
     ).get(pk=footage_request_id)
     items = list(footage_request.items.select_related("camera", "data_category").order_by("camera__code", "start", "pk"))
-    staging = staging_root() / f"{footage_request.reference}-{uuid.uuid4().hex}"
+    area = staging_open(footage_request.reference)
+    staging = area.path
     bag = staging / footage_request.reference
     data = bag / "data"
     work = staging / "work"
     data.mkdir(parents=True)
     work.mkdir()
+    # Each clip is decoded in full while the export goes on (`ClipChecker`); the clips are zipped meanwhile,
+    # the manifest and the hand-over record once the checks have said what to write in them.
+    checker, packer = ClipChecker(), None
     try:
         with translation.override(settings.LANGUAGE_CODE):
-            manifest_items, files, gap_count = [], [], 0
+            manifest_items, files, layouts, gap_count = [], [], [], 0
             for number, item in enumerate(items, start=1):
                 _report(
                     progress,
-                    int(80 * (number - 1) / max(1, len(items))),
+                    int(70 * (number - 1) / max(1, len(items))),
                     coded("cutting", camera=item.camera.code, n=number, total=len(items)),
                 )
                 source, listing = _best_source(footage_request, item)
@@ -536,6 +611,8 @@ def export_build(footage_request_id, *, progress=None):
                         workdir=work,
                     )
                     first, last = cut.pop("_first"), cut.pop("_last")
+                    layouts.append(cut.pop("_layout"))
+                    checker.submit(bag / cut["path"])
                     cut["camera"] = item.camera.code
                     cut["gaps"] = entry["gaps"]
                     entry["file"] = cut["path"]
@@ -544,6 +621,21 @@ def export_build(footage_request_id, *, progress=None):
                 manifest_items.append(entry)
             if not files:
                 raise ExportFailed("no_footage", reasons=[[entry["camera"], entry["note"]] for entry in manifest_items])
+
+            _report(progress, 70, coded("packing"))
+            packer = PackageWriter(staging / f"{footage_request.reference}.zip")
+            clips = [bag / f["path"] for f in files]
+            for clip in clips:
+                packer.add(clip, clip.relative_to(bag.parent).as_posix())
+            _report(progress, 75, coded("checking", n=1, total=len(files)))
+            reports = checker.reports(
+                waiting=lambda index, count, done: _report(
+                    progress, 75 + int(10 * (index + done) / count), coded("checking", n=index + 1, total=count)
+                )
+            )
+            for f, layout, report in zip(files, layouts, reports, strict=True):
+                f["integrity"] = integrity.integrity_section(report, layout=layout, source_segments=f["source_segments"])
+            damaged_files = sum(1 for f in files if not f["integrity"]["decoded"])
 
             _report(progress, 85, coded("writing"))
             manifest = {
@@ -580,7 +672,7 @@ def export_build(footage_request_id, *, progress=None):
             _write_bag_files(bag, footage_request, files)
 
             _report(progress, 92, coded("packing"))
-            package, package_sha256, package_size = pack_bag(bag, staging / f"{footage_request.reference}.zip")
+            package, package_sha256, package_size = finish_bag(packer, bag, added=set(clips))
         shutil.rmtree(bag)
         shutil.rmtree(work)
         release_files = [
@@ -593,6 +685,11 @@ def export_build(footage_request_id, *, progress=None):
                 "first_timestamp": f["first"],
                 "last_timestamp": f["last"],
                 "duration": f["duration"],
+                "decoded": f["integrity"]["decoded"],
+                "frames_in_file": f["integrity"]["frames_in_file"],
+                "frames_decoded": f["integrity"]["frames_decoded"],
+                "damage": f["integrity"]["damaged"],
+                "checked_with": f["integrity"]["checked_with"],
             }
             for f in files
         ]
@@ -602,7 +699,7 @@ def export_build(footage_request_id, *, progress=None):
         release_files.append({"kind": "handover", "name": HANDOVER_NAME, "sha256": handover_sha256, "size": handover_size})
         release_files.append({"kind": "package", "name": package.name, "sha256": package_sha256, "size": package_size})
         return BuiltExport(
-            staging=staging,
+            staging=area,
             package=package,
             package_sha256=package_sha256,
             package_size=package_size,
@@ -610,43 +707,73 @@ def export_build(footage_request_id, *, progress=None):
             handover_sha256=handover_sha256,
             files=release_files,
             gaps=gap_count,
+            damaged_files=damaged_files,
         )
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if packer is not None:
+            packer.abandon()
+        area.remove()
         raise
+    finally:
+        checker.close()
 
 
-def pack_bag(bag, package):
-    """Zip a bag into package; returns (package, SHA-256, size).
+class PackageWriter:
+    """A zip package written member by member; `finish()` returns (package, SHA-256, size).
 
     Members are stored, not compressed (video does not compress), and copied
     into the zip by the kernel (`HashedWriter`), one after the other: each
     member's CRC-32 is taken with the package's SHA-256 as its bytes are read
     back, and written after them in a data descriptor, as streaming zip
-    writers do. Python's zipfile would pass every byte through Python.
+    writers do. Python's zipfile would pass every byte through Python. The
+    export adds the clips while they are still being decoded, and the
+    manifest and hand-over record once the check has said what they say.
     """
-    writer = HashedWriter(package)
-    try:
-        directory = []
-        for path in sorted(p for p in bag.rglob("*") if p.is_file()):
-            name = path.relative_to(bag.parent).as_posix()
-            with open(path, "rb") as source:
-                stat = os.fstat(source.fileno())
-                entry = zip_entry(name, size=stat.st_size, mtime=stat.st_mtime, offset=writer.position)
-                writer.write(entry.local_header())
-                crc = Crc32()
-                writer.copy(source.fileno(), 0, stat.st_size, name=name, also=[crc])
-                writer.wait()
-            entry.crc = crc.value
-            writer.write(entry.data_descriptor())
-            directory.append(entry)
-        writer.write(zip_directory(directory, offset=writer.position))
+
+    def __init__(self, package):
+        self.package = package
+        self._writer = HashedWriter(package)
+        self._directory = []
+
+    def add(self, path, name):
+        """Append the file at `path` as the member `name`."""
+        writer = self._writer
+        with open(path, "rb") as source:
+            stat = os.fstat(source.fileno())
+            entry = zip_entry(name, size=stat.st_size, mtime=stat.st_mtime, offset=writer.position)
+            writer.write(entry.local_header())
+            crc = Crc32()
+            writer.copy(source.fileno(), 0, stat.st_size, name=name, also=[crc])
+            writer.wait()
+        entry.crc = crc.value
+        writer.write(entry.data_descriptor())
+        self._directory.append(entry)
+
+    def finish(self):
+        """Write the central directory and close the package: (package, SHA-256, size)."""
+        writer = self._writer
+        writer.write(zip_directory(self._directory, offset=writer.position))
         size = writer.position
-        sha256 = writer.close()
+        return self.package, writer.close(), size
+
+    def abandon(self):
+        self._writer.abandon()
+
+
+def pack_bag(bag, package):
+    """Zip a bag into package; returns (package, SHA-256, size)."""
+    return finish_bag(PackageWriter(package), bag)
+
+
+def finish_bag(writer, bag, *, added=()):
+    """Add to a PackageWriter the files of the bag it does not hold yet (`added`: paths), then finish the package."""
+    try:
+        for path in sorted(p for p in bag.rglob("*") if p.is_file() and p not in added):
+            writer.add(path, path.relative_to(bag.parent).as_posix())
+        return writer.finish()
     except BaseException:
         writer.abandon()
         raise
-    return package, sha256, size
 
 
 # Above these a zip needs its 64-bit extensions (zip64).
@@ -780,37 +907,9 @@ def publish_package(built, footage_request):
     final_dir.mkdir(parents=True, exist_ok=False)
     final = final_dir / built.package.name
     os.replace(built.package, final)
-    shutil.rmtree(built.staging, ignore_errors=True)
+    built.staging.remove()
     return token, final
 
 
 def discard(built):
-    shutil.rmtree(built.staging, ignore_errors=True)
-
-
-def sweep_staging(*, older_than=dt.timedelta(hours=6)):
-    """Remove what workers that died mid-export left behind (their task ran again elsewhere). Returns how many folders.
-
-    That is staging folders, and published folders no release points to (a
-    worker killed between moving its package into place and committing).
-    """
-    root = Path(settings.EXPORT_ROOT)
-    cutoff = timezone.now().timestamp() - older_than.total_seconds()
-    removed = 0
-    staging = staging_root()
-    if staging.exists():
-        exporting = set(FootageRequest.objects.filter(status="exporting").values_list("reference", flat=True))
-        for folder in staging.iterdir():
-            reference = folder.name.rsplit("-", 1)[0]
-            if reference in exporting and folder.stat().st_mtime > cutoff:
-                continue
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    if root.exists():
-        tokens = set(Release.objects.values_list("token", flat=True))
-        for folder in root.glob("*/*"):
-            if folder.parent == staging or folder.name in tokens or folder.stat().st_mtime > cutoff:
-                continue
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
+    built.staging.remove()

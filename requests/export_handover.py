@@ -23,6 +23,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from audit.report_pdf import BOLD, REGULAR, nfc, register_fonts
 from audit.selectors import current_signing_key_fingerprint
 from governance.timefmt import DATE_TIME_SECONDS, local_time
+from requests.integrity import damage_lines_vi
 
 # Whatever ReportLab would fill in by itself is Helvetica, which the PDF does not embed: every table names the font.
 BASE_FONT = ("FONT", (0, 0), (-1, -1), REGULAR, 10)
@@ -76,6 +77,25 @@ def _signing_key_lines(s):
         ),
         _p(fingerprint, s["mono"]),
     ]
+
+
+def _integrity_lines(manifest, s):
+    """What the decode check found in each file: exactly what was checked, and every damaged range it found."""
+    damaged = sum(1 for entry in manifest["files"] if not (entry.get("integrity") or {}).get("decoded"))
+    story = [_p("Kết quả kiểm tra giải mã:", s["heading"])]
+    if damaged:
+        story.append(
+            _p(
+                f"{damaged}/{len(manifest['files'])} tệp có đoạn ghi hình bị lỗi, không giải mã được; "
+                "các đoạn đó được nêu dưới đây và trong tệp manifest.json (mục “integrity”).",
+                s["base"],
+            )
+        )
+    for number, entry in enumerate(manifest["files"], start=1):
+        lines = damage_lines_vi(entry.get("integrity"), when=lambda value: local_time(value, DATE_TIME_SECONDS))
+        story.append(_p(f"• Tệp {number} ({entry['camera']}): {lines[0]}", s["small"]))
+        story += [_p(f"   – {line}", s["small"]) for line in lines[1:]]
+    return story
 
 
 def render_handover(*, footage_request, manifest, manifest_sha256):
@@ -135,8 +155,9 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
         _p(f"Số hồ sơ / vụ việc: {manifest['case_reference'] or '—'}", s["base"]),
         _p("NỘI DUNG GIAO NHẬN", s["heading"]),
         _p(
-            f"Bên giao đã giao cho bên nhận {len(manifest['files'])} tệp dữ liệu ghi hình trích xuất nguyên trạng "
-            "(sao chép luồng, không mã hóa lại) từ hệ thống lưu trữ; dữ liệu gốc được bảo toàn nguyên vẹn. "
+            f"Bên giao đã giao cho bên nhận {len(manifest['files'])} tệp dữ liệu ghi hình, trích xuất bằng cách sao chép "
+            "nguyên trạng các khung hình đã ghi (sao chép luồng, không mã hóa lại) từ hệ thống lưu trữ. Từng khung hình "
+            "của mỗi tệp đã được giải mã để kiểm tra; kết quả ghi ở mục “Kết quả kiểm tra giải mã” dưới đây. "
             "Mỗi tệp được xác định bằng giá trị băm SHA-256 dưới đây:",
             s["base"],
         ),
@@ -170,6 +191,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
         )
     )
     story.append(table)
+    story += _integrity_lines(manifest, s)
     gaps = [(item["camera"], gap) for item in manifest["items"] for gap in item["gaps"]]
     missing = [item for item in manifest["items"] if not item.get("file")]
     if gaps or missing:

@@ -316,6 +316,18 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
 
 
+class DamageAcknowledgeForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I have read the damage listed above; release the footage as it is, with the damage declared."),
+    )
+    note = forms.CharField(
+        label=_("Note (what was checked, why the footage is released)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+    )
+
+
 class VerifyForm(forms.Form):
     """A file to hash here, or a SHA-256 computed elsewhere."""
 

@@ -3,7 +3,12 @@
 Probing reads packets only; nothing here decodes unless it says so.
 """
 
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
 import av
+import av.logging
 
 # Containers whose packets carry no usable time are refused by the callers; PyAV raises av.FFmpegError
 # (a subclass of OSError in PyAV) for a file FFmpeg cannot open.
@@ -61,3 +66,189 @@ def stream_codecs(path):
     """Codec names of every stream in the file, in stream order."""
     with av.open(str(path)) as container:
         return [stream.codec_context.name for stream in container.streams]
+
+
+# Decoding every frame --------------------------------------------------------
+
+# libav has one log per process (PyAV routes it from C to Python), not one per decoder, and PyAV's
+# capture of it is process-wide as well: the messages of decoder threads libav starts itself reach no
+# thread-local capture. So a decode check holds this lock while it captures, and one check at a time
+# reads the log in a process; within a check only the messages of the decoder are kept (libav names
+# them after the codec), so a file probed by another thread meanwhile, which logs as the demuxer, is not
+# held against the clip. Any other decoding of the same codec in the same process at the same time would
+# be mixed in: an export worker does none (Celery's prefork pool runs one export per process, and an
+# export checks its clips one after another).
+_LOG_LOCK = threading.Lock()
+# How often (in frames) a check reports how far it has got.
+PROGRESS_EVERY = 250
+
+
+@dataclass
+class Damage:
+    """A frame that did not decode cleanly: where it is in the file, and what the decoder said."""
+
+    index: int  # the frame's place in decoding order
+    seconds: float  # when it is shown, in seconds from the file's first frame shown
+    duration: float
+    position: int | None  # byte offset of its packet in the file
+    problems: list = field(default_factory=list)
+    frames: int = 1  # how many frames this stands for (more when the file cannot be read past it)
+
+
+@dataclass
+class DecodeReport:
+    """What a full decode of a file's video found."""
+
+    frames_in_file: int
+    frames_decoded: int
+    damage: list
+    checked_with: str
+    not_checked: list = field(default_factory=list)  # kinds of the other streams (audio…), not decoded
+
+    @property
+    def decoded(self):
+        """True only when every frame of the video decoded without an error."""
+        return not self.damage and self.frames_decoded == self.frames_in_file
+
+
+def checked_with(codec=None):
+    """How a decode check checks, as the manifest says it: FFmpeg's decoder, in which versions."""
+    libavcodec = ".".join(str(n) for n in av.library_versions["libavcodec"])
+    decoder = f", {codec} decoder" if codec else ""
+    return f"FFmpeg {av.ffmpeg_version_info} (libavcodec {libavcodec}{decoder}) via PyAV {av.__version__}, full decode"
+
+
+@contextmanager
+def _decoder_log():
+    """libav's error messages, captured while the block runs (see _LOG_LOCK), then the log as it was."""
+    with _LOG_LOCK:
+        level, skip_repeated = av.logging.get_level(), av.logging.get_skip_repeated()
+        # PyAV folds a message repeated at once into one line, and says so only when another one comes.
+        av.logging.set_skip_repeated(False)
+        av.logging.set_level(av.logging.ERROR)
+        try:
+            with av.logging.Capture(local=False) as logs:
+                yield logs
+        finally:
+            av.logging.set_level(level)
+            av.logging.set_skip_repeated(skip_repeated)
+
+
+def _error_words(error):
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__
+
+
+def _decode_pass(path, *, threads, progress):
+    """One decode of the file's first video stream: (frames in file, frames decoded, [Damage], codec, other streams)."""
+    problems = {}  # decoding index -> what went wrong
+    packets = []  # (pts, duration, byte position) of each packet in decoding order; None for one the edit list hides
+    decoded, corrupt, frames = set(), [], 0
+    unreadable = None
+
+    def note(index, problem):
+        problems.setdefault(index, []).append(problem)
+
+    with _decoder_log() as logs, av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        others = [s.type for s in container.streams if s.index != stream.index]
+        context = stream.codec_context
+        # Frame threads decode several frames at once and report an error a few frames late; one thread
+        # reports it while the frame it belongs to is being decoded.
+        context.thread_type = "FRAME" if threads != 1 else "NONE"
+        context.thread_count = threads
+        codec, base, announced = context.name, stream.time_base, stream.frames
+        read, index = 0, 0
+        try:
+            for packet in container.demux(stream):
+                if packet.size:
+                    index = len(packets)
+                    # A packet the edit list hides is decoded for the frames that refer to it, but never shown.
+                    packets.append(None if packet.is_discard else (packet.pts, packet.duration, packet.pos))
+                    if packet.is_corrupt:
+                        note(index, "packet marked corrupt when it was recorded")
+                try:
+                    for frame in context.decode(packet if packet.size else None):
+                        frames += 1
+                        decoded.add(frame.pts)
+                        if frame.is_corrupt:
+                            corrupt.append(frame.pts)
+                        if progress and frames % PROGRESS_EVERY == 0:
+                            progress(frames, announced)
+                except av.FFmpegError as error:
+                    note(index, _error_words(error))
+                for _level, name, message in logs[read:]:
+                    if name == codec:
+                        note(index, f"{name}: {message.strip()}")
+                read = len(logs)
+        except av.FFmpegError as error:
+            # Nothing past this point can be read, let alone decoded.
+            unreadable = error
+    if progress:
+        progress(frames, announced)
+
+    by_pts = {packet[0]: index for index, packet in enumerate(packets) if packet and packet[0] is not None}
+    for pts in corrupt:
+        if pts in by_pts:
+            note(by_pts[pts], "frame decoded with errors")
+    for pts, index in by_pts.items():
+        if pts not in decoded:
+            note(index, "frame not decoded")
+    frames_in_file = sum(1 for packet in packets if packet)
+    lost = 0
+    if unreadable is not None:
+        lost = max(1, (announced or 0) - frames_in_file)
+        note(len(packets), f"file unreadable from here on: {_error_words(unreadable)}")
+    elif announced and announced > frames_in_file:
+        lost = announced - frames_in_file
+        note(len(packets), f"file ends before the last {lost} of the {announced} frames its header lists")
+    frames_in_file += lost
+    origin = min(by_pts, default=0)
+    damage = []
+    for index, found in sorted(problems.items()):
+        # A packet that is never shown, or the point where reading stopped: placed after the last frame before it.
+        place = next((packets[i] for i in range(min(index, len(packets) - 1), -1, -1) if packets[i]), None)
+        pts, duration, position = place or (origin, 0, -1)
+        pts = origin if pts is None else pts
+        if index >= len(packets) or packets[index] is None:
+            pts, duration, position = pts + (duration or 0), 0, -1
+        damage.append(
+            Damage(
+                index=index,
+                seconds=float((pts - origin) * base),
+                duration=float((duration or 0) * base),
+                position=position if position is not None and position >= 0 else None,
+                problems=list(dict.fromkeys(found)),
+                frames=lost if index >= len(packets) else 1,
+            )
+        )
+    damage.sort(key=lambda d: (d.seconds, d.index))
+    return frames_in_file, frames, damage, codec, others
+
+
+def decode_check(path, *, threads=0, progress=None):
+    """Decode every frame of a file's video stream and say which frames did not decode cleanly (a DecodeReport).
+
+    A frame counts as damaged when decoding its packet raised an error or
+    made the decoder log one, when the decoder marked it corrupt, or when it
+    never came out of the decoder. With several threads (`threads` 0 picks
+    as many as there are cores) errors surface a few frames late; so when a
+    threaded decode finds any damage, the file is decoded once more on one
+    thread, which ties every error to its own frame. `progress(frames, total)`
+    is called from the decoding thread every PROGRESS_EVERY frames (total is
+    what the file's header announces, 0 when it says nothing); an exception
+    it raises stops the check.
+
+    What is checked is what FFmpeg's decoder detects: bytes changed where
+    the bitstream still parses are decoded without complaint and only look
+    wrong; the manifest says how the clip was checked, never more.
+    """
+    frames_in_file, frames, damage, codec, others = _decode_pass(path, threads=threads, progress=progress)
+    if damage and threads != 1:
+        frames_in_file, frames, damage, codec, others = _decode_pass(path, threads=1, progress=progress)
+    return DecodeReport(
+        frames_in_file=frames_in_file,
+        frames_decoded=frames,
+        damage=damage,
+        checked_with=checked_with(codec),
+        not_checked=others,
+    )

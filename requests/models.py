@@ -24,6 +24,8 @@ class Status(models.TextChoices):
     RELEASED = "released", _("Released")
     CLOSED = "closed", _("Closed")
     EXPORT_FAILED = "export_failed", _("Export failed")
+    # Exported, but the decode check found damage and EXPORT_ON_DAMAGE is "hold": a custodian acknowledges it first.
+    DAMAGE_HELD = "damage_held", _("Damaged footage: awaiting acknowledgement")
 
 
 OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW)
@@ -280,6 +282,10 @@ class Notification(models.Model):
         EXPIRED = "expired", _("%(ref)s expired: no answer was given in time.")
         RELEASED = "released", _("%(ref)s: the footage is released and ready to download.")
         EXPORT_FAILED = "export_failed", _("%(ref)s: the export failed and waits for a retry.")
+        DAMAGE_HELD = (
+            "damage_held",
+            _("%(ref)s: the exported footage is damaged; it is released once a custodian acknowledges the damage."),
+        )
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications"
@@ -319,6 +325,18 @@ class Release(models.Model):
     manifest_sha256 = models.CharField(_("manifest SHA-256"), max_length=64)
     handover_sha256 = models.CharField(_("hand-over record SHA-256"), max_length=64)
     gaps = models.PositiveIntegerField(_("gaps in the footage"), default=0)
+    damaged_files = models.PositiveIntegerField(_("files with damaged footage"), default=0)
+    # Set when a release held for its damage (EXPORT_ON_DAMAGE "hold") was let go by a custodian.
+    damage_acknowledged_at = models.DateTimeField(_("damage acknowledged at"), null=True, blank=True)
+    damage_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("damage acknowledged by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    damage_acknowledgement = models.TextField(_("acknowledgement note"), blank=True)
     created_at = models.DateTimeField(_("released at"), auto_now_add=True)
     purge_after = models.DateTimeField(_("purge after"))
     purged_at = models.DateTimeField(_("purged at"), null=True, blank=True)
@@ -349,6 +367,12 @@ class ReleaseFile(models.Model):
     first_timestamp = models.DateTimeField(_("first timestamp"), null=True, blank=True)
     last_timestamp = models.DateTimeField(_("last timestamp"), null=True, blank=True)
     duration = models.FloatField(_("duration (s)"), null=True, blank=True)
+    # The decode check of a video (manifest.json, "integrity"): None where no check was made.
+    decoded = models.BooleanField(_("decoded without error"), null=True, blank=True)
+    frames_in_file = models.PositiveIntegerField(_("frames in the file"), null=True, blank=True)
+    frames_decoded = models.PositiveIntegerField(_("frames decoded"), null=True, blank=True)
+    damage = models.JSONField(_("damaged ranges"), default=list, blank=True)
+    checked_with = models.CharField(_("checked with"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("released file")
@@ -357,6 +381,19 @@ class ReleaseFile(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def integrity(self):
+        """The decode check as manifest.json gives it (its "integrity" section), or None where none was made."""
+        if self.decoded is None:
+            return None
+        return {
+            "decoded": self.decoded,
+            "frames_in_file": self.frames_in_file,
+            "frames_decoded": self.frames_decoded,
+            "damaged": self.damage,
+            "checked_with": self.checked_with,
+        }
 
 
 class DownloadGrant(models.Model):

@@ -172,6 +172,15 @@ def _export_refusal(user, footage_request):
     return None
 
 
+def _acknowledge_damage_refusal(user, footage_request):
+    reason = _custodian_refusal(user, footage_request)
+    if reason:
+        return reason
+    if footage_request.status != Status.DAMAGE_HELD:
+        return _("No damaged footage of this request is waiting for acknowledgement.")
+    return None
+
+
 def _recipient_refusal(user, footage_request):
     if not (_own_agency(user, footage_request) and user.has_role(Role.REQUESTER)):
         return _("Only requesting officers of the requesting agency receive the footage.")
@@ -207,6 +216,15 @@ def ensure_can_hold(user, footage_request):
 
 
 can_revoke, ensure_can_revoke = can_hold, ensure_can_hold
+
+
+def can_acknowledge_damage(user, footage_request):
+    """Acknowledge the damage an export found, which releases the footage held for it: the assigned custodians."""
+    return _acknowledge_damage_refusal(user, footage_request) is None
+
+
+def ensure_can_acknowledge_damage(user, footage_request):
+    _raise(_acknowledge_damage_refusal(user, footage_request))
 
 
 def can_receive(user, footage_request):

@@ -29,6 +29,7 @@ urlpatterns = [
     path("<str:reference>/release/link/", views.release_link, name="release-link"),
     path("<str:reference>/release/revoke/", views.release_revoke, name="release-revoke"),
     path("<str:reference>/release/confirm/", views.release_confirm, name="release-confirm"),
+    path("<str:reference>/release/acknowledge/", views.release_acknowledge, name="release-acknowledge"),
     path("<str:reference>/hold/", views.hold_place, name="hold"),
     path("<str:reference>/hold/lift/", views.hold_release, name="hold-lift"),
 ]

@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -31,6 +32,7 @@ from requests.forms import (
     AskInfoForm,
     BasisChoiceForm,
     CommentForm,
+    DamageAcknowledgeForm,
     HoldForm,
     NotificationsReadForm,
     ReasonForm,
@@ -542,6 +544,12 @@ def _release_page(request, footage_request, *, link=None):
     if release is None or not (can_receive or can_revoke or user.has_role(Role.AUDITOR, Role.ADMINISTRATOR)):
         raise Http404
     files = list(release.files.all())
+    videos = [f for f in files if f.kind == "video"]
+    for video in videos:
+        video.damaged_ranges = [
+            {**found, "start": parse_datetime(found["from_utc"]), "end": parse_datetime(found["to_utc"])}
+            for found in video.damage or []
+        ]
     grants = list(release.grants.select_related("user"))
     if not can_revoke and not user.has_role(Role.AUDITOR, Role.ADMINISTRATOR):
         grants = [grant for grant in grants if grant.user_id == user.pk]
@@ -551,8 +559,10 @@ def _release_page(request, footage_request, *, link=None):
         {
             "footage_request": footage_request,
             "release": release,
-            "videos": [f for f in files if f.kind == "video"],
+            "videos": videos,
             "documents": [f for f in files if f.kind != "video"],
+            "damaged": [video for video in videos if video.damaged_ranges or video.decoded is False],
+            "checked_with": next((video.checked_with for video in videos if video.checked_with), ""),
             "grants": grants,
             "link": link,
             "link_hours": settings.RELEASE_LINK_HOURS,
@@ -565,8 +575,10 @@ def _release_page(request, footage_request, *, link=None):
                 "receive": can_receive and release.purged_at is None,
                 "confirm": permissions.can_confirm_receipt(user, footage_request),
                 "revoke": can_revoke,
+                "acknowledge": permissions.can_acknowledge_damage(user, footage_request),
             },
             "reason_form": ReasonForm(auto_id="revoke_%s"),
+            "acknowledge_form": DamageAcknowledgeForm(auto_id="acknowledge_%s"),
         },
     )
 
@@ -603,6 +615,24 @@ def release_revoke(request, reference):
         ),
         form=form,
         success=_("Every download link of this release was revoked."),
+    )
+    return redirect("requests:release", reference=footage_request.reference)
+
+
+@login_required
+@require_POST
+def release_acknowledge(request, reference):
+    """A custodian acknowledges the damage an export found; the held package is released."""
+    footage_request = get_visible_request_or_404(request.user, reference)
+    form = DamageAcknowledgeForm(request.POST)
+    _act(
+        request,
+        footage_request,
+        lambda: workflow.request_acknowledge_damage(
+            actor=request.user, footage_request=footage_request, note=form.cleaned_data["note"], http_request=request
+        ),
+        form=form,
+        success=_("The damage is acknowledged and the footage released."),
     )
     return redirect("requests:release", reference=footage_request.reference)
 

@@ -60,6 +60,8 @@ TRANSITIONS = {
     "export": ({Status.APPROVED, Status.EXPORT_FAILED}, Status.EXPORTING),
     "release": ({Status.EXPORTING}, Status.RELEASED),
     "export_fail": ({Status.EXPORTING}, Status.EXPORT_FAILED),
+    "hold_damaged": ({Status.EXPORTING}, Status.DAMAGE_HELD),
+    "acknowledge_damage": ({Status.DAMAGE_HELD}, Status.RELEASED),
     "close": ({Status.RELEASED}, Status.CLOSED),
 }
 
@@ -657,8 +659,46 @@ def request_export_progress(footage_request_id, percent, stage):
     )
 
 
+def _release_facts(release, files):
+    """What the ledger says of a release when it is made (the package, its documents and every file's hash)."""
+    return {
+        "release": release.pk,
+        "package_sha256": release.package_sha256,
+        "manifest_sha256": release.manifest_sha256,
+        "handover_sha256": release.handover_sha256,
+        "gaps": release.gaps,
+        "files": [{"name": f["name"], "sha256": f["sha256"], "size": f["size"]} for f in files],
+    }
+
+
+def _damage_facts(release, files):
+    """What the ledger says of the damage the decode check found: per damaged clip, its ranges as the manifest lists them."""
+    return {
+        "release": release.pk,
+        "damaged_files": release.damaged_files,
+        "files": [
+            {
+                "name": f["name"],
+                "sha256": f["sha256"],
+                "frames_in_file": f["frames_in_file"],
+                "frames_decoded": f["frames_decoded"],
+                "checked_with": f["checked_with"],
+                "damaged": f["damage"],
+            }
+            for f in files
+            if f["kind"] == ReleaseFile.Kind.VIDEO and f.get("decoded") is False
+        ],
+    }
+
+
 def request_release(*, footage_request_id, built):
-    """Turn a built package into the request's one Release; a second delivery of the same task gets None."""
+    """Turn a built package into the request's one Release; a second delivery of the same task gets None.
+
+    Damage the decode check found is declared in the ledger with the release.
+    With EXPORT_ON_DAMAGE "hold" a damaged package is kept, not released: the
+    request waits in DAMAGE_HELD for a custodian to acknowledge the damage
+    (`request_acknowledge_damage`), and nobody can download it meanwhile.
+    """
 
     final = None
     try:
@@ -667,7 +707,8 @@ def request_release(*, footage_request_id, built):
             if footage_request.status != Status.EXPORTING or Release.objects.filter(footage_request=footage_request).exists():
                 discard(built)
                 return None
-            _move(footage_request, "release")
+            held = bool(built.damaged_files) and settings.EXPORT_ON_DAMAGE == "hold"
+            _move(footage_request, "hold_damaged" if held else "release")
             footage_request.export_progress = 100
             footage_request.export_stage = ""
             footage_request.save(update_fields=["status", "export_progress", "export_stage", "updated_at"])
@@ -681,23 +722,23 @@ def request_release(*, footage_request_id, built):
                 manifest_sha256=built.manifest_sha256,
                 handover_sha256=built.handover_sha256,
                 gaps=built.gaps,
+                damaged_files=built.damaged_files,
                 purge_after=timezone.now() + dt.timedelta(days=settings.RELEASE_RETENTION_DAYS),
             )
             ReleaseFile.objects.bulk_create([ReleaseFile(release=release, **entry) for entry in built.files])
-            record_event(
-                actor=None,
-                action=Action.RELEASE_CREATE,
-                target=footage_request,
-                data={
-                    "release": release.pk,
-                    "package_sha256": release.package_sha256,
-                    "manifest_sha256": release.manifest_sha256,
-                    "handover_sha256": release.handover_sha256,
-                    "gaps": release.gaps,
-                    "files": [{"name": f["name"], "sha256": f["sha256"], "size": f["size"]} for f in built.files],
-                },
-            )
-            _notify(footage_request, _agency_requesters(footage_request), Notification.Verb.RELEASED)
+            if not held:
+                record_event(
+                    actor=None, action=Action.RELEASE_CREATE, target=footage_request, data=_release_facts(release, built.files)
+                )
+            if built.damaged_files:
+                facts = {**_damage_facts(release, built.files), "held": held}
+                if held:
+                    facts["package"] = _release_facts(release, built.files)
+                record_event(actor=None, action=Action.RELEASE_DAMAGE, target=footage_request, data=facts)
+            if held:
+                _notify(footage_request, _custodian_users(footage_request), Notification.Verb.DAMAGE_HELD)
+            else:
+                _notify(footage_request, _agency_requesters(footage_request), Notification.Verb.RELEASED)
             return release
     except IntegrityError:
         # The one-to-one constraint caught a release committed by a concurrent delivery.
@@ -709,6 +750,47 @@ def request_release(*, footage_request_id, built):
         if final is not None:
             shutil.rmtree(final.parent, ignore_errors=True)
         raise
+
+
+@transaction.atomic
+def request_acknowledge_damage(*, actor, footage_request, note="", http_request=None):
+    """A custodian acknowledges the damage found in a held export; the package is released as it was built."""
+    footage_request = _locked(footage_request)
+    permissions.ensure_can_acknowledge_damage(actor, footage_request)
+    _move(footage_request, "acknowledge_damage")
+    footage_request.save(update_fields=["status", "updated_at"])
+    release = Release.objects.select_for_update().get(footage_request=footage_request)
+    now = timezone.now()
+    release.damage_acknowledged_at = now
+    release.damage_acknowledged_by = actor
+    release.damage_acknowledgement = note
+    # Released now: the retention and the release register count from here.
+    release.created_at = now
+    release.purge_after = now + dt.timedelta(days=settings.RELEASE_RETENTION_DAYS)
+    release.save(
+        update_fields=["damage_acknowledged_at", "damage_acknowledged_by", "damage_acknowledgement", "created_at", "purge_after"]
+    )
+    files = list(
+        release.files.values(
+            "kind", "name", "sha256", "size", "decoded", "frames_in_file", "frames_decoded", "checked_with", "damage"
+        )
+    )
+    record_event(
+        actor=actor,
+        action=Action.RELEASE_DAMAGE_ACKNOWLEDGE,
+        target=footage_request,
+        data={**_damage_facts(release, files), "note": note},
+        http_request=http_request,
+    )
+    record_event(
+        actor=actor,
+        action=Action.RELEASE_CREATE,
+        target=footage_request,
+        data=_release_facts(release, files),
+        http_request=http_request,
+    )
+    _notify(footage_request, _agency_requesters(footage_request), Notification.Verb.RELEASED)
+    return release
 
 
 @transaction.atomic
