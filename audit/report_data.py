@@ -34,7 +34,14 @@ from requests.models import (
     Urgency,
 )
 
-APPROVED_FAMILY = (Status.APPROVED, Status.EXPORTING, Status.RELEASED, Status.CLOSED, Status.EXPORT_FAILED)
+APPROVED_FAMILY = (
+    Status.APPROVED,
+    Status.EXPORTING,
+    Status.RELEASED,
+    Status.CLOSED,
+    Status.EXPORT_FAILED,
+    Status.DAMAGE_HELD,
+)
 STILL_OPEN = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO)
 # Waiting on the authority: a request sent back for information waits on the requester instead.
 AWAITING_DECISION = (Status.SUBMITTED, Status.IN_REVIEW)
@@ -115,7 +122,7 @@ def _measures(scope):
         "rejected": Count("pk", filter=decided & Q(status=Status.REJECTED)),
         "withdrawn": Count("pk", filter=decided & Q(status=Status.WITHDRAWN)),
         "expired": Count("pk", filter=decided & Q(status=Status.EXPIRED)),
-        "released": Count("pk", filter=scope.during("release__created_at")),
+        "released": Count("pk", filter=scope.during("release__created_at") & ~Q(status=Status.DAMAGE_HELD)),
     }
 
 
@@ -241,9 +248,11 @@ def turnaround(scope, *, now=None):
     for reference, agency, basis, urgency, submitted_at, due_at in waiting:
         late.append(_late(reference, agency, basis, urgency, submitted_at, due_at, None, horizon))
     late.sort(key=lambda row: (row.due_at, row.reference))
-    released = Release.objects.filter(
-        scope.during("created_at"), footage_request__in=scope.requests(), footage_request__submitted_at__isnull=False
-    ).values_list("footage_request__submitted_at", "created_at")
+    released = (
+        _handed_over()
+        .filter(scope.during("created_at"), footage_request__in=scope.requests(), footage_request__submitted_at__isnull=False)
+        .values_list("footage_request__submitted_at", "created_at")
+    )
     to_release = [hours_between(submitted_at, created_at) for submitted_at, created_at in released]
     return {
         "decisions": len(to_decision),
@@ -285,8 +294,13 @@ def register_count(scope):
     return _releases(scope).count()
 
 
+def _handed_over():
+    """Releases whose footage was handed over: not those held for damage a custodian has yet to acknowledge."""
+    return Release.objects.exclude(footage_request__status=Status.DAMAGE_HELD)
+
+
 def _releases(scope):
-    return Release.objects.filter(scope.during("created_at"), footage_request__in=scope.requests())
+    return _handed_over().filter(scope.during("created_at"), footage_request__in=scope.requests())
 
 
 def register(scope, *, chunk=REGISTER_CHUNK):

@@ -8,8 +8,10 @@ import zipfile
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import Action, AuditEvent
+from audit.report_data import ReportScope, register_count
 from audit.reports import dossier_build
 from requests import media, mp4cut, workflow
 from requests.models import Release, Status
@@ -128,9 +130,11 @@ def test_with_hold_a_damaged_export_waits_for_a_custodian_to_acknowledge_it(
     (declared,) = _events(footage_request, Action.RELEASE_DAMAGE)
     assert declared["held"] is True and declared["package"]["package_sha256"] == release.package_sha256
     assert _events(footage_request, Action.RELEASE_CREATE) == []
-    # Nobody downloads it meanwhile.
+    # Nobody downloads it meanwhile, and the release register does not list it as handed over.
     with pytest.raises(WorkflowRefused):
         workflow.release_link_issue(actor=world.insider, footage_request=footage_request)
+    today = timezone.localdate()
+    assert register_count(ReportScope(date_from=today, date_to=today)) == 0
 
     # The custodian sees the damage, and the form that lets it go.
     url = reverse("requests:release-acknowledge", args=[footage_request.reference])
@@ -160,6 +164,7 @@ def test_with_hold_a_damaged_export_waits_for_a_custodian_to_acknowledge_it(
     assert json.loads(acknowledged.payload)["files"][0]["damaged"]
     grant, _token = workflow.release_link_issue(actor=world.insider, footage_request=footage_request)
     assert grant.release == release
+    assert register_count(ReportScope(date_from=today, date_to=today)) == 1
 
 
 def test_with_hold_an_intact_export_is_released_at_once(world, footage, django_capture_on_commit_callbacks, settings):
