@@ -4,6 +4,7 @@ Probing reads packets only; nothing here decodes unless it says so.
 """
 
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -104,6 +105,7 @@ class DecodeReport:
     damage: list
     checked_with: str
     not_checked: list = field(default_factory=list)  # kinds of the other streams (audio…), not decoded
+    seconds: float = 0.0  # how long the check took
 
     @property
     def decoded(self):
@@ -242,6 +244,7 @@ def decode_check(path, *, threads=0, progress=None):
     the bitstream still parses are decoded without complaint and only look
     wrong; the manifest says how the clip was checked, never more.
     """
+    started = time.perf_counter()
     frames_in_file, frames, damage, codec, others = _decode_pass(path, threads=threads, progress=progress)
     if damage and threads != 1:
         frames_in_file, frames, damage, codec, others = _decode_pass(path, threads=1, progress=progress)
@@ -251,4 +254,5 @@ def decode_check(path, *, threads=0, progress=None):
         damage=damage,
         checked_with=checked_with(codec),
         not_checked=others,
+        seconds=time.perf_counter() - started,
     )
