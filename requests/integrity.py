@@ -100,6 +100,19 @@ def integrity_section(report, *, layout, source_segments):
     """
     ranges = []
     for damage in report.damage:
+        if damage.whole_file:
+            ranges.append(
+                {
+                    "_index": None,
+                    "_from": 0.0,
+                    "_to": 0.0,
+                    "_start": None,
+                    "_end": None,
+                    "frames": 0,
+                    "_messages": damage.problems,
+                }
+            )
+            continue
         index, moment = layout.locate(damage)
         end = moment + dt.timedelta(seconds=damage.duration)
         last = ranges[-1] if ranges else None
@@ -123,7 +136,8 @@ def integrity_section(report, *, layout, source_segments):
         )
     damaged = []
     for found in ranges:
-        segment = source_segments[found["_index"]] if found["_index"] < len(source_segments) else {}
+        index = found["_index"]
+        segment = source_segments[index] if index is not None and index < len(source_segments) else {}
         message = "; ".join(dict.fromkeys(found["_messages"]))
         damaged.append(
             {
@@ -131,8 +145,8 @@ def integrity_section(report, *, layout, source_segments):
                 "segment_sha256": segment.get("sha256"),
                 "from_seconds": round(found["_from"], 3),
                 "to_seconds": round(found["_to"], 3),
-                "from_utc": format_time(found["_start"]),
-                "to_utc": format_time(found["_end"]),
+                "from_utc": format_time(found["_start"]) if found["_start"] else None,
+                "to_utc": format_time(found["_end"]) if found["_end"] else None,
                 "frames": found["frames"],
                 "message": message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…",
             }
@@ -177,6 +191,9 @@ def damage_lines_vi(integrity, *, when):
         f"{integrity['frames_decoded']}/{integrity['frames_in_file']} khung hình (kiểm tra bằng {integrity['checked_with']})"
     ]
     for found in damaged:
+        if not found.get("from_utc"):
+            lines.append(f"tệp không giải mã được; bộ giải mã báo: {found['message']}")
+            continue
         lines.append(
             "đoạn ghi hình bị lỗi, không giải mã được: "
             f"{when(found['from_utc'])} – {when(found['to_utc'])} "

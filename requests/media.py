@@ -94,6 +94,7 @@ class Damage:
     position: int | None  # byte offset of its packet in the file
     problems: list = field(default_factory=list)
     frames: int = 1  # how many frames this stands for (more when the file cannot be read past it)
+    whole_file: bool = False  # the file could not be decoded at all: no frame, no segment to name
 
 
 @dataclass
@@ -245,7 +246,18 @@ def decode_check(path, *, threads=0, progress=None):
     wrong; the manifest says how the clip was checked, never more.
     """
     started = time.perf_counter()
-    frames_in_file, frames, damage, codec, others = _decode_pass(path, threads=threads, progress=progress)
+    try:
+        frames_in_file, frames, damage, codec, others = _decode_pass(path, threads=threads, progress=progress)
+    except (av.InvalidDataError, av.DecoderNotFoundError, IndexError) as error:
+        # Not a file FFmpeg can open, or one without video: nothing in it decodes.
+        problem = "no video stream" if isinstance(error, IndexError) else f"file cannot be decoded: {_error_words(error)}"
+        return DecodeReport(
+            frames_in_file=0,
+            frames_decoded=0,
+            damage=[Damage(index=0, seconds=0.0, duration=0.0, position=None, problems=[problem], frames=0, whole_file=True)],
+            checked_with=checked_with(),
+            seconds=time.perf_counter() - started,
+        )
     if damage and threads != 1:
         frames_in_file, frames, damage, codec, others = _decode_pass(path, threads=1, progress=progress)
     return DecodeReport(

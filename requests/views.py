@@ -547,7 +547,11 @@ def _release_page(request, footage_request, *, link=None):
     videos = [f for f in files if f.kind == "video"]
     for video in videos:
         video.damaged_ranges = [
-            {**found, "start": parse_datetime(found["from_utc"]), "end": parse_datetime(found["to_utc"])}
+            {
+                **found,
+                "start": parse_datetime(found["from_utc"]) if found.get("from_utc") else None,
+                "end": parse_datetime(found["to_utc"]) if found.get("to_utc") else None,
+            }
             for found in video.damage or []
         ]
     grants = list(release.grants.select_related("user"))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.models import Action, AuditEvent
 from audit.report_data import ReportScope, register_count
 from audit.reports import dossier_build
-from requests import media, mp4cut, workflow
+from requests import integrity, media, mp4cut, workflow
 from requests.models import Release, Status
 from requests.permissions import WorkflowRefused
 from tests.pdf import pdf_text
@@ -22,10 +22,11 @@ from tests.requests.footage import export as run_export
 
 
 def damage_payload(path, *, seed=10):
-    """Write 512 random bytes inside the video payload of a segment: in the middle of its second keyframe's sample,
-    well clear of the header and of the sample's own length prefix. Returns the sample's index."""
+    """Write 512 random bytes inside the video payload of a segment: in the middle of its largest sample after the
+    first (the second keyframe), clear of the header and of the sample's own length prefix. Returns its index."""
     segment = mp4cut.read_segment(path)
-    sample = next(i for i in range(1, len(segment.sizes)) if segment.sync[i] and segment.sizes[i] > 2048)
+    sample = max(range(1, len(segment.sizes)), key=segment.sizes.__getitem__)
+    assert segment.sync[sample] and segment.sizes[sample] > 1024
     with open(path, "r+b") as handle:
         handle.seek(segment.offsets[sample] + segment.sizes[sample] // 2 - 256)
         handle.write(random.Random(seed).randbytes(512))
@@ -175,19 +176,23 @@ def test_with_hold_an_intact_export_is_released_at_once(world, footage, django_c
 
 
 def test_the_decoder_ties_each_error_to_its_frame(footage, tmp_path):
-    # Bytes written across two samples break the second one's length prefix: that frame is not decoded at all.
+    # Bytes written from the middle of a sample over the length prefixes of those after it: those are not decoded.
     path = tmp_path / "segment.mp4"
     path.write_bytes(footage.segment(4).read_bytes())
     segment = mp4cut.read_segment(path)
+    start = segment.offsets[3] + segment.sizes[3] // 2
+    assert start + 512 < segment.offsets[-1] + segment.sizes[-1]
     with open(path, "r+b") as handle:
-        handle.seek(segment.offsets[6] - 100)
+        handle.seek(start)
         handle.write(random.Random(3).randbytes(512))
+    touched = {i for i, offset in enumerate(segment.offsets) if offset < start + 512 and offset + segment.sizes[i] > start}
     for threads in (0, 1):
         report = media.decode_check(path, threads=threads)
         assert not report.decoded
         assert report.frames_in_file == 20
-        assert report.damage[0].index == 6 and report.damage[0].seconds == pytest.approx(0.6)
-        assert "frame not decoded" in report.damage[0].problems
+        assert report.damage[0].index in touched
+        assert report.damage[0].seconds == pytest.approx(report.damage[0].index / 10)
+        assert any("frame not decoded" in d.problems and d.index in touched for d in report.damage)
 
 
 def test_a_clip_that_ends_early_has_its_missing_frames_counted(footage, tmp_path):
@@ -199,3 +204,15 @@ def test_a_clip_that_ends_early_has_its_missing_frames_counted(footage, tmp_path
     assert not report.decoded
     assert report.frames_in_file == 40 and report.frames_decoded < 40
     assert sum(d.frames for d in report.damage) >= 40 - report.frames_decoded - 1
+
+
+def test_a_file_that_does_not_decode_at_all_is_declared_whole(tmp_path, footage):
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"\x00not a video" * 100)
+    report = media.decode_check(path)
+    assert not report.decoded and report.frames_decoded == 0
+    layout = integrity.TimeLayout(starts=[footage.at(0)], first_frame=footage.at(0))
+    section = integrity.integrity_section(report, layout=layout, source_segments=[{"name": "00.00.mp4", "sha256": "0" * 64}])
+    (found,) = section["damaged"]
+    assert section["decoded"] is False and found["segment"] is None and found["from_utc"] is None
+    assert integrity.damage_lines_vi(section, when=str)[1].startswith("tệp không giải mã được")
