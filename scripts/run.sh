@@ -13,15 +13,24 @@ WORKER_LOG="$LOG_DIR/worker.log"
 
 mkdir -p "$LOG_DIR"
 if [ -f "$WORKER_LOG" ]; then mv "$WORKER_LOG" "$WORKER_LOG.1"; fi
-# Each in its own process group, so that stopping one stops its children too
-# (runserver's reloader, the worker's pool); Ctrl-C reaches this script, which stops both.
+# Each in its own process group: Ctrl-C reaches this script only, which stops
+# the web server's group (its reloader and the server) and the worker's main
+# process, which stops its pool and beat itself (a signal to all of them at
+# once leaves it hanging). Whatever is left after 20 s is killed.
 set -m
 "$BIN/celery" -A config worker --beat --loglevel=INFO --concurrency=2 >"$WORKER_LOG" 2>&1 &
 worker=$!
 web=
 stop() {
-  for pid in $web $worker; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  trap - INT TERM
+  if [ -n "$web" ]; then kill -TERM -- "-$web" 2>/dev/null || true; fi
+  kill -TERM "$worker" 2>/dev/null || true
+  echo "Stopping the worker (it finishes the task in hand)..." >&2
+  for _ in $(seq 1 200); do
+    kill -0 "$worker" 2>/dev/null || { [ -n "$web" ] && kill -0 "$web" 2>/dev/null; } || break
+    sleep 0.1
+  done
+  for pid in $web $worker; do kill -KILL -- "-$pid" 2>/dev/null || true; done
 }
 trap stop EXIT
 trap 'exit 130' INT TERM
