@@ -2,12 +2,13 @@
 
 import datetime as dt
 import decimal
+import functools
 import json
 import logging
 import uuid
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -92,13 +93,49 @@ def _lock_and_head_in_one_trip(connection):
     return is_psycopg3
 
 
-# An event is on disk when the transaction that wrote it returns: the commit
-# waits for its WAL flush. A server, database or role configured with
-# synchronous_commit = off would silently break that, so every appending
-# transaction turns it back on for itself (any other value — local, on,
-# remote_write, remote_apply — already waits for the local flush). The price is
-# that the ledger lock is held through the flush; see benchmarks/ledger_append.py.
+# Durability: an event is on disk when the transaction that wrote it returns,
+# and no setting can weaken that silently.
+#
+# On PostgreSQL the appending transaction commits without waiting for its WAL
+# flush (SET LOCAL synchronous_commit = off), so the ledger lock, released at
+# commit, is never held through a disk flush. Then, before anything else runs
+# after that commit (tasks and mail queued on commit included) and before the
+# caller's `atomic` block returns, the writer waits for the flush: a tiny second
+# transaction writes one WAL record and commits synchronously. WAL is flushed in
+# order, so that flush covers the ledger commit record written before it, and
+# writers waiting at the same time share one flush (group commit). The next
+# writer may chain to an event whose commit is not on disk yet; a crash can then
+# lose only the end of the chain, never a link in the middle.
+#
+# synchronous_commit = off set on the server, a database or a role would make
+# the wait itself asynchronous, so the waiting transaction turns it back on for
+# itself (any other value — local, on, remote_write, remote_apply — already
+# waits for the local flush). benchmarks/ledger_append.py measures what this
+# costs against plain synchronous inserts.
+ASYNC_APPEND_SQL = "SET LOCAL synchronous_commit = off"
 DURABLE_COMMIT_SQL = "SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'"
+# A transactional message takes a transaction id and writes a WAL record: the two things that make a commit
+# wait for its flush. It has no other effect (logical decoding sees an empty message with this prefix).
+_FLUSH_RECORD_SQL = "SELECT pg_logical_emit_message(true, 'audit.durable', '')"
+
+
+def _wait_for_wal_flush(alias):
+    """Return once every WAL record written so far, this connection's ledger commit included, is on disk."""
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        cursor.execute(DURABLE_COMMIT_SQL)
+        cursor.execute(_FLUSH_RECORD_SQL)
+
+
+def _await_durability(connection):
+    """Make the caller's commit durable before its on-commit work (tasks, mail) runs and before its block returns."""
+    if connection.vendor != "postgresql":
+        return  # SQLite: every commit is synchronous (PRAGMA synchronous=FULL in settings)
+    if any(getattr(entry[1], "func", None) is _wait_for_wal_flush for entry in connection.run_on_commit):
+        return
+    # First in line, so that tasks registered earlier in the transaction also wait. Registered outside any
+    # savepoint (an empty set of savepoint ids): a rolled-back savepoint must not take the wait away from events
+    # appended around it. Same shape as Django's own on_commit entries.
+    connection.run_on_commit.insert(0, (set(), functools.partial(_wait_for_wal_flush, connection.alias), False))
 
 
 def _lock_and_read_head(connection):
@@ -113,12 +150,12 @@ def _lock_and_read_head(connection):
     """
     with connection.cursor() as cursor:
         if _lock_and_head_in_one_trip(connection):
-            cursor.execute(f"{DURABLE_COMMIT_SQL}; SELECT pg_advisory_xact_lock(%s); {_HEAD_SQL}", [LEDGER_LOCK_KEY])
+            cursor.execute(f"{ASYNC_APPEND_SQL}; SELECT pg_advisory_xact_lock(%s); {_HEAD_SQL}", [LEDGER_LOCK_KEY])
             cursor.nextset()
             cursor.nextset()
         else:
             if connection.vendor == "postgresql":
-                cursor.execute(DURABLE_COMMIT_SQL)
+                cursor.execute(ASYNC_APPEND_SQL)
             _lock_head(connection)
             cursor.execute(_HEAD_SQL)
         return cursor.fetchone()
@@ -126,12 +163,12 @@ def _lock_and_read_head(connection):
 
 # One statement that reads the head, computes the SHA-256 exactly as
 # audit.verifier.event_hash does, and inserts: with the lock in the same round
-# trip, the ledger lock is held for one round trip plus the commit and its WAL flush. The event
+# trip, the ledger lock is held for one round trip plus the commit (not its flush). The event
 # time is read just before that round trip, so under contention neighbouring
 # events may differ in order by the few milliseconds spent waiting for the lock.
 _APPEND_SQL = ";\n".join(
     [
-        DURABLE_COMMIT_SQL,
+        ASYNC_APPEND_SQL,
         "SELECT pg_advisory_xact_lock(%(lock)s)",
         """
 WITH head AS (SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1),
@@ -235,6 +272,7 @@ def record_event(*, actor, action, target=None, data=None, http_request=None, ou
         event.occurred_at = timezone.now()
         event.hash = event_hash(event.envelope(), event.payload)
         event.save(force_insert=True)
+    _await_durability(connection)
     return event
 
 

@@ -8,10 +8,12 @@
      lock, the head read or the triggers;
   B  chained: audit.record_event (advisory lock, head read, insert).
 
-Both commit durably: each transaction waits for its WAL flush (the plain
-one runs the same statement record_event uses to turn synchronous_commit on
-when the session has it off), so the ratio is the chain's cost alone. The
-settings in force are printed first.
+Both are durable when their transaction returns, which is what a person or a
+task acting on the event relies on: the plain insert commits synchronously
+(the same statement record_event uses turns synchronous_commit on when the
+session has it off); the chained append commits without waiting under the
+ledger lock, then waits for its WAL flush before the transaction returns
+(audit/services.py says why). The settings in force are printed first.
 
 Then verify_chain over the ledger. PostgreSQL only:
 
@@ -157,7 +159,7 @@ def main():
         f"engine: postgresql ({connection.settings_dict['NAME']}), session synchronous_commit={sync}, fsync={fsync}, "
         f"wal_sync_method={method}, CPUs: {os.cpu_count()}, load {os.getloadavg()[0]:.1f}"
     )
-    print("durability: both variants commit synchronously (each waits for its WAL flush before it returns)")
+    print("durability: both variants are on disk when their transaction returns (plain: synchronous commit; chained: commit, then wait for the WAL flush)")
     _prepare_plain_table()
     totals = {"plain": [], "chained": []}
     for round_number in range(1, args.rounds + 1):

@@ -214,3 +214,29 @@ def test_the_database_is_set_up_to_keep_committed_events(db):
             assert cursor.fetchone()[0] == 2  # FULL
     problems = [p for p in run_checks(databases=["default"]) if p.id.startswith("audit.")]
     assert problems == []
+
+
+@only_postgresql
+def test_work_queued_on_commit_runs_only_once_the_event_is_on_disk(transactional_db):
+    seen = []
+
+    def flushed_past(position):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", [position])
+            return cursor.fetchone()[0]
+
+    for number in range(20):
+        with transaction.atomic():
+            # Queued before the event, as a view that sends mail and then records what it did would.
+            transaction.on_commit(lambda: seen.append(flushed_past(inserted[0])))
+            try:
+                with transaction.atomic():
+                    record_event(actor=None, action=Action.LEDGER_VIEW, data={"n": number, "kept": False})
+                    raise RuntimeError("rolled back")
+            except RuntimeError:
+                pass
+            record_event(actor=None, action=Action.LEDGER_VIEW, data={"n": number, "kept": True})
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_wal_insert_lsn()")
+                inserted = [cursor.fetchone()[0]]
+    assert seen == [True] * 20
