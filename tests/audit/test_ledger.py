@@ -225,10 +225,11 @@ def test_work_queued_on_commit_runs_only_once_the_event_is_on_disk(transactional
             cursor.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", [position])
             return cursor.fetchone()[0]
 
+    inserted = {}
     for number in range(20):
         with transaction.atomic():
             # Queued before the event, as a view that sends mail and then records what it did would.
-            transaction.on_commit(lambda: seen.append(flushed_past(inserted[0])))
+            transaction.on_commit(lambda: seen.append(flushed_past(inserted["lsn"])))
             try:
                 with transaction.atomic():
                     record_event(actor=None, action=Action.LEDGER_VIEW, data={"n": number, "kept": False})
@@ -238,5 +239,5 @@ def test_work_queued_on_commit_runs_only_once_the_event_is_on_disk(transactional
             record_event(actor=None, action=Action.LEDGER_VIEW, data={"n": number, "kept": True})
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_current_wal_insert_lsn()")
-                inserted = [cursor.fetchone()[0]]
+                inserted["lsn"] = cursor.fetchone()[0]
     assert seen == [True] * 20
