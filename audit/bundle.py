@@ -42,22 +42,38 @@ tâm giám sát cung cấp. Có thể lặp lại --trusted-key, hoặc dùng
 
 Công cụ tính lại mã băm của từng sự kiện, kiểm tra số thứ tự liên tục, liên
 kết với sự kiện trước, chữ ký của các điểm chốt, thời hạn hiệu lực của khóa
-đã ký (keys.json) và khóa đó có nằm trong số dấu vân tay được tin cậy hay
-không. Mọi tệp trong gói, kể cả khóa công khai, đều có thể bị thay cùng lúc;
-chỉ dấu vân tay nhận từ kênh khác mới gắn gói với hệ thống.
+đã ký (keys.json, đối chiếu với các sự kiện đăng ký và thu hồi khóa trong
+chuỗi) và khóa đó có nằm trong số dấu vân tay được tin cậy hay không. Mọi
+tệp trong gói, kể cả khóa công khai, đều có thể bị thay cùng lúc; chỉ dấu
+vân tay nhận từ kênh khác mới gắn gói với hệ thống.
 
-Mã thoát: 0 "OK" — chuỗi nguyên vẹn và các điểm chốt do khóa được tin cậy ký;
-1 "FAILED" — có sai lệch, kèm số thứ tự đầu tiên bị hỏng (kể cả điểm chốt do
-khóa không được tin cậy ký); 2 — tham số sai (dấu vân tay không hợp lệ);
-3 "SIGNER NOT CHECKED" — chuỗi và chữ ký khớp nhau nhưng chưa kiểm tra được
-người ký (không có dấu vân tay tin cậy, hoặc không có điểm chốt nào cố định
-các sự kiện của gói); dấu vân tay của các khóa đã ký được in ra để đối chiếu.
+Một sự kiện chỉ được chữ ký bảo đảm khi có một điểm chốt đã ký ở chính số
+thứ tự của nó hoặc sau nó; các sự kiện sau điểm chốt cuối cùng chỉ được
+chuỗi băm chứng minh, và người giữ gói có thể sửa chúng mà không bị phát
+hiện. Vì vậy gói kéo dài các sự kiện quá cuối khoảng thời gian đã yêu cầu,
+đến điểm chốt đã ký đầu tiên ở hoặc sau sự kiện cuối cùng của khoảng đó;
+manifest.json ghi khoảng được yêu cầu (requested_range), khoảng được điểm
+chốt bảo đảm (anchored_range) và khoảng chưa được bảo đảm
+(unanchored_range, null nếu không có).
+
+Mã thoát: 0 "OK" — chuỗi nguyên vẹn, mọi sự kiện của gói đều được một điểm
+chốt do khóa được tin cậy ký bảo đảm; 1 "FAILED" — có sai lệch, kèm số thứ
+tự đầu tiên bị hỏng (kể cả điểm chốt do khóa không được tin cậy ký, hoặc một
+tệp không đọc được); 2 — tham số sai (dấu vân tay không hợp lệ); 3 — không
+có sai lệch nhưng chưa kiểm tra được đầy đủ: "SIGNER NOT CHECKED" (không có
+dấu vân tay tin cậy; dấu vân tay của các khóa đã ký được in ra để đối chiếu),
+"NOT FULLY ANCHORED" (có sự kiện không được điểm chốt đã ký nào bảo đảm),
+"KEY REGISTER MISSING" (thiếu keys.json) hoặc "NOTHING PROVED" (gói không
+có sự kiện nào). Công cụ không kiểm tra được gói có chứa đủ mọi sự kiện của
+khoảng thời gian quý cơ quan yêu cầu hay không, cũng như những gì được ghi
+sau điểm chốt cuối cùng: hãy đối chiếu khoảng thời gian và số thứ tự được in
+ra với yêu cầu của mình.
 
 Tệp trong gói: events.jsonl (mỗi dòng một sự kiện), checkpoints.jsonl (điểm
 chốt đã ký), public_key.pem (các khóa công khai đã đăng ký), keys.json (sổ
 đăng ký khóa: mã khóa, dấu vân tay, thời điểm bắt đầu hiệu lực và thu hồi),
-manifest.json (phạm vi, số lượng, mã băm đầu và cuối), verifier.py (công cụ
-kiểm tra).
+manifest.json (phạm vi, số lượng, mã băm đầu và cuối; không được ký),
+verifier.py (công cụ kiểm tra).
 
 
 LEDGER BUNDLE — HOW TO VERIFY
@@ -79,23 +95,60 @@ reads one fingerprint per line (lines starting with # are comments).
 
 The tool recomputes every event's hash, checks that sequence numbers run
 without gaps, that each event links to the one before, each checkpoint's
-signature, the validity period of the key that signed it (keys.json), and
-that this key is among the trusted fingerprints. Every file in the bundle,
-public keys included, can be replaced together; only a fingerprint obtained
-out of band ties the bundle to the system.
+signature, the validity period of the key that signed it (keys.json, checked
+against the key register and retire events in the chain), and that this key
+is among the trusted fingerprints. Every file in the bundle, public keys
+included, can be replaced together; only a fingerprint obtained out of band
+ties the bundle to the system.
 
-Exit status: 0 "OK" — the chain is intact and its checkpoints were signed by
-a trusted key; 1 "FAILED" — something is broken, and the first broken
-sequence number is named (a checkpoint signed by a key that is not trusted
-included); 2 — bad arguments (a malformed fingerprint); 3 "SIGNER NOT
-CHECKED" — the chain and the signatures agree, but who signed was not
-checked (no trusted fingerprint given, or no checkpoint fixes the bundle's
-events); the fingerprints of the keys that signed are printed to compare.
+A signature vouches for an event only when a signed checkpoint sits at its
+sequence number or after it; events after the last checkpoint are proved by
+the hash chain only, and whoever holds the bundle could change them unseen.
+So the bundle carries events beyond the end of the requested period, up to
+the first signed checkpoint at or after the period's last event;
+manifest.json records the requested range (requested_range), the range the
+checkpoints fix (anchored_range) and the range they do not
+(unanchored_range, null when there is none).
+
+Exit status: 0 "OK" — the chain is intact and every event of the bundle is
+fixed by a checkpoint signed by a trusted key; 1 "FAILED" — something is
+broken, and the first broken sequence number is named (a checkpoint signed
+by a key that is not trusted, or a file that cannot be read, included);
+2 — bad arguments (a malformed fingerprint); 3 — nothing is broken but not
+everything was checked: "SIGNER NOT CHECKED" (no trusted fingerprint given;
+the fingerprints of the keys that signed are printed to compare), "NOT FULLY
+ANCHORED" (some events are fixed by no signed checkpoint), "KEY REGISTER
+MISSING" (no keys.json) or "NOTHING PROVED" (the bundle holds no events).
+The tool cannot tell whether the bundle holds every event of the period you
+asked for, nor what was recorded after its last checkpoint: compare the
+period and the sequence numbers it prints with your request.
 
 Files: events.jsonl (one event per line), checkpoints.jsonl (signed
 checkpoints), public_key.pem (the registered public keys), keys.json (the
 key register: key id, fingerprint, valid from, retired at), manifest.json
-(range, counts, first and last hashes), verifier.py (the verification tool).
+(ranges, counts, first and last hashes; not signed), verifier.py (the
+verification tool).
+"""
+
+
+def unanchored_notice(first_seq, last_seq):
+    """The warning at the top of README.txt when events first_seq..last_seq are fixed by no signed checkpoint."""
+    return f"""\
+CHÚ Ý: CÁC SỰ KIỆN {first_seq}..{last_seq} CHƯA ĐƯỢC ĐIỂM CHỐT ĐÃ KÝ NÀO BẢO ĐẢM
+Khi xuất gói này, chưa có điểm chốt đã ký nào ở hoặc sau sự kiện cuối cùng
+của khoảng được yêu cầu. Các sự kiện {first_seq}..{last_seq} chỉ được chuỗi băm
+chứng minh: người giữ gói có thể sửa chúng mà không bị phát hiện, và
+verifier.py kết thúc với mã 3 ("NOT FULLY ANCHORED"). Hãy xuất lại gói sau khi
+hệ thống ký điểm chốt tiếp theo.
+
+WARNING: EVENTS {first_seq}..{last_seq} ARE FIXED BY NO SIGNED CHECKPOINT
+When this bundle was written, no signed checkpoint existed at or after the
+last event of the requested range. Events {first_seq}..{last_seq} are proved by the
+hash chain only: whoever holds the bundle could change them unseen, and
+verifier.py exits with status 3 ("NOT FULLY ANCHORED"). Export the bundle
+again once the system has signed its next checkpoint.
+
+
 """
 
 
@@ -107,12 +160,15 @@ class BundleError(ValueError):
 class BundleSummary:
     directory: Path
     first_seq: int | None
-    last_seq: int | None
+    last_seq: int | None  # the bundle's last event: the anchoring checkpoint's, when there is one
     event_count: int
     checkpoint_count: int
     actor_event_count: int | None
     last_hash: str | None
     signer_fingerprints: list = field(default_factory=list)  # of the keys that signed the exported checkpoints
+    requested_last_seq: int | None = None  # the last event of the requested period
+    anchored_last_seq: int | None = None  # the last event a signed checkpoint in the bundle fixes
+    unanchored: tuple | None = None  # (first, last) sequence numbers of the events no signed checkpoint fixes
 
 
 def _day_bounds(date_from, date_to):
@@ -133,6 +189,10 @@ def _key_register(checkpoints, using):
             raise BundleError(_("There is no ledger signing key to put in the bundle; run audit_checkpoint first."))
     register = {"format": FORMAT, "keys": [k.as_json() for k in registered]}
     return "\n".join(pems) + "\n", register
+
+
+def _range(first, last):
+    return None if first is None or last is None else {"first_seq": first, "last_seq": last}
 
 
 def _check_directory(directory):
@@ -158,13 +218,18 @@ def ledger_export(*, directory, date_from, date_to, actor_username=None, actor=N
         # everyone else's events in between.
         events = events.filter(actor_id=subject.pk)
     span = events.aggregate(first=Min("seq"), last=Max("seq"), count=Count("seq"))
-    first_seq, last_seq = span["first"], span["last"]
-    checkpoints = []
+    first_seq, requested_last = span["first"], span["last"]
+    last_seq, checkpoints, anchored_last, unanchored = requested_last, [], None, None
     if first_seq is not None:
+        # A signature fixes only the events up to its checkpoint: the bundle runs on past the period to the first
+        # signed checkpoint at or after its last event, or else says which events no checkpoint fixes.
+        anchor = Checkpoint.objects.using(using).filter(seq__gte=requested_last).order_by("seq").first()
+        if anchor is not None:
+            last_seq = anchor.seq
         checkpoints = list(Checkpoint.objects.using(using).filter(seq__gte=first_seq, seq__lte=last_seq).order_by("seq"))
-        following = Checkpoint.objects.using(using).filter(seq__gt=last_seq).order_by("seq").first()
-        if following is not None:
-            checkpoints.append(following)
+        anchored_last = checkpoints[-1].seq if checkpoints else None
+        if anchored_last != last_seq:
+            unanchored = (first_seq if anchored_last is None else anchored_last + 1, last_seq)
     keys, register = _key_register(checkpoints, using)
 
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -199,14 +264,23 @@ def ledger_export(*, directory, date_from, date_to, actor_username=None, actor=N
             "event_count": count,
             "prev_hash": prev_hash,
             "last_hash": last_hash,
+            "requested_range": _range(first_seq, requested_last),
+            "anchored_range": _range(first_seq, anchored_last),
+            "unanchored_range": _range(*unanchored) if unanchored else None,
             "generated_at": format_time(timezone.now()),
         }
+        if unanchored:
+            manifest["warning"] = (
+                f"Events {unanchored[0]}..{unanchored[1]} are fixed by no signed checkpoint: "
+                "they are proved by the hash chain only, and verifier.py exits with status 3."
+            )
         if subject is not None:
             manifest["actor"] = subject.get_username()
             manifest["actor_event_count"] = span["count"]
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         shutil.copyfile(verifier.__file__, work / "verifier.py")
-        (work / "README.txt").write_text(README, encoding="utf-8")
+        readme = unanchored_notice(*unanchored) + README if unanchored else README
+        (work / "README.txt").write_text(readme, encoding="utf-8")
         if directory.exists():
             directory.rmdir()  # checked empty above
         os.rename(work, directory)
@@ -224,6 +298,8 @@ def ledger_export(*, directory, date_from, date_to, actor_username=None, actor=N
                 "actor_filter": manifest.get("actor", ""),
                 "first_seq": first_seq,
                 "last_seq": last_seq,
+                "requested_last_seq": requested_last,
+                "anchored_last_seq": anchored_last,
                 "event_count": count,
                 "checkpoint_count": len(checkpoints),
                 "last_hash": last_hash,
@@ -239,4 +315,7 @@ def ledger_export(*, directory, date_from, date_to, actor_username=None, actor=N
         actor_event_count=span["count"] if subject is not None else None,
         last_hash=last_hash,
         signer_fingerprints=[f for f in dict.fromkeys(c.fingerprint for c in checkpoints) if f],
+        requested_last_seq=requested_last,
+        anchored_last_seq=anchored_last,
+        unanchored=unanchored,
     )

@@ -14,7 +14,7 @@ import audit.verifier
 from audit import record_event
 from audit.checkpoints import checkpoint_create, ensure_signing_key
 from audit.models import Action, AuditEvent, Checkpoint
-from audit.verifier import ENVELOPE_FIELDS, verify_bundle
+from audit.verifier import ENVELOPE_FIELDS, check_bundle, verify_bundle
 
 UTC = dt.UTC
 
@@ -77,12 +77,20 @@ def test_bundle_holds_events_checkpoints_key_manifest_verifier_and_readme(db, in
         "event_count": head.seq,
         "prev_hash": "0" * 64,
         "last_hash": head.hash,
+        # Today's period ends with the checkpoint's own record, which no checkpoint fixes yet.
+        "requested_range": {"first_seq": 1, "last_seq": head.seq},
+        "anchored_range": {"first_seq": 1, "last_seq": checkpoint.seq},
+        "unanchored_range": {"first_seq": head.seq, "last_seq": head.seq},
+        "warning": f"Events {head.seq}..{head.seq} are fixed by no signed checkpoint: they are proved by the hash chain "
+        "only, and verifier.py exits with status 3.",
         "generated_at": None,
     }
     assert filecmp.cmp(bundle / "verifier.py", audit.verifier.__file__, shallow=False)
     readme = (bundle / "README.txt").read_text(encoding="utf-8")
     assert "python verifier.py ." in readme and "pip install cryptography" in readme
     assert "HƯỚNG DẪN" in readme and "HOW TO VERIFY" in readme
+    assert readme.startswith(f"CHÚ Ý: CÁC SỰ KIỆN {head.seq}..{head.seq} CHƯA ĐƯỢC ĐIỂM CHỐT ĐÃ KÝ NÀO BẢO ĐẢM")
+    assert f"WARNING: EVENTS {head.seq}..{head.seq} ARE FIXED BY NO SIGNED CHECKPOINT" in readme
     ok, lines = verify_bundle(bundle)
     assert ok, lines
 
@@ -100,6 +108,8 @@ def test_export_is_recorded_in_the_ledger_after_the_bundle(db, insider, tmp_path
         "actor_filter": "",
         "first_seq": 1,
         "last_seq": last,
+        "requested_last_seq": last,
+        "anchored_last_seq": None,
         "event_count": last,
         "checkpoint_count": 0,
         "last_hash": AuditEvent.objects.get(seq=last).hash,
@@ -121,23 +131,59 @@ def test_days_are_whole_days_in_the_configured_time_zone(db, tmp_path, monkeypat
     assert ok, lines
 
 
-def test_checkpoints_in_the_range_and_the_first_after_it_are_included(db, tmp_path, monkeypatch):
+def test_events_run_on_to_the_first_checkpoint_after_the_period_with_the_checkpoints_between(db, tmp_path, monkeypatch, capsys):
     _append_at(dt.datetime(2026, 3, 1, 3, tzinfo=UTC), monkeypatch)
     monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 3, 1, 4, tzinfo=UTC))
     inside = checkpoint_create()
     monkeypatch.undo()
+    period_last = AuditEvent.objects.order_by("-seq").first().seq  # the checkpoint's record, which it does not fix
     _append_at(dt.datetime(2026, 3, 2, 3, tzinfo=UTC), monkeypatch)
     after = checkpoint_create()
     checkpoint_create()
     _append_at(dt.datetime(2026, 3, 3, 3, tzinfo=UTC), monkeypatch)
     later = checkpoint_create()
+    capsys.readouterr()
     bundle = _export(tmp_path / "bundle", "--from", "2026-03-01", "--to", "2026-03-01")
+    out = capsys.readouterr()
     written = [json.loads(line)["seq"] for line in (bundle / "checkpoints.jsonl").read_text().splitlines()]
     assert written == [inside.seq, after.seq]
     assert later.seq not in written and Checkpoint.objects.count() == 3
-    ok, lines = verify_bundle(bundle)
-    assert ok, lines
-    assert any("outside this bundle" in line for line in lines)
+    events = [json.loads(line)["seq"] for line in (bundle / "events.jsonl").read_text().splitlines()]
+    assert events == list(range(1, after.seq + 1)) and period_last < after.seq
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert (manifest["first_seq"], manifest["last_seq"], manifest["event_count"]) == (1, after.seq, after.seq)
+    assert manifest["requested_range"] == {"first_seq": 1, "last_seq": period_last}
+    assert manifest["anchored_range"] == {"first_seq": 1, "last_seq": after.seq}
+    assert manifest["unanchored_range"] is None and "warning" not in manifest
+    assert not (bundle / "README.txt").read_text(encoding="utf-8").startswith("CHÚ Ý")
+    assert f"The period's events end at sequence {period_last}; the bundle runs on to sequence {after.seq}" in out.out
+    assert "NOT FULLY ANCHORED" not in out.err
+    verdict = check_bundle(bundle, [after.fingerprint])
+    assert verdict.status == "ok", verdict.lines
+    assert f"anchored: events 1..{after.seq} are fixed by the checkpoint at seq {after.seq}" in "\n".join(verdict.lines)
+
+
+def test_without_a_checkpoint_after_the_period_the_export_says_which_events_none_fixes(db, tmp_path, monkeypatch, capsys):
+    _append_at(dt.datetime(2026, 3, 1, 3, tzinfo=UTC), monkeypatch)
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 3, 1, 4, tzinfo=UTC))
+    inside = checkpoint_create()
+    monkeypatch.undo()
+    _append_at(dt.datetime(2026, 3, 1, 5, tzinfo=UTC), monkeypatch, count=2)
+    last = AuditEvent.objects.order_by("-seq").first().seq
+    capsys.readouterr()
+    bundle = _export(tmp_path / "bundle", "--from", "2026-03-01", "--to", "2026-03-01")
+    err = capsys.readouterr().err
+    assert f"NOT FULLY ANCHORED: events {inside.seq + 1} to {last} are covered by no signed checkpoint yet" in err
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["requested_range"] == {"first_seq": 1, "last_seq": last} and manifest["last_seq"] == last
+    assert manifest["anchored_range"] == {"first_seq": 1, "last_seq": inside.seq}
+    assert manifest["unanchored_range"] == {"first_seq": inside.seq + 1, "last_seq": last}
+    assert f"Events {inside.seq + 1}..{last} are fixed by no signed checkpoint" in manifest["warning"]
+    readme = (bundle / "README.txt").read_text(encoding="utf-8")
+    assert readme.startswith(f"CHÚ Ý: CÁC SỰ KIỆN {inside.seq + 1}..{last} CHƯA ĐƯỢC ĐIỂM CHỐT ĐÃ KÝ NÀO BẢO ĐẢM")
+    verdict = check_bundle(bundle, [inside.fingerprint])
+    assert verdict.status == "unchecked"
+    assert verdict.summary.startswith(f"NOT FULLY ANCHORED: events {inside.seq + 1}..{last} are covered by no signed checkpoint")
 
 
 def test_actor_export_spans_that_users_events_with_everything_in_between(db, insider, outsider, tmp_path, monkeypatch):

@@ -29,6 +29,7 @@ from audit.report_pdf import render_period_report
 from audit.selectors import current_signing_key_fingerprint
 from audit.verification import verify_chain
 from audit.verifier import (
+    canonical_json,
     checkpoint_message,
     event_from_json,
     event_hash,
@@ -40,6 +41,7 @@ from audit.verifier import (
 )
 from governance.models import Agency
 from requests.export_handover import render_handover
+from tests.audit.clock import clock_at, yesterday
 from tests.factories import AgencyFactory, UserFactory
 from tests.pdf import pdf_text
 from tests.requests.conftest import world  # noqa: F401 - the workflow's fixture world
@@ -64,20 +66,26 @@ def _append(count, actor=None):
             record_event(actor=actor, action=Action.LEDGER_VIEW, data={"n": number})
 
 
-def _export(tmp_path, name="bundle"):
-    today = timezone.localdate().isoformat()
-    call_command("audit_export", "--from", today, "--to", today, "--out", str(tmp_path / name))
+def _export(tmp_path, name="bundle", day=None):
+    day = (day or timezone.localdate()).isoformat()
+    call_command("audit_export", "--from", day, "--to", day, "--out", str(tmp_path / name))
     return tmp_path / name
 
 
 @pytest.fixture
 def bundle(db, insider, tmp_path):
-    """A real bundle: events by a user, a checkpoint, a few more events and a second checkpoint."""
-    _append(4, actor=insider)
+    """A real bundle of yesterday: events by a user, a checkpoint, a few more events and a second checkpoint.
+
+    Today one more event and the checkpoint that fixes them all, which the bundle runs on to.
+    """
+    with clock_at(yesterday()):
+        _append(4, actor=insider)
+        checkpoint_create()
+        _append(2, actor=insider)
+        checkpoint_create()
+    _append(1, actor=insider)
     checkpoint_create()
-    _append(2, actor=insider)
-    checkpoint_create()
-    return _export(tmp_path)
+    return _export(tmp_path, day=yesterday().date())
 
 
 def verifier(bundle, *args):
@@ -95,14 +103,29 @@ def _checkpoint_lines(bundle):
     return [json.loads(line) for line in (bundle / "checkpoints.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
+FORGED_VALID_FROM = "2000-01-01T00:00:00.000000+00:00"
+
+
 def forge(bundle, *, edit_seq, key):
-    """Edit one event, re-chain everything after it and re-sign every checkpoint with `key`, as a forger would."""
+    """Edit one event, re-chain everything after it and re-sign every checkpoint with `key`, as a forger would.
+
+    The chain's own key register events are rewritten to name `key`, so the forgery agrees with itself throughout.
+    """
     path = bundle / "events.jsonl"
     events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     prev = events[0]["prev_hash"]
+    fingerprint = fingerprint_for(key.public_key())
     for record in events:
         if record["seq"] == edit_seq:
             record["payload"] = '{"n":999}'
+        if record["action"] == Action.SIGNING_KEY_REGISTER:
+            data = json.loads(record["payload"]) | {
+                "key_id": fingerprint[:16],
+                "fingerprint": fingerprint,
+                "public_key_pem": load_pem(key),
+                "valid_from": FORGED_VALID_FROM,
+            }
+            record["payload"] = canonical_json(data)
         record["prev_hash"] = prev
         envelope, payload, _ = event_from_json(record)
         record["hash"] = prev = event_hash(envelope, payload)
@@ -119,7 +142,6 @@ def forge(bundle, *, edit_seq, key):
     (bundle / "checkpoints.jsonl").write_text("".join(json.dumps(c) + "\n" for c in checkpoints), encoding="utf-8")
     pem = load_pem(key)
     (bundle / "public_key.pem").write_text(pem, encoding="utf-8")
-    fingerprint = fingerprint_for(key.public_key())
     register = {
         "format": "v1",
         "keys": [
@@ -127,7 +149,7 @@ def forge(bundle, *, edit_seq, key):
                 "key_id": key_id,
                 "fingerprint": fingerprint,
                 "public_key_pem": pem,
-                "valid_from": "2000-01-01T00:00:00.000000+00:00",
+                "valid_from": FORGED_VALID_FROM,
                 "retired_at": None,
                 "note": "",
             }
@@ -195,10 +217,10 @@ def test_without_a_trusted_key_the_chain_is_checked_but_the_exit_says_the_signer
 
 def test_without_a_trusted_key_a_broken_chain_still_fails(bundle):
     lines = (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    del lines[2]
+    victim = json.loads(lines.pop(2))["seq"]
     (bundle / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     run = verifier(bundle)
-    assert run.returncode == 1 and "BROKEN at seq 3: gap" in run.stdout
+    assert run.returncode == 1 and f"BROKEN at seq {victim}: gap" in run.stdout
 
 
 @pytest.mark.parametrize(
@@ -259,9 +281,12 @@ def test_trusted_keys_file_with_comments(bundle, real_fingerprint, tmp_path):
 
 def test_a_bundle_without_a_checkpoint_over_its_events_is_not_passed(db, insider, tmp_path, real_fingerprint):
     _append(3, actor=insider)
+    head = AuditEvent.objects.order_by("-seq").first().seq
     bundle = _export(tmp_path)
     run = verifier(bundle, "--trusted-key", real_fingerprint)
-    assert run.returncode == 3 and "no signed checkpoint fixes this bundle's events" in run.stdout
+    assert run.returncode == 3
+    summary = run.stdout.strip().splitlines()[-1]
+    assert summary.startswith(f"NOT FULLY ANCHORED: events 1..{head} are covered by no signed checkpoint")
 
 
 def test_bundle_carries_the_key_register(bundle, real_fingerprint):
@@ -286,20 +311,23 @@ def test_a_register_entry_that_contradicts_its_key_breaks_the_bundle(bundle, rea
 
 
 def test_rotation_keeps_old_checkpoints_verifiable(db, insider, settings, tmp_path, key_file, real_fingerprint, capsys):
-    _append(2, actor=insider)
-    old_checkpoint = checkpoint_create()
-    settings.AUDIT_SIGNING_KEY_FILE = ensure_signing_key(tmp_path / "keys" / "new.pem")
-    new_fingerprint = fingerprint_for(load_signing_key().public_key())
-    call_command("audit_keys", "register", "--note", "Khóa mới theo kế hoạch thay khóa")
-    call_command("audit_keys", "retire", old_checkpoint.key_id, "--note", "Thay khóa định kỳ")
-    _append(2, actor=insider)
-    new_checkpoint = checkpoint_create()
+    with clock_at(yesterday()):
+        _append(2, actor=insider)
+        old_checkpoint = checkpoint_create()
+        settings.AUDIT_SIGNING_KEY_FILE = ensure_signing_key(tmp_path / "keys" / "new.pem")
+        new_fingerprint = fingerprint_for(load_signing_key().public_key())
+        call_command("audit_keys", "register", "--note", "Khóa mới theo kế hoạch thay khóa")
+        call_command("audit_keys", "retire", old_checkpoint.key_id, "--note", "Thay khóa định kỳ")
+        _append(2, actor=insider)
+        new_checkpoint = checkpoint_create()
+    _append(1, actor=insider)
+    checkpoint_create()
     assert new_checkpoint.key_id == new_fingerprint[:16] != old_checkpoint.key_id
     assert verify_chain().ok
     assert current_signing_key_fingerprint() == format_fingerprint(new_fingerprint)
 
     capsys.readouterr()
-    bundle = _export(tmp_path)
+    bundle = _export(tmp_path, day=yesterday().date())
     out = capsys.readouterr().out
     assert f'--trusted-key "{format_fingerprint(real_fingerprint)}" --trusted-key "{format_fingerprint(new_fingerprint)}"' in out
     keys = {k["fingerprint"]: k for k in json.loads((bundle / "keys.json").read_text())["keys"]}

@@ -21,6 +21,7 @@ from audit.checkpoints import checkpoint_create, ensure_signing_key, load_signin
 from audit.models import Action, AuditEvent
 from audit.verification import verify_chain
 from audit.verifier import ENVELOPE_FIELDS, ChainWalker, event_from_json, event_hash, fingerprint_for, verify_bundle
+from tests.audit.clock import clock_at, yesterday
 
 COLUMNS = [*ENVELOPE_FIELDS, "payload", "hash"]
 
@@ -228,9 +229,18 @@ def test_chain_walker_names_two_events_on_the_same_predecessor_a_fork(ledger):
     assert (walker.problem.seq, walker.problem.kind) == (3, "fork")
 
 
-def test_standalone_verifier_runs_without_django_and_fails_on_tampering(ledger, signing_key, tmp_path):
+def test_standalone_verifier_runs_without_django_and_fails_on_tampering(db, insider, signing_key, tmp_path):
+    # Yesterday's events, fixed by a checkpoint signed today: a period that is over, fully anchored.
+    with clock_at(yesterday()):
+        for number in range(6):
+            with transaction.atomic():
+                record_event(actor=insider, action=Action.LEDGER_VIEW, data={"n": number})
+        victim = AuditEvent.objects.order_by("-seq").first().seq - 2
+    with transaction.atomic():
+        record_event(actor=insider, action=Action.LEDGER_VIEW)
     checkpoint_create()
-    bundle = _export(tmp_path / "bundle")
+    bundle = tmp_path / "bundle"
+    ledger_export(directory=bundle, date_from=yesterday().date(), date_to=yesterday().date())
     trusted = ["--trusted-key", fingerprint_for(load_signing_key(signing_key).public_key())]
     clean_env = {"PATH": os.environ.get("PATH", ""), "PYTHONIOENCODING": "utf-8"}
     run = subprocess.run(
@@ -243,7 +253,7 @@ def test_standalone_verifier_runs_without_django_and_fails_on_tampering(ledger, 
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip().endswith("OK")
     lines = _lines(bundle)
-    del lines[_index(lines, ledger)]
+    del lines[_index(lines, victim)]
     _write(bundle, lines)
     run = subprocess.run(
         [sys.executable, str(bundle / "verifier.py"), str(bundle), *trusted],
@@ -253,7 +263,7 @@ def test_standalone_verifier_runs_without_django_and_fails_on_tampering(ledger, 
         text=True,
     )
     assert run.returncode == 1
-    assert f"BROKEN at seq {ledger}: gap" in run.stdout
+    assert f"BROKEN at seq {victim}: gap" in run.stdout
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,5 +1,6 @@
 import datetime as dt
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -19,8 +20,9 @@ class Command(BaseCommand):
     @property
     def help(self):
         return _(
-            "Write the ledger events of whole days (in the configured time zone) with their signed checkpoints, "
-            "the key register and the standalone verifier to a new directory."
+            "Write the ledger events of whole days (in the configured time zone), and the events after them up to "
+            "the first signed checkpoint that fixes them all, with their signed checkpoints, the key register and the "
+            "standalone verifier to a new directory."
         )
 
     def add_arguments(self, parser):
@@ -50,6 +52,30 @@ class Command(BaseCommand):
                 "path": summary.directory,
             }
         )
+        if summary.unanchored:
+            first, last = summary.unanchored
+            self.stderr.write(
+                _(
+                    "NOT FULLY ANCHORED: events %(first)s to %(last)s are covered by no signed checkpoint yet, so the "
+                    "bundle proves them by the hash chain only and its verifier exits with status 3. The first "
+                    "checkpoint signed after them will cover them (the scheduler signs one every %(minutes)s minutes "
+                    "once the ledger has moved): export again after it. A period that includes the present always "
+                    "ends with such events."
+                )
+                % {"first": first, "last": last, "minutes": settings.AUDIT_CHECKPOINT_MINUTES}
+            )
+        elif summary.last_seq != summary.requested_last_seq:
+            self.stdout.write(
+                _(
+                    "The period's events end at sequence %(requested)s; the bundle runs on to sequence %(last)s, "
+                    "where a signed checkpoint fixes them all."
+                )
+                % {"requested": summary.requested_last_seq, "last": summary.last_seq}
+            )
+        else:
+            self.stdout.write(
+                _("A signed checkpoint at sequence %(last)s fixes every event of the bundle.") % {"last": summary.last_seq}
+            )
         # The keys that signed this bundle's checkpoints; the reader should have their fingerprints from us already.
         fingerprints = [format_fingerprint(f) for f in summary.signer_fingerprints]
         if not fingerprints and current_signing_key_fingerprint():
