@@ -827,13 +827,23 @@ def render_dossier(dossier, out, *, code, author):
         )
     story.append(para("6. Dữ liệu đã cung cấp", "h1"))
     release = dossier.release
+    # A package held for damaged footage was exported, not released: nobody could download it yet.
+    held = release is not None and dossier.footage_request.status == "damage_held"
     if release is None:
         story.append(para("Chưa cung cấp dữ liệu.", "small"))
     else:
+        if held:
+            story.append(
+                para(
+                    "Gói dữ liệu đã được trích xuất nhưng đang bị giữ lại, chưa cung cấp cho bên đề nghị: kiểm tra giải mã "
+                    "phát hiện đoạn ghi hình bị lỗi hoặc bị thiếu, và chưa có cán bộ vận hành xác nhận.",
+                    "small",
+                )
+            )
         story.append(
             key_values(
                 [
-                    ("Cung cấp lúc", when(release.created_at)),
+                    ("Trích xuất lúc" if held else "Cung cấp lúc", when(release.created_at)),
                     ("Gói dữ liệu (SHA-256)", release.package_sha256),
                     ("Danh mục manifest.json (SHA-256)", release.manifest_sha256),
                     ("Biên bản giao nhận (SHA-256)", release.handover_sha256),
@@ -869,6 +879,7 @@ def render_dossier(dossier, out, *, code, author):
             for name, lines in dossier.integrity:
                 story.append(para(f"{name}: {lines[0]}", "small"))
                 story += [para(f"– {line}", "small") for line in lines[1:]]
+            story += [para(line, "small") for line in dossier.integrity_scope]
     story += [PageBreak(), para("7. Nhật ký hệ thống của yêu cầu", "h1")]
     story += table(
         ["Số", "Thời điểm", "Người thực hiện", "Hành động", "Kết quả", "Giá trị băm"],

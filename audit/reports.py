@@ -24,7 +24,7 @@ from audit.models import Action, AuditEvent, Outcome, Report
 from audit.permissions import ensure_can_report, report_jurisdiction
 from audit.report_csv import write_report_csv
 from audit.report_data import ReportScope, collect
-from audit.report_pdf import render_dossier, render_period_report, when
+from audit.report_pdf import render_dossier, render_period_report
 from audit.selectors import current_signing_key, signing_keys_for_range
 
 FORMATS = ("pdf", "csv")
@@ -291,15 +291,17 @@ class Dossier:
     current_key: object = None  # the SigningKey that signs checkpoints now, or None
     signing_keys: list = field(default_factory=list)  # SigningKeys of the checkpoints fixing the events
     integrity: list = field(default_factory=list)  # (file name, lines saying what the decode check found)
+    integrity_scope: list = field(default_factory=list)  # lines saying what such a check can and cannot find
 
 
 def _dossier(footage_request):
     from django.utils import translation
 
-    from requests.integrity import damage_lines_vi
+    from requests.integrity import damage_lines_vi, scope_lines_vi
     from requests.models import Release
 
     release = Release.objects.filter(footage_request=footage_request).first()
+    videos = list(release.files.filter(kind="video").order_by("name")) if release else []
     with translation.override("vi"):
         events = list(AuditEvent.objects.filter(reference=footage_request.reference).order_by("seq"))
         for event in events:
@@ -321,10 +323,8 @@ def _dossier(footage_request):
             events=events,
             current_key=current_signing_key(),
             signing_keys=signing_keys_for_range(events[0].seq, events[-1].seq) if events else [],
-            integrity=[
-                (f.name, damage_lines_vi(f.integrity, when=lambda value: when(value, seconds=True)))
-                for f in (release.files.filter(kind="video").order_by("name") if release else [])
-            ],
+            integrity=[(f.name, damage_lines_vi(f.integrity)) for f in videos],
+            integrity_scope=scope_lines_vi([f.integrity for f in videos]),
         )
 
 

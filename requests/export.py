@@ -40,7 +40,7 @@ from audit.verifier import format_time
 from governance.timefmt import file_stamp
 from requests import integrity, mp4cut
 from requests.filecopy import Crc32, HashedWriter, hash_descriptor
-from requests.media import decode_check, keyframe_times, probe_duration
+from requests.media import decode_check, hole_threshold, keyframe_times, probe_duration
 from requests.models import Decision, FootageRequest, LegalHold
 from requests.sources import source_for
 from requests.sources.files import SegmentFileSource, mp4_h264_configurations
@@ -549,6 +549,18 @@ def _file_name(index, item):
     return f"{index:02d}_{safe}_{file_stamp(item.start)}_{file_stamp(item.end)}.mp4"
 
 
+def _end_where_footage_ends(f, report):
+    """A clip whose frames stop before the end its source segments' headers promised (one cut short while
+    recording, its header written first) says where its footage really ends: the integrity section lists the rest
+    as missing."""
+    if report.frames_decoded == 0 or not report.shown_to:
+        return
+    shown_to = f["first"] + dt.timedelta(seconds=report.shown_to)
+    if (f["last"] - shown_to).total_seconds() > hole_threshold(report.frame_interval):
+        f["last"] = shown_to
+        f["last_timestamp"] = _iso(shown_to)
+
+
 def _report(progress, percent, stage):
     if progress:
         progress(percent, stage)
@@ -634,7 +646,15 @@ def export_build(footage_request_id, *, progress=None):
                 )
             )
             for f, layout, report in zip(files, layouts, reports, strict=True):
-                f["integrity"] = integrity.integrity_section(report, layout=layout, source_segments=f["source_segments"])
+                f["integrity"] = integrity.integrity_section(
+                    report,
+                    layout=layout,
+                    source_segments=f["source_segments"],
+                    gaps=f["gaps"],
+                    covered_to=f["last"],
+                    tolerance=GAP_TOLERANCE,
+                )
+                _end_where_footage_ends(f, report)
             damaged_files = sum(1 for f in files if not f["integrity"]["decoded"])
 
             _report(progress, 85, coded("writing"))
@@ -690,6 +710,7 @@ def export_build(footage_request_id, *, progress=None):
                 "frames_decoded": f["integrity"]["frames_decoded"],
                 "damage": f["integrity"]["damaged"],
                 "checked_with": f["integrity"]["checked_with"],
+                "not_checked": f["integrity"].get("not_checked", []),
             }
             for f in files
         ]

@@ -23,7 +23,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from audit.report_pdf import BOLD, REGULAR, nfc, register_fonts
 from audit.selectors import current_signing_key_fingerprint
 from governance.timefmt import DATE_TIME_SECONDS, local_time
-from requests.integrity import damage_lines_vi
+from requests.integrity import damage_lines_vi, scope_lines_vi
 
 # Whatever ReportLab would fill in by itself is Helvetica, which the PDF does not embed: every table names the font.
 BASE_FONT = ("FONT", (0, 0), (-1, -1), REGULAR, 10)
@@ -34,6 +34,7 @@ def _styles():
     return {
         "base": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
+        "indented": ParagraphStyle("indented", parent=base, fontSize=8, leading=10, leftIndent=4 * mm, spaceBefore=1),
         "mono": ParagraphStyle("mono", parent=base, fontSize=7, leading=9, wordWrap="CJK"),
         "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
         "center_bold": ParagraphStyle("center_bold", parent=base, fontName=BOLD, alignment=TA_CENTER),
@@ -80,21 +81,24 @@ def _signing_key_lines(s):
 
 
 def _integrity_lines(manifest, s):
-    """What the decode check found in each file: exactly what was checked, and every damaged range it found."""
+    """What the decode check found in each file, in plain Vietnamese: exactly what was checked, every damaged range
+    and every time without footage it found, and what such a check cannot find."""
     damaged = sum(1 for entry in manifest["files"] if not (entry.get("integrity") or {}).get("decoded"))
     story = [_p("Kết quả kiểm tra giải mã:", s["heading"])]
     if damaged:
         story.append(
             _p(
-                f"{damaged}/{len(manifest['files'])} tệp có đoạn ghi hình bị lỗi, không giải mã được; "
-                "các đoạn đó được nêu dưới đây và trong tệp manifest.json (mục “integrity”).",
+                f"{damaged}/{len(manifest['files'])} tệp có đoạn ghi hình bị lỗi hoặc bị thiếu; các đoạn đó được nêu "
+                "dưới đây và trong tệp manifest.json (mục “integrity”).",
                 s["base"],
             )
         )
     for number, entry in enumerate(manifest["files"], start=1):
-        lines = damage_lines_vi(entry.get("integrity"), when=lambda value: local_time(value, DATE_TIME_SECONDS))
+        lines = damage_lines_vi(entry.get("integrity"))
         story.append(_p(f"• Tệp {number} ({entry['camera']}): {lines[0]}", s["small"]))
-        story += [_p(f"   – {line}", s["small"]) for line in lines[1:]]
+        story += [_p(f"– {line}", s["indented"]) for line in lines[1:]]
+    story.append(Spacer(1, 1.5 * mm))
+    story += [_p(line, s["small"]) for line in scope_lines_vi([entry.get("integrity") for entry in manifest["files"]])]
     return story
 
 
@@ -156,8 +160,9 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
         _p("NỘI DUNG GIAO NHẬN", s["heading"]),
         _p(
             f"Bên giao đã giao cho bên nhận {len(manifest['files'])} tệp dữ liệu ghi hình, trích xuất bằng cách sao chép "
-            "nguyên trạng các khung hình đã ghi (sao chép luồng, không mã hóa lại) từ hệ thống lưu trữ. Từng khung hình "
-            "của mỗi tệp đã được giải mã để kiểm tra; kết quả ghi ở mục “Kết quả kiểm tra giải mã” dưới đây. "
+            "nguyên trạng các khung hình đã ghi (sao chép luồng, không mã hóa lại) từ hệ thống lưu trữ. Phần hình ảnh "
+            "của mỗi tệp đã được giải mã từng khung hình để kiểm tra; kết quả và giới hạn của phép kiểm tra này ghi ở "
+            "mục “Kết quả kiểm tra giải mã” dưới đây. "
             "Mỗi tệp được xác định bằng giá trị băm SHA-256 dưới đây:",
             s["base"],
         ),

@@ -3,6 +3,7 @@
 Probing reads packets only; nothing here decodes unless it says so.
 """
 
+import itertools
 import threading
 import time
 from contextlib import contextmanager
@@ -82,6 +83,14 @@ def stream_codecs(path):
 _LOG_LOCK = threading.Lock()
 # How often (in frames) a check reports how far it has got.
 PROGRESS_EVERY = 250
+# No frame shown for longer than this many frame intervals, and than HOLE_SECONDS, is a hole in the clip's pictures.
+HOLE_FRAMES = 5
+HOLE_SECONDS = 0.5
+
+
+def hole_threshold(interval):
+    """Seconds without a new frame beyond which a clip has a hole, for frames `interval` seconds apart (None: unknown)."""
+    return max(HOLE_FRAMES * (interval or 0.0), HOLE_SECONDS)
 
 
 @dataclass
@@ -95,6 +104,10 @@ class Damage:
     problems: list = field(default_factory=list)
     frames: int = 1  # how many frames this stands for (more when the file cannot be read past it)
     whole_file: bool = False  # the file could not be decoded at all: no frame, no segment to name
+    pictureless: int = 0  # of those frames, how many the decoder returned no picture for (or that are missing)
+    # Frames decoded after this one up to the next keyframe are predicted from it and may carry its damage: when
+    # the last of them stops being shown, in seconds from the file's first frame shown (None: no such frame).
+    affects_to: float | None = None
 
 
 @dataclass
@@ -107,6 +120,11 @@ class DecodeReport:
     checked_with: str
     not_checked: list = field(default_factory=list)  # kinds of the other streams (audio…), not decoded
     seconds: float = 0.0  # how long the check took
+    frame_interval: float | None = None  # the usual time between two frames shown (the median), in seconds
+    shown_to: float = 0.0  # when the last frame shown stops being shown, in seconds from the first one
+    # (from, to) in seconds from the first frame shown: times no frame is shown for longer than hole_threshold. A gap
+    # in the recordings is kept in a clip as such a hole; which of them are explained is for the caller to say.
+    holes: list = field(default_factory=list)
 
     @property
     def decoded(self):
@@ -142,9 +160,12 @@ def _error_words(error):
 
 
 def _decode_pass(path, *, threads, progress):
-    """One decode of the file's first video stream: (frames in file, frames decoded, [Damage], codec, other streams)."""
+    """One decode of the file's first video stream: (frames in file, frames decoded, [Damage], codec, other streams,
+    (frame interval, when the last frame stops being shown, [holes]))."""
     problems = {}  # decoding index -> what went wrong
     packets = []  # (pts, duration, byte position) of each packet in decoding order; None for one the edit list hides
+    keyframes = []  # whether each packet, in decoding order, is a keyframe (decoded without reference to others)
+    pictureless = set()  # decoding indexes of the frames that gave no picture
     decoded, corrupt, frames = set(), [], 0
     unreadable = None
 
@@ -167,6 +188,7 @@ def _decode_pass(path, *, threads, progress):
                     index = len(packets)
                     # A packet the edit list hides is decoded for the frames that refer to it, but never shown.
                     packets.append(None if packet.is_discard else (packet.pts, packet.duration, packet.pos))
+                    keyframes.append(packet.is_keyframe)
                     if packet.is_corrupt:
                         note(index, "packet marked corrupt when it was recorded")
                 try:
@@ -196,6 +218,7 @@ def _decode_pass(path, *, threads, progress):
     for pts, index in by_pts.items():
         if pts not in decoded:
             note(index, "frame not decoded")
+            pictureless.add(index)
     frames_in_file = sum(1 for packet in packets if packet)
     lost = 0
     if unreadable is not None:
@@ -206,6 +229,7 @@ def _decode_pass(path, *, threads, progress):
         note(len(packets), f"file ends before the last {lost} of the {announced} frames its header lists")
     frames_in_file += lost
     origin = min(by_pts, default=0)
+    timeline = _timeline(packets, origin, base)
     damage = []
     for index, found in sorted(problems.items()):
         # A packet that is never shown, or the point where reading stopped: placed after the last frame before it.
@@ -222,10 +246,43 @@ def _decode_pass(path, *, threads, progress):
                 position=position if position is not None and position >= 0 else None,
                 problems=list(dict.fromkeys(found)),
                 frames=lost if index >= len(packets) else 1,
+                pictureless=lost if index >= len(packets) else int(index in pictureless),
+                affects_to=_affects_to(packets, keyframes, index, origin, base),
             )
         )
     damage.sort(key=lambda d: (d.seconds, d.index))
-    return frames_in_file, frames, damage, codec, others
+    return frames_in_file, frames, damage, codec, others, timeline
+
+
+def _affects_to(packets, keyframes, index, origin, base):
+    """When the frames decoded after packet `index` up to the next keyframe stop being shown (seconds from the first
+    frame shown); None when no frame follows it before a keyframe. Those frames are predicted from it (or from frames
+    predicted from it): a decoder conceals a damaged frame, and the frames referring to it carry what it concealed.
+    """
+    following = []
+    for later in range(index + 1, len(packets)):
+        if keyframes[later]:
+            break
+        if packets[later] is not None and packets[later][0] is not None:
+            following.append(packets[later])
+    if not following:
+        return None
+    return float(max(pts + (duration or 0) for pts, duration, _position in following) - origin) * float(base)
+
+
+def _timeline(packets, origin, base):
+    """(usual frame interval, when the last frame stops being shown, [holes]) of the frames shown, in seconds."""
+    shown = sorted((pts, duration or 0) for pts, duration, _position in filter(None, packets) if pts is not None)
+    if not shown:
+        return None, 0.0, []
+    seconds = [float((pts - origin) * base) for pts, _duration in shown]
+    steps = sorted(b - a for a, b in itertools.pairwise(seconds) if b > a)
+    interval = steps[len(steps) // 2] if steps else None
+    last_pts, last_duration = shown[-1]
+    shown_to = float((last_pts - origin + last_duration) * base) if last_duration else seconds[-1] + (interval or 0.0)
+    limit = hole_threshold(interval)
+    holes = [(a + (interval or 0.0), b) for a, b in itertools.pairwise(seconds) if b - a > limit]
+    return interval, shown_to, holes
 
 
 def decode_check(path, *, threads=0, progress=None):
@@ -243,11 +300,15 @@ def decode_check(path, *, threads=0, progress=None):
 
     What is checked is what FFmpeg's decoder detects: bytes changed where
     the bitstream still parses are decoded without complaint and only look
-    wrong; the manifest says how the clip was checked, never more.
+    wrong; the manifest says how the clip was checked, never more. A damaged
+    frame's `affects_to` says how far the frames predicted from it run, and
+    the report's `holes` where no frame is shown at all (a gap in the
+    recordings, or footage missing from a segment): the frames there were
+    never in the file, so no decoder can complain of them.
     """
     started = time.perf_counter()
     try:
-        frames_in_file, frames, damage, codec, others = _decode_pass(path, threads=threads, progress=progress)
+        frames_in_file, frames, damage, codec, others, timeline = _decode_pass(path, threads=threads, progress=progress)
     except (av.InvalidDataError, av.DecoderNotFoundError, IndexError) as error:
         # Not a file FFmpeg can open, or one without video: nothing in it decodes.
         problem = "no video stream" if isinstance(error, IndexError) else f"file cannot be decoded: {_error_words(error)}"
@@ -259,7 +320,8 @@ def decode_check(path, *, threads=0, progress=None):
             seconds=time.perf_counter() - started,
         )
     if damage and threads != 1:
-        frames_in_file, frames, damage, codec, others = _decode_pass(path, threads=1, progress=progress)
+        frames_in_file, frames, damage, codec, others, timeline = _decode_pass(path, threads=1, progress=progress)
+    interval, shown_to, holes = timeline
     return DecodeReport(
         frames_in_file=frames_in_file,
         frames_decoded=frames,
@@ -267,4 +329,7 @@ def decode_check(path, *, threads=0, progress=None):
         checked_with=checked_with(codec),
         not_checked=others,
         seconds=time.perf_counter() - started,
+        frame_interval=interval,
+        shown_to=shown_to,
+        holes=holes,
     )

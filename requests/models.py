@@ -373,6 +373,8 @@ class ReleaseFile(models.Model):
     frames_decoded = models.PositiveIntegerField(_("frames decoded"), null=True, blank=True)
     damage = models.JSONField(_("damaged ranges"), default=list, blank=True)
     checked_with = models.CharField(_("checked with"), max_length=200, blank=True)
+    # The kinds of the file's other streams (sound…), which the check did not decode.
+    not_checked = models.JSONField(_("streams not checked"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("released file")
@@ -393,6 +395,7 @@ class ReleaseFile(models.Model):
             "frames_decoded": self.frames_decoded,
             "damaged": self.damage,
             "checked_with": self.checked_with,
+            "not_checked": self.not_checked,
         }
 
 

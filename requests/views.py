@@ -261,6 +261,10 @@ def request_detail(request, reference):
         "hold": permissions.can_hold(user, footage_request),
         "receive": permissions.can_receive(user, footage_request),
     }
+    # Who may open the release page (`_release_page`): while a package is held, not its recipients.
+    can["see_release"] = (
+        can["receive"] or permissions.can_revoke(user, footage_request) or user.has_role(Role.AUDITOR, Role.ADMINISTRATOR)
+    )
     return render(
         request,
         "requests/detail.html",
@@ -536,6 +540,20 @@ def export_progress(request, reference):
     )
 
 
+def _add_damaged_ranges(video):
+    """The damaged ranges of a released video, their times as datetimes for the templates."""
+    video.damaged_ranges = [
+        {
+            **found,
+            "start": parse_datetime(found["from_utc"]) if found.get("from_utc") else None,
+            "end": parse_datetime(found["to_utc"]) if found.get("to_utc") else None,
+            "propagates_to": parse_datetime(found["propagates_to_utc"]) if found.get("propagates_to_utc") else None,
+        }
+        for found in video.damage or []
+    ]
+    return video
+
+
 def _release_page(request, footage_request, *, link=None):
     user = request.user
     release = release_of(footage_request)
@@ -546,14 +564,7 @@ def _release_page(request, footage_request, *, link=None):
     files = list(release.files.all())
     videos = [f for f in files if f.kind == "video"]
     for video in videos:
-        video.damaged_ranges = [
-            {
-                **found,
-                "start": parse_datetime(found["from_utc"]) if found.get("from_utc") else None,
-                "end": parse_datetime(found["to_utc"]) if found.get("to_utc") else None,
-            }
-            for found in video.damage or []
-        ]
+        _add_damaged_ranges(video)
     grants = list(release.grants.select_related("user"))
     if not can_revoke and not user.has_role(Role.AUDITOR, Role.ADMINISTRATOR):
         grants = [grant for grant in grants if grant.user_id == user.pk]
@@ -567,6 +578,7 @@ def _release_page(request, footage_request, *, link=None):
             "documents": [f for f in files if f.kind != "video"],
             "damaged": [video for video in videos if video.damaged_ranges or video.decoded is False],
             "checked_with": next((video.checked_with for video in videos if video.checked_with), ""),
+            "not_checked": any(video.not_checked for video in videos),
             "grants": grants,
             "link": link,
             "link_hours": settings.RELEASE_LINK_HOURS,
@@ -626,8 +638,15 @@ def release_revoke(request, reference):
 @login_required
 @require_POST
 def release_acknowledge(request, reference):
-    """A custodian acknowledges the damage an export found; the held package is released."""
+    """A custodian acknowledges the damage an export found; the held package is released.
+
+    Only a custodian assigned to export the request may: for anyone else (the requesting officers, the approvers,
+    another agency's custodians) there is nothing here to act on.
+    """
     footage_request = get_visible_request_or_404(request.user, reference)
+    # can_revoke: a custodian of an agency assigned to the export, whatever the request's status.
+    if not permissions.can_revoke(request.user, footage_request):
+        raise Http404
     form = DamageAcknowledgeForm(request.POST)
     _act(
         request,
@@ -720,6 +739,10 @@ def _verify_page(request, *, release=None, token=None):
                 digest = hasher.hexdigest()
             actor = request.user if request.user.is_authenticated else None
             matches = workflow.release_verify(actor=actor, sha256=digest, release=release, http_request=request)
+            for match in matches:
+                # A package held for damaged footage was exported but never released: the page must not say otherwise.
+                match.held = match.release.footage_request.status == Status.DAMAGE_HELD
+                _add_damaged_ranges(match)
             form.checked = digest.strip().lower()
     else:
         form = VerifyForm()
@@ -729,6 +752,7 @@ def _verify_page(request, *, release=None, token=None):
         {
             "form": form,
             "matches": matches,
+            "released_match": any(not match.held for match in matches or []),
             "release": release,
             "token": token,
             "signing_key_fingerprint": current_signing_key_fingerprint(),
