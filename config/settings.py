@@ -8,6 +8,7 @@ to PostgreSQL and a real broker; DJANGO_ENV=production hardens everything.
 
 from pathlib import Path
 
+import csp.constants as csp
 import environ
 import imageio_ffmpeg
 from celery.schedules import crontab
@@ -53,6 +54,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The headers first, so that every answer carries them, refusals included; then the input checks, before a
+    # session, a form or a query sees any of it (config/middleware.py).
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.HeadersMiddleware",
+    "config.middleware.InputEdgeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,6 +161,9 @@ STORAGES = {
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The largest form is the request's: 50 camera rows of 5 fields. A post with more fields is refused before it is
+# parsed (Django's default, said here so that nobody raises it for a form that grew).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 CAMERA_IMPORT_MAX_BYTES = env.int("CAMERA_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -212,6 +221,55 @@ AUDIT_SIGNING_KEY_FILE = Path(env.str("AUDIT_SIGNING_KEY_FILE", default=str(VAR_
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): everything from this server, nothing inline. A page that truly needs an
+# inline script or style gives it the request's nonce ({{ request.csp_nonce }}); the nonce enters the header only then.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "media-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
+# Permissions-Policy (config.middleware.HeadersMiddleware): no page uses the device's sensors, camera, microphone,
+# location, payment or ports. Security keys and passkeys (WebAuthn) and full-screen video stay allowed, here only.
+PERMISSIONS_POLICY = {
+    **dict.fromkeys(
+        [
+            "accelerometer",
+            "autoplay",
+            "browsing-topics",
+            "camera",
+            "display-capture",
+            "encrypted-media",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "idle-detection",
+            "local-fonts",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "picture-in-picture",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+            "xr-spatial-tracking",
+        ],
+        (),
+    ),
+    "fullscreen": ("self",),
+    "publickey-credentials-create": ("self",),
+    "publickey-credentials-get": ("self",),
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
@@ -263,6 +321,10 @@ RELEASE_LINK_HOURS = env.int("RELEASE_LINK_HOURS", default=72)
 RELEASE_MAX_DOWNLOADS = env.int("RELEASE_MAX_DOWNLOADS", default=5)
 RELEASE_RETENTION_DAYS = env.int("RELEASE_RETENTION_DAYS", default=30)
 VERIFY_LINK_DAYS = env.int("VERIFY_LINK_DAYS", default=30)
+# Checking a file against a release: the largest file hashed here (larger ones: paste the SHA-256), and how many
+# checks one address may make per minute without signing in.
+VERIFY_UPLOAD_MAX_BYTES = env.int("VERIFY_UPLOAD_MAX_BYTES", default=512 * 1024 * 1024)
+VERIFY_CHECKS_PER_MINUTE = env.int("VERIFY_CHECKS_PER_MINUTE", default=10)
 # A message a worker took but never acknowledged (the worker died) goes back
 # to the queue after this many seconds (Redis broker).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)

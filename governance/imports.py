@@ -6,8 +6,9 @@ header row naming the columns in any order:
 =====================  ========  =====================================================
 column                 required  value
 =====================  ========  =====================================================
-code                   yes       camera code, at most 40 characters, unique in the file;
-                                 a camera with this code is updated, otherwise created
+code                   yes       camera code, at most 40 characters: Latin letters, digits,
+                                 '-' and '_'; unique in the file; a camera with this code is
+                                 updated, otherwise created
 name                   yes       at most 200 characters
 kind                   yes       ptz, fixed, anpr or face
 area_code              yes       code of an existing area (province, district or ward)
@@ -37,6 +38,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -50,7 +52,7 @@ from django.utils.translation import gettext as _
 from audit import record_event
 from audit.models import Action
 from governance.models import Agency, Area, Camera
-from governance.validators import validate_source_url
+from governance.validators import CAMERA_CODE_PATTERN, validate_source_url
 
 REQUIRED_COLUMNS = ("code", "name", "kind", "area_code", "managing_agency_code")
 OPTIONAL_COLUMNS = (
@@ -97,6 +99,9 @@ RETENTION_DAYS_MAX = 3650
 COORDINATE_PLACES = Decimal("0.000001")
 
 BATCH_SIZE = 1000
+# Control characters (NUL and the like) have no place in a cell; tabs and line breaks may stand in quoted text.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+SAFE_CODE = re.compile(CAMERA_CODE_PATTERN)
 
 
 class CameraImportError(ValidationError):
@@ -217,6 +222,8 @@ def _parse(raw):
         raise CameraImportError([(1, _("The header row cannot be read: %(reason)s.") % {"reason": exc})]) from None
     columns = [_clean(name).lower() for name in header]
     header_errors = []
+    if any(CONTROL_CHARACTER.search(name) for name in header):
+        raise CameraImportError([(1, _("The header row holds a control character (such as a NUL byte); remove it."))])
     unnamed = [str(position) for position, name in enumerate(columns, start=1) if not name]
     if unnamed:
         header_errors.append((1, _("Columns without a name at positions: %(positions)s.") % {"positions": ", ".join(unnamed)}))
@@ -257,6 +264,16 @@ def _parse(raw):
                     )
                 )
                 continue
+            controlled = [column for column, cell in zip(columns, cells, strict=True) if CONTROL_CHARACTER.search(cell)]
+            if controlled:
+                errors.append(
+                    (
+                        line,
+                        _("The cells of %(columns)s hold a control character (such as a NUL byte); remove it.")
+                        % {"columns": ", ".join(controlled)},
+                    )
+                )
+                continue
             records.append((line, dict(zip(columns, (_clean(cell) for cell in cells), strict=True))))
     except csv.Error as exc:
         errors.append((last_line + 1, _("This row cannot be read: %(reason)s.") % {"reason": exc}))
@@ -291,6 +308,10 @@ def _validate(columns, records, *, areas, agencies):
             problem(_("The camera code is empty."))
         elif len(code) > 40:
             problem(_("The camera code is longer than %(limit)s characters.") % {"limit": 40})
+        elif not SAFE_CODE.match(code):
+            problem(
+                _("The camera code %(code)s holds characters other than Latin letters, digits, '-' and '_'.") % {"code": code}
+            )
         elif code in first_line_of_code:
             problem(
                 _("The camera code %(code)s already appears on line %(line)s.") % {"code": code, "line": first_line_of_code[code]}

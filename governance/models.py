@@ -9,6 +9,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from governance.validators import validate_camera_code
+
 
 class BilingualMixin:
     """Pick the Vietnamese or English column of a pair for the active language."""
@@ -215,7 +217,13 @@ class Camera(models.Model):
         OFFLINE = "offline", _("Offline")
         DECOMMISSIONED = "decommissioned", _("Decommissioned")
 
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        validators=[validate_camera_code],
+        help_text=_("Letters, digits, '-' and '_' only."),
+    )
     name = models.CharField(_("name"), max_length=200, db_index=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="cameras")

@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 ALLOWED_SCHEMES = {"rtsp", "rtsps", "http", "https", "onvif", "file", "nvr"}
@@ -27,3 +28,14 @@ def validate_source_url(value):
     lowered = parts.query.lower()
     if any(key in lowered for key in ("password=", "pwd=", "passwd=", "token=", "secret=")):
         raise ValidationError(_("The source address must not carry a password or token."), code="credentials")
+
+
+CAMERA_CODE_PATTERN = r"^[A-Za-z0-9_-]+\Z"
+
+# A camera's code names its recordings' folders and files on the recorders and in exported packages, so it is
+# limited to characters that mean nothing to a file system or an address: letters, digits, '-' and '_'.
+validate_camera_code = RegexValidator(
+    CAMERA_CODE_PATTERN,
+    _("A camera code may hold only Latin letters without accents, digits, hyphens (-) and underscores (_)."),
+    code="camera_code",
+)

@@ -13,15 +13,29 @@ from django.utils.translation import gettext_lazy as _
 from governance.models import Camera, DataCategory
 from governance.selectors import legal_bases_valid_on, regulation_in_force
 from requests.models import Urgency
+from requests.pdfcheck import NotAPlainPdf, check_pdf
 from requests.rules import check_request_content
 
 # Officers type local wall-clock times; the centres are all in Vietnam (no daylight saving).
 VIETNAM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
-PDF_TAIL_BYTES = 2048
+PDF_REFUSALS = {
+    "header": _("This file is not a PDF document, whatever its name says."),
+    "trailer": _(
+        "The file does not end where the PDF document ends: it holds something else after it. Save the letter again as PDF."
+    ),
+    "polyglot": _("The file is a PDF document and an archive at once. Save the letter again as PDF."),
+    "unreadable": _("The PDF document cannot be read: it is damaged or not a PDF document."),
+    "encrypted": _("The PDF document is protected by a password. Upload a copy without a password."),
+    "empty": _("The PDF document has no pages."),
+    "active": _(
+        "The PDF document holds a script, an action, an attached file or a form program. "
+        "Print it to PDF again (or scan the signed letter) and upload that copy."
+    ),
+}
 
 
 def validate_pdf(uploaded_file):
-    """Accept a PDF only: .pdf name, size within REQUEST_ATTACHMENT_MAX_BYTES, and PDF content (not the browser's word for it)."""
+    """Accept a PDF only: .pdf name, size within REQUEST_ATTACHMENT_MAX_BYTES, and a plain PDF (requests.pdfcheck)."""
     name = (uploaded_file.name or "").lower()
     if not name.endswith(".pdf"):
         raise ValidationError(_("Upload the letter as a PDF file (.pdf)."), code="extension")
@@ -34,13 +48,10 @@ def validate_pdf(uploaded_file):
         )
     if uploaded_file.size == 0:
         raise ValidationError(_("The file is empty."), code="empty")
-    uploaded_file.seek(0)
-    head = uploaded_file.read(5)
-    uploaded_file.seek(max(0, uploaded_file.size - PDF_TAIL_BYTES))
-    tail = uploaded_file.read(PDF_TAIL_BYTES)
-    uploaded_file.seek(0)
-    if head != b"%PDF-" or b"%%EOF" not in tail:
-        raise ValidationError(_("This file is not a PDF document, whatever its name says."), code="content")
+    try:
+        check_pdf(uploaded_file, uploaded_file.size)
+    except NotAPlainPdf as refused:
+        raise ValidationError(PDF_REFUSALS[refused.code], code=f"pdf-{refused.code}") from None
 
 
 def available_legal_bases(day=None):
@@ -137,6 +148,13 @@ class RequestItemForm(forms.Form):
 
 
 class BaseRequestItemFormSet(forms.BaseFormSet):
+    def total_form_count(self):
+        # A post announcing more rows than the maximum is refused as a whole (full_clean says so): no form is built,
+        # checked or drawn again for rows that will not be kept.
+        if self.is_bound and self.management_form.cleaned_data.get(forms.formsets.TOTAL_FORM_COUNT, 0) > self.absolute_max:
+            return 0
+        return super().total_form_count()
+
     def items(self):
         """The rows kept, as dicts for the rules and the workflow."""
         return [
@@ -146,8 +164,17 @@ class BaseRequestItemFormSet(forms.BaseFormSet):
         ]
 
 
+MAX_ITEMS = 50
+# absolute_max: a post announcing more rows than this is refused as a whole, without building a form for each
+# (Django's default would build up to a thousand more).
 RequestItemFormSet = forms.formset_factory(
-    RequestItemForm, formset=BaseRequestItemFormSet, extra=1, can_delete=True, max_num=50, validate_max=True
+    RequestItemForm,
+    formset=BaseRequestItemFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=MAX_ITEMS,
+    absolute_max=MAX_ITEMS,
+    validate_max=True,
 )
 
 

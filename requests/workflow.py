@@ -46,6 +46,7 @@ from requests.models import (
 from requests.permissions import WorkflowRefused
 from requests.rules import check_request_content
 from requests.sources import source_for
+from requests.sources.files import confined
 
 # transition -> (statuses it may start from, status it leads to)
 TRANSITIONS = {
@@ -1077,7 +1078,9 @@ def hold_preserve(hold_id):
         source = source_for(item.camera.code)
         for segment in source.list_segments(item.start, item.end).segments:
             # The holding area is itself a "generic" layout in UTC, so an export can read it like any recorder.
-            destination = target / item.camera.code / f"{segment.start.astimezone(dt.UTC):%Y-%m-%d/%H-%M-%S}.mp4"
+            destination = confined(
+                target, target / item.camera.code / f"{segment.start.astimezone(dt.UTC):%Y-%m-%d/%H-%M-%S}.mp4"
+            )
             destination.parent.mkdir(parents=True, exist_ok=True)
             if destination.exists():
                 count += 1

@@ -35,9 +35,25 @@ FIELDS = {
     "M": r"(?P<M>\d{2})",
     "S": r"(?P<S>\d{2})",
 }
+# What a camera's name may be where it names a folder or a file: one path component, nothing a file system reads
+# as a way up or across.
+UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f]|^\.{1,2}$|^$")
 # The longest segment we expect: the listing looks this far before the window for a segment that runs into it.
 MAX_SEGMENT = dt.timedelta(hours=1)
 PROBE_WORKERS = 8
+
+
+class UnsafeFootagePath(ValueError):
+    """A camera name or a recording path that would lead outside the footage root: refused, never read."""
+
+
+def confined(root, path):
+    """`path` resolved (links followed), provided it stays inside `root` (resolved too); UnsafeFootagePath otherwise."""
+    resolved_root = Path(root).resolve()
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(resolved_root):
+        raise UnsafeFootagePath(f"{path} lies outside the footage root {resolved_root}")
+    return resolved
 
 
 def mp4_duration(path):
@@ -166,6 +182,8 @@ class SegmentFileSource(FootageSource):
         self.pattern = LAYOUTS.get(layout, layout)
         self.layout = layout
         self.camera_name = self.options.get("name") or camera_code
+        if UNSAFE_NAME.search(self.camera_name):
+            raise UnsafeFootagePath(f"the camera name {self.camera_name!r} cannot name a folder under {self.root}")
         self.tz = zoneinfo.ZoneInfo(self.options.get("tz") or "UTC") if layout != "frigate" else dt.UTC
         self.components = [_component_regex(part, self.camera_name) for part in self.pattern.split("/")]
         directories = "/".join(self.pattern.split("/")[:-1])
@@ -216,7 +234,9 @@ class SegmentFileSource(FootageSource):
             directory = self.root / cursor.strftime(self.directory_pattern) if self.directory_pattern else self.root
             if directory not in seen:
                 seen.add(directory)
+                confined(self.root, directory)
                 for path in self._files_in(directory):
+                    confined(self.root, path)
                     relative = path.relative_to(self.root).parts
                     if len(relative) != depth:
                         continue
@@ -250,10 +270,10 @@ class SegmentFileSource(FootageSource):
         return Listing(segments=segments, camera_found=bool(candidates) or self.camera_exists())
 
     def open_segment(self, segment):
-        return open(segment.locator, "rb")  # noqa: SIM115 - the caller closes it
+        return open(confined(self.root, segment.locator), "rb")  # noqa: SIM115 - the caller closes it
 
     def local_path(self, segment):
-        return Path(segment.locator)
+        return confined(self.root, segment.locator)
 
     def oldest_kept(self):
         """The first file in time order: directories are walked in name order, which is time order for these layouts."""
@@ -273,6 +293,7 @@ class SegmentFileSource(FootageSource):
                 if moment is not None:
                     return moment
             else:
+                confined(self.root, directory / name)
                 found = self._walk_first(directory / name, depth + 1, (*parts, name))
                 if found is not None:
                     return found

@@ -23,6 +23,7 @@ from tests.factories import (
     UserFactory,
     WardFactory,
 )
+from tests.requests.conftest import PDF_BYTES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +33,7 @@ if not Path("/usr/bin/chromium").exists():
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 VIETNAM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = PDF_BYTES
 WIDER_THAN_SCREEN = """(width) => [...document.querySelectorAll("body *")]
     .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest(".table-wrap, .nav-links"))
     .slice(0, 5).map((el) => el.tagName + "." + el.className)"""
