@@ -159,7 +159,9 @@ def main():
         f"engine: postgresql ({connection.settings_dict['NAME']}), session synchronous_commit={sync}, fsync={fsync}, "
         f"wal_sync_method={method}, CPUs: {os.cpu_count()}, load {os.getloadavg()[0]:.1f}"
     )
-    print("durability: both variants are on disk when their transaction returns (plain: synchronous commit; chained: commit, then wait for the WAL flush)")
+    print(
+        "durability: both variants are on disk when their transaction returns (plain: synchronous commit; chained: commit, then wait for the WAL flush)"
+    )
     _prepare_plain_table()
     totals = {"plain": [], "chained": []}
     for round_number in range(1, args.rounds + 1):
