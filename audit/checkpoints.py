@@ -16,7 +16,7 @@ from audit.models import Action, AuditEvent, Checkpoint
 from audit.services import _lock_head, record_event
 from audit.verifier import checkpoint_message, format_time, key_id_for
 
-PASSWORD_VARIABLE = "AUDIT_SIGNING_KEY_PASSWORD"
+PASSWORD_VARIABLE = "AUDIT_SIGNING_KEY_PASSWORD"  # noqa: S105 - the name of the variable, not a password
 
 
 class SigningKeyError(RuntimeError):
