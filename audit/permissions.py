@@ -1,10 +1,13 @@
-"""Who may read the ledger: oversight bodies and administrators, nobody else."""
+"""Who may read the ledger: oversight bodies and administrators, nobody else.
+
+How much of it each reads is `audit.selectors.events_visible_to`."""
 
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from audit.models import Report
 from governance.models import Role
+from governance.permissions import is_system_administrator, oversight_area
 
 LEDGER_READER_ROLES = (Role.AUDITOR, Role.ADMINISTRATOR)
 
@@ -29,18 +32,18 @@ class ReportRefused(Exception):
 
 
 def report_jurisdiction(user):
-    """The area a user's reports may cover: None for the whole system (administrators)."""
-    if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
-        return None
-    return user.agency.area if user.agency_id else None
+    """The area a user's reports may cover: None for the whole system (system administrators)."""
+    return oversight_area(user)
 
 
 def report_refusal(user, *, agency=None, area=None, legal_basis=None):
     """Why this user may not have a report of this scope, or None. Auditors report within their own area only."""
     if not can_read_ledger(user):
         return _("Only oversight bodies and administrators may produce reports.")
-    if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
+    if is_system_administrator(user):
         return None
+    if not user.has_role(Role.AUDITOR):
+        return _("Reports are produced by oversight bodies and the monitoring centre's system administrators.")
     jurisdiction = report_jurisdiction(user)
     if jurisdiction is None:
         return _("Your agency has no area assigned, so there is no jurisdiction to report on. Ask an administrator.")
@@ -58,10 +61,10 @@ def ensure_can_report(user, **scope):
 
 
 def reports_visible_to(user):
-    """Reports a user may open: their own; administrators see every report."""
+    """Reports a user may open: their own; system administrators see every report."""
     if not can_read_ledger(user):
         return Report.objects.none()
-    if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
+    if is_system_administrator(user):
         return Report.objects.all()
     return Report.objects.filter(requested_by=user)
 

@@ -21,6 +21,7 @@ from audit.models import AuditEvent, Checkpoint, VerificationRun
 from audit.selectors import current_signing_key, signing_keys_for_range
 from audit.verification import verify_range
 from governance.models import Agency, DataCategory, LegalBasis, display_name
+from governance.selectors import agencies_within
 from governance.timefmt import local_time
 from requests.models import (
     Attachment,
@@ -59,7 +60,7 @@ class ReportScope:
     agency: object = None
     area: object = None
     legal_basis: object = None
-    jurisdiction: object = None  # an Area; None means the whole system (administrators)
+    jurisdiction: object = None  # an Area; None means the whole system (system administrators)
 
     @property
     def start(self):
@@ -77,7 +78,8 @@ class ReportScope:
         """Every request the report may speak of, whatever its dates."""
         qs = FootageRequest.objects.all()
         if self.jurisdiction is not None:
-            qs = qs.filter(agency__area__path__startswith=self.jurisdiction.path)
+            # The same agencies an auditor of that area reads on the request pages and in the ledger.
+            qs = qs.filter(agency__in=agencies_within(self.jurisdiction).values("pk"))
         if self.agency is not None:
             qs = qs.filter(agency=self.agency)
         if self.area is not None:

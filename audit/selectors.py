@@ -4,6 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -11,6 +12,8 @@ from audit.models import AuditEvent, Checkpoint, SigningKey, VerificationRun
 from audit.permissions import can_read_ledger
 
 PAGE_SIZE = 50
+# Events about an account (sign-ins, role grants, password changes) follow the account's agency.
+USER_TARGET = "governance.user"
 MAX_PAGE_SIZE = 200
 # A run still waiting after this long lost its worker; it no longer blocks a new one.
 VERIFICATION_STALE_AFTER = dt.timedelta(hours=1)
@@ -28,10 +31,53 @@ class LedgerPage:
     previous_cursor: int | None = None  # pass as `before`
 
 
+@dataclass(frozen=True)
+class LedgerScope:
+    """What a reader oversees, as subqueries: events of these agencies' officials, these requests, these accounts."""
+
+    agency_codes: object
+    references: object
+    user_ids: object  # text, as target_id stores them
+
+
+# The ledger imports no app above it. The app that knows requests and agencies
+# tells it, once at start-up, how far each reader sees (requests/apps.py):
+# a function of the user answering None (the whole ledger) or a LedgerScope.
+_reader_scope = None
+
+
+def set_reader_scope(function):
+    global _reader_scope
+    _reader_scope = function
+
+
+def reader_scope(user):
+    if _reader_scope is not None:
+        return _reader_scope(user)
+    # Nobody told the ledger how to scope: superusers read it all, everyone else only events about no one.
+    return None if user.is_superuser else LedgerScope(agency_codes=[], references=[], user_ids=[])
+
+
 def events_visible_to(user):
+    """The events a ledger reader may see, scoped like the request pages.
+
+    An event about a request is visible when the request is; an event about an
+    account when the account belongs to an overseen agency; any other event
+    when its actor's agency is overseen, or when it has no agency (the system
+    itself: checkpoints, keys, anonymous checks, accounts of no agency).
+    """
     if not can_read_ledger(user):
         return AuditEvent.objects.none()
-    return AuditEvent.objects.all()
+    scope = reader_scope(user)
+    if scope is None:
+        return AuditEvent.objects.all()
+    about_account = Q(target_type=USER_TARGET)
+    return AuditEvent.objects.filter(
+        Q(reference__in=scope.references)
+        | Q(reference="", actor_agency__in=scope.agency_codes)
+        | Q(reference="", target_type=USER_TARGET, target_id__in=scope.user_ids)
+        | (Q(reference="", actor_agency="") & ~about_account)
+    )
 
 
 def get_visible_event_or_404(user, seq):

@@ -1,10 +1,15 @@
-"""Governance data in the Django admin: administrators only, every change written to the ledger.
+"""Governance data in the Django admin, scoped like the regulation; every change written to the ledger.
 
-Who may use it: superusers, and staff accounts that hold the administrator
-role in their agency. The role is the one source of truth for what a person
-may do in this product; Django's per-model permissions would be a second grant
-to keep in step with it, so these admins ignore them (a staff account with
-model permissions but without the role sees nothing here).
+Who may use it: the monitoring centre's system administrators (superusers,
+and staff accounts holding the administrator role in a monitoring centre)
+maintain the governance data and every account. An agency's own
+administrator (a staff account holding the administrator role elsewhere)
+sees only the users and role grants of its own agency, and grants only the
+roles the regulation gives that agency. Objects outside a user's scope are
+404, as on every other page. The role is the one source of truth for what a
+person may do in this product; Django's per-model permissions would be a
+second grant to keep in step with it, so these admins ignore them (a staff
+account with model permissions but without the role sees nothing here).
 """
 
 from django import forms
@@ -14,7 +19,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -32,20 +38,47 @@ from governance.models import (
     LegalBasis,
     Membership,
     RegulationVersion,
+    Role,
     User,
 )
-from governance.permissions import can_administer_governance
+from governance.permissions import (
+    can_administer_governance,
+    can_administer_users,
+    can_manage_user,
+    can_revoke_role,
+    can_view_user,
+    is_system_administrator,
+    memberships_administered_by,
+    role_grant_refusal,
+    roles_grantable_by,
+    users_administered_by,
+)
 from governance.services import (
     governance_record_deleted,
     governance_record_saved,
     membership_grant,
     membership_revoke,
+    membership_revoke_outside_agency,
     regulation_publish,
 )
 
 
-class AdministratorOnly:
-    """Admin and inline permissions from the administrator role instead of Django's model permissions."""
+class NotFoundOutsideScope:
+    """An object the user may not see is 404 on its change, delete, history and password pages, as everywhere else."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
+
+
+class SystemAdministratorOnly(NotFoundOutsideScope):
+    """Governance data: the monitoring centre's system administrators only, instead of Django's model permissions."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if can_administer_governance(request.user) else queryset.none()
 
     def has_module_permission(self, request):
         return can_administer_governance(request.user)
@@ -64,7 +97,7 @@ class AdministratorOnly:
         return can_administer_governance(request.user)
 
 
-class AuditedAdmin(AdministratorOnly):
+class AuditedAdmin:
     """Every save and delete through this admin, inline and many-to-many changes included, goes to the ledger."""
 
     # Never copied into the ledger, which anyone with audit access reads.
@@ -115,11 +148,15 @@ class AuditedAdmin(AdministratorOnly):
             super().delete_queryset(request, queryset)
 
 
+class GovernanceAdmin(SystemAdministratorOnly, AuditedAdmin, admin.ModelAdmin):
+    """A governance model: system administrators only, every change in the ledger."""
+
+
 # Areas and agencies ------------------------------------------------------------
 
 
 @admin.register(Area)
-class AreaAdmin(AuditedAdmin, admin.ModelAdmin):
+class AreaAdmin(GovernanceAdmin):
     list_display = ("code", "name_vi", "name_en", "level", "parent")
     list_filter = ("level",)
     list_select_related = ("parent",)
@@ -135,7 +172,7 @@ class AreaAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Agency)
-class AgencyAdmin(AuditedAdmin, admin.ModelAdmin):
+class AgencyAdmin(GovernanceAdmin):
     list_display = ("code", "name_vi", "name_en", "kind", "parent", "area", "is_active")
     list_filter = ("kind", "is_active")
     list_select_related = ("parent", "area")
@@ -146,13 +183,23 @@ class AgencyAdmin(AuditedAdmin, admin.ModelAdmin):
 # People and roles -----------------------------------------------------------------
 
 
-class MembershipInline(AdministratorOnly, admin.TabularInline):
+class UserScoped(NotFoundOutsideScope):
+    """Users and role grants: system administrators see all, an agency's administrator its own agency's."""
+
+    def has_module_permission(self, request):
+        return can_administer_users(request.user)
+
+
+class MembershipInline(admin.TabularInline):
     """The user's roles, shown; granted and revoked on the membership pages so the ledger follows."""
 
     model = Membership
     fields = ("role", "agency", "granted_at")
     readonly_fields = fields
     extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return can_administer_users(request.user)
 
     def has_add_permission(self, request, *args):
         return False
@@ -165,7 +212,7 @@ class MembershipInline(AdministratorOnly, admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+class UserAdmin(UserScoped, AuditedAdmin, DjangoUserAdmin):
     list_display = ("username", "first_name", "last_name", "agency", "position", "is_staff", "is_active")
     list_filter = ("is_staff", "is_superuser", "is_active", "agency__kind")
     list_select_related = ("agency",)
@@ -190,6 +237,41 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
             },
         ),
     )
+    # What an agency's own administrator edits: never the agency, staff status or anything above.
+    agency_fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (gettext_lazy("Personal info"), {"fields": ("first_name", "last_name", "email", "agency", "position")}),
+        (gettext_lazy("Permissions"), {"fields": ("is_active", "is_staff")}),
+        (gettext_lazy("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    agency_add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2", "position")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request) & users_administered_by(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return can_administer_users(request.user) if obj is None else can_view_user(request.user, obj)
+
+    def has_add_permission(self, request, *args):
+        return can_administer_users(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return can_administer_users(request.user) if obj is None else can_manage_user(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_administer_users(request.user) if obj is None else can_manage_user(request.user, obj)
+
+    def get_list_filter(self, request):
+        if is_system_administrator(request.user):
+            return self.list_filter
+        return ("is_staff", "is_active")
+
+    def get_fieldsets(self, request, obj=None):
+        if is_system_administrator(request.user):
+            return super().get_fieldsets(request, obj)
+        return self.agency_add_fieldsets if obj is None else self.agency_fieldsets
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
@@ -200,20 +282,41 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         readonly = ["groups", "last_login", "date_joined"]
         if not request.user.is_superuser:
             readonly += ["is_superuser", "user_permissions"]
+        if not is_system_administrator(request.user):
+            # An agency's administrator never moves anyone to another agency.
+            readonly += ["agency", "is_staff"]
         return readonly
 
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = list(protected) + [str(u) for u in objs if not can_manage_user(request.user, u)]
+        return deleted, counts, perms_needed, protected
+
+    def save_model(self, request, obj, form, change):
+        if not is_system_administrator(request.user):
+            if not change:
+                obj.agency_id = request.user.agency_id
+            if obj.agency_id != request.user.agency_id:
+                raise PermissionDenied
+        super().save_model(request, obj, form, change)
+        if change and "agency" in form.changed_data:
+            membership_revoke_outside_agency(actor=request.user, user=obj, http_request=request)
+
     def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
         with transaction.atomic():
-            before = User.objects.filter(pk=unquote(id)).values_list("password", flat=True).first()
+            before = user.password
             response = super().user_change_password(request, id, form_url)
-            user = User.objects.filter(pk=unquote(id)).first()
-            if user is not None and user.password != before:
+            after = User.objects.filter(pk=user.pk).values_list("password", flat=True).first()
+            if after != before:
                 # Not through governance_record_saved: that would copy the hash into the ledger.
                 record_event(
                     actor=request.user,
                     action=Action.GOVERNANCE_UPDATE,
                     target=user,
-                    data={"object": str(user), "fields": {"password": "changed"}},
+                    data={"object": str(user), "fields": {"password": "changed"}, "by_administrator": True},
                     http_request=request,
                 )
         return response
@@ -224,15 +327,26 @@ class MembershipForm(forms.ModelForm):
         model = Membership
         fields = ("user", "role")
 
+    actor = None  # set by the admin for each request
+
     def clean_user(self):
         user = self.cleaned_data["user"]
         if not user.agency_id:
             raise ValidationError(_("The user belongs to no agency; set the agency before granting a role."))
         return user
 
+    def clean(self):
+        cleaned = super().clean()
+        user, role = cleaned.get("user"), cleaned.get("role")
+        if user is not None and role:
+            reason = role_grant_refusal(self.actor, user, role)
+            if reason:
+                raise ValidationError(reason)
+        return cleaned
+
 
 @admin.register(Membership)
-class MembershipAdmin(AdministratorOnly, admin.ModelAdmin):
+class MembershipAdmin(UserScoped, admin.ModelAdmin):
     """Grants and revocations go through the membership services: role groups and ledger events follow."""
 
     form = MembershipForm
@@ -243,12 +357,69 @@ class MembershipAdmin(AdministratorOnly, admin.ModelAdmin):
     autocomplete_fields = ("user",)
     readonly_fields = ("agency", "granted_at")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request) & memberships_administered_by(request.user)
+
     def get_fields(self, request, obj=None):
         return ("user", "role") if obj is None else ("user", "role", "agency", "granted_at")
 
+    def add_view(self, request, form_url="", extra_context=None):
+        if request.method == "POST":
+            self._refuse_grant(request)
+        return super().add_view(request, form_url, extra_context)
+
+    def _refuse_grant(self, request):
+        """A grant to an account out of sight is 404, one the actor may not make is refused; the form explains the rest."""
+        user_id, role = request.POST.get("user", ""), request.POST.get("role", "")
+        if not user_id.isdigit():
+            return
+        user = users_administered_by(request.user).select_related("agency").filter(pk=user_id).first()
+        if user is None:
+            raise Http404
+        if role in Role.values and user.agency_id:
+            reason = role_grant_refusal(request.user, user, role)
+            if reason:
+                raise PermissionDenied(reason)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            # The choices the form accepts, not only those the search box offers.
+            actor = request.user
+            users = users_administered_by(actor).filter(agency__isnull=False)
+            if not is_system_administrator(actor):
+                users = users.exclude(memberships__role=Role.ADMINISTRATOR)
+            kwargs["queryset"] = users.order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not is_system_administrator(request.user):
+            allowed = set(roles_grantable_by(request.user, request.user.agency))
+            kwargs["choices"] = [("", "---------")] + [(value, label) for value, label in Role.choices if value in allowed]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return can_administer_users(request.user)
+        return can_view_user(request.user, obj.user) and memberships_administered_by(request.user).filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request, *args):
+        return can_administer_users(request.user)
+
     # A membership is granted or revoked, never edited.
     def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)
+        return obj is None and can_administer_users(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_administer_users(request.user) if obj is None else can_revoke_role(request.user, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = list(protected) + [str(m) for m in objs if not can_revoke_role(request.user, m)]
+        return deleted, counts, perms_needed, protected
 
     def save_model(self, request, obj, form, change):
         membership = membership_grant(actor=request.user, user=obj.user, role=obj.role, http_request=request)
@@ -293,7 +464,7 @@ class CameraImportForm(forms.Form):
 
 
 @admin.register(Camera)
-class CameraAdmin(AuditedAdmin, admin.ModelAdmin):
+class CameraAdmin(GovernanceAdmin):
     list_display = ("code", "name", "kind", "status", "area", "managing_agency", "retention_days", "updated_at")
     list_filter = ("kind", "status", DistrictFilter, "has_plate_events", "has_face_events")
     list_select_related = ("area", "managing_agency")
@@ -358,14 +529,14 @@ class CameraAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(DataCategory)
-class DataCategoryAdmin(AuditedAdmin, admin.ModelAdmin):
+class DataCategoryAdmin(GovernanceAdmin):
     list_display = ("code", "name_vi", "name_en", "sensitivity")
     list_filter = ("sensitivity",)
     search_fields = ("code", "name_vi", "name_en")
 
 
 @admin.register(LegalBasis)
-class LegalBasisAdmin(AuditedAdmin, admin.ModelAdmin):
+class LegalBasisAdmin(GovernanceAdmin):
     list_display = ("code", "title_vi", "citation", "verified", "approvals_required", "valid_from", "valid_to")
     list_filter = ("verified", "case_number_required", "approvals_required")
     search_fields = ("code", "title_vi", "title_en", "citation")
@@ -403,7 +574,7 @@ def _is_published(version):
     return version is not None and version.pk is not None and version.is_published
 
 
-class AssignmentRuleInline(AdministratorOnly, admin.TabularInline):
+class AssignmentRuleInline(SystemAdministratorOnly, admin.TabularInline):
     model = AssignmentRule
     fields = ("duty", "agency", "area", "data_category")
     autocomplete_fields = ("agency", "area")
@@ -421,7 +592,7 @@ class AssignmentRuleInline(AdministratorOnly, admin.TabularInline):
 
 
 @admin.register(RegulationVersion)
-class RegulationVersionAdmin(AuditedAdmin, admin.ModelAdmin):
+class RegulationVersionAdmin(GovernanceAdmin):
     list_display = ("number", "title", "effective_from", "status", "published_at", "published_by")
     list_filter = ("status",)
     list_select_related = ("published_by",)
@@ -464,7 +635,7 @@ class RegulationVersionAdmin(AuditedAdmin, admin.ModelAdmin):
         return True
 
     def publish_view(self, request, object_id):
-        version = get_object_or_404(RegulationVersion, pk=unquote(object_id))
+        version = self.get_object(request, unquote(object_id))
         if request.method != "POST" or not self.has_change_permission(request, version):
             raise PermissionDenied
         self._publish(request, version)
@@ -484,7 +655,7 @@ class RegulationVersionAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(AssignmentRule)
-class AssignmentRuleAdmin(AuditedAdmin, admin.ModelAdmin):
+class AssignmentRuleAdmin(GovernanceAdmin):
     list_display = ("version", "duty", "agency", "area", "data_category")
     list_filter = ("duty", "version", "data_category")
     list_select_related = ("version", "agency", "area", "data_category")

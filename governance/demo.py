@@ -1,4 +1,5 @@
-"""Demo data: a district with wards, agencies of every kind, users per role, the legal bases and a published regulation.
+"""Demo data: a district with wards, agencies of every kind, users for the roles the regulation gives each agency,
+the legal bases and a published regulation.
 
 `seed_demo` is idempotent: objects are looked up by their codes and written
 (and recorded in the ledger) only when they are missing or differ.
@@ -24,6 +25,7 @@ from governance.models import (
     Role,
     User,
 )
+from governance.selectors import roles_given_by_regulation
 
 DEMO_PASSWORD = "demo-Camera-2026"
 VN = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
@@ -447,8 +449,8 @@ class Seeder:
             agencies = self.seed_agencies(areas)
             self.seed_cameras(areas, agencies)
             bases = self.seed_legal_bases(categories)
-            self.seed_regulation(agencies, areas, bases)
-            users = self.seed_users(agencies)
+            version = self.seed_regulation(agencies, areas, bases)
+            users = self.seed_users(agencies, version)
         self.seed_signing_key()
         return users
 
@@ -559,16 +561,38 @@ class Seeder:
         self.changes += 1
         return version
 
-    def seed_users(self, agencies):
+    def seed_users(self, agencies, version):
+        """One account per role the regulation gives each agency: police request, the centre reviews, approves
+        and exports, the inspectorate audits, and each agency has its own administrator (the centre's are the
+        system administrators)."""
         users = []
         for code, agency in agencies.items():
-            roles = [Role.AUDITOR] if agency.kind == Agency.Kind.INSPECTORATE else list(Role)
-            for role in roles:
+            given = roles_given_by_regulation(agency, version=version)
+            for role in given:
                 username = f"{code}.{role}"
                 users.append(self._demo_user(username, agency, role, staff=role == Role.ADMINISTRATOR))
+            for role in Role:
+                if role not in given:
+                    self._retire_demo_user(f"{code}.{role}", agency)
         # Sensitive data needs two distinct approvers: the centre has a second one.
         users.append(self._demo_user("ioc-hk.approver2", agencies["ioc-hk"], Role.APPROVER))
         return users
+
+    def _retire_demo_user(self, username, agency):
+        """An account an earlier demo gave a role the regulation does not give its agency: roles revoked, deactivated.
+
+        Kept, not deleted: whoever acted stays in the ledger."""
+        user = User.objects.filter(username=username, agency=agency).first()
+        if user is None:
+            return
+        for membership in user.memberships.select_related("agency", "user"):
+            services.membership_revoke(actor=None, membership=membership)
+            self.changes += 1
+        if user.is_active or user.is_staff:
+            user.is_active = user.is_staff = False
+            user.save(update_fields=["is_active", "is_staff"])
+            services.governance_record_saved(actor=None, obj=user, created=False, changed_fields=["is_active", "is_staff"])
+            self.changes += 1
 
     def _demo_user(self, username, agency, role, staff=False):
         user = User.objects.filter(username=username).first()

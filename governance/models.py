@@ -99,6 +99,11 @@ class User(AbstractUser):
     def has_role(self, *roles):
         return bool(self.role_set() & set(roles))
 
+    def forget_roles(self):
+        """Drop what this instance cached about its roles (after a grant or a revocation)."""
+        self.__dict__.pop("_role_cache", None)
+        self.__dict__.pop("_system_admin_cache", None)
+
 
 class Membership(models.Model):
     """A user holds a role in their agency; realised as a guardian group per agency and role."""

@@ -3,7 +3,7 @@
 from django.db.models import Q
 from django.utils import timezone
 
-from governance.models import AssignmentRule, Camera, LegalBasis, RegulationVersion
+from governance.models import Agency, AssignmentRule, Camera, LegalBasis, RegulationVersion, Role
 
 
 def regulation_in_force(at=None):
@@ -27,6 +27,36 @@ def assigned_agencies(*, version, duty, area, category=None):
     if category is not None:
         rules = rules.filter(Q(data_category__isnull=True) | Q(data_category=category))
     return rules.values_list("agency_id", flat=True).distinct()
+
+
+def agencies_within(area):
+    """Agencies whose area is `area` or lies inside it."""
+    return Agency.objects.filter(area__path__startswith=area.path)
+
+
+# Agencies that file requests. The regulation gives the monitoring centre the
+# review, approval and export duties; an inspectorate oversees; neither files.
+REQUESTING_KINDS = frozenset(Agency.Kind.values) - {Agency.Kind.MONITORING_CENTRE, Agency.Kind.INSPECTORATE}
+
+
+def roles_given_by_regulation(agency, *, version=None):
+    """The roles the regulation gives `agency`, in Role order.
+
+    Requesting agencies have requesting officers; reviewers, approvers and
+    custodians go where the regulation in force (or `version`) assigns the
+    review, approval and export duties; an inspectorate has auditors; every
+    agency may have its own administrator.
+    """
+    roles = {Role.ADMINISTRATOR}
+    if agency.kind in REQUESTING_KINDS:
+        roles.add(Role.REQUESTER)
+    if agency.kind == Agency.Kind.INSPECTORATE:
+        roles.add(Role.AUDITOR)
+    version = version or regulation_in_force()
+    if version is not None:
+        duties = AssignmentRule.objects.filter(version=version, agency=agency).values_list("duty", flat=True).distinct()
+        roles.update(AssignmentRule.role_for_duty(duty) for duty in duties)
+    return [role for role in Role if role in roles]
 
 
 def _path_prefixes(path):

@@ -13,6 +13,7 @@ from audit import record_event
 from audit.models import Action
 from audit.verifier import canonical_json
 from governance.models import AssignmentRule, Membership, RegulationVersion, role_group_name
+from governance.permissions import ensure_can_grant_role, ensure_can_revoke_role
 
 
 class RegulationImmutable(ValidationError):
@@ -32,14 +33,15 @@ def role_group(*, agency, role):
 
 @transaction.atomic
 def membership_grant(*, actor, user, role, http_request=None):
-    """Give `user` a role in their own agency."""
+    """Give `user` a role in their own agency (refused unless `actor` may grant it there)."""
+    ensure_can_grant_role(actor, user, role)
     if not user.agency_id:
         raise ValidationError(_("The user belongs to no agency; set the agency before granting a role."))
     membership, created = Membership.objects.get_or_create(user=user, role=role, defaults={"agency": user.agency})
     if not created and membership.agency_id != user.agency_id:
         raise ValidationError(_("The user already holds this role in another agency."))
     user.groups.add(role_group(agency=user.agency, role=role))
-    user.__dict__.pop("_role_cache", None)
+    user.forget_roles()
     if created:
         record_event(
             actor=actor,
@@ -53,14 +55,24 @@ def membership_grant(*, actor, user, role, http_request=None):
 
 @transaction.atomic
 def membership_revoke(*, actor, membership, http_request=None):
-    """Take a role away; the user leaves the agency's role group."""
+    """Take a role away; the user leaves the agency's role group (refused unless `actor` may revoke it)."""
+    ensure_can_revoke_role(actor, membership)
     user = membership.user
     group_name = role_group_name(membership.agency, membership.role)
     user.groups.remove(*Group.objects.filter(name=group_name))
     data = {"agency": membership.agency.code, "role": membership.role, "group": group_name}
     membership.delete()
-    user.__dict__.pop("_role_cache", None)
+    user.forget_roles()
     record_event(actor=actor, action=Action.PERMISSION_REVOKE, target=user, data=data, http_request=http_request)
+
+
+@transaction.atomic
+def membership_revoke_outside_agency(*, actor, user, http_request=None):
+    """Revoke the roles `user` holds in an agency other than their own: a user who moves leaves those roles behind."""
+    stale = Membership.objects.filter(user=user).exclude(agency_id=user.agency_id).select_related("agency", "user")
+    for membership in stale:
+        membership_revoke(actor=actor, membership=membership, http_request=http_request)
+    user.forget_roles()
 
 
 # Generic governance changes (admin and services alike) ----------------------

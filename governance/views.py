@@ -12,6 +12,7 @@ from governance.permissions import (
     ensure_can_read_governance,
     get_visible_camera_or_404,
     get_visible_legal_basis_or_404,
+    is_system_administrator,
 )
 from governance.selectors import camera_search, regulation_in_force
 from requests.selectors import agency_requests, awaiting_export, review_queue
@@ -51,6 +52,7 @@ def home(request):
             "is_custodian": Role.CUSTODIAN in roles,
             "is_auditor": Role.AUDITOR in roles,
             "is_administrator": Role.ADMINISTRATOR in roles or user.is_superuser,
+            "is_system_administrator": is_system_administrator(user),
             "can_read_governance": can_read_governance(user),
             "home_requests": agency_requests(user, size=5) if Role.REQUESTER in roles else [],
             "home_queue": review_queue(user, size=5) if roles & {Role.REVIEWER, Role.APPROVER} else [],

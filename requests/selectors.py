@@ -3,10 +3,14 @@
 from functools import lru_cache
 
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, Field, Func, OuterRef, Value
+from django.db.models import CharField, Exists, Field, Func, OuterRef, Q, Value
+from django.db.models.functions import Cast
+from django.db.models.query import EmptyQuerySet
 from django.http import Http404
 
-from governance.models import Role
+from audit.selectors import LedgerScope
+from governance.models import Role, User
+from governance.permissions import agencies_overseen_by
 from requests.models import (
     EXPORT_QUEUE_STATUSES,
     OPEN_STATUSES,
@@ -22,29 +26,61 @@ def _permission_id(codename):
 
 
 def requests_visible_to(user):
-    """Requests the user may see: through their agency-role groups' object permissions, or as an overseer."""
+    """Requests the user may see: through their agency-role groups' object permissions, or as an overseer.
+
+    What an overseer reads is `governance.permissions.agencies_overseen_by`: every
+    request for a system administrator, its area's agencies' for an auditor, its
+    own agency's for an agency's administrator. The ledger reads the same scope
+    (`ledger_scope`)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return FootageRequest.objects.none()
-    if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
+    overseen = agencies_overseen_by(user)
+    if overseen is None:
         return FootageRequest.objects.all()
-    if user.has_role(Role.AUDITOR):
-        jurisdiction = user.agency.area if user.agency_id else None
-        if jurisdiction is not None:
-            return FootageRequest.objects.filter(agency__area__path__startswith=jurisdiction.path)
-    return _with_group_permission(user, "view_footagerequest")
+    granted = _group_permission(user, "view_footagerequest")
+    if isinstance(overseen, EmptyQuerySet):
+        return FootageRequest.objects.filter(granted) if granted is not None else FootageRequest.objects.none()
+    visible = Q(agency__in=overseen.values("pk"))
+    return FootageRequest.objects.filter(visible | granted if granted is not None else visible)
+
+
+def _group_permission(user, *codenames):
+    """EXISTS one of the user's groups holding any of these permissions on the request; None when the user has no group."""
+    group_ids = list(user.groups.values_list("pk", flat=True))
+    if not group_ids:
+        return None
+    return Exists(
+        FootageRequestGroupObjectPermission.objects.filter(
+            content_object=OuterRef("pk"),
+            group_id__in=group_ids,
+            permission_id__in=[_permission_id(codename) for codename in codenames],
+        )
+    )
 
 
 def _with_group_permission(user, *codenames):
     """Requests on which one of the user's groups holds any of these permissions: one EXISTS, whatever their number."""
-    group_ids = list(user.groups.values_list("pk", flat=True))
-    if not group_ids:
-        return FootageRequest.objects.none()
-    granted = FootageRequestGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"),
-        group_id__in=group_ids,
-        permission_id__in=[_permission_id(codename) for codename in codenames],
+    granted = _group_permission(user, *codenames)
+    return FootageRequest.objects.filter(granted) if granted is not None else FootageRequest.objects.none()
+
+
+def ledger_scope(user):
+    """How much of the ledger `user` reads: None for all of it, else the agencies, requests and accounts they oversee.
+
+    Built from the two selectors the request pages use, so a reader sees the
+    events of exactly the requests they can open. The ledger imports no app
+    above it: requests/apps.py hands it this function at start-up.
+    """
+    overseen = agencies_overseen_by(user)
+    if overseen is None:
+        return None
+    return LedgerScope(
+        agency_codes=overseen.values("code"),
+        references=requests_visible_to(user).values("reference"),
+        user_ids=User.objects.filter(agency__in=overseen.values("pk"))
+        .annotate(id_text=Cast("pk", output_field=CharField()))
+        .values("id_text"),
     )
-    return FootageRequest.objects.filter(Exists(granted))
 
 
 class _Row(Func):

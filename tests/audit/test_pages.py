@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit import record_event, services
 from audit.models import Action, AuditEvent, Checkpoint, Outcome, VerificationRun
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import AgencyFactory, DistrictFactory, ProvinceFactory, UserFactory, WardFactory
 
 LEDGER = reverse("audit:ledger")
 VERIFY = reverse("audit:verify")
@@ -42,8 +42,42 @@ def link(response, rel):
 
 
 @pytest.fixture
+def city(db):
+    return ProvinceFactory()
+
+
+# The auditor of these tests oversees the whole city, where agencies A and B sit.
+@pytest.fixture
+def agency_a(agency_a, city):
+    agency_a.area = WardFactory(parent=DistrictFactory(parent=city))
+    agency_a.save()
+    return agency_a
+
+
+@pytest.fixture
+def agency_b(agency_b, city):
+    agency_b.area = city
+    agency_b.save()
+    return agency_b
+
+
+@pytest.fixture
+def auditor(auditor, city):
+    auditor.agency.area = city
+    auditor.agency.save()
+    return auditor
+
+
+@pytest.fixture
 def auditor_client(client, auditor):
     client.force_login(auditor)
+    return client
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """A system administrator: reads the whole ledger, events of requests that do not exist included."""
+    client.force_login(admin_user)
     return client
 
 
@@ -182,14 +216,14 @@ def test_filter_by_action(auditor_client, insider):
     assert seqs_on(response) == [deleted[0].seq]
 
 
-def test_filter_by_target_reference_and_outcome(auditor_client, insider):
+def test_filter_by_target_reference_and_outcome(admin_client, insider):
     add_events(2, actor=insider, target=("governance.camera", 1))
     camera_7 = add_events(1, actor=insider, target=("governance.camera", 7))
     denied = add_events(1, actor=insider, target=("requests.footagerequest", 3), reference="YC-2025-0003", outcome=Outcome.DENIED)
 
-    assert seqs_on(auditor_client.get(LEDGER, {"target_type": "governance.camera", "target_id": "7"})) == [camera_7[0].seq]
-    assert seqs_on(auditor_client.get(LEDGER, {"reference": "YC-2025-0003"})) == [denied[0].seq]
-    assert seqs_on(auditor_client.get(LEDGER, {"outcome": Outcome.DENIED})) == [denied[0].seq]
+    assert seqs_on(admin_client.get(LEDGER, {"target_type": "governance.camera", "target_id": "7"})) == [camera_7[0].seq]
+    assert seqs_on(admin_client.get(LEDGER, {"reference": "YC-2025-0003"})) == [denied[0].seq]
+    assert seqs_on(admin_client.get(LEDGER, {"outcome": Outcome.DENIED})) == [denied[0].seq]
 
 
 def test_filter_by_local_dates_is_inclusive_and_uses_the_city_time_zone(client, db):
@@ -264,6 +298,7 @@ def test_viewing_the_ledger_writes_a_ledger_view_event(auditor_client, auditor):
 
 def test_ledger_page_issues_the_same_number_of_queries_whatever_its_size(auditor_client, django_assert_max_num_queries):
     add_events(60)
+    auditor_client.get(LEDGER)  # warm the caches filled once per process (permission ids, the session)
     counts = []
     for size in (5, 50):
         with CaptureQueriesContext(connection) as queries:
@@ -274,8 +309,9 @@ def test_ledger_page_issues_the_same_number_of_queries_whatever_its_size(auditor
     assert counts[0] == counts[1]
     with django_assert_max_num_queries(counts[0]):
         auditor_client.get(LEDGER, {"size": 200})
-    # Session, user, roles, the page, then the ledger write (agency, roles, head, insert); nothing per row.
-    assert counts[0] <= 12
+    # Session, user, roles, the reader's scope (agency, area, groups), the page, then the ledger write
+    # (head, insert), the key register and the navigation; nothing per row.
+    assert counts[0] <= 14
 
 
 # --- one event ---------------------------------------------------------------
@@ -294,13 +330,13 @@ def test_event_detail_shows_hashes_payload_and_neighbours(auditor_client, inside
     assert link(response, "next") == reverse("audit:event", args=[after.seq])
 
 
-def test_viewing_an_event_writes_a_ledger_view_event(auditor_client, auditor):
+def test_viewing_an_event_writes_a_ledger_view_event(admin_client, admin_user):
     event = add_events(1, reference="YC-2025-0009")[0]
 
-    auditor_client.get(reverse("audit:event", args=[event.seq]))
+    admin_client.get(reverse("audit:event", args=[event.seq]))
 
     view = AuditEvent.objects.order_by("-seq").first()
-    assert (view.action, view.actor_id) == (Action.LEDGER_VIEW, auditor.pk)
+    assert (view.action, view.actor_id) == (Action.LEDGER_VIEW, admin_user.pk)
     assert (view.target_type, view.target_id, view.reference) == ("audit.auditevent", str(event.seq), "")
 
 
@@ -391,9 +427,18 @@ def test_verify_page_shows_the_latest_checkpoint(auditor_client):
     assert head.hash in page and "abcd1234abcd1234" in page
 
 
-def test_other_agency_auditor_sees_the_whole_ledger(client, insider):
-    inspectorate = AgencyFactory(code="thanh-tra-2")
+def test_another_city_inspectorate_sees_the_city_ledger(client, insider, city):
+    inspectorate = AgencyFactory(code="thanh-tra-2", kind="inspectorate", area=city)
     client.force_login(UserFactory(agency=inspectorate, roles=["auditor"]))
     event = add_events(1, actor=insider)[0]
 
     assert event.seq in seqs_on(client.get(LEDGER))
+
+
+def test_an_auditor_of_another_area_does_not_see_the_event(client, insider):
+    inspectorate = AgencyFactory(code="thanh-tra-3", kind="inspectorate", area=ProvinceFactory(code="hcm"))
+    client.force_login(UserFactory(agency=inspectorate, roles=["auditor"]))
+    event = add_events(1, actor=insider)[0]
+
+    assert event.seq not in seqs_on(client.get(LEDGER))
+    assert client.get(reverse("audit:event", args=[event.seq])).status_code == 404

@@ -2,8 +2,11 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from audit.models import AuditEvent
+from audit.models import Action, AuditEvent
 from governance.models import Agency, Camera, LegalBasis, Membership, RegulationVersion, Role, User
+from governance.permissions import is_system_administrator
+from governance.selectors import roles_given_by_regulation
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +36,41 @@ def test_seed_demo_builds_the_demo_district(key_path, capsys):
     assert LegalBasis.objects.count() == 13
     version = RegulationVersion.objects.get()
     assert version.is_published and version.legal_bases.count() == 13
-    ward_police = Agency.objects.get(code="ca-hang-bac")
-    assert {m.role for m in Membership.objects.filter(agency=ward_police)} == set(Role)
+    assert _roles_of("ca-hang-bac") == {Role.REQUESTER, Role.ADMINISTRATOR}
+    assert _roles_of("ioc-hk") == {Role.REVIEWER, Role.APPROVER, Role.CUSTODIAN, Role.ADMINISTRATOR}
+    assert _roles_of("thanh-tra-hn") == {Role.AUDITOR, Role.ADMINISTRATOR}
+    # The regulation also has the district people's committee approve.
+    assert _roles_of("ubnd-hk") == {Role.REQUESTER, Role.APPROVER, Role.ADMINISTRATOR}
     assert "ca-hang-bac.requester" in out and "demo-Camera-2026" in out
     assert key_path.exists()
+
+
+def _roles_of(agency_code):
+    return set(Membership.objects.filter(agency__code=agency_code).values_list("role", flat=True))
+
+
+def test_demo_agencies_hold_only_the_roles_the_regulation_gives_them(key_path):
+    call_command("seed_demo")
+
+    for agency in Agency.objects.all():
+        assert _roles_of(agency.code) == set(roles_given_by_regulation(agency)), agency.code
+    police = Agency.objects.filter(kind__in=[Agency.Kind.WARD_POLICE, Agency.Kind.TRAFFIC_POLICE, Agency.Kind.CRIMINAL_POLICE])
+    assert not Membership.objects.filter(agency__in=police, role__in=[Role.REVIEWER, Role.APPROVER, Role.CUSTODIAN]).exists()
+    centre_admin = User.objects.get(username="ioc-hk.administrator")
+    ward_admin = User.objects.get(username="ca-hang-bac.administrator")
+    assert is_system_administrator(centre_admin) and centre_admin.is_staff
+    assert not is_system_administrator(ward_admin) and ward_admin.is_staff
+
+
+def test_seed_demo_retires_accounts_an_earlier_demo_gave_every_role(key_path):
+    call_command("seed_demo")
+    old = UserFactory(username="ca-hang-bac.approver", agency=Agency.objects.get(code="ca-hang-bac"), roles=["approver"])
+
+    call_command("seed_demo")
+
+    old.refresh_from_db()
+    assert not old.is_active and not old.memberships.exists() and not old.groups.exists()
+    assert AuditEvent.objects.filter(action=Action.PERMISSION_REVOKE, target_id=str(old.pk)).exists()
 
 
 def test_seed_demo_twice_changes_nothing(key_path, capsys):
