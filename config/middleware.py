@@ -4,8 +4,8 @@ Input is checked here once, not per view: a NUL byte or another control
 character in the path, a query parameter, a form field or an uploaded
 file's name is refused with a translated 400 page before any view or query
 runs (PostgreSQL refuses NUL in text and would answer with a server error).
-Tabs and line breaks are allowed in form fields only, where multi-line text
-lives. A request body larger than its page accepts is refused (413) before
+Tabs and line breaks are allowed in form fields (and JSON bodies) only, where
+multi-line text lives. A request body larger than its page accepts is refused (413) before
 it is read.
 """
 
@@ -22,6 +22,10 @@ from django.utils.translation import gettext as _
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # The same, less tab, line feed and carriage return: what multi-line form text may hold.
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# The same in a JSON body, where a string holds them escaped (\u0000) or, invalidly, as they are.
+CONTROL_IN_JSON = re.compile(
+    rb"\\u00(?:0[0-8bcef]|1[0-9a-f]|7f|[89][0-9a-f])|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]", re.IGNORECASE
+)
 
 # Pages that take an upload, by URL name, and the setting naming the largest file each accepts. Every other page
 # takes form fields only, at most DATA_UPLOAD_MAX_MEMORY_SIZE.
@@ -94,6 +98,10 @@ class InputEdgeMiddleware:
                 message=_("What was sent is %(size)s; this page accepts files of at most %(limit)s. Nothing was saved.")
                 % {"size": filesizeformat(length), "limit": filesizeformat(limit)},
             )
+        if request.content_type == "application/json":
+            if CONTROL_IN_JSON.search(request.body):
+                return self._refuse_control(request)
+            return None
         if _any_control(request.POST.lists(), CONTROL, CONTROL_IN_TEXT) or any(
             CONTROL.search(name) or any(CONTROL.search(upload.name or "") for upload in uploads)
             for name, uploads in request.FILES.lists()

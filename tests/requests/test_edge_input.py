@@ -297,3 +297,18 @@ def test_a_plain_letter_is_accepted(client, world):
     response = client.post("/requests/new/", {**filing(world), "letter": pdf_file()})
     assert response.status_code == 302
     assert Attachment.objects.count() == 1
+
+
+@pytest.mark.parametrize("body", ['{"id": "abc\\u0000"}', '{"id": "abc\\u001b"}', '{"id": "abc\u0085"}', '{"id": "a\u0000"}'])
+def test_a_json_body_holding_a_control_character_is_refused(client, world, body):
+    signed_in(client, world.insider)
+    before = counts()
+    response = client.post("/requests/new/", body, content_type="application/json")
+    assert_refused(response, language="en")
+    assert counts() == before
+
+
+def test_a_json_body_with_line_breaks_and_accents_passes_the_edge(client, world):
+    signed_in(client, world.insider)
+    response = client.post("/requests/new/", '{"note": "Hàng Bạc\\nsố 2\\u00e9"}', content_type="application/json")
+    assert response.status_code == 200
