@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from audit.models import Report
 from governance.models import Role
 from governance.permissions import is_system_administrator, oversight_area
+from governance.second_factor import ensure_second_factor, second_factor_refusal
 
 LEDGER_READER_ROLES = (Role.AUDITOR, Role.ADMINISTRATOR)
 
@@ -22,6 +23,13 @@ def ensure_can_read_ledger(user):
     # 404, not 403: a user without the role learns nothing about these pages.
     if not can_read_ledger(user):
         raise Http404
+
+
+def ensure_can_take_ledger_copy(user):
+    """Copies of the ledger that leave the application (report files, dossiers, bundles) need a session that
+    passed the second factor (governance.second_factor.SecondFactorRequired sends it there)."""
+    ensure_can_read_ledger(user)
+    ensure_second_factor(user)
 
 
 # Oversight reports ----------------------------------------------------------------
@@ -41,7 +49,7 @@ def report_refusal(user, *, agency=None, area=None, legal_basis=None):
     if not can_read_ledger(user):
         return _("Only oversight bodies and administrators may produce reports.")
     if is_system_administrator(user):
-        return None
+        return second_factor_refusal(user)
     if not user.has_role(Role.AUDITOR):
         return _("Reports are produced by oversight bodies and the monitoring centre's system administrators.")
     jurisdiction = report_jurisdiction(user)
@@ -51,7 +59,7 @@ def report_refusal(user, *, agency=None, area=None, legal_basis=None):
         return _("%(agency)s is outside your jurisdiction (%(area)s).") % {"agency": agency, "area": jurisdiction}
     if area is not None and not area.path.startswith(jurisdiction.path):
         return _("%(scope)s is outside your jurisdiction (%(area)s).") % {"scope": area, "area": jurisdiction}
-    return None
+    return second_factor_refusal(user)
 
 
 def ensure_can_report(user, **scope):

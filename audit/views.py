@@ -19,6 +19,7 @@ from audit.models import Action, Report
 from audit.permissions import (
     ReportRefused,
     ensure_can_read_ledger,
+    ensure_can_take_ledger_copy,
     get_visible_report_or_404,
     report_jurisdiction,
     report_refusal,
@@ -195,7 +196,7 @@ def report_detail(request, pk):
 @login_required
 @require_GET  # a HEAD (a link checker, a prefetch) must not be logged as a download
 def report_file(request, pk, kind):
-    ensure_can_read_ledger(request.user)
+    ensure_can_take_ledger_copy(request.user)
     report = get_visible_report_or_404(request.user, pk)
     stored = {"pdf": report.pdf_path, "csv": report.csv_path}.get(kind)
     if report.status != Report.Status.READY or not stored or not Path(stored).is_file():
@@ -209,7 +210,7 @@ def report_file(request, pk, kind):
 @login_required
 @require_GET
 def dossier(request, reference):
-    ensure_can_read_ledger(request.user)
+    ensure_can_take_ledger_copy(request.user)
     footage_request = get_visible_request_or_404(request.user, reference)
     content, code, _sha256 = dossier_build(actor=request.user, footage_request=footage_request, http_request=request)
     response = HttpResponse(content, content_type="application/pdf")

@@ -7,6 +7,7 @@ to PostgreSQL and a real broker; DJANGO_ENV=production hardens everything.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import csp.constants as csp
 import environ
@@ -49,6 +50,14 @@ INSTALLED_APPS = [
     "governance",
     "requests",
     "audit",
+    # Second factor (authenticator apps, backup codes, security keys and passkeys) and lock-out after failed
+    # sign-ins; accounts comes after them, so that its admin replaces theirs.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "axes",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -65,7 +74,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The session's second factor, its idle time, and the pages that need the one before anything runs
+    # (accounts.checks keeps them in this order).
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.IdleTimeoutMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused by the lock-out into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -83,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.shell",
+                "accounts.context_processors.second_factor",
             ],
         },
     },
@@ -115,6 +132,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "governance.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -124,6 +143,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id first: PBKDF2 hashes (the earlier default) still verify and are re-hashed at the next sign-in.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# OWASP's first recommendation for Argon2id: 19 MiB, two passes, one lane (tens of milliseconds here).
+ARGON2_TIME_COST = env.int("ARGON2_TIME_COST", default=2)
+ARGON2_MEMORY_KIB = env.int("ARGON2_MEMORY_KIB", default=19456)
+ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=1)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -220,6 +250,37 @@ AUDIT_SIGNING_KEY_FILE = Path(env.str("AUDIT_SIGNING_KEY_FILE", default=str(VAR_
 # Security.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+# A signed-in session unused this long is signed out (accounts.middleware.IdleTimeoutMiddleware).
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+
+# Sign-in protection (accounts.signin, django-axes): an account may fail this many times within the lock-out
+# period; the next failure locks it, and then even the right password is refused until the period ends or a
+# system administrator unlocks it. An address (a whole office may share one) is allowed more.
+SIGNIN_FAILURES_ALLOWED = env.int("SIGNIN_FAILURES_ALLOWED", default=5)
+SIGNIN_ADDRESS_FAILURES_ALLOWED = env.int("SIGNIN_ADDRESS_FAILURES_ALLOWED", default=30)
+SIGNIN_LOCKOUT_MINUTES = env.int("SIGNIN_LOCKOUT_MINUTES", default=30)  # 0: until an administrator unlocks
+# Failed sign-ins reach the ledger once per account or address per window, and once at a lock-out.
+SIGNIN_FAILURE_WINDOW_MINUTES = env.int("SIGNIN_FAILURE_WINDOW_MINUTES", default=15)
+AXES_HANDLER = "accounts.signin.SigninLockHandler"
+AXES_FAILURE_LIMIT = SIGNIN_FAILURES_ALLOWED + 1
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = SIGNIN_LOCKOUT_MINUTES / 60 if SIGNIN_LOCKOUT_MINUTES else None
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_ENABLE_ADMIN = False  # accounts.admin shows lock-outs to system administrators only
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the ledger
+AXES_VERBOSE = False
+
+# Second factor (django-otp, django-otp-webauthn). Security keys and passkeys answer only to the origins
+# listed (https, or http://localhost while developing); the relying party is their host name.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Camera data governance")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=CSRF_TRUSTED_ORIGINS or ["http://localhost:8000"])
+OTP_WEBAUTHN_ALLOWED_ORIGINS = WEBAUTHN_ORIGINS
+OTP_WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default=urlsplit(WEBAUTHN_ORIGINS[0]).hostname or "localhost")
+OTP_WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="Camera data governance")
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): everything from this server, nothing inline. A page that truly needs an
 # inline script or style gives it the request's nonce ({{ request.csp_nonce }}); the nonce enters the header only then.
@@ -286,7 +347,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # axes logs every sign-in at INFO; failures stay (WARNING), and the ledger has the rest.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 # Requests: a request sent back for information expires when the requesting

@@ -1,9 +1,16 @@
-"""Who may do what to a footage request. `can_*` for templates, `ensure_can_*` raise with the reason."""
+"""Who may do what to a footage request. `can_*` for templates, `ensure_can_*` raise with the reason.
+
+Decisions (review, approval, rejection, asking for information), exports, damage
+acknowledgements, legal holds and link revocations also need a web session that
+passed the second factor (governance.second_factor): checked here, last, so that
+it is the reason given only when everything else allows the act.
+"""
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from governance.models import Role
+from governance.second_factor import second_factor_refusal
 from requests.models import Decision, Status
 
 
@@ -37,7 +44,7 @@ def _withdraw_refusal(user, footage_request):
     return None
 
 
-def _review_refusal(user, footage_request):
+def _review_rule_refusal(user, footage_request):
     if not user.has_role(Role.REVIEWER):
         return _("Only reviewers may record a review.")
     if _own_agency(user, footage_request):
@@ -47,6 +54,10 @@ def _review_refusal(user, footage_request):
     if not user.has_perm("requests.review_footagerequest", footage_request):
         return _("Your agency is not assigned to review requests for these cameras and data categories.")
     return None
+
+
+def _review_refusal(user, footage_request):
+    return _review_rule_refusal(user, footage_request) or second_factor_refusal(user)
 
 
 def _sign_refusal(user, footage_request):
@@ -64,20 +75,20 @@ def _sign_refusal(user, footage_request):
         return _("You have already signed this request; a second approval must come from another official.")
     if not footage_request.decisions.filter(step=Decision.Step.REVIEW, created_at__gte=footage_request.submitted_at).exists():
         return _("The reviewer has not yet recorded a recommendation.")
-    return None
+    return second_factor_refusal(user)
 
 
 def _ask_info_refusal(user, footage_request):
     if footage_request.status not in (Status.SUBMITTED, Status.IN_REVIEW):
         return _("More information can be asked only while the request is being examined.")
-    if _review_refusal(user, footage_request) is None:
-        return None
+    if _review_rule_refusal(user, footage_request) is None:
+        return second_factor_refusal(user)
     if (
         user.has_role(Role.APPROVER)
         and not _own_agency(user, footage_request)
         and user.has_perm("requests.approve_footagerequest", footage_request)
     ):
-        return None
+        return second_factor_refusal(user)
     return _("Only the assigned reviewers and approvers may ask for more information.")
 
 
@@ -169,7 +180,7 @@ def _export_refusal(user, footage_request):
         return reason
     if footage_request.status not in (Status.APPROVED, Status.EXPORT_FAILED):
         return _("Only an approved request, or one whose export failed, can be exported.")
-    return None
+    return second_factor_refusal(user)
 
 
 def _acknowledge_damage_refusal(user, footage_request):
@@ -178,7 +189,7 @@ def _acknowledge_damage_refusal(user, footage_request):
         return reason
     if footage_request.status != Status.DAMAGE_HELD:
         return _("No damaged footage of this request is waiting for acknowledgement.")
-    return None
+    return second_factor_refusal(user)
 
 
 def _recipient_refusal(user, footage_request):
@@ -206,16 +217,27 @@ def ensure_can_export(user, footage_request):
     _raise(_export_refusal(user, footage_request))
 
 
+def _hold_refusal(user, footage_request):
+    return _custodian_refusal(user, footage_request) or second_factor_refusal(user)
+
+
 def can_hold(user, footage_request):
-    """Place or lift a legal hold, revoke download links: the assigned custodians."""
-    return _custodian_refusal(user, footage_request) is None
+    """Place or lift a legal hold: the assigned custodians."""
+    return _hold_refusal(user, footage_request) is None
 
 
 def ensure_can_hold(user, footage_request):
-    _raise(_custodian_refusal(user, footage_request))
+    _raise(_hold_refusal(user, footage_request))
 
 
-can_revoke, ensure_can_revoke = can_hold, ensure_can_hold
+def can_revoke(user, footage_request):
+    """See every download link of the release and the button that revokes them: the assigned custodians."""
+    return _custodian_refusal(user, footage_request) is None
+
+
+def ensure_can_revoke(user, footage_request):
+    """Revoking the links themselves needs the second factor too."""
+    _raise(_hold_refusal(user, footage_request))
 
 
 def can_acknowledge_damage(user, footage_request):

@@ -6,6 +6,7 @@ from django.utils import translation
 
 from audit import triggers
 from governance.models import Agency
+from tests.auth import sign_in_verified
 from tests.factories import AgencyFactory, UserFactory
 
 
@@ -13,6 +14,16 @@ from tests.factories import AgencyFactory, UserFactory
 def _fast_password_hashing(settings):
     # The production hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def login_verified(client):
+    """`login_verified(user)` signs `user` in on `client` with a session that passed the second factor (tests/auth.py)."""
+
+    def login(user, *, on=None):
+        return sign_in_verified(on or client, user)
+
+    return login
 
 
 @pytest.fixture(autouse=True)

@@ -42,6 +42,7 @@ from audit.verifier import (
 from governance.models import Agency
 from requests.export_handover import render_handover
 from tests.audit.clock import clock_at, yesterday
+from tests.auth import sign_in_verified
 from tests.factories import AgencyFactory, UserFactory
 from tests.pdf import pdf_text
 from tests.requests.conftest import world  # noqa: F401 - the workflow's fixture world
@@ -473,7 +474,7 @@ def _auditor(world):
 def test_dossier_prints_the_signing_key_fingerprint(world, client, real_fingerprint):
     footage_request = world.submitted()
     checkpoint_create()
-    client.force_login(_auditor(world))
+    sign_in_verified(client, _auditor(world))
     response = client.get(reverse("audit:dossier", args=[footage_request.reference]))
     assert response.status_code == 200
     text = _flat(pdf_text(response.content)[0])

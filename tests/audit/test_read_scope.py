@@ -13,6 +13,7 @@ from audit.permissions import report_refusal, reports_visible_to
 from audit.selectors import events_visible_to
 from governance.models import Agency
 from requests.selectors import requests_visible_to
+from tests.auth import sign_in_verified
 from tests.factories import AgencyFactory, UserFactory
 from tests.requests.conftest import world  # noqa: F401 - the workflow's fixture world
 
@@ -22,7 +23,7 @@ LEDGER = reverse("audit:ledger")
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    sign_in_verified(client, user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 

@@ -28,6 +28,7 @@ from governance.models import Agency
 from governance.timefmt import DATE_TIME_SECONDS, local_time
 from requests import workflow
 from requests.models import Decision, DownloadGrant, FootageRequest, Release, ReleaseFile, Status
+from tests.auth import sign_in_verified
 from tests.factories import AgencyFactory, UserFactory
 from tests.pdf import embedded_fonts, pdf_text
 from tests.requests.conftest import world  # noqa: F401 - the workflow's fixture world
@@ -80,7 +81,7 @@ def district_auditor(world):
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
     client.cookies["django_language"] = "en"
     return client
 
@@ -292,7 +293,7 @@ def test_only_oversight_bodies_reach_reports_and_nobody_opens_anothers_report(wo
         client.force_login(user)
         assert client.get(reverse("audit:reports")).status_code == 404
         assert client.get(reverse("audit:report-file", args=[report.pk, "pdf"])).status_code == 404
-    client.force_login(other)
+    sign_in_verified(client, other)
     assert client.get(reverse("audit:report", args=[report.pk])).status_code == 404
     assert client.get(reverse("audit:report-file", args=[report.pk, "csv"])).status_code == 404
     assert client.get(reverse("audit:report-file", args=[report.pk + 1, "pdf"])).status_code == 404
@@ -313,7 +314,7 @@ def test_bad_report_form_input_is_explained_and_changes_nothing(world, client):
 
 def test_dossier_carries_the_request_decisions_release_and_timeline(world, week, client):
     auditor = district_auditor(world)
-    client.force_login(auditor)
+    sign_in_verified(client, auditor)
     reference = week["released"].reference
     page = client.get(reverse("requests:detail", args=[reference])).content.decode()
     assert reverse("audit:dossier", args=[reference]) in page
@@ -418,7 +419,7 @@ def test_a_withdrawn_draft_is_no_outcome_of_the_period(world, week):
 
 def test_a_dossier_with_a_purpose_longer_than_a_page_still_renders(world, week, client):
     FootageRequest.objects.filter(pk=week["released"].pk).update(purpose="\n".join(f"Mục đích dòng {n}" for n in range(120)))
-    client.force_login(district_auditor(world))
+    sign_in_verified(client, district_auditor(world))
     response = client.get(reverse("audit:dossier", args=[week["released"].reference]))
     assert response.status_code == 200
     assert "Mục đích dòng 119" in unicodedata.normalize("NFC", "\n".join(pdf_text(response.content)[0]))
@@ -429,7 +430,7 @@ def test_a_command_report_can_be_downloaded_from_the_report_pages(world, week, t
     call_command("audit_report", "--from", today.isoformat(), "--to", today.isoformat(), "--out", str(tmp_path / "r.pdf"))
     report = Report.objects.get()
     admin = UserFactory(username="quantri", agency=world.centre, roles=["administrator"])
-    client.force_login(admin)
+    sign_in_verified(client, admin)
     download = client.get(reverse("audit:report-file", args=[report.pk, "pdf"]))
     assert b"".join(download.streaming_content) == (tmp_path / "r.pdf").read_bytes()
     assert client.get(reverse("audit:report-file", args=[report.pk, "csv"])).status_code == 404

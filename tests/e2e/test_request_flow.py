@@ -9,9 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import Report
-from governance.models import Agency, AssignmentRule, Camera
+from governance.models import Agency, AssignmentRule, Camera, User
+from governance.second_factor import requires_second_factor
 from governance.services import regulation_publish
 from requests.models import FootageRequest, Status
+from tests.auth import enrol_for_browser, fresh_code
 from tests.factories import (
     DEFAULT_PASSWORD,
     AgencyFactory,
@@ -87,12 +89,14 @@ def city():
     with transaction.atomic():
         regulation_publish(actor=None, version=version)
     UserFactory(username="alice", first_name="Thị Lan", last_name="Phạm", agency=ward_police, roles=["requester"])
-    UserFactory(username="thamdinh", first_name="Văn Hùng", last_name="Lê", agency=centre, roles=["reviewer"])
-    UserFactory(username="pheduyet", first_name="Quốc Bảo", last_name="Trần", agency=centre, roles=["approver"])
+    reviewer = UserFactory(username="thamdinh", first_name="Văn Hùng", last_name="Lê", agency=centre, roles=["reviewer"])
+    approver = UserFactory(username="pheduyet", first_name="Quốc Bảo", last_name="Trần", agency=centre, roles=["approver"])
     inspectorate = AgencyFactory(
         code="thanh-tra-hk", name_vi="Thanh tra quận Hoàn Kiếm", kind=Agency.Kind.INSPECTORATE, area=district
     )
-    UserFactory(username="thanhtra", first_name="Thu Hà", last_name="Vũ", agency=inspectorate, roles=["auditor"])
+    auditor = UserFactory(username="thanhtra", first_name="Thu Hà", last_name="Vũ", agency=inspectorate, roles=["auditor"])
+    for privileged in (reviewer, approver, auditor):
+        enrol_for_browser(privileged)
     return {"basis": basis}
 
 
@@ -104,8 +108,19 @@ def new_page(browser, base_url, viewport, username):
     page.fill("#id_username", username)
     page.fill("#id_password", DEFAULT_PASSWORD)
     page.click("main button[type=submit]")
+    pass_second_factor(page, base_url, username)
     page.wait_for_url(f"{base_url}/")
     return page
+
+
+def pass_second_factor(page, base_url, username):
+    """Reviewers, approvers and auditors confirm the sign-in with a code, as a person types it from the phone."""
+    user = User.objects.get(username=username)
+    if not requires_second_factor(user):
+        return
+    page.wait_for_url(f"{base_url}/accounts/second-factor/**")
+    page.fill("#id_code", fresh_code(user))
+    page.click("main button[type=submit]")
 
 
 def assert_fits_width(page):

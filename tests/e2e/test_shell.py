@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from governance.models import Agency, AssignmentRule, Camera
+from governance.models import Agency, AssignmentRule, Camera, User
+from governance.second_factor import requires_second_factor
 from governance.services import regulation_publish
+from tests.auth import enrol_for_browser, fresh_code
 from tests.factories import (
     DEFAULT_PASSWORD,
     AgencyFactory,
@@ -116,9 +119,17 @@ def city():
 def sign_in(page, base_url, username):
     page.goto(f"{base_url}/")
     assert "/accounts/login/" in page.url
+    user = User.objects.get(username=username)
+    if requires_second_factor(user) and not TOTPDevice.objects.filter(user=user).exists():
+        enrol_for_browser(user)
     page.fill("#id_username", username)
     page.fill("#id_password", DEFAULT_PASSWORD)
     page.click("main button[type=submit]")
+    if requires_second_factor(user):
+        # The second step of the sign-in: the code of the authenticator app, as a person types it.
+        page.wait_for_url(f"{base_url}/accounts/second-factor/**")
+        page.fill("#id_code", fresh_code(user))
+        page.click("main button[type=submit]")
     page.wait_for_url(f"{base_url}/")
 
 

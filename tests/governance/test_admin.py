@@ -22,6 +22,7 @@ from governance.models import (
     role_group_name,
 )
 from governance.services import regulation_publish
+from tests.auth import sign_in_verified
 from tests.factories import (
     AgencyFactory,
     AssignmentRuleFactory,
@@ -42,7 +43,7 @@ def admin_url(model, view, *args):
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 

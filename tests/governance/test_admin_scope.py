@@ -23,6 +23,7 @@ from governance.models import (
 )
 from governance.permissions import is_system_administrator
 from governance.services import membership_grant, regulation_publish
+from tests.auth import sign_in_verified
 from tests.factories import (
     AgencyFactory,
     AssignmentRuleFactory,
@@ -48,7 +49,7 @@ def password_url(user):
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from governance.models import Agency, AssignmentRule, Camera
 from governance.services import regulation_publish
+from tests.auth import sign_in_verified
 from tests.factories import (
     DEFAULT_PASSWORD,
     AgencyFactory,
@@ -29,7 +30,7 @@ GOVERNANCE_PAGES = ["cameras", "legal-bases", "regulation"]
 
 
 def signed_in(client, user, language="vi"):
-    client.force_login(user)
+    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
     client.cookies["django_language"] = language
     return client
 

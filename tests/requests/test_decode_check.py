@@ -16,6 +16,7 @@ from audit.reports import dossier_build
 from requests import integrity, media, mp4cut, workflow
 from requests.models import Release, Status
 from requests.permissions import WorkflowRefused
+from tests.auth import sign_in_verified
 from tests.pdf import pdf_text
 from tests.requests.footage import approved
 from tests.requests.footage import export as run_export
@@ -142,7 +143,7 @@ def test_with_hold_a_damaged_export_waits_for_a_custodian_to_acknowledge_it(
 
     # The custodian sees the damage, and the form that lets it go.
     url = reverse("requests:release-acknowledge", args=[footage_request.reference])
-    client.force_login(world.custodian)
+    sign_in_verified(client, world.custodian)
     page = client.get(reverse("requests:release", args=[footage_request.reference])).content.decode()
     assert 'data-integrity="damaged"' in page and url in page
 
@@ -153,7 +154,7 @@ def test_with_hold_a_damaged_export_waits_for_a_custodian_to_acknowledge_it(
     footage_request.refresh_from_db()
     assert footage_request.status == Status.DAMAGE_HELD
 
-    client.force_login(world.custodian)
+    sign_in_verified(client, world.custodian)
     response = client.post(url, {"confirm": "on", "note": "Đã xem đoạn lỗi; giao nguyên trạng."})
     assert response.status_code == 302
     footage_request.refresh_from_db()

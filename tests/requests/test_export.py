@@ -20,6 +20,7 @@ from requests.sources import source_for
 from requests.sources.files import SegmentFileSource
 from requests.sources.testpattern import write_segments
 from requests.tasks import export_request
+from tests.auth import sign_in_verified
 from tests.pdf import embedded_fonts, pdf_text
 from tests.requests import probe
 from tests.requests.footage import approved
@@ -387,7 +388,7 @@ def test_find_gaps_reports_the_edges_of_the_window(footage):
 
 def test_a_custodian_starts_the_export_from_the_request_page(world, footage, client, django_capture_on_commit_callbacks):
     footage_request = approved(world, [(footage.at(3), footage.at(5))])
-    client.force_login(world.custodian)
+    sign_in_verified(client, world.custodian)
     page = client.get(f"/requests/{footage_request.reference}/")
     assert b'data-action="export"' in page.content
     with django_capture_on_commit_callbacks(execute=True):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from audit.models import Action, AuditEvent
 from requests import workflow
 from requests.models import Attachment, FootageRequest, Status
+from tests.auth import sign_in_verified
 from tests.requests.conftest import PDF_BYTES, pdf_file
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ VIETNAM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
     client.cookies["django_language"] = "en"
     return client
 

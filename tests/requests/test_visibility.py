@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from governance.models import Camera
+from tests.auth import sign_in_verified
 from tests.factories import CameraFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ ACTION_DATA = {"recommendation": "approve", "reason": "x", "question": "x", "bod
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
     client.cookies["django_language"] = "en"
     return client
 
