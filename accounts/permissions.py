@@ -2,22 +2,10 @@
 
 from django.http import Http404
 
-from governance.models import Agency, Role
+from governance.permissions import is_system_administrator
 from governance.second_factor import ensure_second_factor
 
-
-def is_system_administrator(user) -> bool:
-    """Superusers, and staff administrators of a monitoring centre."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return bool(
-        user.is_staff
-        and user.agency_id
-        and user.agency.kind == Agency.Kind.MONITORING_CENTRE
-        and user.has_role(Role.ADMINISTRATOR)
-    )
+__all__ = ["can_reset_second_factor", "ensure_can_manage_signins", "is_system_administrator"]
 
 
 def ensure_can_manage_signins(user):

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from governance.demo import DEMO_PASSWORD, Seeder
@@ -8,12 +8,18 @@ class Command(BaseCommand):
     help = _("Create the demo district, agencies, users, cameras, legal bases and a published regulation (idempotent).")
 
     def handle(self, *args, **options):
+        from accounts.demo import DemoRefused, demo_instructions, demo_second_factor_seed, refuse_in_production
         from requests.demo import seed_requests
 
+        try:
+            refuse_in_production()
+        except DemoRefused as refusal:
+            raise CommandError(str(refusal)) from None
         seeder = Seeder(stdout=self.stdout)
         users = seeder.run()
         # Written once: a database that already has requests keeps them as they are.
         seeder.changes += seed_requests()
+        seeder.changes += demo_second_factor_seed(users)
         if seeder.changes:
             self.stdout.write(self.style.SUCCESS(_("Demo data written (%(n)d changes).") % {"n": seeder.changes}))
         else:
@@ -23,3 +29,6 @@ class Command(BaseCommand):
         width = max(len(u.username) for u in users)
         for user in users:
             self.stdout.write(f"  {user.username.ljust(width)}  {user.agency.name_vi}")
+        self.stdout.write("")
+        for line in demo_instructions():
+            self.stdout.write(line)
