@@ -59,6 +59,8 @@ class Action(models.TextChoices):
     RELEASE_REVOKE = "release.revoke", _("Download links revoked")
     RELEASE_PURGE = "release.purge", _("Exported package purged")
     RELEASE_VERIFY = "release.verify", _("File checked against releases")
+    RELEASE_VERIFY_REVOKE = "release.verify_revoke", _("Verification links revoked")
+    RELEASE_VERIFY_THROTTLED = "release.verify_throttled", _("Verification checks refused: too many from one address")
     RELEASE_DAMAGE = "release.damage", _("Damaged footage declared")
     RELEASE_DAMAGE_ACKNOWLEDGE = "release.damage_acknowledge", _("Damaged footage acknowledged")
     HOLD_PLACE = "hold.place", _("Legal hold placed")

@@ -387,6 +387,9 @@ VERIFY_LINK_DAYS = env.int("VERIFY_LINK_DAYS", default=30)
 # checks one address may make per minute without signing in.
 VERIFY_UPLOAD_MAX_BYTES = env.int("VERIFY_UPLOAD_MAX_BYTES", default=512 * 1024 * 1024)
 VERIFY_CHECKS_PER_MINUTE = env.int("VERIFY_CHECKS_PER_MINUTE", default=10)
+# Counters such as the one above live in the cache: this process's memory by default; with several web processes,
+# a shared one (CACHE_URL=redis://127.0.0.1:6379/1) makes them count together.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # A message a worker took but never acknowledged (the worker died) goes back
 # to the queue after this many seconds (Redis broker).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)

@@ -366,6 +366,20 @@ class VerifyForm(forms.Form):
         error_messages={"invalid": _("A SHA-256 is 64 hexadecimal characters.")},
     )
 
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        limit = settings.VERIFY_UPLOAD_MAX_BYTES
+        if upload and upload.size > limit:
+            raise ValidationError(
+                _(
+                    "The file is %(size)s; files of at most %(limit)s are checked here. For a larger file, paste its "
+                    "SHA-256 (computed with sha256sum, or certutil -hashfile FILE SHA256 on Windows)."
+                ),
+                code="size",
+                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+            )
+        return upload
+
     def clean(self):
         data = super().clean()
         if not data.get("file") and not data.get("sha256"):

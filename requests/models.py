@@ -340,6 +340,10 @@ class Release(models.Model):
     created_at = models.DateTimeField(_("released at"), auto_now_add=True)
     purge_after = models.DateTimeField(_("purge after"))
     purged_at = models.DateTimeField(_("purged at"), null=True, blank=True)
+    # Verification links (for a court clerk without an account) carry this number: revoking them raises it, and
+    # every link issued before no longer opens.
+    verify_generation = models.PositiveIntegerField(_("verification link generation"), default=0)
+    verify_revoked_at = models.DateTimeField(_("verification links last revoked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("release")

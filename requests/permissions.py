@@ -264,3 +264,20 @@ def can_confirm_receipt(user, footage_request):
 
 def ensure_can_confirm_receipt(user, footage_request):
     _raise(_confirm_refusal(user, footage_request))
+
+
+def _verification_revoke_refusal(user, footage_request):
+    from governance.permissions import can_administer_governance
+
+    if can_administer_governance(user) or _custodian_refusal(user, footage_request) is None:
+        return None
+    return _("Only the custodians assigned to this request, or the centre's system administrators, revoke its links.")
+
+
+def can_revoke_verification(user, footage_request):
+    """Revoke the release's verification links: the assigned custodians and the centre's system administrators."""
+    return _verification_revoke_refusal(user, footage_request) is None
+
+
+def ensure_can_revoke_verification(user, footage_request):
+    _raise(_verification_revoke_refusal(user, footage_request) or second_factor_refusal(user))

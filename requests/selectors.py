@@ -163,28 +163,16 @@ def active_hold(footage_request):
 
 
 def get_release_for_verification_or_404(token):
-    """The release a verification link was made for (a court clerk may hold one without an account)."""
-    from django.conf import settings
-    from django.core import signing
+    """The release a verification link was made for (a court clerk may hold one without an account).
 
-    from requests.models import Release
+    Http404 for a link that is not ours; requests.verification.VerificationLinkGone for one that expired or was revoked.
+    """
+    from requests.verification import release_for_token
 
-    try:
-        release_id = signing.TimestampSigner(salt=VERIFY_SALT).unsign_object(token, max_age=settings.VERIFY_LINK_DAYS * 86400)[
-            "r"
-        ]
-    except (signing.BadSignature, KeyError, TypeError):
-        raise Http404 from None
-    try:
-        return Release.objects.select_related("footage_request").get(pk=release_id)
-    except Release.DoesNotExist:
-        raise Http404 from None
-
-
-VERIFY_SALT = "requests.release-verify"
+    return release_for_token(token)
 
 
 def verification_token(release):
-    from django.core import signing
+    from requests.verification import verification_token as token_for
 
-    return signing.TimestampSigner(salt=VERIFY_SALT).sign_object({"r": release.pk})
+    return token_for(release)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("<str:reference>/release/", views.release_detail, name="release"),
     path("<str:reference>/release/link/", views.release_link, name="release-link"),
     path("<str:reference>/release/revoke/", views.release_revoke, name="release-revoke"),
+    path("<str:reference>/release/verification/revoke/", views.release_verification_revoke, name="release-verify-revoke"),
     path("<str:reference>/release/confirm/", views.release_confirm, name="release-confirm"),
     path("<str:reference>/release/acknowledge/", views.release_acknowledge, name="release-acknowledge"),
     path("<str:reference>/hold/", views.hold_place, name="hold"),

@@ -25,7 +25,7 @@ from audit.selectors import current_signing_key_fingerprint
 from governance.models import Agency, Camera, Role
 from governance.permissions import ensure_can_read_governance
 from governance.selectors import camera_search
-from requests import permissions, services, workflow
+from requests import permissions, services, verification, workflow
 from requests.export import failure_text, stage_text
 from requests.forms import (
     ApproveForm,
@@ -587,13 +587,16 @@ def _release_page(request, footage_request, *, link=None):
             "verify_url": request.build_absolute_uri(
                 reverse("requests:verify-release", kwargs={"token": verification_token(release)})
             ),
+            "verify_link_days": settings.VERIFY_LINK_DAYS,
             "can": {
                 "receive": can_receive and release.purged_at is None,
                 "confirm": permissions.can_confirm_receipt(user, footage_request),
                 "revoke": can_revoke,
                 "acknowledge": permissions.can_acknowledge_damage(user, footage_request),
+                "revoke_verification": permissions.can_revoke_verification(user, footage_request),
             },
             "reason_form": ReasonForm(auto_id="revoke_%s"),
+            "verify_reason_form": ReasonForm(auto_id="revoke_verify_%s"),
             "acknowledge_form": DamageAcknowledgeForm(auto_id="acknowledge_%s"),
         },
     )
@@ -631,6 +634,23 @@ def release_revoke(request, reference):
         ),
         form=form,
         success=_("Every download link of this release was revoked."),
+    )
+    return redirect("requests:release", reference=footage_request.reference)
+
+
+@login_required
+@require_POST
+def release_verification_revoke(request, reference):
+    footage_request = get_visible_request_or_404(request.user, reference)
+    form = ReasonForm(request.POST)
+    _act(
+        request,
+        footage_request,
+        lambda: workflow.release_verification_revoke(
+            actor=request.user, footage_request=footage_request, reason=form.cleaned_data["reason"], http_request=request
+        ),
+        form=form,
+        success=_("The verification links given out so far no longer open; the link on this page is a new one."),
     )
     return redirect("requests:release", reference=footage_request.reference)
 
@@ -727,9 +747,18 @@ def download(request, token):
 
 def _verify_page(request, *, release=None, token=None):
     matches = None
+    status = 200
+    refusal = None
     if request.method == "POST":
         form = VerifyForm(request.POST, request.FILES)
-        if form.is_valid():
+        if not request.user.is_authenticated and not verification.anonymous_check_allowed(request):
+            workflow.release_verify_throttled(release=release, http_request=request)
+            form = VerifyForm()
+            refusal = _(
+                "Too many checks from your address in the last minute (at most %(limit)d). Wait a minute and try again."
+            ) % {"limit": settings.VERIFY_CHECKS_PER_MINUTE}
+            status = 429
+        elif form.is_valid():
             digest = form.cleaned_data.get("sha256") or ""
             upload = form.cleaned_data.get("file")
             if upload:
@@ -746,7 +775,7 @@ def _verify_page(request, *, release=None, token=None):
             form.checked = digest.strip().lower()
     else:
         form = VerifyForm()
-    return render(
+    response = render(
         request,
         "requests/verify.html",
         {
@@ -756,8 +785,14 @@ def _verify_page(request, *, release=None, token=None):
             "release": release,
             "token": token,
             "signing_key_fingerprint": current_signing_key_fingerprint(),
+            "upload_limit": settings.VERIFY_UPLOAD_MAX_BYTES,
+            "refusal": refusal,
         },
+        status=status,
     )
+    if status == 429:
+        response["Retry-After"] = str(verification.WINDOW_SECONDS)
+    return response
 
 
 @login_required
@@ -770,5 +805,10 @@ def verify(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def verify_release(request, token):
     """Checking a file against one release, for whoever holds the link (e.g. a court clerk without an account)."""
-    release = get_release_for_verification_or_404(token)
+    try:
+        release = get_release_for_verification_or_404(token)
+    except verification.VerificationLinkGone as gone:
+        return render(
+            request, "requests/verify_gone.html", {"reason": gone.reason, "days": settings.VERIFY_LINK_DAYS}, status=410
+        )
     return _verify_page(request, release=release, token=token)

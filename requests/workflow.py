@@ -25,7 +25,7 @@ from audit.models import Action, Outcome
 from governance.models import AssignmentRule, Role
 from governance.selectors import assigned_agencies, regulation_in_force
 from governance.services import role_group
-from requests import permissions
+from requests import permissions, verification
 from requests.export import discard, failure_text, publish_package
 from requests.models import (
     URGENCY_PRIORITY,
@@ -1132,18 +1132,65 @@ def release_purge_expired(*, now=None):
 
 @transaction.atomic
 def release_verify(*, actor, sha256, release=None, http_request=None):
-    """Which released files have this SHA-256 (within one release when given); the check is a ledger event."""
+    """Which released files have this SHA-256 (within one release when given); the check is a ledger event.
+
+    Without an account (actor None) a check that matches nothing is recorded once per address and minute only
+    (requests.verification): anyone holding a link must not be able to grow the ledger at will.
+    """
 
     sha256 = sha256.strip().lower()
     matches = ReleaseFile.objects.filter(sha256=sha256).select_related("release__footage_request")
     if release is not None:
         matches = matches.filter(release=release)
     matches = list(matches.order_by("release__created_at", "name"))
+    if actor is None and not matches and not verification.first_unmatched_in_window(http_request):
+        return matches
     record_event(
         actor=actor,
         action=Action.RELEASE_VERIFY,
         target=release.footage_request if release is not None else None,
-        data={"sha256": sha256, "matches": [[m.release.footage_request.reference, m.name] for m in matches]},
+        data={
+            "sha256": sha256,
+            "matches": [[m.release.footage_request.reference, m.name] for m in matches],
+            **({"unmatched_recorded": "first of the minute from this address"} if actor is None and not matches else {}),
+        },
         http_request=http_request,
     )
     return matches
+
+
+@transaction.atomic
+def release_verify_throttled(*, release, http_request):
+    """Checks without an account over the limit are refused; the first refusal of each minute is a ledger event."""
+
+    if not verification.first_refusal_in_window(http_request):
+        return
+    record_event(
+        actor=None,
+        action=Action.RELEASE_VERIFY_THROTTLED,
+        target=release.footage_request,
+        data={"release": release.pk, "limit_per_minute": settings.VERIFY_CHECKS_PER_MINUTE},
+        http_request=http_request,
+    )
+
+
+@transaction.atomic
+def release_verification_revoke(*, actor, footage_request, reason="", http_request=None):
+    """Revoke every verification link of the request's release: links issued before no longer open."""
+
+    footage_request = _locked(footage_request)
+    permissions.ensure_can_revoke_verification(actor, footage_request)
+    release = Release.objects.select_for_update().filter(footage_request=footage_request).first()
+    if release is None:
+        raise WorkflowRefused(_("This request has no release."))
+    release.verify_generation += 1
+    release.verify_revoked_at = timezone.now()
+    release.save(update_fields=["verify_generation", "verify_revoked_at"])
+    record_event(
+        actor=actor,
+        action=Action.RELEASE_VERIFY_REVOKE,
+        target=footage_request,
+        data={"release": release.pk, "generation": release.verify_generation, "reason": reason},
+        http_request=http_request,
+    )
+    return release
