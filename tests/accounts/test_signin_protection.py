@@ -16,7 +16,7 @@ from accounts.models import SigninBurst
 from audit.models import Action, AuditEvent
 from config import settings as project_settings
 from tests.auth import sign_in_verified
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +144,22 @@ def test_an_active_session_stays_signed_in(client, insider):
     session.save()
     assert client.get(reverse("requests:list")).status_code == 200
     assert signed_in_as(client) == str(insider.pk)
+
+
+def test_unlocking_from_the_admin_is_in_the_ledger_too(client, insider, admin_user):
+    for _ in range(6):
+        sign_in(client, "alice", "not-the-password")
+    attempts = list(AccessAttempt.objects.values_list("pk", flat=True))
+    sign_in_verified(client, admin_user)
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    assert "alice" in client.get(changelist).content.decode()
+    client.post(changelist, {"action": "delete_selected", "_selected_action": attempts, "post": "yes"})
+    assert not AccessAttempt.objects.exists()
+    unlock = AuditEvent.objects.get(action=Action.LOGIN_UNLOCK)
+    assert unlock.actor_username == "quantri" and json.loads(unlock.payload)["username"] == "alice"
+
+
+def test_an_agency_administrator_does_not_see_the_lockouts(client, agency_a):
+    ward_admin = UserFactory(username="ward-admin", agency=agency_a, is_staff=True, roles=["administrator"])
+    sign_in_verified(client, ward_admin)
+    assert client.get(reverse("admin:axes_accessattempt_changelist")).status_code == 403
