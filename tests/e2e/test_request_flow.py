@@ -153,7 +153,8 @@ def fill_request(page, base_url):
     page.set_input_files("#id_letter", files=[{"name": "cong-van-128.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     # The camera picker: typing part of a street name offers the matching cameras.
     page.fill("#id_items-0-camera", "Mã Mây")
-    page.wait_for_function("document.querySelectorAll('#camera-options option').length > 0")
+    # A selector, not a predicate: the page's Content-Security-Policy forbids the eval a predicate would need.
+    page.wait_for_selector("#camera-options option", state="attached")
     offered = page.eval_on_selector_all("#camera-options option", "options => options.map((o) => o.value)")
     assert offered == ["HB-0002", "HB-0003"]
     page.fill("#id_items-0-camera", "HB-0003")
