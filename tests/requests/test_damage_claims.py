@@ -42,7 +42,11 @@ OVERCLAIMS = ("nguyên vẹn", "không có lỗi giải mã")
 
 
 def _page(client, url, **data):
-    response = client.post(url, data) if data else client.get(url)
+    """The page in English (the assertions quote its English wording): (its text, its markup)."""
+    if data:
+        response = client.post(url, data, HTTP_ACCEPT_LANGUAGE="en")
+    else:
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     content = response.content.decode().split("<main", 1)[-1]
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split()), content
