@@ -77,7 +77,7 @@ def parameters(world, released, people):  # noqa: F811
     report = report_request(actor=auditor_a, date_from=today, date_to=today, agency=world.agency_a)
     _grant, download = workflow.release_link_issue(actor=world.insider, footage_request=released)
     device = TOTPDevice.objects.create(user=world.insider, name="phone", confirmed=False)
-    event = AuditEvent.objects.filter(target_id__in=[str(released.pk), released.reference]).order_by("seq").first()
+    event = AuditEvent.objects.filter(reference=released.reference).order_by("seq").first()
     rule = AssignmentRule.objects.filter(agency=world.centre).first()
     admin_objects = {
         "area": world.ward.pk,
@@ -986,6 +986,7 @@ EXPECTED = {
 # Refusals that are themselves logged on purpose: a download link tried by anyone but its holder.
 LOGGED_REFUSALS = {("requests/download/<str:token>/", "GET")}
 REFUSED = {400, 403, 404, 405}
+ADMIN_PROBED_BY = {"anon", "A.requester", "A.approver-no-2fa", "B.requester"}
 
 
 def expected(route, method, name):
@@ -1003,9 +1004,9 @@ def test_every_url_pattern_has_a_declared_row():
 
 # Three slices of the identities, so that parallel runs share the work; each slice builds the same world.
 SLICES = {
-    "anonymous-and-requesting": ["anon", "A.requester", "A.admin", "A.reviewer", "A.approver"],
-    "centre-and-oversight": ["A.approver-no-2fa", "A.custodian", "A.auditor", "centre.admin", "superuser"],
-    "agency-b": ["B.requester", "B.admin", "B.reviewer", "B.custodian", "B.auditor"],
+    "requesting-and-deciding": ["anon", "A.requester", "A.admin", "A.reviewer", "A.approver"],
+    "centre-and-oversight": ["A.approver-no-2fa", "A.custodian", "A.auditor", "centre.admin"],
+    "superuser-and-agency-b": ["superuser", "B.requester", "B.admin", "B.reviewer", "B.custodian", "B.auditor"],
 }
 
 
@@ -1034,6 +1035,10 @@ def test_access_matrix(client, world, released, superuser, names):  # noqa: F811
                 want = expected(route, method, name)
                 # A method the view does not take is probed for one identity only: it is the view's, not the role's.
                 if want == 405 and name != next(n for n in people if expected(route, method, n) == 405):
+                    continue
+                # The admin site turns away every account that is not staff before any rule of ours: one
+                # account of each side stands for the others there.
+                if route.startswith("admin/") and name not in ADMIN_PROBED_BY and not (user and user.is_staff):
                     continue
                 before = counts()
                 try:
