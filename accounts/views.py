@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -68,15 +69,18 @@ def _may_change_devices(user):
 def _code_device(user, code):
     """The authenticator app or backup code that accepts `code`, else None; and a throttling delay, if any."""
     wait = None
-    for device in devices_for_user(user, for_verify=True):
-        if not isinstance(device, (TOTPDevice, StaticDevice)):
-            continue
-        allowed, details = device.verify_is_allowed()
-        if not allowed:
-            wait = (details or {}).get("locked_until")
-            continue
-        if device.verify_token(code):
-            return device, None
+    # The devices are read FOR UPDATE, so two requests cannot spend the same code at once; that needs a
+    # transaction, which also commits the throttling counters a wrong code raises.
+    with transaction.atomic():
+        for device in devices_for_user(user, for_verify=True):
+            if not isinstance(device, (TOTPDevice, StaticDevice)):
+                continue
+            allowed, details = device.verify_is_allowed()
+            if not allowed:
+                wait = (details or {}).get("locked_until")
+                continue
+            if device.verify_token(code):
+                return device, None
     return None, wait
 
 

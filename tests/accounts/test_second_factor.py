@@ -172,3 +172,14 @@ def test_a_report_is_not_requested_by_a_session_without_the_second_factor(client
     sign_in_verified(client, admin_user)
     client.post(reverse("audit:reports"), {"date_from": "2026-01-01", "date_to": "2026-01-31"})
     assert Report.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_code_is_checked_outside_any_test_transaction_as_in_production(client, agency_b):
+    # Devices are read FOR UPDATE: on PostgreSQL that needs the view's own transaction, which a test
+    # wrapped in one would hide.
+    officer = UserFactory(username="pheduyet2", agency=agency_b, roles=["approver"])
+    device, code = authenticator(officer)
+    sign_in(client, "pheduyet2")
+    response = client.post(reverse("accounts:second-factor"), {"code": code(), "next": reverse("requests:queue")})
+    assert response.status_code == 302 and is_verified(client)
