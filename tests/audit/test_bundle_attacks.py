@@ -31,17 +31,8 @@ from audit.verifier import (
 from tests.audit.clock import clock_at, yesterday
 
 CLEAN_ENV = {"PATH": os.environ.get("PATH", ""), "PYTHONIOENCODING": "utf-8"}
-
-
-@pytest.fixture(autouse=True)
-def key_file(settings, tmp_path):
-    settings.AUDIT_SIGNING_KEY_FILE = tmp_path / "keys" / "ledger.pem"
-    return ensure_signing_key(settings.AUDIT_SIGNING_KEY_FILE)
-
-
-@pytest.fixture
-def real_fingerprint(key_file):
-    return fingerprint_for(load_signing_key(key_file).public_key())
+# Every test signs with a key of its own (tests/audit/conftest.py).
+pytestmark = pytest.mark.usefixtures("key_file")
 
 
 @pytest.fixture

@@ -47,19 +47,6 @@ from tests.factories import AgencyFactory, UserFactory
 from tests.pdf import pdf_text
 from tests.requests.conftest import world  # noqa: F401 - the workflow's fixture world
 
-CLEAN_ENV = {"PATH": os.environ.get("PATH", ""), "PYTHONIOENCODING": "utf-8"}
-
-
-@pytest.fixture(autouse=True)
-def key_file(settings, tmp_path):
-    settings.AUDIT_SIGNING_KEY_FILE = tmp_path / "keys" / "ledger.pem"
-    return ensure_signing_key(settings.AUDIT_SIGNING_KEY_FILE)
-
-
-@pytest.fixture
-def real_fingerprint(key_file):
-    return fingerprint_for(load_signing_key(key_file).public_key())
-
 
 def _append(count, actor=None):
     for number in range(count):
@@ -71,6 +58,11 @@ def _export(tmp_path, name="bundle", day=None):
     day = (day or timezone.localdate()).isoformat()
     call_command("audit_export", "--from", day, "--to", day, "--out", str(tmp_path / name))
     return tmp_path / name
+
+
+CLEAN_ENV = {"PATH": os.environ.get("PATH", ""), "PYTHONIOENCODING": "utf-8"}
+# Every test signs with a key of its own (tests/audit/conftest.py).
+pytestmark = pytest.mark.usefixtures("key_file")
 
 
 @pytest.fixture
