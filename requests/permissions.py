@@ -217,17 +217,18 @@ def ensure_can_export(user, footage_request):
     _raise(_export_refusal(user, footage_request))
 
 
-def _hold_refusal(user, footage_request):
+def _custodian_action_refusal(user, footage_request):
+    """What an assigned custodian does to a release (holds, revocations): their role there and the second factor."""
     return _custodian_refusal(user, footage_request) or second_factor_refusal(user)
 
 
 def can_hold(user, footage_request):
     """Place or lift a legal hold: the assigned custodians."""
-    return _hold_refusal(user, footage_request) is None
+    return _custodian_action_refusal(user, footage_request) is None
 
 
 def ensure_can_hold(user, footage_request):
-    _raise(_hold_refusal(user, footage_request))
+    _raise(_custodian_action_refusal(user, footage_request))
 
 
 def can_revoke(user, footage_request):
@@ -237,7 +238,7 @@ def can_revoke(user, footage_request):
 
 def ensure_can_revoke(user, footage_request):
     """Revoking the links themselves needs the second factor too."""
-    _raise(_hold_refusal(user, footage_request))
+    _raise(_custodian_action_refusal(user, footage_request))
 
 
 def can_acknowledge_damage(user, footage_request):
