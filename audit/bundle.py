@@ -16,11 +16,11 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit import record_event, verifier
+from audit import chain, record_event, verifier
+from audit.chain import ENVELOPE_FIELDS, FORMAT, format_time
 from audit.checkpoints import SigningKeyError, load_signing_key, public_key_pem
+from audit.ledger_check import event_rows
 from audit.models import Action, AuditEvent, Checkpoint, SigningKey
-from audit.verification import event_rows
-from audit.verifier import ENVELOPE_FIELDS, FORMAT, format_time
 
 README = """\
 GÓI DỮ LIỆU NHẬT KÝ KIỂM TOÁN — HƯỚNG DẪN KIỂM TRA
@@ -73,7 +73,8 @@ Tệp trong gói: events.jsonl (mỗi dòng một sự kiện), checkpoints.json
 chốt đã ký), public_key.pem (các khóa công khai đã đăng ký), keys.json (sổ
 đăng ký khóa: mã khóa, dấu vân tay, thời điểm bắt đầu hiệu lực và thu hồi),
 manifest.json (phạm vi, số lượng, mã băm đầu và cuối; không được ký),
-verifier.py (công cụ kiểm tra).
+verifier.py (công cụ kiểm tra) và chain.py (định dạng chuỗi băm mà
+verifier.py dùng; để hai tệp cạnh nhau).
 
 
 LEDGER BUNDLE — HOW TO VERIFY
@@ -127,7 +128,8 @@ Files: events.jsonl (one event per line), checkpoints.jsonl (signed
 checkpoints), public_key.pem (the registered public keys), keys.json (the
 key register: key id, fingerprint, valid from, retired at), manifest.json
 (ranges, counts, first and last hashes; not signed), verifier.py (the
-verification tool).
+verification tool) and chain.py (the hash-chain format verifier.py uses;
+keep the two files side by side).
 """
 
 
@@ -279,6 +281,7 @@ def ledger_export(*, directory, date_from, date_to, actor_username=None, actor=N
             manifest["actor_event_count"] = span["count"]
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         shutil.copyfile(verifier.__file__, work / "verifier.py")
+        shutil.copyfile(chain.__file__, work / "chain.py")
         readme = unanchored_notice(*unanchored) + README if unanchored else README
         (work / "README.txt").write_text(readme, encoding="utf-8")
         if directory.exists():

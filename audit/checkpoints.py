@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import keys
+from audit.chain import checkpoint_message, format_time, key_id_for
 from audit.models import Action, AuditEvent, Checkpoint
 from audit.services import _lock_head, record_event
-from audit.verifier import checkpoint_message, format_time, key_id_for
 
 PASSWORD_VARIABLE = "AUDIT_SIGNING_KEY_PASSWORD"  # noqa: S105 - the name of the variable, not a password
 

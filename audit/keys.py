@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.chain import fingerprint_for, format_fingerprint, format_time, parse_fingerprint
 from audit.models import Action, SigningKey
 from audit.services import _lock_head, record_event
-from audit.verifier import fingerprint_for, format_fingerprint, format_time, parse_fingerprint
 
 
 class KeyRegisterError(ValueError):

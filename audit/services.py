@@ -12,8 +12,8 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.chain import FORMAT, GENESIS_HASH, canonical_json, event_hash, format_time
 from audit.models import Action, AuditEvent, Outcome
-from audit.verifier import FORMAT, GENESIS_HASH, canonical_json, event_hash, format_time
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def _lock_and_read_head(connection):
 
 
 # One statement that reads the head, computes the SHA-256 exactly as
-# audit.verifier.event_hash does, and inserts: with the lock in the same round
+# audit.chain.event_hash does, and inserts: with the lock in the same round
 # trip, the ledger lock is held for one round trip plus the commit (not its flush). The event
 # time is read just before that round trip, so under contention neighbouring
 # events may differ in order by the few milliseconds spent waiting for the lock.
@@ -290,21 +290,17 @@ def verification_run_request(*, actor):
 
 
 def resume_waiting_work(*, now=None):
-    """Dispatch again the reports and "verify now" runs still waiting after AUDIT_WAIT_MINUTES; returns how many."""
-    from audit.models import Report, VerificationRun
-    from audit.tasks import report_build_task, verify_ledger_task
+    """Dispatch again the "verify now" runs still waiting after AUDIT_WAIT_MINUTES; returns how many."""
+    from audit.models import VerificationRun
+    from audit.tasks import verify_ledger_task
 
     cutoff = (now or timezone.now()) - dt.timedelta(minutes=settings.AUDIT_WAIT_MINUTES)
-    reports = list(Report.objects.filter(status=Report.Status.PENDING, requested_at__lt=cutoff).values_list("pk", flat=True))
     runs = list(
         VerificationRun.objects.filter(status=VerificationRun.Status.PENDING, requested_at__lt=cutoff).values_list(
             "pk", flat=True
         )
     )
-    for pk in reports:
-        logger.warning("Report %s was still waiting for a worker: dispatched again", pk)
-        report_build_task.delay(pk)
     for pk in runs:
         logger.warning("Verification run %s was still waiting for a worker: dispatched again", pk)
         verify_ledger_task.delay(pk)
-    return len(reports) + len(runs)
+    return len(runs)

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from audit import record_event
 from audit.checkpoints import checkpoint_create
+from audit.ledger_check import verify_chain
 from audit.models import Action, Outcome, VerificationRun
-from audit.verification import verify_chain
 
 
 @shared_task(name="audit.tasks.audit_checkpoint_task", acks_late=True)
@@ -56,17 +56,9 @@ def verify_ledger_task(run_id):
     return run.status
 
 
-@shared_task(name="audit.tasks.report_build_task", acks_late=True, reject_on_worker_lost=True)
-def report_build_task(report_id):
-    """Build one requested oversight report (its PDF and CSVs) and hash both into the ledger."""
-    from audit.reports import report_build
-
-    return report_build(report_id).status
-
-
 @shared_task(name="audit.tasks.resume_waiting_work")
 def resume_waiting_work():
-    """Dispatch again the reports and verification runs no worker has started (scheduled by beat)."""
+    """Dispatch again the verification runs no worker has started (scheduled by beat)."""
     from audit.services import resume_waiting_work
 
     return resume_waiting_work()

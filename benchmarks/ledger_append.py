@@ -41,10 +41,10 @@ from django.db import connection, connections, models, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from audit import record_event  # noqa: E402
+from audit.chain import canonical_json, event_hash, format_time  # noqa: E402
+from audit.ledger_check import verify_chain  # noqa: E402
 from audit.models import Action, AuditEvent, Outcome  # noqa: E402
 from audit.services import DURABLE_COMMIT_SQL  # noqa: E402
-from audit.verification import verify_chain  # noqa: E402
-from audit.verifier import canonical_json, event_hash, format_time  # noqa: E402
 
 
 def _plain_model():

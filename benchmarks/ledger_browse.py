@@ -31,8 +31,8 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from audit.models import AuditEvent  # noqa: E402
-from audit.selectors import filter_events, ledger_page  # noqa: E402
 from governance.models import Agency, User  # noqa: E402
+from oversight.selectors import filter_events, ledger_page  # noqa: E402
 
 AGENCIES = 200
 USERS = 2000

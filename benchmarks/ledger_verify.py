@@ -28,9 +28,9 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
+from audit.chain import GENESIS_HASH, canonical_json, event_hash, format_time  # noqa: E402
+from audit.ledger_check import verify_chain  # noqa: E402
 from audit.models import Action  # noqa: E402
-from audit.verification import verify_chain  # noqa: E402
-from audit.verifier import GENESIS_HASH, canonical_json, event_hash, format_time  # noqa: E402
 from governance.models import User  # noqa: E402
 
 COLUMNS = (

@@ -43,12 +43,12 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from audit.chain import GENESIS_HASH, canonical_json, event_hash  # noqa: E402
 from audit.models import Action, AuditEvent  # noqa: E402
-from audit.report_csv import write_report_csv  # noqa: E402
-from audit.report_data import ReportScope, collect  # noqa: E402
-from audit.report_pdf import render_period_report  # noqa: E402
-from audit.verifier import GENESIS_HASH, canonical_json, event_hash  # noqa: E402
 from governance.models import Agency, Area, Camera, DataCategory, LegalBasis, RegulationVersion, User  # noqa: E402
+from oversight.report_csv import write_report_csv  # noqa: E402
+from oversight.report_data import ReportScope, collect  # noqa: E402
+from oversight.report_pdf import render_period_report  # noqa: E402
 from requests.models import (  # noqa: E402
     Decision,
     DownloadGrant,

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "governance",
     "requests",
     "audit",
+    "oversight",
     # Second factor (authenticator apps, backup codes, security keys and passkeys) and lock-out after failed
     # sign-ins; accounts comes after them, so that its admin replaces theirs.
     "django_otp",
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.shell",
+                "requests.context_processors.notifications",
                 "accounts.context_processors.second_factor",
             ],
         },
@@ -235,6 +237,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "audit-resume-waiting": {
         "task": "audit.tasks.resume_waiting_work",
+        "schedule": crontab(minute="*/10"),
+    },
+    "oversight-resume-waiting": {
+        "task": "oversight.tasks.resume_waiting_reports",
         "schedule": crontab(minute="*/10"),
     },
 }
@@ -414,10 +420,16 @@ CELERY_BEAT_SCHEDULE["requests-resume-stalled-exports"] = {
 # An export nobody has reported progress on for this long is dispatched again.
 EXPORT_STALL_MINUTES = env.int("EXPORT_STALL_MINUTES", default=30)
 
+# Working time (governance.calendar): these local hours [start, end) on
+# working days, Monday to Friday without Vietnam's public holidays and the
+# centre's days off. Deadlines counted in working time use it, and reports list
+# approvals and releases outside it. REPORT_WORKING_HOURS is its former name.
+WORKING_HOURS = tuple(env.list("WORKING_HOURS", cast=int, default=env.list("REPORT_WORKING_HOURS", cast=int, default=[7, 18])))
+REPORT_WORKING_HOURS = WORKING_HOURS
+
 # Oversight reports: where built reports are kept, and what the "unusual
-# patterns" section looks for. Working hours are local time, Monday to Friday.
+# patterns" section looks for.
 REPORT_ROOT = Path(env.str("REPORT_ROOT", default=str(VAR_DIR / "reports")))
-REPORT_WORKING_HOURS = tuple(env.list("REPORT_WORKING_HOURS", cast=int, default=[7, 18]))
 # An agency is flagged when it files more than this many times its own average
 # over the previous REPORT_BASELINE_PERIODS periods of the same length (and at
 # least REPORT_VOLUME_MIN requests).

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from accounts.urls import webauthn_urls
 from accounts.views import SigninView
+from requests.home import home
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -12,7 +13,8 @@ urlpatterns = [
     path("accounts/webauthn/", webauthn_urls),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
-    path("audit/", include("audit.urls")),
+    path("audit/", include("oversight.urls")),
     path("requests/", include("requests.urls")),
+    path("", home, name="home"),
     path("", include("governance.urls")),
 ]

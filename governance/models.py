@@ -344,6 +344,10 @@ class LegalBasis(BilingualMixin, models.Model):
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
+class RegulationImmutable(ValidationError):
+    """A write to a published regulation version or its rules: published versions never change."""
+
+
 class RegulationVersion(models.Model):
     """The whole rule set, published with an effective date; published versions never change."""
 
@@ -382,16 +386,17 @@ class RegulationVersion(models.Model):
 
     # A published version is the record of what was in force: refuse any
     # write through the ORM, whichever code path attempts it.
-    def save(self, *args, **kwargs):
-        from governance.services import regulation_ensure_editable
+    def ensure_editable(self) -> None:
+        """Raise RegulationImmutable when this version is published in the database (not merely in memory)."""
+        if self.pk and RegulationVersion.objects.filter(pk=self.pk, status=self.Status.PUBLISHED).exists():
+            raise RegulationImmutable(_("Version %(number)s is published and can no longer change.") % {"number": self.number})
 
-        regulation_ensure_editable(self)
+    def save(self, *args, **kwargs):
+        self.ensure_editable()
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        from governance.services import regulation_ensure_editable
-
-        regulation_ensure_editable(self)
+        self.ensure_editable()
         return super().delete(*args, **kwargs)
 
 
@@ -439,19 +444,15 @@ class AssignmentRule(models.Model):
         return f"{self.get_duty_display()}: {self.agency} — {self.area} — {category}"
 
     def save(self, *args, **kwargs):
-        from governance.services import regulation_ensure_editable
-
-        regulation_ensure_editable(self.version)
+        self.version.ensure_editable()
         if self.pk:
             previous = AssignmentRule.objects.filter(pk=self.pk).select_related("version").first()
             if previous is not None:
-                regulation_ensure_editable(previous.version)
+                previous.version.ensure_editable()
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        from governance.services import regulation_ensure_editable
-
-        regulation_ensure_editable(self.version)
+        self.version.ensure_editable()
         return super().delete(*args, **kwargs)
 
     @staticmethod

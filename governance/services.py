@@ -10,14 +10,10 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from audit import record_event
+from audit.chain import canonical_json
 from audit.models import Action
-from audit.verifier import canonical_json
-from governance.models import AssignmentRule, Membership, RegulationVersion, role_group_name
+from governance.models import AssignmentRule, Membership, RegulationImmutable, RegulationVersion, role_group_name
 from governance.permissions import ensure_can_grant_role, ensure_can_revoke_role
-
-
-class RegulationImmutable(ValidationError):
-    pass
 
 
 # Roles ----------------------------------------------------------------------
@@ -110,11 +106,6 @@ def governance_record_deleted(*, actor, obj, http_request=None):
 
 
 # Regulation versions ---------------------------------------------------------
-
-
-def regulation_ensure_editable(version):
-    if version.pk and RegulationVersion.objects.filter(pk=version.pk, status=RegulationVersion.Status.PUBLISHED).exists():
-        raise RegulationImmutable(_("Version %(number)s is published and can no longer change.") % {"number": version.number})
 
 
 def regulation_snapshot(version):

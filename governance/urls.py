@@ -3,7 +3,6 @@ from django.urls import path
 from governance import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("cameras/", views.camera_list, name="cameras"),
     # Camera codes come from CSV imports and may carry a slash.
     path("cameras/<path:code>/", views.camera_detail, name="camera-detail"),

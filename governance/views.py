@@ -1,21 +1,18 @@
-"""Read-only pages of the governance data, and the home page of each role."""
+"""Read-only pages of the governance data."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
 from governance.forms import CameraFilterForm
-from governance.models import Agency, AssignmentRule, DataCategory, LegalBasis, Role
+from governance.models import Agency, AssignmentRule, DataCategory, LegalBasis
 from governance.permissions import (
-    can_read_governance,
     can_see_camera_source,
     ensure_can_read_governance,
     get_visible_camera_or_404,
     get_visible_legal_basis_or_404,
-    is_system_administrator,
 )
 from governance.selectors import camera_search, regulation_in_force
-from requests.selectors import agency_requests, awaiting_export, review_queue
 
 CAMERAS_PER_PAGE = 50
 
@@ -34,31 +31,6 @@ class CountFreePage:
         self.previous_page_number = number - 1
         self.start_index = offset + 1 if self.object_list else 0
         self.end_index = offset + len(self.object_list)
-
-
-@login_required
-def home(request):
-    user = request.user
-    roles = user.role_set()
-    return render(
-        request,
-        "home.html",
-        {
-            "roles": roles,
-            "role_labels": [Role(role).label for role in Role.values if role in roles],
-            "is_requester": Role.REQUESTER in roles,
-            "is_reviewer": Role.REVIEWER in roles,
-            "is_approver": Role.APPROVER in roles,
-            "is_custodian": Role.CUSTODIAN in roles,
-            "is_auditor": Role.AUDITOR in roles,
-            "is_administrator": Role.ADMINISTRATOR in roles or user.is_superuser,
-            "is_system_administrator": is_system_administrator(user),
-            "can_read_governance": can_read_governance(user),
-            "home_requests": agency_requests(user, size=5) if Role.REQUESTER in roles else [],
-            "home_queue": review_queue(user, size=5) if roles & {Role.REVIEWER, Role.APPROVER} else [],
-            "home_exports": awaiting_export(user, size=5) if Role.CUSTODIAN in roles else [],
-        },
-    )
 
 
 @login_required

@@ -15,9 +15,4 @@ class RequestsConfig(AppConfig):
     verbose_name = _("Footage requests")
 
     def ready(self):
-        from audit.selectors import set_reader_scope
-        from requests.selectors import ledger_scope
-
         post_migrate.connect(_forget_permission_ids, dispatch_uid="requests_forget_permission_ids")
-        # The ledger knows no request: this app tells it which events each reader may see.
-        set_reader_scope(ledger_scope)

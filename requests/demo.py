@@ -35,7 +35,7 @@ def _letter(number):
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
-    from audit.report_pdf import REGULAR, register_fonts
+    from documents.pdf import REGULAR, register_fonts
 
     register_fonts()
     buffer = io.BytesIO()

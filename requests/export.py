@@ -36,7 +36,7 @@ from django.db import OperationalError
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from audit.verifier import format_time
+from audit.chain import format_time
 from governance.timefmt import file_stamp
 from requests import integrity, mp4cut
 from requests.filecopy import Crc32, HashedWriter, hash_descriptor

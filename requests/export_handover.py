@@ -11,8 +11,6 @@ import io
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -20,8 +18,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from audit.report_pdf import BOLD, REGULAR, nfc, register_fonts
 from audit.selectors import current_signing_key_fingerprint
+from documents.pdf import BOLD, REGULAR, nfc, qr_drawing, register_fonts
 from governance.timefmt import DATE_TIME_SECONDS, local_time
 from requests.integrity import damage_lines_vi, scope_lines_vi
 
@@ -53,15 +51,6 @@ def _size(n):
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return str(n)
-
-
-def _qr(data, size=32 * mm):
-    widget = QrCodeWidget(data, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.initialFontName = REGULAR
-    drawing.add(widget)
-    return drawing
 
 
 def _signing_key_lines(s):
@@ -210,7 +199,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
     qr = Table(
         [
             [
-                _qr(manifest_sha256),
+                qr_drawing(manifest_sha256),
                 [
                     _p("Giá trị băm SHA-256 của tệp manifest.json (danh mục tệp kèm theo):", s["small"]),
                     _p(manifest_sha256, s["mono"]),

@@ -23,7 +23,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from audit.verifier import format_time
+from audit.chain import format_time
 from governance.timefmt import local, zone_name
 from requests import media
 

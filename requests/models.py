@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from audit.verifier import canonical_json
+from audit.chain import canonical_json
 from governance.models import Agency, Camera, DataCategory, LegalBasis, RegulationVersion
 
 

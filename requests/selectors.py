@@ -3,13 +3,11 @@
 from functools import lru_cache
 
 from django.contrib.auth.models import Permission
-from django.db.models import CharField, Exists, Field, Func, OuterRef, Q, Value
-from django.db.models.functions import Cast
+from django.db.models import Exists, Field, Func, OuterRef, Q, Value
 from django.db.models.query import EmptyQuerySet
 from django.http import Http404
 
-from audit.selectors import LedgerScope
-from governance.models import Role, User
+from governance.models import Role
 from governance.permissions import agencies_overseen_by
 from requests.models import (
     EXPORT_QUEUE_STATUSES,
@@ -31,7 +29,7 @@ def requests_visible_to(user):
     What an overseer reads is `governance.permissions.agencies_overseen_by`: every
     request for a system administrator, its area's agencies' for an auditor, its
     own agency's for an agency's administrator. The ledger reads the same scope
-    (`ledger_scope`)."""
+    (`oversight.selectors.reader_scope`)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return FootageRequest.objects.none()
     overseen = agencies_overseen_by(user)
@@ -62,25 +60,6 @@ def _with_group_permission(user, *codenames):
     """Requests on which one of the user's groups holds any of these permissions: one EXISTS, whatever their number."""
     granted = _group_permission(user, *codenames)
     return FootageRequest.objects.filter(granted) if granted is not None else FootageRequest.objects.none()
-
-
-def ledger_scope(user):
-    """How much of the ledger `user` reads: None for all of it, else the agencies, requests and accounts they oversee.
-
-    Built from the two selectors the request pages use, so a reader sees the
-    events of exactly the requests they can open. The ledger imports no app
-    above it: requests/apps.py hands it this function at start-up.
-    """
-    overseen = agencies_overseen_by(user)
-    if overseen is None:
-        return None
-    return LedgerScope(
-        agency_codes=overseen.values("code"),
-        references=requests_visible_to(user).values("reference"),
-        user_ids=User.objects.filter(agency__in=overseen.values("pk"))
-        .annotate(id_text=Cast("pk", output_field=CharField()))
-        .values("id_text"),
-    )
 
 
 class _Row(Func):

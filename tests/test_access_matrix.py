@@ -18,8 +18,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
-from audit.reports import report_request
 from governance.models import Agency, AssignmentRule, Camera, Membership
+from oversight.reports import report_request
 from requests import workflow
 from requests.models import FootageRequest
 from requests.selectors import verification_token

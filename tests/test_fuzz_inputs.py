@@ -114,7 +114,7 @@ def test_comments_and_decisions_answer_every_input_without_a_server_error(client
 )
 def test_the_ledger_filters_answer_every_query_without_a_server_error(client, world, superuser, query):  # noqa: F811
     sign_in_verified(client, superuser)
-    response, _changed = undone(lambda: client.get(reverse("audit:ledger"), query))
+    response, _changed = undone(lambda: client.get(reverse("oversight:ledger"), query))
     assert response.status_code in (200, 400), query
 
 

@@ -9,7 +9,7 @@ def register_keys_of_existing_checkpoints(apps, schema_editor):
 
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    from audit.verifier import fingerprint_for
+    from audit.chain import fingerprint_for
 
     Checkpoint = apps.get_model("audit", "Checkpoint")
     SigningKey = apps.get_model("audit", "SigningKey")

@@ -9,7 +9,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from audit.models import Action, AuditEvent, Report
+from audit.models import Action, AuditEvent
+from oversight.models import Report
 from tests.auth import authenticator, sign_in_verified
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -165,12 +166,12 @@ def test_an_administrator_without_the_second_factor_is_sent_to_it_before_the_sec
 
 def test_a_report_is_not_requested_by_a_session_without_the_second_factor(client, admin_user):
     client.force_login(admin_user)
-    page = client.get(reverse("audit:reports"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page = client.get(reverse("oversight:reports"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "This needs your second factor" in page
-    client.post(reverse("audit:reports"), {"date_from": "2026-01-01", "date_to": "2026-01-31"})
+    client.post(reverse("oversight:reports"), {"date_from": "2026-01-01", "date_to": "2026-01-31"})
     assert not Report.objects.exists()
     sign_in_verified(client, admin_user)
-    client.post(reverse("audit:reports"), {"date_from": "2026-01-01", "date_to": "2026-01-31"})
+    client.post(reverse("oversight:reports"), {"date_from": "2026-01-01", "date_to": "2026-01-31"})
     assert Report.objects.count() == 1
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from audit.chain import fingerprint_for
 from audit.checkpoints import ensure_signing_key, load_signing_key
-from audit.verifier import fingerprint_for
 
 
 @pytest.fixture

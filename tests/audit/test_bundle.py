@@ -10,11 +10,13 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
+import audit.chain
 import audit.verifier
 from audit import record_event
+from audit.chain import ENVELOPE_FIELDS
 from audit.checkpoints import checkpoint_create, ensure_signing_key
 from audit.models import Action, AuditEvent, Checkpoint
-from audit.verifier import ENVELOPE_FIELDS, check_bundle, verify_bundle
+from audit.verifier import check_bundle, verify_bundle
 
 UTC = dt.UTC
 
@@ -52,6 +54,7 @@ def test_bundle_holds_events_checkpoints_key_manifest_verifier_and_readme(db, in
 
     assert sorted(p.name for p in bundle.iterdir()) == [
         "README.txt",
+        "chain.py",
         "checkpoints.jsonl",
         "events.jsonl",
         "keys.json",
@@ -86,6 +89,7 @@ def test_bundle_holds_events_checkpoints_key_manifest_verifier_and_readme(db, in
         "generated_at": None,
     }
     assert filecmp.cmp(bundle / "verifier.py", audit.verifier.__file__, shallow=False)
+    assert filecmp.cmp(bundle / "chain.py", audit.chain.__file__, shallow=False)
     readme = (bundle / "README.txt").read_text(encoding="utf-8")
     assert "python verifier.py ." in readme and "pip install cryptography" in readme
     assert "HƯỚNG DẪN" in readme and "HOW TO VERIFY" in readme

@@ -17,17 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import record_event, verifier
+from audit.chain import checkpoint_message, event_hash, fingerprint_for, key_id_for
 from audit.checkpoints import checkpoint_create, ensure_signing_key, load_signing_key
 from audit.keys import public_key_pem
 from audit.models import Action, AuditEvent
-from audit.verifier import (
-    check_bundle,
-    checkpoint_message,
-    event_from_json,
-    event_hash,
-    fingerprint_for,
-    key_id_for,
-)
+from audit.verifier import check_bundle, event_from_json
 from tests.audit.clock import clock_at, yesterday
 
 CLEAN_ENV = {"PATH": os.environ.get("PATH", ""), "PYTHONIOENCODING": "utf-8"}

@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from audit import record_event, triggers
 from audit.bundle import ledger_export
+from audit.chain import checkpoint_message, key_id_for
 from audit.checkpoints import SigningKeyError, checkpoint_create, ensure_signing_key, load_signing_key, public_key_pem
 from audit.keys import signing_key_ensure_registered
+from audit.ledger_check import verify_chain
 from audit.models import Action, AuditEvent, Checkpoint, VerificationRun
 from audit.tasks import audit_checkpoint_task, verify_ledger_task
-from audit.verification import verify_chain
-from audit.verifier import checkpoint_message, key_id_for, verify_bundle, verify_checkpoint
+from audit.verifier import verify_bundle, verify_checkpoint
 
 
 @pytest.fixture

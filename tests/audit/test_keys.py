@@ -21,17 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit import record_event
-from audit.checkpoints import checkpoint_create, ensure_signing_key, load_signing_key
-from audit.keys import find_signing_key, signing_key_retire
-from audit.models import Action, AuditEvent, Checkpoint, SigningKey
-from audit.report_data import ReportScope, collect
-from audit.report_pdf import render_period_report
-from audit.selectors import current_signing_key_fingerprint
-from audit.verification import verify_chain
-from audit.verifier import (
+from audit.chain import (
     canonical_json,
     checkpoint_message,
-    event_from_json,
     event_hash,
     fingerprint_for,
     format_fingerprint,
@@ -39,7 +31,15 @@ from audit.verifier import (
     key_id_for,
     parse_fingerprint,
 )
+from audit.checkpoints import checkpoint_create, ensure_signing_key, load_signing_key
+from audit.keys import find_signing_key, signing_key_retire
+from audit.ledger_check import verify_chain
+from audit.models import Action, AuditEvent, Checkpoint, SigningKey
+from audit.selectors import current_signing_key_fingerprint
+from audit.verifier import event_from_json
 from governance.models import Agency
+from oversight.report_data import ReportScope, collect
+from oversight.report_pdf import render_period_report
 from requests.export_handover import render_handover
 from tests.audit.clock import clock_at, yesterday
 from tests.auth import sign_in_verified
@@ -467,7 +467,7 @@ def test_dossier_prints_the_signing_key_fingerprint(world, client, real_fingerpr
     footage_request = world.submitted()
     checkpoint_create()
     sign_in_verified(client, _auditor(world))
-    response = client.get(reverse("audit:dossier", args=[footage_request.reference]))
+    response = client.get(reverse("oversight:dossier", args=[footage_request.reference]))
     assert response.status_code == 200
     text = _flat(pdf_text(response.content)[0])
     assert "Dấuvântaykhóakýnhậtkýđangdùng" in text and real_fingerprint in text
@@ -502,9 +502,9 @@ def test_ledger_page_shows_the_register_with_the_current_key(db, insider, audito
     _append(1, actor=insider)
     checkpoint_create()
     client.force_login(auditor)
-    page = client.get(reverse("audit:ledger")).content.decode()
+    page = client.get(reverse("oversight:ledger")).content.decode()
     assert format_fingerprint(real_fingerprint) in page and "data-current-key" in page
-    page = client.get(reverse("audit:verify")).content.decode()
+    page = client.get(reverse("oversight:verify")).content.decode()
     assert format_fingerprint(real_fingerprint) in page
 
 

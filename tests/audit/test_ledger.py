@@ -6,10 +6,10 @@ import pytest
 from django.db import DatabaseError, connection, connections, transaction
 
 from audit import record_event, triggers
+from audit.chain import GENESIS_HASH, event_hash
+from audit.ledger_check import verify_chain
 from audit.models import Action, AuditEvent, Checkpoint
 from audit.services import LedgerError
-from audit.verification import verify_chain
-from audit.verifier import GENESIS_HASH, event_hash
 from governance.models import Camera
 from tests.factories import CameraFactory
 

@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from audit import record_event, triggers
 from audit.bundle import ledger_export
+from audit.chain import ENVELOPE_FIELDS, ChainWalker, event_hash, fingerprint_for
 from audit.checkpoints import checkpoint_create, ensure_signing_key, load_signing_key
+from audit.ledger_check import verify_chain
 from audit.models import Action, AuditEvent
-from audit.verification import verify_chain
-from audit.verifier import ENVELOPE_FIELDS, ChainWalker, event_from_json, event_hash, fingerprint_for, verify_bundle
+from audit.verifier import event_from_json, verify_bundle
 from tests.audit.clock import clock_at, yesterday
 
 COLUMNS = [*ENVELOPE_FIELDS, "payload", "hash"]

@@ -8,10 +8,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from audit.models import Report
 from governance.models import Agency, AssignmentRule, Camera, User
 from governance.second_factor import requires_second_factor
 from governance.services import regulation_publish
+from oversight.models import Report
 from requests.models import FootageRequest, Status
 from tests.auth import enrol_for_browser, fresh_code
 from tests.factories import (

@@ -183,9 +183,9 @@ def test_home_shows_one_section_per_role_held(client, centre):
 
 def test_auditor_home_links_to_the_ledger_and_nav_shows_it(client, auditor, insider):
     html = page(signed_in(client, auditor, "en"), reverse("home"))
-    assert html.count(reverse("audit:ledger")) >= 2
+    assert html.count(reverse("oversight:ledger")) >= 2
     html = page(signed_in(client, insider, "en"), reverse("home"))
-    assert reverse("audit:ledger") not in html
+    assert reverse("oversight:ledger") not in html
 
 
 def test_administrator_home_links_to_the_admin_pages(client, admin_user, insider):

@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from audit.ledger_check import verify_chain
 from audit.models import Action, AuditEvent
-from audit.verification import verify_chain
 from requests import workflow
 from requests.models import Decision, Status
 from requests.permissions import WorkflowRefused

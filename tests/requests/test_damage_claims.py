@@ -24,8 +24,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from audit.report_pdf import REGULAR, register_fonts
-from audit.reports import dossier_build
+from documents.pdf import REGULAR, register_fonts
+from oversight.reports import dossier_build
 from requests import integrity, media, mp4cut, workflow
 from requests.models import DownloadGrant, Release, Status
 from requests.permissions import WorkflowRefused

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
-from audit.report_data import ReportScope, register_count
-from audit.reports import dossier_build
+from oversight.report_data import ReportScope, register_count
+from oversight.reports import dossier_build
 from requests import integrity, media, mp4cut, workflow
 from requests.models import Release, Status
 from requests.permissions import WorkflowRefused

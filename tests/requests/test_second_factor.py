@@ -96,6 +96,6 @@ def test_a_dossier_is_not_handed_to_a_session_without_the_second_factor(world, c
     auditor = UserFactory(username="thanhtra-q", agency=inspectorate, roles=["auditor"])
     footage_request = world.submitted()
     password_only(client, auditor)
-    response = client.get(reverse("audit:dossier", args=[footage_request.reference]))
+    response = client.get(reverse("oversight:dossier", args=[footage_request.reference]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:second-factor"))
     assert not AuditEvent.objects.filter(action=Action.REPORT_GENERATE).exists()

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from audit.bundle import BundleError, ledger_export
+from audit.chain import format_fingerprint
 from audit.selectors import current_signing_key_fingerprint
-from audit.verifier import format_fingerprint
 
 
 def _date(value, option):

@@ -4,10 +4,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from audit.chain import fingerprint_for, format_time
 from audit.checkpoints import SigningKeyError, load_signing_key
 from audit.keys import KeyRegisterError, find_signing_key, signing_key_register, signing_key_retire
 from audit.selectors import current_signing_key, signing_keys
-from audit.verifier import fingerprint_for, format_time
 
 
 class Command(BaseCommand):

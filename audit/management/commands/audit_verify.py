@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from audit.verification import verify_chain
+from audit.ledger_check import verify_chain
 
 
 class Command(BaseCommand):

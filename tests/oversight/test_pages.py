@@ -14,8 +14,8 @@ from audit import record_event, services
 from audit.models import Action, AuditEvent, Checkpoint, Outcome, VerificationRun
 from tests.factories import AgencyFactory, DistrictFactory, ProvinceFactory, UserFactory, WardFactory
 
-LEDGER = reverse("audit:ledger")
-VERIFY = reverse("audit:verify")
+LEDGER = reverse("oversight:ledger")
+VERIFY = reverse("oversight:verify")
 
 
 def add_events(count, *, actor=None, action=Action.GOVERNANCE_UPDATE, target=("governance.camera", 1), **extra):
@@ -90,7 +90,7 @@ def test_auditors_administrators_and_superusers_read_the_ledger(client, request,
     event = add_events(1)[0]
 
     assert client.get(LEDGER).status_code == 200
-    assert client.get(reverse("audit:event", args=[event.seq])).status_code == 200
+    assert client.get(reverse("oversight:event", args=[event.seq])).status_code == 200
     assert client.get(VERIFY).status_code == 200
 
 
@@ -100,7 +100,7 @@ def test_requesters_get_404_on_every_auditor_page(client, request, who):
     event = add_events(1)[0]
 
     assert client.get(LEDGER).status_code == 404
-    assert client.get(reverse("audit:event", args=[event.seq])).status_code == 404
+    assert client.get(reverse("oversight:event", args=[event.seq])).status_code == 404
     assert client.get(VERIFY).status_code == 404
     assert client.post(VERIFY).status_code == 404
     assert not VerificationRun.objects.exists()
@@ -122,7 +122,7 @@ def test_anonymous_user_is_sent_to_sign_in(client, db):
 
 
 def test_missing_event_is_404(auditor_client):
-    assert auditor_client.get(reverse("audit:event", args=[999_999])).status_code == 404
+    assert auditor_client.get(reverse("oversight:event", args=[999_999])).status_code == 404
 
 
 # --- the list ----------------------------------------------------------------
@@ -320,20 +320,20 @@ def test_ledger_page_issues_the_same_number_of_queries_whatever_its_size(auditor
 def test_event_detail_shows_hashes_payload_and_neighbours(auditor_client, insider):
     before, event, after = add_events(3, actor=insider, data={"changed": {"status": ["active", "offline"]}, "note": "Đổi"})
 
-    response = auditor_client.get(reverse("audit:event", args=[event.seq]))
+    response = auditor_client.get(reverse("oversight:event", args=[event.seq]))
     page = response.content.decode()
 
     assert event.hash in page and event.prev_hash in page
     assert "&quot;note&quot;: &quot;Đổi&quot;" in page  # pretty-printed, Vietnamese kept
     assert "\n  &quot;changed&quot;" in page
-    assert link(response, "prev") == reverse("audit:event", args=[before.seq])
-    assert link(response, "next") == reverse("audit:event", args=[after.seq])
+    assert link(response, "prev") == reverse("oversight:event", args=[before.seq])
+    assert link(response, "next") == reverse("oversight:event", args=[after.seq])
 
 
 def test_viewing_an_event_writes_a_ledger_view_event(admin_client, admin_user):
     event = add_events(1, reference="YC-2025-0009")[0]
 
-    admin_client.get(reverse("audit:event", args=[event.seq]))
+    admin_client.get(reverse("oversight:event", args=[event.seq]))
 
     view = AuditEvent.objects.order_by("-seq").first()
     assert (view.action, view.actor_id) == (Action.LEDGER_VIEW, admin_user.pk)
@@ -441,4 +441,4 @@ def test_an_auditor_of_another_area_does_not_see_the_event(client, insider):
     event = add_events(1, actor=insider)[0]
 
     assert event.seq not in seqs_on(client.get(LEDGER))
-    assert client.get(reverse("audit:event", args=[event.seq])).status_code == 404
+    assert client.get(reverse("oversight:event", args=[event.seq])).status_code == 404

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help=_("file to write"))
 
     def handle(self, *args, date_from, date_to, agency, area, basis, format, out, **options):
-        from audit.reports import report_build_now
+        from oversight.reports import report_build_now
 
         date_from, date_to = _date(date_from), _date(date_to)
         if date_from > date_to:

@@ -14,9 +14,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit import record_event
-from audit.forms import LedgerFilterForm, ReportForm
-from audit.models import Action, Report
-from audit.permissions import (
+from audit.models import Action
+from audit.selectors import current_signing_key, signing_keys
+from audit.services import verification_run_request
+from governance.models import Role
+from oversight.forms import LedgerFilterForm, ReportForm
+from oversight.models import Report
+from oversight.permissions import (
     ReportRefused,
     ensure_can_read_ledger,
     ensure_can_take_ledger_copy,
@@ -25,19 +29,15 @@ from audit.permissions import (
     report_refusal,
     reports_visible_to,
 )
-from audit.reports import dossier_build, report_download, report_request
-from audit.selectors import (
-    current_signing_key,
+from oversight.reports import dossier_build, report_download, report_request
+from oversight.selectors import (
     event_neighbours,
     get_visible_event_or_404,
     latest_checkpoint,
     latest_verification_runs,
     ledger_page,
-    signing_keys,
     verification_under_way,
 )
-from audit.services import verification_run_request
-from governance.models import Role
 from requests.selectors import get_visible_request_or_404
 
 # What a report's build is doing, as stored in Report.stage.
@@ -97,7 +97,7 @@ def ledger(request):
             )
     return render(
         request,
-        "audit/ledger.html",
+        "oversight/ledger.html",
         {"form": form, "page": page, "signing_keys": list(signing_keys()), "current_key": current_signing_key()},
     )
 
@@ -118,7 +118,7 @@ def event_detail(request, seq):
         record_event(actor=request.user, action=Action.LEDGER_VIEW, target=("audit.auditevent", event.seq), http_request=request)
     return render(
         request,
-        "audit/event_detail.html",
+        "oversight/event_detail.html",
         {"event": event, "payload": payload, "previous_seq": previous_seq, "next_seq": next_seq},
     )
 
@@ -133,10 +133,10 @@ def verify(request):
         else:
             verification_run_request(actor=request.user)
             messages.success(request, _("Verification started. The result will appear below when it finishes."))
-        return redirect("audit:verify")
+        return redirect("oversight:verify")
     return render(
         request,
-        "audit/verify.html",
+        "oversight/verify.html",
         {
             "runs": latest_verification_runs(request.user),
             "under_way": verification_under_way(request.user),
@@ -162,7 +162,7 @@ def reports(request):
                 form.add_error(None, str(refusal))
             else:
                 messages.success(request, _("The report is being built; this page shows when it is ready."))
-                return redirect("audit:report", pk=report.pk)
+                return redirect("oversight:report", pk=report.pk)
     else:
         today = timezone.localdate()
         first = today.replace(day=1)
@@ -170,7 +170,7 @@ def reports(request):
     listed = list(reports_visible_to(request.user).select_related("agency", "area", "legal_basis", "requested_by")[:30])
     return render(
         request,
-        "audit/reports.html",
+        "oversight/reports.html",
         {
             "form": form,
             "reports": listed,
@@ -188,7 +188,7 @@ def report_detail(request, pk):
     report = get_visible_report_or_404(request.user, pk)
     return render(
         request,
-        "audit/report_detail.html",
+        "oversight/report_detail.html",
         {"report": report, "stage_label": REPORT_STAGES.get(report.stage, "")},
     )
 

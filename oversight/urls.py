@@ -1,8 +1,8 @@
 from django.urls import path
 
-from audit import views
+from oversight import views
 
-app_name = "audit"
+app_name = "oversight"
 urlpatterns = [
     path("", views.ledger, name="ledger"),
     path("events/<int:seq>/", views.event_detail, name="event"),

@@ -17,9 +17,9 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from audit.ledger_check import verify_range
 from audit.models import AuditEvent, Checkpoint, VerificationRun
 from audit.selectors import current_signing_key, signing_keys_for_range
-from audit.verification import verify_range
 from governance.models import Agency, DataCategory, LegalBasis, display_name
 from governance.selectors import agencies_within
 from governance.timefmt import local_time

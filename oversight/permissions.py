@@ -5,10 +5,10 @@ How much of it each reads is `audit.selectors.events_visible_to`."""
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from audit.models import Report
 from governance.models import Role
 from governance.permissions import is_system_administrator, oversight_area
 from governance.second_factor import ensure_second_factor, second_factor_refusal
+from oversight.models import Report
 
 LEDGER_READER_ROLES = (Role.AUDITOR, Role.ADMINISTRATOR)
 

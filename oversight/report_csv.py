@@ -7,7 +7,7 @@ import zipfile
 
 from django.utils import timezone
 
-from audit.report_data import PATTERN_TITLES, WEEK_SERIES
+from oversight.report_data import PATTERN_TITLES, WEEK_SERIES
 
 OUTCOME_COLUMNS = ["gui", "phe_duyet", "tu_choi", "rut_lai", "het_han", "da_cung_cap"]
 OUTCOME_KEYS = ["filed", "approved", "rejected", "withdrawn", "expired", "released"]

@@ -19,13 +19,14 @@ from django.utils import timezone
 from reportlab.lib.pagesizes import A4
 from reportlab.platypus import SimpleDocTemplate
 
-from audit import report_pdf
-from audit.models import Action, AuditEvent, Outcome, Report
-from audit.permissions import ReportRefused
-from audit.report_data import ReportScope, collect
-from audit.reports import report_request
+from audit.models import Action, AuditEvent, Outcome
 from governance.models import Agency
 from governance.timefmt import DATE_TIME_SECONDS, local_time
+from oversight import report_pdf
+from oversight.models import Report
+from oversight.permissions import ReportRefused
+from oversight.report_data import ReportScope, collect
+from oversight.reports import report_request
 from requests import workflow
 from requests.models import Decision, DownloadGrant, FootageRequest, Release, ReleaseFile, Status
 from tests.auth import sign_in_verified
@@ -182,10 +183,10 @@ def test_auditor_builds_the_report_and_its_hash_is_in_the_ledger(world, week, cl
     today = timezone.localdate()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("audit:reports"), {"date_from": (today - dt.timedelta(days=6)).isoformat(), "date_to": today.isoformat()}
+            reverse("oversight:reports"), {"date_from": (today - dt.timedelta(days=6)).isoformat(), "date_to": today.isoformat()}
         )
     report = Report.objects.get()
-    assert response.status_code == 302 and response.url == reverse("audit:report", args=[report.pk])
+    assert response.status_code == 302 and response.url == reverse("oversight:report", args=[report.pk])
     assert report.status == Report.Status.READY and report.releases == 1 and report.jurisdiction == world.province
     pdf = Path(report.pdf_path).read_bytes()
     assert hashlib.sha256(pdf).hexdigest() == report.pdf_sha256
@@ -193,10 +194,10 @@ def test_auditor_builds_the_report_and_its_hash_is_in_the_ledger(world, week, cl
     assert json.loads(generated.payload)["pdf_sha256"] == report.pdf_sha256
     assert json.loads(generated.payload)["csv_sha256"] == report.csv_sha256
 
-    download = client.get(reverse("audit:report-file", args=[report.pk, "pdf"]))
+    download = client.get(reverse("oversight:report-file", args=[report.pk, "pdf"]))
     assert b"".join(download.streaming_content) == pdf
     assert AuditEvent.objects.filter(action=Action.REPORT_DOWNLOAD, actor=auditor).count() == 1
-    page = client.get(reverse("audit:report", args=[report.pk])).content.decode()
+    page = client.get(reverse("oversight:report", args=[report.pk])).content.decode()
     assert report.pdf_sha256 in page
 
 
@@ -226,7 +227,7 @@ def test_pdf_text_round_trips_vietnamese_and_every_font_is_embedded_dejavu(world
 
 
 def test_csv_tables_carry_the_same_figures(world, week, tmp_path):
-    from audit.report_csv import write_report_csv
+    from oversight.report_csv import write_report_csv
 
     out = tmp_path / "report.zip"
     with open(out, "wb") as stream:
@@ -278,7 +279,7 @@ def test_a_report_beyond_the_auditors_jurisdiction_is_refused_and_logged(world, 
 
     signed_in(client, auditor)
     response = client.post(
-        reverse("audit:reports"), {"date_from": today.isoformat(), "date_to": today.isoformat(), "agency": world.agency_b.pk}
+        reverse("oversight:reports"), {"date_from": today.isoformat(), "date_to": today.isoformat(), "agency": world.agency_b.pk}
     )
     assert response.status_code == 200 and "Choose an agency within your jurisdiction." in response.content.decode()
     assert not Report.objects.exists()
@@ -291,12 +292,12 @@ def test_only_oversight_bodies_reach_reports_and_nobody_opens_anothers_report(wo
     other = UserFactory(username="thanhtra2", agency=owner.agency, roles=["auditor"])
     for user in (world.insider, world.approver, world.custodian):
         client.force_login(user)
-        assert client.get(reverse("audit:reports")).status_code == 404
-        assert client.get(reverse("audit:report-file", args=[report.pk, "pdf"])).status_code == 404
+        assert client.get(reverse("oversight:reports")).status_code == 404
+        assert client.get(reverse("oversight:report-file", args=[report.pk, "pdf"])).status_code == 404
     sign_in_verified(client, other)
-    assert client.get(reverse("audit:report", args=[report.pk])).status_code == 404
-    assert client.get(reverse("audit:report-file", args=[report.pk, "csv"])).status_code == 404
-    assert client.get(reverse("audit:report-file", args=[report.pk + 1, "pdf"])).status_code == 404
+    assert client.get(reverse("oversight:report", args=[report.pk])).status_code == 404
+    assert client.get(reverse("oversight:report-file", args=[report.pk, "csv"])).status_code == 404
+    assert client.get(reverse("oversight:report-file", args=[report.pk + 1, "pdf"])).status_code == 404
     assert not AuditEvent.objects.filter(action=Action.REPORT_DOWNLOAD).exists()
 
 
@@ -304,10 +305,10 @@ def test_bad_report_form_input_is_explained_and_changes_nothing(world, client):
     signed_in(client, district_auditor(world))
     today = timezone.localdate()
     response = client.post(
-        reverse("audit:reports"), {"date_from": today.isoformat(), "date_to": (today - dt.timedelta(days=1)).isoformat()}
+        reverse("oversight:reports"), {"date_from": today.isoformat(), "date_to": (today - dt.timedelta(days=1)).isoformat()}
     )
     assert "The end date cannot be before the start date." in response.content.decode()
-    response = client.post(reverse("audit:reports"), {"date_from": "31/02/2026", "date_to": today.isoformat()})
+    response = client.post(reverse("oversight:reports"), {"date_from": "31/02/2026", "date_to": today.isoformat()})
     assert "Enter a valid date." in response.content.decode()
     assert not Report.objects.exists()
 
@@ -317,8 +318,8 @@ def test_dossier_carries_the_request_decisions_release_and_timeline(world, week,
     sign_in_verified(client, auditor)
     reference = week["released"].reference
     page = client.get(reverse("requests:detail", args=[reference])).content.decode()
-    assert reverse("audit:dossier", args=[reference]) in page
-    response = client.get(reverse("audit:dossier", args=[reference]))
+    assert reverse("oversight:dossier", args=[reference]) in page
+    response = client.get(reverse("oversight:dossier", args=[reference]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = unicodedata.normalize("NFC", "\n".join(pdf_text(response.content)[0]))
     assert reference in text and AGENCY_A in text and "Phê duyệt" in text
@@ -328,11 +329,11 @@ def test_dossier_carries_the_request_decisions_release_and_timeline(world, week,
     assert json.loads(generated.payload)["pdf_sha256"] == hashlib.sha256(response.content).hexdigest()
 
     client.force_login(world.outsider)
-    assert client.get(reverse("audit:dossier", args=[reference])).status_code == 404
+    assert client.get(reverse("oversight:dossier", args=[reference])).status_code == 404
     client.force_login(world.insider)
-    assert client.get(reverse("audit:dossier", args=[reference])).status_code == 404
+    assert client.get(reverse("oversight:dossier", args=[reference])).status_code == 404
     assert (
-        reverse("audit:dossier", args=[reference])
+        reverse("oversight:dossier", args=[reference])
         not in client.get(reverse("requests:detail", args=[reference])).content.decode()
     )
 
@@ -400,7 +401,7 @@ def test_a_row_longer_than_a_page_continues_on_the_next_page():
 
 
 def test_typed_text_that_looks_like_a_formula_is_written_as_text_in_the_csv(world, week, tmp_path):
-    from audit.report_csv import write_report_csv
+    from oversight.report_csv import write_report_csv
 
     FootageRequest.objects.filter(pk=week["released"].pk).update(case_reference='=HYPERLINK("http://x")')
     out = tmp_path / "report.zip"
@@ -420,7 +421,7 @@ def test_a_withdrawn_draft_is_no_outcome_of_the_period(world, week):
 def test_a_dossier_with_a_purpose_longer_than_a_page_still_renders(world, week, client):
     FootageRequest.objects.filter(pk=week["released"].pk).update(purpose="\n".join(f"Mục đích dòng {n}" for n in range(120)))
     sign_in_verified(client, district_auditor(world))
-    response = client.get(reverse("audit:dossier", args=[week["released"].reference]))
+    response = client.get(reverse("oversight:dossier", args=[week["released"].reference]))
     assert response.status_code == 200
     assert "Mục đích dòng 119" in unicodedata.normalize("NFC", "\n".join(pdf_text(response.content)[0]))
 
@@ -431,9 +432,9 @@ def test_a_command_report_can_be_downloaded_from_the_report_pages(world, week, t
     report = Report.objects.get()
     admin = UserFactory(username="quantri", agency=world.centre, roles=["administrator"])
     sign_in_verified(client, admin)
-    download = client.get(reverse("audit:report-file", args=[report.pk, "pdf"]))
+    download = client.get(reverse("oversight:report-file", args=[report.pk, "pdf"]))
     assert b"".join(download.streaming_content) == (tmp_path / "r.pdf").read_bytes()
-    assert client.get(reverse("audit:report-file", args=[report.pk, "csv"])).status_code == 404
+    assert client.get(reverse("oversight:report-file", args=[report.pk, "csv"])).status_code == 404
 
 
 def test_a_report_asked_for_while_the_broker_is_down_waits_and_is_built_later(
@@ -441,8 +442,8 @@ def test_a_report_asked_for_while_the_broker_is_down_waits_and_is_built_later(
 ):
     from kombu.exceptions import OperationalError
 
-    from audit.services import resume_waiting_work
-    from audit.tasks import report_build_task
+    from oversight.tasks import report_build_task
+    from oversight.tasks import resume_waiting as resume_waiting_work
 
     auditor = district_auditor(world)
     signed_in(client, auditor)
@@ -455,7 +456,7 @@ def test_a_report_asked_for_while_the_broker_is_down_waits_and_is_built_later(
     monkeypatch.setattr(report_build_task, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("audit:reports"), {"date_from": (today - dt.timedelta(days=6)).isoformat(), "date_to": today.isoformat()}
+            reverse("oversight:reports"), {"date_from": (today - dt.timedelta(days=6)).isoformat(), "date_to": today.isoformat()}
         )
     # The inspector sees the report waiting, not an error; the request is in the ledger.
     report = Report.objects.get()
@@ -471,6 +472,6 @@ def test_a_report_asked_for_while_the_broker_is_down_waits_and_is_built_later(
     # Beat runs the sweep.
     from django.conf import settings
 
-    from audit.tasks import resume_waiting_work as sweep
+    from oversight.tasks import resume_waiting_reports as sweep
 
-    assert settings.CELERY_BEAT_SCHEDULE["audit-resume-waiting"]["task"] == sweep.name
+    assert settings.CELERY_BEAT_SCHEDULE["oversight-resume-waiting"]["task"] == sweep.name

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 
 from django.db import connections
 
+from audit.chain import GENESIS_HASH, ChainWalker, Problem, format_time
 from audit.models import Checkpoint
-from audit.verifier import GENESIS_HASH, ChainWalker, Problem, format_time, verify_checkpoint
+from audit.verifier import verify_checkpoint
 
-# Column order matches audit.verifier.ENVELOPE_FIELDS, then payload and hash.
+# Column order matches audit.chain.ENVELOPE_FIELDS, then payload and hash.
 _COLUMNS = (
     "seq, {occurred_at}, actor_id, actor_username, actor_agency, {actor_roles}, action, "
     "target_type, target_id, reference, outcome, client_ip, prev_hash, payload, hash"
 )
-# The time exactly as audit.verifier.format_time writes it, and the roles as
+# The time exactly as audit.chain.format_time writes it, and the roles as
 # JSON text, whatever the engine's driver would make of the columns.
 _SQL_BY_VENDOR = {
     # Text output of a timestamp is far cheaper than the driver's datetime
@@ -87,7 +88,7 @@ def event_rows(*, using="default", from_seq=1, to_seq=None, batch_size=10000):
 
 
 # PostgreSQL recomputes every hash itself, in C, exactly as
-# audit.verifier.event_hash does (to_json escapes strings as json.dumps with
+# audit.chain.event_hash does (to_json escapes strings as json.dumps with
 # ensure_ascii=False does; the roles array loses jsonb's space after each
 # comma, and role codes hold no commas, so an edited roles list cannot
 # collapse onto the original text), and checks each link with a window over
@@ -127,7 +128,7 @@ ORDER BY seq
 
 def _screen_in_postgresql(connection, *, start, expected_prev, batch_size):
     """(events screened, last seq, last hash, first suspicious seq or None)."""
-    from audit.verifier import FORMAT
+    from audit.chain import FORMAT
 
     checked, last_seq, last_hash = 0, start - 1, expected_prev
     with connection.cursor() as cursor:

@@ -20,12 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import record_event
-from audit.models import Action, AuditEvent, Outcome, Report
-from audit.permissions import ensure_can_report, report_jurisdiction
-from audit.report_csv import write_report_csv
-from audit.report_data import ReportScope, collect
-from audit.report_pdf import render_dossier, render_period_report
+from audit.models import Action, AuditEvent, Outcome
 from audit.selectors import current_signing_key, signing_keys_for_range
+from oversight.models import Report
+from oversight.permissions import ensure_can_report, report_jurisdiction
+from oversight.report_csv import write_report_csv
+from oversight.report_data import ReportScope, collect
+from oversight.report_pdf import render_dossier, render_period_report
 
 FORMATS = ("pdf", "csv")
 
@@ -62,7 +63,7 @@ def _scope_data(report):
 
 def report_request(*, actor, date_from, date_to, agency=None, area=None, legal_basis=None, http_request=None):
     """Record a report request and queue its build after commit; refused (and logged) outside the actor's jurisdiction."""
-    from audit.permissions import ReportRefused
+    from oversight.permissions import ReportRefused
 
     try:
         ensure_can_report(actor, agency=agency, area=area, legal_basis=legal_basis)
@@ -82,7 +83,7 @@ def report_request(*, actor, date_from, date_to, agency=None, area=None, legal_b
                 http_request=http_request,
             )
         raise
-    from audit.tasks import report_build_task
+    from oversight.tasks import report_build_task
 
     with transaction.atomic():
         report = Report.objects.create(
@@ -98,7 +99,7 @@ def report_request(*, actor, date_from, date_to, agency=None, area=None, legal_b
             actor=actor, action=Action.REPORT_REQUEST, target=report, data=_scope_data(report), http_request=http_request
         )
         # robust: with the broker down the report stays waiting and is dispatched again later
-        # (audit.services.resume_waiting_work), and the inspector is not shown an error for a recorded request.
+        # (oversight.tasks.resume_waiting_reports), and the inspector is not shown an error for a recorded request.
         transaction.on_commit(lambda: report_build_task.delay(report.pk), robust=True)
     return report
 

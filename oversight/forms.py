@@ -3,7 +3,7 @@ from django.core.validators import validate_slug
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, Outcome
-from audit.selectors import MAX_PAGE_SIZE, PAGE_SIZE
+from oversight.selectors import MAX_PAGE_SIZE, PAGE_SIZE
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 BAD_CURSOR = _("This page address is not valid; start again from the newest events.")

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from audit import record_event
 from audit.models import Action, AuditEvent
-from audit.permissions import report_refusal, reports_visible_to
-from audit.selectors import events_visible_to
 from governance.models import Agency
+from oversight.permissions import report_refusal, reports_visible_to
+from oversight.selectors import events_visible_to
 from requests.selectors import requests_visible_to
 from tests.auth import sign_in_verified
 from tests.factories import AgencyFactory, UserFactory
@@ -19,7 +19,7 @@ from tests.requests.conftest import world  # noqa: F401 - the workflow's fixture
 
 pytestmark = pytest.mark.django_db
 
-LEDGER = reverse("audit:ledger")
+LEDGER = reverse("oversight:ledger")
 
 
 def signed_in(client, user):
@@ -34,7 +34,7 @@ def inspector(area, code):
 
 
 def event_url(event):
-    return reverse("audit:event", args=[event.seq])
+    return reverse("oversight:event", args=[event.seq])
 
 
 def seqs_listed(client, **filters):
@@ -73,7 +73,7 @@ def test_a_ward_auditor_gets_404_on_the_ledger_events_of_a_request_outside_its_a
     assert not seqs_listed(client, reference=hang_bac_request.reference)
     # The same as the request itself, its dossier included.
     assert client.get(reverse("requests:detail", args=[hang_bac_request.reference])).status_code == 404
-    assert client.get(reverse("audit:dossier", args=[hang_bac_request.reference])).status_code == 404
+    assert client.get(reverse("oversight:dossier", args=[hang_bac_request.reference])).status_code == 404
 
 
 def test_a_ward_auditor_reads_the_events_of_its_own_wards_requests(client, world, hang_bac_request, own_ward_auditor):
@@ -146,7 +146,7 @@ def test_a_ward_police_administrator_reads_only_its_own_agencys_requests(client,
 
     assert client.get(reverse("requests:detail", args=[hang_bac_request.reference])).status_code == 200
     assert client.get(reverse("requests:detail", args=[outside.reference])).status_code == 404
-    assert client.get(reverse("audit:dossier", args=[outside.reference])).status_code == 404
+    assert client.get(reverse("oversight:dossier", args=[outside.reference])).status_code == 404
     outside_events = set(AuditEvent.objects.filter(reference=outside.reference).values_list("seq", flat=True))
     assert outside_events and not seqs_listed(client) & outside_events
 

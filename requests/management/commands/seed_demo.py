@@ -1,16 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from accounts.demo import DemoRefused, demo_instructions, demo_second_factor_seed, refuse_in_production
 from governance.demo import DEMO_PASSWORD, Seeder
+from requests.demo import seed_requests
 
 
 class Command(BaseCommand):
     help = _("Create the demo district, agencies, users, cameras, legal bases and a published regulation (idempotent).")
 
     def handle(self, *args, **options):
-        from accounts.demo import DemoRefused, demo_instructions, demo_second_factor_seed, refuse_in_production
-        from requests.demo import seed_requests
-
         try:
             refuse_in_production()
         except DemoRefused as refusal:

@@ -1,0 +1,178 @@
+"""What each reader may read of the ledger. Every list, detail and report goes through `events_visible_to`."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
+from django.http import Http404
+from django.utils import timezone
+
+from audit.models import AuditEvent, Checkpoint, VerificationRun
+from audit.selectors import seq_range_for_dates
+from governance.permissions import agencies_overseen_by
+from oversight.permissions import can_read_ledger
+from requests.selectors import requests_visible_to
+
+PAGE_SIZE = 50
+# Events about an account (sign-ins, role grants, password changes) follow the account's agency.
+USER_TARGET = "governance.user"
+MAX_PAGE_SIZE = 200
+# A run still waiting after this long lost its worker; it no longer blocks a new one.
+VERIFICATION_STALE_AFTER = dt.timedelta(hours=1)
+
+
+@dataclass
+class LedgerPage:
+    """One page of events, newest first, and the cursors to its neighbours."""
+
+    rows: list = field(default_factory=list)
+    size: int = PAGE_SIZE
+    has_next: bool = False  # older events exist
+    has_previous: bool = False  # newer events exist
+    next_cursor: int | None = None  # pass as `after`
+    previous_cursor: int | None = None  # pass as `before`
+
+
+def reader_scope(user):
+    """How much of the ledger `user` reads: None for all of it, else a Q on events.
+
+    The reader sees the events of exactly the requests they can open (the
+    request pages' own selector), of the accounts of the agencies they
+    oversee, and of those agencies' officials."""
+    overseen = agencies_overseen_by(user)
+    if overseen is None:
+        return None
+    user_ids = (
+        get_user_model()
+        .objects.filter(agency__in=overseen.values("pk"))
+        .annotate(id_text=Cast("pk", output_field=CharField()))
+        .values("id_text")
+    )
+    return (
+        Q(reference__in=requests_visible_to(user).values("reference"))
+        | Q(reference="", actor_agency__in=overseen.values("code"))
+        | Q(reference="", target_type=USER_TARGET, target_id__in=user_ids)
+    )
+
+
+def events_visible_to(user):
+    """The events a ledger reader may see, scoped like the request pages.
+
+    An event about a request is visible when the request is; an event about an
+    account when the account belongs to an overseen agency; any other event
+    when its actor's agency is overseen, or when it has no agency (the system
+    itself: checkpoints, keys, anonymous checks, accounts of no agency).
+    """
+    if not can_read_ledger(user):
+        return AuditEvent.objects.none()
+    scope = reader_scope(user)
+    if scope is None:
+        return AuditEvent.objects.all()
+    about_account = Q(target_type=USER_TARGET)
+    return AuditEvent.objects.filter(scope | (Q(reference="", actor_agency="") & ~about_account))
+
+
+def get_visible_event_or_404(user, seq):
+    event = events_visible_to(user).filter(seq=seq).first()
+    if event is None:
+        raise Http404
+    return event
+
+
+def event_neighbours(user, event):
+    """Sequence numbers of the events just before and just after `event` (None at either end)."""
+    events = events_visible_to(user)
+    previous = events.filter(seq__lt=event.seq).order_by("-seq").values_list("seq", flat=True).first()
+    following = events.filter(seq__gt=event.seq).order_by("seq").values_list("seq", flat=True).first()
+    return previous, following
+
+
+def _local_midnight(day):
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
+
+
+def filter_events(events, filters):
+    """Narrow `events` by the ledger filter form's cleaned data; each filter leads an index ending in seq."""
+    filters = filters or {}
+    if filters.get("actor"):
+        actor_id = get_user_model().objects.filter(username=filters["actor"]).values_list("pk", flat=True).first()
+        if actor_id is None:
+            return events.none()
+        events = events.filter(actor_id=actor_id)
+    if filters.get("agency"):
+        events = events.filter(actor_agency=filters["agency"])
+    if filters.get("action"):
+        events = events.filter(action=filters["action"])
+    if filters.get("target_type"):
+        events = events.filter(target_type=filters["target_type"])
+        if filters.get("target_id"):
+            events = events.filter(target_id=filters["target_id"])
+    if filters.get("reference"):
+        events = events.filter(reference=filters["reference"])
+    if filters.get("outcome"):
+        events = events.filter(outcome=filters["outcome"])
+    if filters.get("date_from") or filters.get("date_to"):
+        bounds = seq_range_for_dates(filters.get("date_from"), filters.get("date_to"))
+        if bounds is False:
+            return events.none()
+        lowest, highest = bounds
+        if lowest is not None:
+            events = events.filter(seq__gte=lowest)
+        if highest is not None:
+            events = events.filter(seq__lte=highest)
+    return events
+
+
+def ledger_page(*, user, filters, after=None, before=None, size=PAGE_SIZE):
+    """A page of visible events, newest first, by keyset on seq: never OFFSET, never COUNT."""
+    size = max(1, min(int(size), MAX_PAGE_SIZE))
+    events = filter_events(events_visible_to(user), filters)
+    if before is not None:
+        # Newer page: the `size` events just above the cursor, read upwards, shown newest first.
+        rows = list(events.filter(seq__gt=before).order_by("seq")[: size + 1])
+        if len(rows) > size:
+            rows = rows[:size]
+            rows.reverse()
+            return _page(rows, size, has_next=True, has_previous=True)
+        # Fewer than a full page above the cursor: that is the first page.
+        after = None
+    rows = list((events.filter(seq__lt=after) if after is not None else events).order_by("-seq")[: size + 1])
+    has_next = len(rows) > size
+    return _page(rows[:size], size, has_next=has_next, has_previous=after is not None and bool(rows))
+
+
+def _page(rows, size, *, has_next, has_previous):
+    return LedgerPage(
+        rows=rows,
+        size=size,
+        has_next=has_next,
+        has_previous=has_previous,
+        next_cursor=rows[-1].seq if has_next and rows else None,
+        previous_cursor=rows[0].seq if has_previous and rows else None,
+    )
+
+
+def latest_verification_runs(user, limit=20):
+    if not can_read_ledger(user):
+        return VerificationRun.objects.none()
+    return VerificationRun.objects.select_related("requested_by").order_by("-requested_at", "-pk")[:limit]
+
+
+def verification_under_way(user):
+    """True when a run is waiting or running (the page then refreshes itself)."""
+    if not can_read_ledger(user):
+        return False
+    return VerificationRun.objects.filter(
+        status__in=[VerificationRun.Status.PENDING, VerificationRun.Status.RUNNING],
+        requested_at__gte=timezone.now() - VERIFICATION_STALE_AFTER,
+    ).exists()
+
+
+def latest_checkpoint(user):
+    if not can_read_ledger(user):
+        return None
+    return Checkpoint.objects.order_by("-seq").first()
+
+
