@@ -65,33 +65,9 @@ from datetime import datetime
 from pathlib import Path
 
 if __package__:
-    from audit.chain import (
-        ENVELOPE_FIELDS,
-        FORMAT,
-        GENESIS_HASH,
-        UTC,
-        ChainWalker,
-        checkpoint_message,
-        fingerprint_for,
-        format_fingerprint,
-        format_time,
-        key_id_for,
-        parse_fingerprint,
-    )
+    from audit import chain
 else:  # run as a program from a bundle: chain.py lies beside this file
-    from chain import (
-        ENVELOPE_FIELDS,
-        FORMAT,
-        GENESIS_HASH,
-        UTC,
-        ChainWalker,
-        checkpoint_message,
-        fingerprint_for,
-        format_fingerprint,
-        format_time,
-        key_id_for,
-        parse_fingerprint,
-    )
+    import chain
 
 
 def load_trusted_keys(path):
@@ -103,7 +79,7 @@ def load_trusted_keys(path):
             if not text:
                 continue
             try:
-                trusted.append(parse_fingerprint(text))
+                trusted.append(chain.parse_fingerprint(text))
             except ValueError as exc:
                 raise ValueError(f"{path}, line {number}: {exc}") from None
     return trusted
@@ -117,8 +93,8 @@ MAX_LINE_BYTES = 64 * 1024 * 1024  # the longest line of a .jsonl file, and the 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX16 = re.compile(r"[0-9a-f]{16}")
 # Verifying walks millions of events: the fields are picked and their types checked by C code, not one by one.
-_envelope_of = operator.itemgetter(*ENVELOPE_FIELDS)
-_TEXT_FIELDS = (*(name for name in ENVELOPE_FIELDS if name not in ("seq", "actor_id", "actor_roles")), "payload", "hash")
+_envelope_of = operator.itemgetter(*chain.ENVELOPE_FIELDS)
+_TEXT_FIELDS = (*(name for name in chain.ENVELOPE_FIELDS if name not in ("seq", "actor_id", "actor_roles")), "payload", "hash")
 _texts_of = operator.itemgetter(*_TEXT_FIELDS)
 _TEXT = {str}
 # The ledger's own record of the key register (audit.models.Action): a bundle whose events include them
@@ -173,7 +149,7 @@ def load_public_keys(pem):
         if pem[position : match.start()].strip():
             raise ValueError("it holds text outside its PUBLIC KEY blocks")
         key = _public_key(match.group(0) + "\n")
-        keys[key_id_for(key)] = key
+        keys[chain.key_id_for(key)] = key
         position = match.end()
     if pem[position:].strip():
         raise ValueError("it holds text outside its PUBLIC KEY blocks")
@@ -186,7 +162,7 @@ def verify_checkpoint(public_key, checkpoint, chain_hash):
 
     if public_key is None:
         return f"signed by key {checkpoint.get('key_id')}, which is not in the bundle's public_key.pem"
-    message = checkpoint_message(checkpoint["seq"], checkpoint["hash"], checkpoint["signed_at"], checkpoint["key_id"])
+    message = chain.checkpoint_message(checkpoint["seq"], checkpoint["hash"], checkpoint["signed_at"], checkpoint["key_id"])
     try:
         public_key.verify(base64.b64decode(checkpoint["signature"], validate=True), message)
     except (InvalidSignature, ValueError, TypeError):
@@ -199,7 +175,7 @@ def verify_checkpoint(public_key, checkpoint, chain_hash):
 
 
 def event_from_json(record):
-    envelope = tuple(record[name] for name in ENVELOPE_FIELDS)
+    envelope = tuple(record[name] for name in chain.ENVELOPE_FIELDS)
     return envelope, record["payload"], record["hash"]
 
 
@@ -312,7 +288,7 @@ def _moment(text, what):
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         raise ValueError(f"{what} {text!r} is not a time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=chain.UTC)
 
 
 def load_key_register(path):
@@ -332,8 +308,8 @@ def load_key_register(path):
             if type(entry) is not dict:
                 raise TypeError("not a JSON object")
             public_key = _public_key(entry["public_key_pem"])
-            fingerprint = fingerprint_for(public_key)
-            stated = parse_fingerprint(entry["fingerprint"])
+            fingerprint = chain.fingerprint_for(public_key)
+            stated = chain.parse_fingerprint(entry["fingerprint"])
             key_id = entry["key_id"]
             valid_from = _moment(entry["valid_from"], "valid_from")
             retired_at = _moment(entry["retired_at"], "retired_at") if entry.get("retired_at") is not None else None
@@ -374,8 +350,8 @@ def _read_manifest(directory):
         raise BundleBroken(f"BROKEN: manifest.json cannot be read ({exc})") from None
     if type(manifest) is not dict:
         raise BundleBroken("BROKEN: manifest.json cannot be read (not a JSON object)")
-    if manifest.get("format") != FORMAT:
-        raise BundleBroken(f"BROKEN: manifest.json gives format {manifest.get('format')!r}; this verifier reads {FORMAT}")
+    if manifest.get("format") != chain.FORMAT:
+        raise BundleBroken(f"BROKEN: manifest.json gives format {manifest.get('format')!r}; this verifier reads {chain.FORMAT}")
     return manifest
 
 
@@ -415,8 +391,8 @@ def _note_key_event(chain_keys, envelope, payload):
     seq, action = envelope[0], envelope[6]
     try:
         data = _parse_json(payload)
-        fingerprint = parse_fingerprint(data["fingerprint"])
-        moment = format_time(_moment(data["valid_from" if action == KEY_REGISTER_ACTION else "retired_at"], "time"))
+        fingerprint = chain.parse_fingerprint(data["fingerprint"])
+        moment = chain.format_time(_moment(data["valid_from" if action == KEY_REGISTER_ACTION else "retired_at"], "time"))
     except (ValueError, KeyError, TypeError) as exc:
         raise BundleBroken(f"BROKEN at seq {seq}: key register event cannot be read ({exc})") from None
     entry = chain_keys.setdefault(fingerprint, ChainKey())
@@ -428,7 +404,7 @@ def _note_key_event(chain_keys, envelope, payload):
 
 @dataclass
 class _Walk:
-    walker: ChainWalker
+    walker: chain.ChainWalker
     first_prev: str = None
     first_time: str = None
     last_time: str = None
@@ -436,7 +412,7 @@ class _Walk:
 
 
 def _walk_events(directory, checkpoints):
-    walk = _Walk(ChainWalker())
+    walk = _Walk(chain.ChainWalker())
     walker = walk.walker
     walker.want = {c["seq"] for c in checkpoints}
     key_actions = (KEY_REGISTER_ACTION, KEY_RETIRE_ACTION)
@@ -447,7 +423,7 @@ def _walk_events(directory, checkpoints):
             raise BundleBroken(f"BROKEN: events.jsonl line {number} is not a ledger event ({exc})") from None
         if walker.last_seq is None:
             # The ledger's first event links to the genesis hash; a bundle that starts mid-chain, to the manifest's prev_hash (checked below).
-            walker.expected_prev = GENESIS_HASH if envelope[0] == 1 else None
+            walker.expected_prev = chain.GENESIS_HASH if envelope[0] == 1 else None
             walk.first_prev, walk.first_time = envelope[12], envelope[1]
         if not walker.feed(envelope, payload, stored):
             break
@@ -533,13 +509,13 @@ def _register_problem(register, chain_keys):
         seq = chained.registered_seq if chained.registered_seq is not None else chained.retired_seq
         if entry is None:
             return f"BROKEN at seq {seq}: key register: the chain records key {fingerprint[:16]}, which keys.json does not list"
-        if chained.valid_from is not None and chained.valid_from != format_time(entry.valid_from):
+        if chained.valid_from is not None and chained.valid_from != chain.format_time(entry.valid_from):
             return (
                 f"BROKEN at seq {chained.registered_seq}: key register: keys.json gives key {entry.key_id} valid from "
-                f"{format_time(entry.valid_from)}, the chain registered it valid from {chained.valid_from}"
+                f"{chain.format_time(entry.valid_from)}, the chain registered it valid from {chained.valid_from}"
             )
-        if chained.retired_at is not None and (entry.retired_at is None or chained.retired_at != format_time(entry.retired_at)):
-            stated = format_time(entry.retired_at) if entry.retired_at else "not retired"
+        if chained.retired_at is not None and (entry.retired_at is None or chained.retired_at != chain.format_time(entry.retired_at)):
+            stated = chain.format_time(entry.retired_at) if entry.retired_at else "not retired"
             return (
                 f"BROKEN at seq {chained.retired_seq}: key register: keys.json gives key {entry.key_id} as {stated}, "
                 f"the chain retired it at {chained.retired_at}"
@@ -548,15 +524,15 @@ def _register_problem(register, chain_keys):
 
 
 def _validity(entry):
-    text = f"valid from {format_time(entry.valid_from)}"
-    return text + (f", retired {format_time(entry.retired_at)}" if entry.retired_at else "")
+    text = f"valid from {chain.format_time(entry.valid_from)}"
+    return text + (f", retired {chain.format_time(entry.retired_at)}" if entry.retired_at else "")
 
 
 def _signer_problem(checkpoint, public_key, register, trusted, chain_keys):
     """Why the key that signed this (otherwise sound) checkpoint may not vouch for it, or None."""
-    key_id, fingerprint, seq = checkpoint["key_id"], fingerprint_for(public_key), checkpoint["seq"]
+    key_id, fingerprint, seq = checkpoint["key_id"], chain.fingerprint_for(public_key), checkpoint["seq"]
     if trusted is not None and fingerprint not in trusted:
-        return f"signed by key {key_id} with fingerprint {format_fingerprint(fingerprint)}, which is not a trusted key"
+        return f"signed by key {key_id} with fingerprint {chain.format_fingerprint(fingerprint)}, which is not a trusted key"
     if register is not None:
         entry = register.get(key_id)
         if entry is None:
@@ -568,9 +544,9 @@ def _signer_problem(checkpoint, public_key, register, trusted, chain_keys):
         except ValueError as exc:
             return str(exc)
         if signed_at < entry.valid_from:
-            return f"signed {checkpoint['signed_at']}, before key {key_id} became valid ({format_time(entry.valid_from)})"
+            return f"signed {checkpoint['signed_at']}, before key {key_id} became valid ({chain.format_time(entry.valid_from)})"
         if entry.retired_at is not None and signed_at >= entry.retired_at:
-            return f"signed {checkpoint['signed_at']}, after key {key_id} was retired ({format_time(entry.retired_at)})"
+            return f"signed {checkpoint['signed_at']}, after key {key_id} was retired ({chain.format_time(entry.retired_at)})"
     # The chain's own register events order keys by sequence number, which no signing time can move.
     chained = chain_keys.get(fingerprint)
     if chained is not None:
@@ -600,7 +576,7 @@ def _broken(line):
 def check_bundle(directory, trusted=None):
     """Verify a bundle against the trusted key fingerprints (None: signer not checked); return a Verdict."""
     directory = Path(directory)
-    trusted = None if trusted is None else {parse_fingerprint(f) for f in trusted}
+    trusted = None if trusted is None else {chain.parse_fingerprint(f) for f in trusted}
     if not (directory / "manifest.json").is_file() or not (directory / "events.jsonl").is_file():
         raise NotABundle(f"{directory} is not a ledger bundle: manifest.json or events.jsonl is missing")
     try:
@@ -640,7 +616,7 @@ def _check_bundle(directory, trusted):
         reason = reason or _signer_problem(checkpoint, public_key, register, trusted, walk.chain_keys)
         if reason:
             return _broken(f"BROKEN at seq {seq}: checkpoint: {reason}")
-        fingerprint = fingerprint_for(public_key)
+        fingerprint = chain.fingerprint_for(public_key)
         signers.setdefault(fingerprint, key_id)
         scope = (
             "matches the chain"
@@ -650,7 +626,7 @@ def _check_bundle(directory, trusted):
         validity = f", {_validity(register[key_id])}" if register is not None else ""
         lines.append(
             f"checkpoint seq {seq} signed {checkpoint['signed_at']} by key {key_id} "
-            f"(fingerprint {format_fingerprint(fingerprint)}{validity}): {scope}"
+            f"(fingerprint {chain.format_fingerprint(fingerprint)}{validity}): {scope}"
         )
     # After the checkpoints: a checkpoint signed by a key that is not trusted is the finding to name first.
     problem = _register_problem(register, walk.chain_keys)
@@ -672,7 +648,7 @@ def _check_bundle(directory, trusted):
         lines.append(line)
     for fingerprint, key_id in signers.items():
         mark = " (trusted)" if trusted is not None else ""
-        lines.append(f"signing key {key_id}: fingerprint {format_fingerprint(fingerprint)}{mark}")
+        lines.append(f"signing key {key_id}: fingerprint {chain.format_fingerprint(fingerprint)}{mark}")
     if not walker.count:
         status, summary = (
             UNCHECKED,
@@ -728,7 +704,7 @@ def _check_bundle(directory, trusted):
 
 
 def _signer_not_checked(signers):
-    signed = "; ".join(format_fingerprint(f) for f in signers) or "none (the bundle holds no signed checkpoint)"
+    signed = "; ".join(chain.format_fingerprint(f) for f in signers) or "none (the bundle holds no signed checkpoint)"
     return (
         "SIGNER NOT CHECKED: no trusted key was given, so nothing shows who signed these checkpoints "
         f"(fingerprints: {signed}); compare them with the fingerprint obtained out of band "
@@ -771,7 +747,7 @@ def main(argv=None):
     trusted = None
     try:
         if args.trusted_key or args.trusted_keys:
-            trusted = [parse_fingerprint(text) for text in args.trusted_key]
+            trusted = [chain.parse_fingerprint(text) for text in args.trusted_key]
             for path in args.trusted_keys:
                 found = load_trusted_keys(path)
                 if not found:

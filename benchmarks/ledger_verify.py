@@ -28,28 +28,12 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
-from audit.chain import GENESIS_HASH, canonical_json, event_hash, format_time  # noqa: E402
+from audit.chain import ENVELOPE_FIELDS, GENESIS_HASH, canonical_json, event_hash, format_time  # noqa: E402
 from audit.ledger_check import verify_chain  # noqa: E402
 from audit.models import Action  # noqa: E402
 from governance.models import User  # noqa: E402
 
-COLUMNS = (
-    "seq",
-    "occurred_at",
-    "actor_id",
-    "actor_username",
-    "actor_agency",
-    "actor_roles",
-    "action",
-    "target_type",
-    "target_id",
-    "reference",
-    "outcome",
-    "client_ip",
-    "prev_hash",
-    "payload",
-    "hash",
-)
+COLUMNS = (*ENVELOPE_FIELDS, "payload", "hash")
 ACTIONS = [Action.LOGIN.value, Action.GOVERNANCE_UPDATE.value, Action.LEDGER_VIEW.value, "request.submit", "request.approve"]
 
 
