@@ -22,19 +22,21 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Sum
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import SigninBurst
 from audit import record_event
-from audit.models import Action, Outcome
+from audit.models import Action, AuditEvent, Outcome
 from audit.services import client_address
+from governance.models import User
 from governance.second_factor import requires_second_factor
 
 # Rows of accounts and addresses quiet for this long are forgotten.
 BURST_KEEP = dt.timedelta(days=2)
 
 
-def client_ip(request):
+def client_ip(request: HttpRequest | None) -> str | None:
     """The address axes counts against: the same one the ledger records."""
     return client_address(request) or None
 
@@ -50,7 +52,7 @@ class SigninLockHandler(AxesDatabaseHandler):
     reported at the account limit, so that the address is locked as well.
     """
 
-    def get_failures(self, request, credentials=None):
+    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
         by_account, by_address = _attempt_counts(self.get_user_attempts(request, credentials))
         if by_address >= settings.SIGNIN_ADDRESS_FAILURES_ALLOWED + 1:
             return max(by_account, get_failure_limit(request, credentials))
@@ -65,7 +67,7 @@ def _attempt_counts(querysets):
     return counts
 
 
-def lockout_minutes():
+def lockout_minutes() -> int:
     return settings.SIGNIN_LOCKOUT_MINUTES
 
 
@@ -104,7 +106,7 @@ def _open_or_count(kind, key, now):
     return False, 0
 
 
-def signin_failure_record(*, username, http_request):
+def signin_failure_record(*, username: str | None, http_request: HttpRequest | None) -> AuditEvent | None:
     """Count a failed sign-in; write a ledger event only when it opens a window for its account or its address."""
     username = (username or "")[:150]
     address = client_address(http_request)
@@ -142,7 +144,7 @@ def signin_failure_record(*, username, http_request):
         )
 
 
-def signin_lockout_record(*, username, http_request):
+def signin_lockout_record(*, username: str | None, http_request: HttpRequest | None) -> AuditEvent | None:
     """One ledger event per lock-out: of a known account, or of an address (unknown names lock nothing real)."""
     username = (username or "")[:150]
     address = client_address(http_request)
@@ -186,7 +188,7 @@ def signin_lockout_record(*, username, http_request):
         )
 
 
-def locked_signins():
+def locked_signins() -> tuple[list[dict], list[dict]]:
     """Accounts and addresses locked out now, with their failure counts, for the administrators' page."""
     limit_account = settings.SIGNIN_FAILURES_ALLOWED + 1
     limit_address = settings.SIGNIN_ADDRESS_FAILURES_ALLOWED + 1
@@ -211,7 +213,7 @@ def locked_signins():
     return list(accounts[:200]), list(addresses[:200])
 
 
-def signin_unlock(*, actor, username="", address="", http_request=None):
+def signin_unlock(*, actor: User, username: str = "", address: str = "", http_request: HttpRequest | None = None) -> int:
     """Lift the lock of an account or an address (axes' counts are cleared) and record who did it."""
     lookup = {"username": username} if username else {"ip_address": address}
     with transaction.atomic():

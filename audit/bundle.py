@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
@@ -133,7 +134,7 @@ keep the two files side by side).
 """
 
 
-def unanchored_notice(first_seq, last_seq):
+def unanchored_notice(first_seq: int, last_seq: int) -> str:
     """The warning at the top of README.txt when events first_seq..last_seq are fixed by no signed checkpoint."""
     return f"""\
 CHÚ Ý: CÁC SỰ KIỆN {first_seq}..{last_seq} CHƯA ĐƯỢC ĐIỂM CHỐT ĐÃ KÝ NÀO BẢO ĐẢM
@@ -202,7 +203,15 @@ def _check_directory(directory):
         raise BundleError(_("%(path)s already exists and is not an empty directory.") % {"path": directory})
 
 
-def ledger_export(*, directory, date_from, date_to, actor_username=None, actor=None, using="default"):
+def ledger_export(
+    *,
+    directory: str | os.PathLike,
+    date_from: dt.date,
+    date_to: dt.date,
+    actor_username: str | None = None,
+    actor: AbstractBaseUser | None = None,
+    using: str = "default",
+) -> BundleSummary:
     """Write the events of whole days date_from..date_to (settings.TIME_ZONE) and their checkpoints to directory."""
     directory = Path(directory)
     if date_from > date_to:
@@ -291,7 +300,7 @@ def ledger_export(*, directory, date_from, date_to, actor_username=None, actor=N
         shutil.rmtree(work, ignore_errors=True)
         raise
 
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using, durable=True):
         record_event(
             actor=actor,
             action=Action.LEDGER_EXPORT,

@@ -7,6 +7,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +29,7 @@ def _password():
     return password.encode() if password else None
 
 
-def ensure_signing_key(path=None):
+def ensure_signing_key(path: str | os.PathLike | None = None) -> Path:
     """Create an Ed25519 key (PEM PKCS#8, readable by the owner only) at path unless one is there; return the path."""
     path = Path(path or settings.AUDIT_SIGNING_KEY_FILE)
     if path.exists():
@@ -47,7 +48,7 @@ def ensure_signing_key(path=None):
     return path
 
 
-def load_signing_key(path=None):
+def load_signing_key(path: str | os.PathLike | None = None) -> Ed25519PrivateKey:
     """The private key from settings.AUDIT_SIGNING_KEY_FILE (password, if any, from AUDIT_SIGNING_KEY_PASSWORD)."""
     path = Path(path or settings.AUDIT_SIGNING_KEY_FILE)
     try:
@@ -63,18 +64,18 @@ def load_signing_key(path=None):
     return key
 
 
-def public_key_pem(key):
+def public_key_pem(key: Ed25519PrivateKey) -> str:
     return keys.public_key_pem(key.public_key())
 
 
-def checkpoint_create(*, actor=None, key=None):
+def checkpoint_create(*, actor: AbstractBaseUser | None = None, key: Ed25519PrivateKey | None = None) -> Checkpoint | None:
     """Sign the ledger head, store the checkpoint and record it in the ledger; None when the ledger is empty.
 
     A key signs only while it is registered and not retired; the first
     signature of a new key registers it (a ledger event the checkpoint covers).
     """
     key = key or load_signing_key()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         connection = transaction.get_connection()
         _lock_head(connection)
         if not AuditEvent.objects.exists():

@@ -7,7 +7,10 @@ retiring are ledger events, written in the same transaction as the change.
 """
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +23,7 @@ class KeyRegisterError(ValueError):
     pass
 
 
-def public_key_pem(public_key):
+def public_key_pem(public_key: Ed25519PublicKey) -> str:
     """SubjectPublicKeyInfo PEM text of a public key."""
     return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
@@ -56,9 +59,11 @@ def _create(*, actor, public_key, note, http_request=None):
     return signing_key
 
 
-def signing_key_register(*, actor, public_key, note="", http_request=None):
+def signing_key_register(
+    *, actor: AbstractBaseUser | None, public_key: Ed25519PublicKey, note: str = "", http_request: HttpRequest | None = None
+) -> SigningKey:
     """Add a public key to the register, valid from now; refuses a key already registered."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _lock_ledger()
         existing = SigningKey.objects.filter(fingerprint=fingerprint_for(public_key)).first()
         if existing is not None:
@@ -69,7 +74,7 @@ def signing_key_register(*, actor, public_key, note="", http_request=None):
         return _create(actor=actor, public_key=public_key, note=note, http_request=http_request)
 
 
-def signing_key_ensure_registered(*, actor, public_key, note=""):
+def signing_key_ensure_registered(*, actor: AbstractBaseUser | None, public_key: Ed25519PublicKey, note: str = "") -> SigningKey:
     """The register's entry for this key, registering it first if it is new (a key's first signature, seed_demo)."""
     with transaction.atomic():
         _lock_ledger()
@@ -79,7 +84,7 @@ def signing_key_ensure_registered(*, actor, public_key, note=""):
         return _create(actor=actor, public_key=public_key, note=note)
 
 
-def find_signing_key(text):
+def find_signing_key(text: str | None) -> SigningKey:
     """The registered key named by its fingerprint (64 hex digits, separators allowed) or its key id (16 hex digits)."""
     text = (text or "").strip()
     compact = text.replace(" ", "").replace(":", "").replace("-", "").lower()
@@ -98,9 +103,11 @@ def find_signing_key(text):
     return signing_key
 
 
-def signing_key_retire(*, actor, signing_key, note="", http_request=None):
+def signing_key_retire(
+    *, actor: AbstractBaseUser | None, signing_key: SigningKey, note: str = "", http_request: HttpRequest | None = None
+) -> SigningKey:
     """Retire a key from now on: it signs no more checkpoints, and those it signed before stay valid."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _lock_ledger()
         signing_key = SigningKey.objects.select_for_update().get(pk=signing_key.pk)
         if signing_key.retired_at is not None:
@@ -127,7 +134,7 @@ def signing_key_retire(*, actor, signing_key, note="", http_request=None):
     return signing_key
 
 
-def ensure_may_sign(signing_key):
+def ensure_may_sign(signing_key: SigningKey) -> None:
     """Raise KeyRegisterError when the key was retired; call with the ledger lock held."""
     if signing_key.retired_at is not None:
         raise KeyRegisterError(

@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connections
@@ -62,7 +63,9 @@ class _Roles(dict):
         return roles
 
 
-def event_rows(*, using="default", from_seq=1, to_seq=None, batch_size=10000):
+def event_rows(
+    *, using: str = "default", from_seq: int = 1, to_seq: int | None = None, batch_size: int = 10000
+) -> Iterator[tuple[tuple, str, str]]:
     """Yield (envelope, payload, hash) for events from_seq..to_seq in sequence order, one batch in memory at a time."""
     connection = connections[using]
     columns = _SQL_BY_VENDOR.get(connection.vendor) or _COLUMNS.format(occurred_at="occurred_at", actor_roles="actor_roles")
@@ -303,7 +306,9 @@ def _result(walker, started):
     )
 
 
-def verify_chain(*, using="default", from_seq=None, batch_size=10000, split_from=100_000):
+def verify_chain(
+    *, using: str = "default", from_seq: int | None = None, batch_size: int = 10000, split_from: int = 100_000
+) -> VerificationResult:
     """Recompute every event's hash and link from from_seq (default: the genesis) to the head, and check the checkpoints."""
     started = time.perf_counter()
     connection = connections[using]
@@ -325,7 +330,7 @@ def verify_chain(*, using="default", from_seq=None, batch_size=10000, split_from
     return _result(walker, started)
 
 
-def verify_range(first_seq, last_seq, *, using="default", batch_size=10000):
+def verify_range(first_seq: int, last_seq: int, *, using: str = "default", batch_size: int = 10000) -> VerificationResult:
     """Prove the events first_seq..last_seq: each hash, each link, and the link to the event before them.
 
     What a period report states about its own stretch of the ledger; the

@@ -3,7 +3,9 @@
 Who reads which events is decided above the ledger, in `oversight.selectors`."""
 
 import datetime as dt
+from typing import Literal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEvent, Checkpoint, SigningKey
@@ -13,7 +15,9 @@ def _local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
 
 
-def seq_range_for_dates(date_from=None, date_to=None):
+def seq_range_for_dates(
+    date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> tuple[int | None, int | None] | Literal[False]:
     """(lowest, highest) sequence number of events on those local dates, inclusive; None for an open end.
 
     record_event reads the clock only after it holds the ledger head, so time
@@ -41,23 +45,23 @@ def seq_range_for_dates(date_from=None, date_to=None):
 # hand-over records so that anyone can check a ledger bundle against them.
 
 
-def current_signing_key():
+def current_signing_key() -> SigningKey | None:
     """The key that signs checkpoints now: the newest registered key not retired; None before any is registered."""
     return SigningKey.objects.filter(retired_at__isnull=True).order_by("-valid_from", "-id").first()
 
 
-def current_signing_key_fingerprint():
+def current_signing_key_fingerprint() -> str:
     """The current signing key's fingerprint in its readable form (16 groups of 4 hex digits), or ""."""
     signing_key = current_signing_key()
     return signing_key.display_fingerprint if signing_key else ""
 
 
-def signing_keys():
+def signing_keys() -> QuerySet[SigningKey]:
     """The whole key register, newest first."""
     return SigningKey.objects.order_by("-valid_from", "-id")
 
 
-def signing_keys_for_range(first_seq, last_seq):
+def signing_keys_for_range(first_seq: int | None, last_seq: int | None) -> list[SigningKey]:
     """The registered keys that signed the checkpoints fixing events first_seq..last_seq.
 
     The same checkpoints a bundle of those events carries: those inside the

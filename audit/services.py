@@ -8,12 +8,16 @@ import logging
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import connections, transaction
+from django.db.models import Model
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.chain import FORMAT, GENESIS_HASH, canonical_json, event_hash, format_time
-from audit.models import Action, AuditEvent, Outcome
+from audit.models import Action, AuditEvent, Outcome, VerificationRun
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +49,13 @@ def _jsonable(value):
     return str(value)
 
 
-def client_address(http_request):
+def client_address(http_request: HttpRequest | None) -> str:
     if http_request is None:
         return ""
     return (http_request.META.get("REMOTE_ADDR") or "")[:45]
 
 
-def actor_snapshot(actor):
+def actor_snapshot(actor: AbstractBaseUser | AnonymousUser | None) -> tuple[int | None, str, str, list[str]]:
     """User id, user name, agency code and roles as they are at this moment."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None, "", "", []
@@ -62,7 +66,7 @@ def actor_snapshot(actor):
     return actor.pk, actor.get_username(), agency_code, roles
 
 
-def describe_target(target):
+def describe_target(target: Model | tuple[str, object] | None) -> tuple[str, str, str]:
     """(type, id, request reference) for a model instance or a (type, id) pair."""
     if target is None:
         return "", "", ""
@@ -225,7 +229,16 @@ def _append_in_one_trip(connection, event, middle):
     event._state.db = connection.alias
 
 
-def record_event(*, actor, action, target=None, data=None, http_request=None, outcome=Outcome.SUCCESS, reference=""):
+def record_event(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    action: Action | str,
+    target: Model | tuple[str, object] | None = None,
+    data: dict | None = None,
+    http_request: HttpRequest | None = None,
+    outcome: Outcome | str = Outcome.SUCCESS,
+    reference: str = "",
+) -> AuditEvent:
     """Append one event, chained to the previous one, inside the caller's transaction."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
@@ -276,10 +289,9 @@ def record_event(*, actor, action, target=None, data=None, http_request=None, ou
     return event
 
 
-@transaction.atomic
-def verification_run_request(*, actor):
+@transaction.atomic(durable=True)
+def verification_run_request(*, actor: AbstractBaseUser) -> VerificationRun:
     """Queue a full chain verification ("verify now"); the task runs only once this has committed."""
-    from audit.models import VerificationRun
     from audit.tasks import verify_ledger_task
 
     run = VerificationRun.objects.create(requested_by=actor)
@@ -289,9 +301,8 @@ def verification_run_request(*, actor):
     return run
 
 
-def resume_waiting_work(*, now=None):
+def resume_waiting_work(*, now: dt.datetime | None = None) -> int:
     """Dispatch again the "verify now" runs still waiting after AUDIT_WAIT_MINUTES; returns how many."""
-    from audit.models import VerificationRun
     from audit.tasks import verify_ledger_task
 
     cutoff = (now or timezone.now()) - dt.timedelta(minutes=settings.AUDIT_WAIT_MINUTES)

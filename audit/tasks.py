@@ -11,14 +11,14 @@ from audit.models import Action, Outcome, VerificationRun
 
 
 @shared_task(name="audit.tasks.audit_checkpoint_task", acks_late=True)
-def audit_checkpoint_task():
+def audit_checkpoint_task() -> int | None:
     """Sign the ledger head (scheduled by Celery beat); a no-op when nothing happened since the last checkpoint."""
     checkpoint = checkpoint_create(actor=None)
     return checkpoint.seq if checkpoint else None
 
 
 @shared_task(name="audit.tasks.verify_ledger_task", acks_late=True)
-def verify_ledger_task(run_id):
+def verify_ledger_task(run_id: int) -> str:
     """Verify the whole chain for one VerificationRun and record the outcome in the run and in the ledger."""
     run = VerificationRun.objects.select_related("requested_by").get(pk=run_id)
     if run.status in (VerificationRun.Status.PASSED, VerificationRun.Status.FAILED):
@@ -33,7 +33,7 @@ def verify_ledger_task(run_id):
     run.problem = str(result.problem) if result.problem else ""
     run.seconds = result.seconds
     run.finished_at = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         run.save(
             update_fields=["status", "events_checked", "head_seq", "head_hash", "broken_seq", "problem", "seconds", "finished_at"]
         )
@@ -57,7 +57,7 @@ def verify_ledger_task(run_id):
 
 
 @shared_task(name="audit.tasks.resume_waiting_work")
-def resume_waiting_work():
+def resume_waiting_work() -> int:
     """Dispatch again the verification runs no worker has started (scheduled by beat)."""
     from audit.services import resume_waiting_work
 

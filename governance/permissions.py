@@ -9,12 +9,12 @@ moves a user to another agency, or touches a superuser or an administrator.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from governance.models import Agency, Camera, LegalBasis, Membership, Role, User
+from governance.models import Agency, Area, Camera, LegalBasis, Membership, Role, User
 from governance.selectors import agencies_within, roles_given_by_regulation
 
 # Roles that operate a camera for its managing agency and so need its address.
@@ -25,7 +25,7 @@ def _active(user):
     return user is not None and user.is_authenticated and user.is_active
 
 
-def is_system_administrator(user) -> bool:
+def is_system_administrator(user: User | None) -> bool:
     """A superuser, or an administrator of a monitoring centre (the role held in the user's own, active agency)."""
     if not _active(user):
         return False
@@ -43,7 +43,7 @@ def is_system_administrator(user) -> bool:
     return user._system_admin_cache
 
 
-def is_agency_administrator(user) -> bool:
+def is_agency_administrator(user: User | None) -> bool:
     """An administrator of its own agency who is not a system administrator."""
     return bool(_active(user) and user.agency_id and user.has_role(Role.ADMINISTRATOR) and not is_system_administrator(user))
 
@@ -51,19 +51,19 @@ def is_agency_administrator(user) -> bool:
 # Reading ---------------------------------------------------------------------------
 
 
-def can_read_governance(user) -> bool:
+def can_read_governance(user: User | None) -> bool:
     """Cameras, legal bases and the regulation are open to anyone holding a role, and to superusers."""
     if not _active(user):
         return False
     return user.is_superuser or bool(user.role_set())
 
 
-def ensure_can_read_governance(user):
+def ensure_can_read_governance(user: User | None) -> None:
     if not can_read_governance(user):
         raise Http404
 
 
-def can_see_camera_source(user, camera) -> bool:
+def can_see_camera_source(user: User | None, camera: Camera) -> bool:
     """The source address and credential reference: system administrators and the managing agency's custodians."""
     if not can_read_governance(user):
         return False
@@ -75,18 +75,18 @@ def can_see_camera_source(user, camera) -> bool:
     return user.memberships.filter(agency_id=camera.managing_agency_id, role__in=CAMERA_SOURCE_ROLES).exists()
 
 
-def get_visible_camera_or_404(user, code):
+def get_visible_camera_or_404(user: User | None, code: str) -> Camera:
     ensure_can_read_governance(user)
     cameras = Camera.objects.select_related("area__parent__parent", "managing_agency")
     return get_object_or_404(cameras, code=code)
 
 
-def get_visible_legal_basis_or_404(user, code):
+def get_visible_legal_basis_or_404(user: User | None, code: str) -> LegalBasis:
     ensure_can_read_governance(user)
     return get_object_or_404(LegalBasis.objects.prefetch_related("allowed_categories"), code=code)
 
 
-def agencies_overseen_by(user):
+def agencies_overseen_by(user: User | None) -> QuerySet[Agency] | None:
     """Agencies whose requests and ledger events `user` reads as an overseer; None means every agency.
 
     System administrators read everything. An auditor reads its own agency and
@@ -108,7 +108,7 @@ def agencies_overseen_by(user):
     return Agency.objects.filter(overseen)
 
 
-def oversight_area(user):
+def oversight_area(user: User | None) -> Area | None:
     """The area an auditor oversees (its agency's area), or None: system administrators oversee no single area."""
     if not _active(user) or is_system_administrator(user) or not user.agency_id or not user.has_role(Role.AUDITOR):
         return None
@@ -118,17 +118,17 @@ def oversight_area(user):
 # Administration --------------------------------------------------------------------
 
 
-def can_administer_governance(user) -> bool:
+def can_administer_governance(user: User | None) -> bool:
     """The governance data in the admin (areas, agencies, cameras, categories, legal bases, rules, the regulation)."""
     return bool(_active(user) and user.is_staff and is_system_administrator(user))
 
 
-def can_administer_users(user) -> bool:
+def can_administer_users(user: User | None) -> bool:
     """The user and role pages of the admin: system administrators, and agencies' own administrators."""
     return bool(_active(user) and user.is_staff and (is_system_administrator(user) or is_agency_administrator(user)))
 
 
-def users_administered_by(user):
+def users_administered_by(user: User | None) -> QuerySet[User]:
     """The accounts `user` sees in the admin: every one for a system administrator, else its agency's (no superuser)."""
     if not can_administer_users(user):
         return User.objects.none()
@@ -137,7 +137,7 @@ def users_administered_by(user):
     return User.objects.filter(agency_id=user.agency_id, is_superuser=False)
 
 
-def can_view_user(actor, target) -> bool:
+def can_view_user(actor: User | None, target: User) -> bool:
     if not can_administer_users(actor):
         return False
     if is_system_administrator(actor):
@@ -145,7 +145,7 @@ def can_view_user(actor, target) -> bool:
     return target.agency_id == actor.agency_id and not target.is_superuser
 
 
-def can_manage_user(actor, target) -> bool:
+def can_manage_user(actor: User | None, target: User | None) -> bool:
     """Change, set the password of, deactivate or delete `target` (None: add a new account)."""
     if not can_administer_users(actor):
         return False
@@ -159,12 +159,12 @@ def can_manage_user(actor, target) -> bool:
     return target.agency_id == actor.agency_id and not target.has_role(Role.ADMINISTRATOR)
 
 
-def ensure_can_manage_user(actor, target):
+def ensure_can_manage_user(actor: User | None, target: User | None) -> None:
     if not can_manage_user(actor, target):
         raise PermissionDenied(_("You may not change this account."))
 
 
-def roles_grantable_by(actor, agency):
+def roles_grantable_by(actor: User | None, agency: Agency | None) -> list[Role]:
     """The roles `actor` may grant in `agency`: any for a system administrator; else the regulation's, but administrator."""
     if agency is None or not can_administer_users(actor):
         return []
@@ -175,7 +175,7 @@ def roles_grantable_by(actor, agency):
     return [role for role in roles_given_by_regulation(agency) if role != Role.ADMINISTRATOR]
 
 
-def role_grant_refusal(actor, user, role):
+def role_grant_refusal(actor: User | None, user: User, role: Role | str) -> str | None:
     """Why `actor` may not give `user` this role, or None. No actor means the system itself (seeding, commands)."""
     if actor is None:
         return None
@@ -188,13 +188,13 @@ def role_grant_refusal(actor, user, role):
     return None
 
 
-def ensure_can_grant_role(actor, user, role):
+def ensure_can_grant_role(actor: User | None, user: User, role: Role | str) -> None:
     reason = role_grant_refusal(actor, user, role)
     if reason:
         raise PermissionDenied(reason)
 
 
-def can_revoke_role(actor, membership) -> bool:
+def can_revoke_role(actor: User | None, membership: Membership) -> bool:
     if actor is None:
         return True
     if not can_manage_user(actor, membership.user):
@@ -204,12 +204,12 @@ def can_revoke_role(actor, membership) -> bool:
     return membership.agency_id == actor.agency_id and membership.role != Role.ADMINISTRATOR
 
 
-def ensure_can_revoke_role(actor, membership):
+def ensure_can_revoke_role(actor: User | None, membership: Membership) -> None:
     if not can_revoke_role(actor, membership):
         raise PermissionDenied(_("You may not revoke this role."))
 
 
-def memberships_administered_by(user):
+def memberships_administered_by(user: User | None) -> QuerySet[Membership]:
     """The role grants `user` sees in the admin: every one for a system administrator, else its agency's."""
     if not can_administer_users(user):
         return Membership.objects.none()

@@ -1,12 +1,14 @@
 """Reads of governance data."""
 
-from django.db.models import Q
+import datetime as dt
+
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from governance.models import Agency, AssignmentRule, Camera, LegalBasis, RegulationVersion, Role
+from governance.models import Agency, Area, AssignmentRule, Camera, DataCategory, LegalBasis, RegulationVersion, Role
 
 
-def regulation_in_force(at=None):
+def regulation_in_force(at: dt.datetime | None = None) -> RegulationVersion | None:
     """The published version whose effective date is the latest not after `at` (now by default)."""
     at = at or timezone.now()
     return (
@@ -16,11 +18,11 @@ def regulation_in_force(at=None):
     )
 
 
-def legal_bases_valid_on(day):
+def legal_bases_valid_on(day: dt.date) -> QuerySet[LegalBasis]:
     return LegalBasis.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day), valid_from__lte=day)
 
 
-def assigned_agencies(*, version, duty, area, category=None):
+def assigned_agencies(*, version: RegulationVersion, duty: str, area: Area, category: DataCategory | None = None) -> QuerySet:
     """Agencies assigned `duty` for `area` (or an area containing it) and `category` under `version`."""
     ancestors = _path_prefixes(area.path)
     rules = AssignmentRule.objects.filter(version=version, duty=duty, area__path__in=ancestors)
@@ -29,7 +31,7 @@ def assigned_agencies(*, version, duty, area, category=None):
     return rules.values_list("agency_id", flat=True).distinct()
 
 
-def agencies_within(area):
+def agencies_within(area: Area) -> QuerySet[Agency]:
     """Agencies whose area is `area` or lies inside it."""
     return Agency.objects.filter(area__path__startswith=area.path)
 
@@ -39,7 +41,7 @@ def agencies_within(area):
 REQUESTING_KINDS = frozenset(Agency.Kind.values) - {Agency.Kind.MONITORING_CENTRE, Agency.Kind.INSPECTORATE}
 
 
-def roles_given_by_regulation(agency, *, version=None):
+def roles_given_by_regulation(agency: Agency, *, version: RegulationVersion | None = None) -> list[Role]:
     """The roles the regulation gives `agency`, in Role order.
 
     Requesting agencies have requesting officers; reviewers, approvers and
@@ -64,7 +66,9 @@ def _path_prefixes(path):
     return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
-def camera_search(*, query="", area=None, kind=None, status=None, agency=None):
+def camera_search(
+    *, query: str = "", area: Area | None = None, kind: str | None = None, status: str | None = None, agency: Agency | None = None
+) -> QuerySet[Camera]:
     cameras = Camera.objects.select_related("area", "managing_agency")
     if query:
         cameras = cameras.filter(Q(code__istartswith=query) | Q(name__icontains=query) | Q(area__name_vi__icontains=query))

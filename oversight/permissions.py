@@ -2,10 +2,11 @@
 
 How much of it each reads is `audit.selectors.events_visible_to`."""
 
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from governance.models import Role
+from governance.models import Agency, Area, LegalBasis, Role, User
 from governance.permissions import is_system_administrator, oversight_area
 from governance.second_factor import ensure_second_factor, second_factor_refusal
 from oversight.models import Report
@@ -13,19 +14,19 @@ from oversight.models import Report
 LEDGER_READER_ROLES = (Role.AUDITOR, Role.ADMINISTRATOR)
 
 
-def can_read_ledger(user):
+def can_read_ledger(user: User | None) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or user.has_role(*LEDGER_READER_ROLES)
 
 
-def ensure_can_read_ledger(user):
+def ensure_can_read_ledger(user: User | None) -> None:
     # 404, not 403: a user without the role learns nothing about these pages.
     if not can_read_ledger(user):
         raise Http404
 
 
-def ensure_can_take_ledger_copy(user):
+def ensure_can_take_ledger_copy(user: User | None) -> None:
     """Copies of the ledger that leave the application (report files, dossiers, bundles) need a session that
     passed the second factor (governance.second_factor.SecondFactorRequired sends it there)."""
     ensure_can_read_ledger(user)
@@ -39,12 +40,14 @@ class ReportRefused(Exception):
     """A report the user may not have: the message says why, in the user's language."""
 
 
-def report_jurisdiction(user):
+def report_jurisdiction(user: User | None) -> Area | None:
     """The area a user's reports may cover: None for the whole system (system administrators)."""
     return oversight_area(user)
 
 
-def report_refusal(user, *, agency=None, area=None, legal_basis=None):
+def report_refusal(
+    user: User | None, *, agency: Agency | None = None, area: Area | None = None, legal_basis: LegalBasis | None = None
+) -> str | None:
     """Why this user may not have a report of this scope, or None. Auditors report within their own area only."""
     if not can_read_ledger(user):
         return _("Only oversight bodies and administrators may produce reports.")
@@ -62,13 +65,13 @@ def report_refusal(user, *, agency=None, area=None, legal_basis=None):
     return second_factor_refusal(user)
 
 
-def ensure_can_report(user, **scope):
+def ensure_can_report(user: User | None, **scope: Agency | Area | LegalBasis | None) -> None:
     reason = report_refusal(user, **scope)
     if reason:
         raise ReportRefused(reason)
 
 
-def reports_visible_to(user):
+def reports_visible_to(user: User | None) -> QuerySet[Report]:
     """Reports a user may open: their own; system administrators see every report."""
     if not can_read_ledger(user):
         return Report.objects.none()
@@ -77,7 +80,7 @@ def reports_visible_to(user):
     return Report.objects.filter(requested_by=user)
 
 
-def get_visible_report_or_404(user, pk):
+def get_visible_report_or_404(user: User | None, pk: int) -> Report:
     try:
         return reports_visible_to(user).select_related("agency", "area", "legal_basis", "requested_by").get(pk=pk)
     except Report.DoesNotExist:

@@ -7,26 +7,31 @@ complete, and the SHA-256 of each lands in the ledger with the report's id:
 anyone holding the PDF can check it against the ledger.
 """
 
+import datetime as dt
 import hashlib
 import io
 import os
 import tempfile
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from audit import record_event
 from audit.models import Action, AuditEvent, Outcome
 from audit.selectors import current_signing_key, signing_keys_for_range
+from governance.models import Agency, Area, LegalBasis, User
 from oversight.models import Report
 from oversight.permissions import ensure_can_report, report_jurisdiction
 from oversight.report_csv import write_report_csv
 from oversight.report_data import ReportScope, collect
 from oversight.report_pdf import render_dossier, render_period_report
+from requests.models import FootageRequest
 
 FORMATS = ("pdf", "csv")
 
@@ -39,7 +44,7 @@ def _sha256_of(path):
     return digest.hexdigest()
 
 
-def scope_of(report):
+def scope_of(report: Report) -> ReportScope:
     return ReportScope(
         date_from=report.date_from,
         date_to=report.date_to,
@@ -61,14 +66,23 @@ def _scope_data(report):
     }
 
 
-def report_request(*, actor, date_from, date_to, agency=None, area=None, legal_basis=None, http_request=None):
+def report_request(
+    *,
+    actor: User,
+    date_from: dt.date,
+    date_to: dt.date,
+    agency: Agency | None = None,
+    area: Area | None = None,
+    legal_basis: LegalBasis | None = None,
+    http_request: HttpRequest | None = None,
+) -> Report:
     """Record a report request and queue its build after commit; refused (and logged) outside the actor's jurisdiction."""
     from oversight.permissions import ReportRefused
 
     try:
         ensure_can_report(actor, agency=agency, area=area, legal_basis=legal_basis)
     except ReportRefused as refusal:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             record_event(
                 actor=actor,
                 action=Action.REPORT_REQUEST,
@@ -85,7 +99,7 @@ def report_request(*, actor, date_from, date_to, agency=None, area=None, legal_b
         raise
     from oversight.tasks import report_build_task
 
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         report = Report.objects.create(
             requested_by=actor,
             date_from=date_from,
@@ -111,7 +125,16 @@ def _progress(report_id):
     return step
 
 
-def build_files(scope, *, code, author, formats=FORMATS, directory, progress=None, now=None):
+def build_files(
+    scope: ReportScope,
+    *,
+    code: str,
+    author: str,
+    formats: Sequence[str] = FORMATS,
+    directory: str | os.PathLike,
+    progress: Callable[[int, str], None] | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[dict[str, tuple[Path, str]], int, int]:
     """Write report.pdf and/or report-csv.zip into `directory`; returns {format: (path, sha256)} and the page count."""
     data = collect(scope, now=now, progress=progress)
     if len(formats) > 1:
@@ -152,7 +175,7 @@ def _author(user):
 def _record_failure(report, error):
     """A build that broke: the report says so, and so does the ledger (nothing is left "being built" for ever)."""
     reason = f"{type(error).__name__}: {error}"
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         Report.objects.filter(pk=report.pk).update(status=Report.Status.FAILED, error=reason, finished_at=timezone.now())
         record_event(
             actor=report.requested_by,
@@ -163,9 +186,9 @@ def _record_failure(report, error):
         )
 
 
-def report_build(report_id):
+def report_build(report_id: int) -> Report:
     """Build a requested report (the task's body). Runs once: a redelivered task finds it ready and stops."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         report = Report.objects.select_for_update().get(pk=report_id)
         if report.status == Report.Status.READY:
             return report
@@ -186,7 +209,7 @@ def report_build(report_id):
         _record_failure(report, error)
         raise
     (pdf_path, pdf_sha256), (csv_path, csv_sha256) = built["pdf"], built["csv"]
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         report.status, report.progress, report.stage = Report.Status.READY, 100, "done"
         report.pdf_path, report.pdf_sha256, report.pdf_size, report.pages = (
             str(pdf_path),
@@ -219,9 +242,17 @@ def _build_directory(report):
     return Path(settings.REPORT_ROOT) / str(report.pk) / uuid.uuid4().hex[:12]
 
 
-def report_build_now(*, date_from, date_to, agency=None, area=None, legal_basis=None, formats=FORMATS):
+def report_build_now(
+    *,
+    date_from: dt.date,
+    date_to: dt.date,
+    agency: Agency | None = None,
+    area: Area | None = None,
+    legal_basis: LegalBasis | None = None,
+    formats: Sequence[str] = FORMATS,
+) -> tuple[Report, dict[str, tuple[Path, str]]]:
     """The command line's report: built at once by the system operator, hashed into the ledger like any other."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         report = Report.objects.create(
             requested_by=None, date_from=date_from, date_to=date_to, agency=agency, area=area, legal_basis=legal_basis
         )
@@ -234,7 +265,7 @@ def report_build_now(*, date_from, date_to, agency=None, area=None, legal_basis=
     except Exception as error:
         _record_failure(report, error)
         raise
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         update = {
             "status": Report.Status.READY,
             "progress": 100,
@@ -258,10 +289,10 @@ def report_build_now(*, date_from, date_to, agency=None, area=None, legal_basis=
     return report, built
 
 
-def report_download(*, actor, report, kind, http_request=None):
+def report_download(*, actor: User, report: Report, kind: str, http_request: HttpRequest | None = None) -> tuple[Path, str]:
     """Record a download of one of the report's files and return (path, file name)."""
     path = Path(report.pdf_path if kind == "pdf" else report.csv_path)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             actor=actor,
             action=Action.REPORT_DOWNLOAD,
@@ -329,9 +360,11 @@ def _dossier(footage_request):
         )
 
 
-def dossier_build(*, actor, footage_request, http_request=None):
+def dossier_build(
+    *, actor: User, footage_request: FootageRequest, http_request: HttpRequest | None = None
+) -> tuple[bytes, str, str]:
     """The dossier PDF of one request, as bytes; its SHA-256 is recorded in the ledger as it is handed out."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # The dossier's own event is the last line of the timeline it prints.
         event = record_event(
             actor=actor,
@@ -346,7 +379,7 @@ def dossier_build(*, actor, footage_request, http_request=None):
     try:
         pages = render_dossier(dossier, buffer, code=code, author=_author(actor))
     except Exception as error:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             record_event(
                 actor=actor,
                 action=Action.REPORT_GENERATE,
@@ -358,7 +391,7 @@ def dossier_build(*, actor, footage_request, http_request=None):
         raise
     content = buffer.getvalue()
     sha256 = hashlib.sha256(content).hexdigest()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             actor=actor,
             action=Action.REPORT_GENERATE,

@@ -4,13 +4,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import CharField, Q
+from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 
 from audit.models import AuditEvent, Checkpoint, VerificationRun
 from audit.selectors import seq_range_for_dates
+from governance.models import User
 from governance.permissions import agencies_overseen_by
 from oversight.permissions import can_read_ledger
 from requests.selectors import requests_visible_to
@@ -35,7 +36,7 @@ class LedgerPage:
     previous_cursor: int | None = None  # pass as `before`
 
 
-def reader_scope(user):
+def reader_scope(user: User | None) -> Q | None:
     """How much of the ledger `user` reads: None for all of it, else a Q on events.
 
     The reader sees the events of exactly the requests they can open (the
@@ -57,7 +58,7 @@ def reader_scope(user):
     )
 
 
-def events_visible_to(user):
+def events_visible_to(user: User | None) -> QuerySet[AuditEvent]:
     """The events a ledger reader may see, scoped like the request pages.
 
     An event about a request is visible when the request is; an event about an
@@ -74,14 +75,14 @@ def events_visible_to(user):
     return AuditEvent.objects.filter(scope | (Q(reference="", actor_agency="") & ~about_account))
 
 
-def get_visible_event_or_404(user, seq):
+def get_visible_event_or_404(user: User | None, seq: int) -> AuditEvent:
     event = events_visible_to(user).filter(seq=seq).first()
     if event is None:
         raise Http404
     return event
 
 
-def event_neighbours(user, event):
+def event_neighbours(user: User | None, event: AuditEvent) -> tuple[int | None, int | None]:
     """Sequence numbers of the events just before and just after `event` (None at either end)."""
     events = events_visible_to(user)
     previous = events.filter(seq__lt=event.seq).order_by("-seq").values_list("seq", flat=True).first()
@@ -93,7 +94,7 @@ def _local_midnight(day):
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
 
 
-def filter_events(events, filters):
+def filter_events(events: QuerySet[AuditEvent], filters: dict | None) -> QuerySet[AuditEvent]:
     """Narrow `events` by the ledger filter form's cleaned data; each filter leads an index ending in seq."""
     filters = filters or {}
     if filters.get("actor"):
@@ -125,7 +126,9 @@ def filter_events(events, filters):
     return events
 
 
-def ledger_page(*, user, filters, after=None, before=None, size=PAGE_SIZE):
+def ledger_page(
+    *, user: User | None, filters: dict | None, after: int | None = None, before: int | None = None, size: int = PAGE_SIZE
+) -> LedgerPage:
     """A page of visible events, newest first, by keyset on seq: never OFFSET, never COUNT."""
     size = max(1, min(int(size), MAX_PAGE_SIZE))
     events = filter_events(events_visible_to(user), filters)
@@ -154,13 +157,13 @@ def _page(rows, size, *, has_next, has_previous):
     )
 
 
-def latest_verification_runs(user, limit=20):
+def latest_verification_runs(user: User | None, limit: int = 20) -> QuerySet[VerificationRun]:
     if not can_read_ledger(user):
         return VerificationRun.objects.none()
     return VerificationRun.objects.select_related("requested_by").order_by("-requested_at", "-pk")[:limit]
 
 
-def verification_under_way(user):
+def verification_under_way(user: User | None) -> bool:
     """True when a run is waiting or running (the page then refreshes itself)."""
     if not can_read_ledger(user):
         return False
@@ -170,9 +173,7 @@ def verification_under_way(user):
     ).exists()
 
 
-def latest_checkpoint(user):
+def latest_checkpoint(user: User | None) -> Checkpoint | None:
     if not can_read_ledger(user):
         return None
     return Checkpoint.objects.order_by("-seq").first()
-
-
