@@ -10,18 +10,25 @@ session that has not passed it.
 
 import time
 
+from django.conf import settings
+from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from governance.models import User
 
-def sign_in_verified(client, user):
+
+def sign_in_verified(client: Client, user: User, *, language: str | None = None) -> Client:
+    """Sign `user` in on `client`, second factor passed; `language` ("en", "vi") sets the cookie the pages follow."""
     client.force_login(user)
     device, _created = StaticDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+    if language is not None:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     return client
 
 

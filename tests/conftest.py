@@ -20,8 +20,8 @@ def _fast_password_hashing(settings):
 def login_verified(client):
     """`login_verified(user)` signs `user` in on `client` with a session that passed the second factor (tests/auth.py)."""
 
-    def login(user, *, on=None):
-        return sign_in_verified(on or client, user)
+    def login(user, *, on=None, language=None):
+        return sign_in_verified(on or client, user, language=language)
 
     return login
 

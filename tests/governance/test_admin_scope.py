@@ -1,7 +1,6 @@
 """Administration scoped like the regulation: a ward police station's administrator manages its own people only."""
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -46,12 +45,6 @@ def admin_url(model, view, *args):
 
 def password_url(user):
     return reverse("admin:auth_user_password_change", args=[user.pk])
-
-
-def signed_in(client, user):
-    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def user_state():
@@ -113,7 +106,7 @@ def town(db):
 
 @pytest.fixture
 def ward_admin_client(client, town):
-    return signed_in(client, town["ward_admin"])
+    return sign_in_verified(client, town["ward_admin"], language="en")
 
 
 def test_only_the_centres_administrators_are_system_administrators(town, superuser):
@@ -348,18 +341,20 @@ def test_camera_source_is_hidden_from_other_agencies_administrators(client, town
     url = reverse("camera-detail", args=[camera.code])
 
     for user in (town["ward_admin"], town["approver"]):
-        page = signed_in(client, user).get(url).content.decode()
+        page = sign_in_verified(client, user, language="en").get(url).content.decode()
         assert camera.source_url not in page and camera.credential_ref not in page, user
     for user in (town["custodian"], town["system_admin"]):
-        page = signed_in(client, user).get(url).content.decode()
+        page = sign_in_verified(client, user, language="en").get(url).content.decode()
         assert camera.source_url in page and camera.credential_ref in page, user
-    assert signed_in(client, town["ward_admin"]).get(admin_url(Camera, "change", camera.pk)).status_code == 404
+    sign_in_verified(client, town["ward_admin"], language="en")
+    assert client.get(admin_url(Camera, "change", camera.pk)).status_code == 404
 
 
 def test_an_administrator_of_the_managing_agency_that_is_no_centre_does_not_see_the_source(client, town):
     camera = CameraFactory(managing_agency=town["ward"], source_url="rtsp://10.1.2.3/ward")
 
-    page = signed_in(client, town["ward_admin"]).get(reverse("camera-detail", args=[camera.code])).content.decode()
+    sign_in_verified(client, town["ward_admin"], language="en")
+    page = client.get(reverse("camera-detail", args=[camera.code])).content.decode()
 
     assert "rtsp://10.1.2.3/ward" not in page
 
@@ -370,7 +365,7 @@ def test_an_administrator_of_the_managing_agency_that_is_no_centre_does_not_see_
 def test_moving_a_user_to_another_agency_revokes_the_roles_held_in_the_old_one(client, town):
     officer = town["officer"]
     group = Group.objects.get(name=role_group_name(town["ward"], "requester"))
-    signed_in(client, town["system_admin"])
+    sign_in_verified(client, town["system_admin"], language="en")
 
     response = client.post(admin_url(User, "change", officer.pk), user_form(officer, agency=town["other_ward"].pk))
 
@@ -383,7 +378,7 @@ def test_moving_a_user_to_another_agency_revokes_the_roles_held_in_the_old_one(c
 
 
 def test_system_administrator_sees_every_user_and_grants_any_role(client, town):
-    signed_in(client, town["system_admin"])
+    sign_in_verified(client, town["system_admin"], language="en")
 
     page = client.get(admin_url(User, "changelist")).content.decode()
     response = client.post(admin_url(Membership, "add"), {"user": town["ward_admin2"].pk, "role": "auditor"})

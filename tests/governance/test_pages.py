@@ -29,12 +29,6 @@ HCM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 GOVERNANCE_PAGES = ["cameras", "legal-bases", "regulation"]
 
 
-def signed_in(client, user, language="vi"):
-    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
-    client.cookies["django_language"] = language
-    return client
-
-
 def page(client, url):
     response = client.get(url)
     assert response.status_code == 200, response.status_code
@@ -159,7 +153,7 @@ def test_language_switch_changes_the_page_language(client, insider):
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_requester_home_greets_with_agency_and_lists_agency_requests(client, insider, language):
-    html = page(signed_in(client, insider, language), reverse("home"))
+    html = page(sign_in_verified(client, insider, language=language), reverse("home"))
     assert f'lang="{language}"' in html
     assert ("Công an phường Hàng Bạc" if language == "vi" else "Hang Bac Ward Police") in html
     assert 'id="role-requester"' in html
@@ -168,7 +162,7 @@ def test_requester_home_greets_with_agency_and_lists_agency_requests(client, ins
 
 
 def test_requester_home_in_english_explains_the_empty_list(client, insider):
-    html = page(signed_in(client, insider, "en"), reverse("home"))
+    html = page(sign_in_verified(client, insider, language="en"), reverse("home"))
     assert "My agency's requests" in html
     assert "No requests yet" in html
     assert "New request" in html
@@ -176,30 +170,30 @@ def test_requester_home_in_english_explains_the_empty_list(client, insider):
 
 def test_home_shows_one_section_per_role_held(client, centre):
     officer = UserFactory(agency=centre, roles=["reviewer", "approver", "custodian"])
-    html = page(signed_in(client, officer, "en"), reverse("home"))
+    html = page(sign_in_verified(client, officer, language="en"), reverse("home"))
     assert "Review queue" in html and "Approval queue" in html and "Exports to run" in html
     assert 'id="role-requester"' not in html
 
 
 def test_auditor_home_links_to_the_ledger_and_nav_shows_it(client, auditor, insider):
-    html = page(signed_in(client, auditor, "en"), reverse("home"))
+    html = page(sign_in_verified(client, auditor, language="en"), reverse("home"))
     assert html.count(reverse("oversight:ledger")) >= 2
-    html = page(signed_in(client, insider, "en"), reverse("home"))
+    html = page(sign_in_verified(client, insider, language="en"), reverse("home"))
     assert reverse("oversight:ledger") not in html
 
 
 def test_administrator_home_links_to_the_admin_pages(client, admin_user, insider):
-    html = page(signed_in(client, admin_user, "en"), reverse("home"))
+    html = page(sign_in_verified(client, admin_user, language="en"), reverse("home"))
     for name in ["camera", "legalbasis", "regulationversion", "user"]:
         assert reverse(f"admin:governance_{name}_changelist") in html
     assert reverse("admin:index") in html
-    html = page(signed_in(client, insider, "en"), reverse("home"))
+    html = page(sign_in_verified(client, insider, language="en"), reverse("home"))
     assert reverse("admin:index") not in html
 
 
 def test_user_without_role_sees_home_but_no_governance_page(client, agency_a, camera, legal_basis):
     nobody = UserFactory(agency=agency_a, roles=[])
-    html = page(signed_in(client, nobody, "en"), reverse("home"))
+    html = page(sign_in_verified(client, nobody, language="en"), reverse("home"))
     assert "No role yet" in html
     assert reverse("cameras") not in html
     for name in GOVERNANCE_PAGES:
@@ -213,14 +207,14 @@ def test_user_without_role_sees_home_but_no_governance_page(client, agency_a, ca
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_camera_list_shows_cameras_with_their_agency(client, insider, camera, language):
-    html = page(signed_in(client, insider, language), reverse("cameras"))
+    html = page(sign_in_verified(client, insider, language=language), reverse("cameras"))
     assert "HK-0001" in html and "Ngã tư Hàng Bạc – Đinh Liệt" in html
     assert ("Trung tâm giám sát Hoàn Kiếm" if language == "vi" else "Hoan Kiem Monitoring Centre") in html
 
 
 def test_camera_search_finds_by_code_and_by_name(client, insider, camera):
     CameraFactory(code="BD-0002", name="Cầu Long Biên", area=camera.area, managing_agency=camera.managing_agency)
-    signed_in(client, insider)
+    sign_in_verified(client, insider, language="vi")
     by_code = page(client, reverse("cameras") + "?q=hk-00")
     assert "HK-0001" in by_code and "BD-0002" not in by_code
     by_name = page(client, reverse("cameras") + "?q=long biên")
@@ -230,7 +224,7 @@ def test_camera_search_finds_by_code_and_by_name(client, insider, camera):
 def test_camera_filters_by_kind_status_and_district(client, insider, camera):
     other_district = WardFactory(code="ba-dinh-1")
     CameraFactory(code="BD-0003", area=other_district, managing_agency=camera.managing_agency, status=Camera.Status.OFFLINE)
-    signed_in(client, insider)
+    sign_in_verified(client, insider, language="vi")
     html = page(client, reverse("cameras") + "?kind=anpr")
     assert "HK-0001" in html and "BD-0003" not in html
     html = page(client, reverse("cameras") + "?status=offline")
@@ -240,14 +234,14 @@ def test_camera_filters_by_kind_status_and_district(client, insider, camera):
 
 
 def test_camera_search_with_no_match_says_so(client, insider, camera):
-    html = page(signed_in(client, insider, "en"), reverse("cameras") + "?q=khong-co")
+    html = page(sign_in_verified(client, insider, language="en"), reverse("cameras") + "?q=khong-co")
     assert "No camera matches your search" in html
 
 
 def test_camera_list_is_paged_fifty_at_a_time_without_counting(client, insider, camera, django_assert_max_num_queries):
     for n in range(60):
         CameraFactory(code=f"HK-1{n:03d}", area=camera.area, managing_agency=camera.managing_agency)
-    signed_in(client, insider)
+    sign_in_verified(client, insider, language="vi")
     with django_assert_max_num_queries(8):
         first = page(client, reverse("cameras"))
     assert first.count('href="/cameras/HK-') == 50
@@ -258,14 +252,14 @@ def test_camera_list_is_paged_fifty_at_a_time_without_counting(client, insider, 
 
 
 def test_an_invalid_filter_is_reported_and_the_others_still_apply(client, insider, camera):
-    html = page(signed_in(client, insider, "en"), reverse("cameras") + "?kind=zeppelin&q=HK")
+    html = page(sign_in_verified(client, insider, language="en"), reverse("cameras") + "?kind=zeppelin&q=HK")
     assert "HK-0001" in html
     assert 'class="alert alert-error' in html
 
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_camera_detail_shows_area_path_agency_and_retention(client, insider, camera, language):
-    html = page(signed_in(client, insider, language), reverse("camera-detail", args=[camera.code]))
+    html = page(sign_in_verified(client, insider, language=language), reverse("camera-detail", args=[camera.code]))
     if language == "vi":
         assert "Quận Hoàn Kiếm" in html and "Phường Hàng Bạc" in html and "Trung tâm giám sát Hoàn Kiếm" in html
     else:
@@ -275,35 +269,35 @@ def test_camera_detail_shows_area_path_agency_and_retention(client, insider, cam
 
 
 def test_camera_source_is_hidden_from_a_requester(client, insider, camera):
-    html = page(signed_in(client, insider), reverse("camera-detail", args=[camera.code]))
+    html = page(sign_in_verified(client, insider, language="vi"), reverse("camera-detail", args=[camera.code]))
     assert camera.source_url not in html
     assert camera.credential_ref not in html
 
 
 def test_camera_source_is_shown_to_the_managing_agency_custodian(client, custodian, camera):
-    html = page(signed_in(client, custodian), reverse("camera-detail", args=[camera.code]))
+    html = page(sign_in_verified(client, custodian, language="vi"), reverse("camera-detail", args=[camera.code]))
     assert camera.source_url in html
     assert camera.credential_ref in html
 
 
 def test_custodian_of_another_agency_cannot_see_the_camera_source(client, agency_b, camera):
     outside_custodian = UserFactory(agency=agency_b, roles=["custodian", "administrator"], is_staff=True)
-    html = page(signed_in(client, outside_custodian), reverse("camera-detail", args=[camera.code]))
+    html = page(sign_in_verified(client, outside_custodian, language="vi"), reverse("camera-detail", args=[camera.code]))
     assert camera.source_url not in html
 
 
 def test_outsider_cannot_see_another_agencys_camera_source(client, outsider, camera):
-    html = page(signed_in(client, outsider), reverse("camera-detail", args=[camera.code]))
+    html = page(sign_in_verified(client, outsider, language="vi"), reverse("camera-detail", args=[camera.code]))
     assert camera.source_url not in html
 
 
 def test_superuser_sees_the_camera_source(client, superuser, camera):
-    html = page(signed_in(client, superuser), reverse("camera-detail", args=[camera.code]))
+    html = page(sign_in_verified(client, superuser, language="vi"), reverse("camera-detail", args=[camera.code]))
     assert camera.source_url in html
 
 
 def test_unknown_camera_is_not_found(client, insider):
-    assert signed_in(client, insider).get(reverse("camera-detail", args=["NO-SUCH"])).status_code == 404
+    assert sign_in_verified(client, insider, language="vi").get(reverse("camera-detail", args=["NO-SUCH"])).status_code == 404
 
 
 # Legal bases -----------------------------------------------------------------
@@ -313,14 +307,14 @@ def test_unknown_camera_is_not_found(client, insider):
     ("language", "title"), [("vi", "Thu thập chứng cứ trong vụ án hình sự"), ("en", "Evidence collection in a criminal case")]
 )
 def test_legal_bases_list_shows_title_in_the_current_language(client, insider, legal_basis, language, title):
-    html = page(signed_in(client, insider, language), reverse("legal-bases"))
+    html = page(sign_in_verified(client, insider, language=language), reverse("legal-bases"))
     assert title in html
     assert "BLTTHS 101/2015 Điều 88.1, 88.4" in html
 
 
 def test_unverified_citation_is_flagged(client, insider, legal_basis):
     verified = LegalBasisFactory(code="CAND_YEU_CAU_TT", verified=True)
-    html = page(signed_in(client, insider, "en"), reverse("legal-bases"))
+    html = page(sign_in_verified(client, insider, language="en"), reverse("legal-bases"))
     assert html.count("Citation not yet verified") == 1
     assert "Citation verified" in html
     html = page(client, reverse("legal-basis-detail", args=[legal_basis.code]))
@@ -331,7 +325,7 @@ def test_unverified_citation_is_flagged(client, insider, legal_basis):
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_legal_basis_detail_shows_its_limits_and_deadlines(client, insider, legal_basis, language):
-    html = page(signed_in(client, insider, language), reverse("legal-basis-detail", args=[legal_basis.code]))
+    html = page(sign_in_verified(client, insider, language=language), reverse("legal-basis-detail", args=[legal_basis.code]))
     assert ("Sự kiện nhận dạng biển số" if language == "vi" else "Plate-recognition events") in html
     assert "01/01/2026" in html
     if language == "en":
@@ -344,13 +338,13 @@ def test_legal_basis_detail_shows_its_limits_and_deadlines(client, insider, lega
 
 
 def test_regulation_page_says_when_nothing_is_in_force(client, insider):
-    html = page(signed_in(client, insider, "en"), reverse("regulation"))
+    html = page(sign_in_verified(client, insider, language="en"), reverse("regulation"))
     assert "No regulation version is in force" in html
 
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_regulation_page_shows_the_version_in_force(client, insider, published_regulation, language):
-    html = page(signed_in(client, insider, language), reverse("regulation"))
+    html = page(sign_in_verified(client, insider, language=language), reverse("regulation"))
     assert "QC-2026-01" in html
     assert "Quyết định số 12/QĐ-UBND ngày 20/12/2025" in html
     assert "01/01/2026 00:30" in html  # Vietnam time, day first, 24-hour clock
@@ -359,7 +353,7 @@ def test_regulation_page_shows_the_version_in_force(client, insider, published_r
 
 
 def test_regulation_page_groups_assignments_by_duty(client, insider, published_regulation):
-    html = page(signed_in(client, insider, "en"), reverse("regulation"))
+    html = page(sign_in_verified(client, insider, language="en"), reverse("regulation"))
     review, approve, export = (html.index(f'id="duty-{duty}"') for duty in ("review", "approve", "export"))
     assert review < approve < export
     review_section = html[review:approve]
@@ -371,9 +365,16 @@ def test_regulation_page_groups_assignments_by_duty(client, insider, published_r
 # Error pages -------------------------------------------------------------------
 
 
-def test_not_found_page_uses_the_shell(client, insider, settings):
+@pytest.mark.parametrize(
+    ("language", "title", "explanation"),
+    [
+        ("en", "Page not found", "This page does not exist, or you do not have access to it."),
+        ("vi", "Không tìm thấy trang", "Trang này không tồn tại hoặc đồng chí không có quyền truy cập."),
+    ],
+)
+def test_not_found_page_uses_the_shell(client, insider, settings, language, title, explanation):
     settings.DEBUG = False
-    response = signed_in(client, insider, "en").get("/no-such-page/")
+    response = sign_in_verified(client, insider, language=language).get("/no-such-page/")
     assert response.status_code == 404
     html = response.content.decode()
-    assert "Page not found" in html and "css/app.css" in html
+    assert title in html and explanation in html and "css/app.css" in html

@@ -3,13 +3,14 @@
 # ruff: noqa: F811 - the fixtures imported below are requested by name
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from audit import record_event
 from audit.models import Action, AuditEvent
 from governance.models import Agency
+from oversight.models import Report
 from oversight.permissions import report_refusal, reports_visible_to
 from oversight.selectors import events_visible_to
 from requests.selectors import requests_visible_to
@@ -20,12 +21,6 @@ from tests.requests.conftest import world  # noqa: F401 - the workflow's fixture
 pytestmark = pytest.mark.django_db
 
 LEDGER = reverse("oversight:ledger")
-
-
-def signed_in(client, user):
-    sign_in_verified(client, user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def inspector(area, code):
@@ -65,7 +60,7 @@ def test_a_ward_auditor_gets_404_on_the_ledger_events_of_a_request_outside_its_a
 ):
     events = list(AuditEvent.objects.filter(reference=hang_bac_request.reference))
     assert len(events) >= 3
-    signed_in(client, other_ward_auditor)
+    sign_in_verified(client, other_ward_auditor, language="en")
 
     for event in events:
         assert client.get(event_url(event)).status_code == 404, event.action
@@ -78,7 +73,7 @@ def test_a_ward_auditor_gets_404_on_the_ledger_events_of_a_request_outside_its_a
 
 def test_a_ward_auditor_reads_the_events_of_its_own_wards_requests(client, world, hang_bac_request, own_ward_auditor):
     events = {e.seq for e in AuditEvent.objects.filter(reference=hang_bac_request.reference)}
-    signed_in(client, own_ward_auditor)
+    sign_in_verified(client, own_ward_auditor, language="en")
 
     assert events <= seqs_listed(client)
     assert client.get(event_url(AuditEvent.objects.get(seq=min(events)))).status_code == 200
@@ -96,7 +91,7 @@ def test_a_ward_auditor_does_not_see_sign_ins_or_role_changes_of_another_area(cl
         )
         failed = record_event(actor=None, action=Action.LOGIN_FAILED, target=world.insider, data={"username": "alice"})
         checkpoint = record_event(actor=None, action=Action.LEDGER_CHECKPOINT, data={"seq": 1})
-    signed_in(client, other_ward_auditor)
+    sign_in_verified(client, other_ward_auditor, language="en")
 
     listed = seqs_listed(client)
 
@@ -113,7 +108,7 @@ def test_an_event_page_links_only_to_neighbours_the_reader_may_open(client, worl
     world.reviewed()  # more events of Hàng Bạc, between the two
     with transaction.atomic():
         after = record_event(actor=None, action=Action.LEDGER_CHECKPOINT, data={})
-    signed_in(client, other_ward_auditor)
+    sign_in_verified(client, other_ward_auditor, language="en")
 
     page = client.get(event_url(before))
 
@@ -142,7 +137,7 @@ def ward_admin(world):
 
 def test_a_ward_police_administrator_reads_only_its_own_agencys_requests(client, world, hang_bac_request, ward_admin):
     outside = world.submitted(actor=world.outsider)
-    signed_in(client, ward_admin)
+    sign_in_verified(client, ward_admin, language="en")
 
     assert client.get(reverse("requests:detail", args=[hang_bac_request.reference])).status_code == 200
     assert client.get(reverse("requests:detail", args=[outside.reference])).status_code == 404
@@ -153,6 +148,19 @@ def test_a_ward_police_administrator_reads_only_its_own_agencys_requests(client,
 
 def test_a_ward_police_administrator_produces_no_oversight_report(world, ward_admin):
     assert "oversight bodies" in report_refusal(ward_admin)
+
+
+def test_the_report_refusal_is_shown_in_vietnamese(client, world, ward_admin):
+    sign_in_verified(client, ward_admin, language="vi")
+    today = timezone.localdate().isoformat()
+
+    page = client.get(reverse("oversight:reports")).content.decode()
+    refused = client.post(reverse("oversight:reports"), {"date_from": today, "date_to": today})
+
+    refusal = "Báo cáo do cơ quan giám sát và quản trị viên hệ thống của trung tâm giám sát lập."
+    assert refusal in page
+    assert refused.status_code == 200 and refusal in refused.content.decode()
+    assert not Report.objects.exists()
 
 
 def test_the_centres_administrator_reads_everything(client, world, hang_bac_request, other_ward_auditor):

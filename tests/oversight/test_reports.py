@@ -27,7 +27,7 @@ from oversight.models import Report
 from oversight.permissions import ReportRefused
 from oversight.report_data import ReportScope, collect
 from oversight.reports import report_request
-from requests import workflow
+from requests import releases, workflow
 from requests.models import Decision, DownloadGrant, FootageRequest, Release, ReleaseFile, Status
 from tests.auth import sign_in_verified
 from tests.factories import AgencyFactory, UserFactory
@@ -48,7 +48,7 @@ def week(world, footage, django_capture_on_commit_callbacks):
     released = approved(world, [(footage.at(3), footage.at(7))])
     released = run_export(world, released, django_capture_on_commit_callbacks)
     assert released.status == Status.RELEASED
-    _grant, token = workflow.release_link_issue(actor=world.insider, footage_request=released)
+    _grant, token = releases.release_link_issue(actor=world.insider, footage_request=released)
     DownloadGrant.objects.filter(release__footage_request=released).update(downloads=2)
 
     rejected = world.reviewed()
@@ -79,12 +79,6 @@ def district_auditor(world):
         code="thanh-tra-quan", name_vi="Thanh tra quận", kind=Agency.Kind.INSPECTORATE, area=world.province
     )
     return UserFactory(username="thanhtra", agency=inspectorate, roles=["auditor"])
-
-
-def signed_in(client, user):
-    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
-    client.cookies["django_language"] = "en"
-    return client
 
 
 def in_period(moment, scope):
@@ -179,7 +173,7 @@ def test_integrity_section_verifies_the_periods_events(world, week):
 
 def test_auditor_builds_the_report_and_its_hash_is_in_the_ledger(world, week, client, django_capture_on_commit_callbacks):
     auditor = district_auditor(world)
-    signed_in(client, auditor)
+    sign_in_verified(client, auditor, language="en")
     today = timezone.localdate()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -277,7 +271,7 @@ def test_a_report_beyond_the_auditors_jurisdiction_is_refused_and_logged(world, 
     assert not Report.objects.exists()
     assert AuditEvent.objects.filter(action=Action.REPORT_REQUEST, outcome=Outcome.DENIED, actor=auditor).count() == 1
 
-    signed_in(client, auditor)
+    sign_in_verified(client, auditor, language="en")
     response = client.post(
         reverse("oversight:reports"), {"date_from": today.isoformat(), "date_to": today.isoformat(), "agency": world.agency_b.pk}
     )
@@ -302,7 +296,7 @@ def test_only_oversight_bodies_reach_reports_and_nobody_opens_anothers_report(wo
 
 
 def test_bad_report_form_input_is_explained_and_changes_nothing(world, client):
-    signed_in(client, district_auditor(world))
+    sign_in_verified(client, district_auditor(world), language="en")
     today = timezone.localdate()
     response = client.post(
         reverse("oversight:reports"), {"date_from": today.isoformat(), "date_to": (today - dt.timedelta(days=1)).isoformat()}
@@ -446,7 +440,7 @@ def test_a_report_asked_for_while_the_broker_is_down_waits_and_is_built_later(
     from oversight.tasks import resume_waiting as resume_waiting_work
 
     auditor = district_auditor(world)
-    signed_in(client, auditor)
+    sign_in_verified(client, auditor, language="en")
     today = timezone.localdate()
     deliver = report_build_task.delay
 

@@ -15,8 +15,9 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from requests.models import Attachment, Comment, FootageRequest
 from requests.selectors import verification_token
+from tests.auth import sign_in_verified
 from tests.requests.conftest import PDF_BYTES, pdf_file
-from tests.requests.test_pages import filing, signed_in
+from tests.requests.test_pages import filing
 from tests.requests.test_release import _link, released  # noqa: F401 - the released request fixture
 
 pytestmark = pytest.mark.django_db
@@ -78,8 +79,7 @@ def signed_in_pages(world, released):  # noqa: F811
 
 
 def test_a_nul_byte_in_any_query_parameter_or_path_is_a_translated_400(client, world, released):  # noqa: F811
-    signed_in(client, world.insider)
-    client.cookies["django_language"] = "vi"
+    sign_in_verified(client, world.insider, language="vi")
     for url in signed_in_pages(world, released):
         before = counts()
         assert_refused(client.get(url), language="vi")
@@ -87,7 +87,7 @@ def test_a_nul_byte_in_any_query_parameter_or_path_is_a_translated_400(client, w
 
 
 def test_the_refusal_speaks_the_visitors_language(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     assert_refused(client.get("/requests/cameras.json?q=%00"), language="en")
     client.cookies["django_language"] = "vi"
     assert_refused(client.get("/requests/cameras.json?q=%00"), language="vi")
@@ -95,7 +95,7 @@ def test_the_refusal_speaks_the_visitors_language(client, world):
 
 @pytest.mark.parametrize("character", ["%01", "%07", "%08", "%0B", "%1B", "%7F", "%C2%85", "%C2%9B", "%09", "%0A", "%0D"])
 def test_every_control_character_is_refused_in_a_query(client, world, character):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     assert_refused(client.get(f"/cameras/?q=HB{character}1"), language="en")
 
 
@@ -106,7 +106,7 @@ def test_anonymous_pages_refuse_a_nul_byte_too(client, world, released):  # noqa
 
 
 def test_text_with_accents_and_ordinary_punctuation_passes(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     assert client.get("/cameras/?q=Ngã tư Hàng Bạc – số 1/2 (phải)").status_code == 200
     assert client.get("/requests/cameras.json?q=HB-").status_code == 200
 
@@ -126,7 +126,7 @@ def test_a_cookie_holding_a_control_character_is_ignored_not_looked_up(client, w
     ["letter_number", "purpose", "case_reference", "legal_basis", "urgency", "items-0-camera", "items-0-data_category"],
 )
 def test_a_nul_byte_in_any_field_of_the_request_form_is_refused_and_nothing_is_filed(client, world, field):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     data = filing(world)
     data[field] = data[field] + "\x00"
     before = counts()
@@ -135,21 +135,21 @@ def test_a_nul_byte_in_any_field_of_the_request_form_is_refused_and_nothing_is_f
 
 
 def test_a_nul_byte_in_a_field_name_is_refused(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     before = counts()
     assert_refused(client.post("/requests/new/", {**filing(world), "items-0-\x00": "x"}), language="en")
     assert counts() == before
 
 
 def test_control_characters_never_reach_a_stored_file_name(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     response = client.post("/requests/new/", {**filing(world), "letter": pdf_file("cong\x00van\x1b.pdf")})
     assert response.status_code == 302
     assert Attachment.objects.get().original_name == "congvan.pdf"
 
 
 def test_line_breaks_and_tabs_in_multi_line_text_are_kept(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     purpose = "Xác minh vụ trộm xe máy.\r\nĐối tượng:\tnam, áo đỏ."
     response = client.post("/requests/new/", {**filing(world, purpose=purpose), "letter": pdf_file()})
     assert response.status_code == 302
@@ -158,7 +158,7 @@ def test_line_breaks_and_tabs_in_multi_line_text_are_kept(client, world):
 
 def test_decision_and_comment_forms_refuse_a_nul_byte_and_change_nothing(client, world):
     footage_request = world.reviewed()
-    signed_in(client, world.approver)
+    sign_in_verified(client, world.approver, language="en")
     before = counts()
     for action, data in [
         ("approve", {"reason": "Đồng ý\x00"}),
@@ -195,7 +195,7 @@ def test_a_camera_csv_with_a_nul_byte_is_refused_through_the_admin_page(client, 
 
 
 def test_a_formset_announcing_five_thousand_rows_is_refused_at_once(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     data = filing(world, **{"items-TOTAL_FORMS": "5000"})
     before = counts()
     started = time.monotonic()
@@ -208,7 +208,7 @@ def test_a_formset_announcing_five_thousand_rows_is_refused_at_once(client, worl
 
 
 def test_five_thousand_filled_rows_are_refused_before_the_form_is_read(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     data = filing(world, **{"items-TOTAL_FORMS": "5000"})
     for n in range(5000):
         data.update(
@@ -225,7 +225,7 @@ def test_five_thousand_filled_rows_are_refused_before_the_form_is_read(client, w
 
 def test_a_post_larger_than_the_page_accepts_is_refused_before_it_is_read(client, world, settings):
     settings.VERIFY_UPLOAD_MAX_BYTES = 1024
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     big = SimpleUploadedFile("clip.mp4", b"0" * (400 * 1024))
     response = client.post("/requests/verify/", {"file": big}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 413
@@ -235,7 +235,7 @@ def test_a_post_larger_than_the_page_accepts_is_refused_before_it_is_read(client
 
 def test_the_letter_over_its_limit_is_refused_by_name_and_size(client, world, settings):
     settings.REQUEST_ATTACHMENT_MAX_BYTES = 1024
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     letter = pdf_file("big.pdf", PDF_BYTES[:-6] + b" " * 2048 + b"%%EOF\n")
     before = counts()
     response = client.post("/requests/new/", {**filing(world), "letter": letter})
@@ -281,7 +281,7 @@ POLYGLOTS = {
 @pytest.mark.parametrize("name", list(POLYGLOTS))
 def test_a_letter_that_is_more_than_a_pdf_document_is_refused_and_nothing_is_filed(client, world, name):
     content, message = POLYGLOTS[name]
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     before = counts()
     response = client.post("/requests/new/", {**filing(world), "letter": pdf_file("cong-van.pdf", content)})
     assert response.status_code == 200
@@ -293,7 +293,7 @@ def test_a_letter_that_is_more_than_a_pdf_document_is_refused_and_nothing_is_fil
 
 
 def test_a_plain_letter_is_accepted(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     response = client.post("/requests/new/", {**filing(world), "letter": pdf_file()})
     assert response.status_code == 302
     assert Attachment.objects.count() == 1
@@ -301,7 +301,7 @@ def test_a_plain_letter_is_accepted(client, world):
 
 @pytest.mark.parametrize("body", ['{"id": "abc\\u0000"}', '{"id": "abc\\u001b"}', '{"id": "abc\u0085"}', '{"id": "a\u0000"}'])
 def test_a_json_body_holding_a_control_character_is_refused(client, world, body):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     before = counts()
     response = client.post("/requests/new/", body, content_type="application/json")
     assert_refused(response, language="en")
@@ -309,6 +309,6 @@ def test_a_json_body_holding_a_control_character_is_refused(client, world, body)
 
 
 def test_a_json_body_with_line_breaks_and_accents_passes_the_edge(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     response = client.post("/requests/new/", '{"note": "Hàng Bạc\\nsố 2\\u00e9"}', content_type="application/json")
     assert response.status_code == 200

@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 VIETNAM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def signed_in(client, user):
-    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
-    client.cookies["django_language"] = "en"
-    return client
-
-
 def local(moment):
     return moment.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M")
 
@@ -66,7 +60,7 @@ def unchanged(action):
 
 
 def test_basis_comes_first_and_shows_what_it_requires(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     page = client.get(reverse("requests:new")).content.decode()
     assert 'name="basis"' in page and world.case_basis.code in page
     assert 'name="letter_number"' not in page  # the rest of the form waits for the basis
@@ -79,7 +73,7 @@ def test_basis_comes_first_and_shows_what_it_requires(client, world):
 
 
 def test_requester_files_a_draft_with_the_letter_then_submits_it(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     data = filing(world)
     response = client.post(reverse("requests:new"), {**data, "letter": pdf_file()})
     footage_request = FootageRequest.objects.get()
@@ -98,16 +92,24 @@ def test_requester_files_a_draft_with_the_letter_then_submits_it(client, world):
 
 
 def test_requester_may_file_and_submit_in_one_step(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     client.post(reverse("requests:new"), {**filing(world, action="submit"), "letter": pdf_file()})
     assert FootageRequest.objects.get().status == Status.SUBMITTED
 
 
-def test_submitting_without_the_letter_is_refused_and_nothing_is_filed(client, world):
-    signed_in(client, world.insider)
+@pytest.mark.parametrize(
+    ("language", "not_saved", "refusal"),
+    [
+        ("en", "The request was not saved", "Attach the official request letter (PDF) before submitting."),
+        ("vi", "Yêu cầu chưa được lưu", "Đính kèm công văn đề nghị cung cấp dữ liệu (PDF) trước khi gửi."),
+    ],
+)
+def test_submitting_without_the_letter_is_refused_and_nothing_is_filed(client, world, language, not_saved, refusal):
+    sign_in_verified(client, world.insider, language=language)
     response = unchanged(lambda: client.post(reverse("requests:new"), filing(world, action="submit")))
     assert response.status_code == 200
-    assert "Attach the official request letter (PDF) before submitting." in response.content.decode()
+    page = response.content.decode()
+    assert not_saved in page and refusal in page
 
 
 @pytest.mark.parametrize(
@@ -131,7 +133,7 @@ def test_each_broken_rule_is_shown_and_nothing_is_saved(client, world, settings,
         "oversized": {**filing(world), "letter": pdf_file("big.pdf", PDF_BYTES[:8] + b"0" * 2048 + b"\n%%EOF\n")},
         "no_camera": filing(world, **{"items-0-camera": "NOPE-1"}),
     }[case]
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     response = unchanged(lambda: client.post(reverse("requests:new"), data))
     assert response.status_code == 200
     page = response.content.decode()
@@ -140,7 +142,7 @@ def test_each_broken_rule_is_shown_and_nothing_is_saved(client, world, settings,
 
 
 def test_every_broken_rule_is_shown_at_once(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     data = filing(world, basis=world.case_basis, hours=30)
     page = unchanged(lambda: client.post(reverse("requests:new"), data)).content.decode()
     assert "requires the case-opening decision number" in page
@@ -148,7 +150,7 @@ def test_every_broken_rule_is_shown_at_once(client, world):
 
 
 def test_a_pdf_named_otherwise_is_refused(client, world):
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     data = {**filing(world), "letter": pdf_file("cong-van.docx")}
     page = unchanged(lambda: client.post(reverse("requests:new"), data)).content.decode()
     assert "Upload the letter as a PDF file (.pdf)." in page
@@ -156,7 +158,7 @@ def test_a_pdf_named_otherwise_is_refused(client, world):
 
 def test_draft_is_changed_through_the_edit_form_and_a_submitted_one_is_not(client, world):
     footage_request = world.draft()
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     page = client.get(reverse("requests:edit", args=[footage_request.reference])).content.decode()
     assert 'value="HB-001"' in page and "123/CV-CAP" in page
     data = filing(world, letter_number="46/CV-CAP", hours=1, **{"items-TOTAL_FORMS": "1"})
@@ -174,33 +176,33 @@ def test_decision_buttons_appear_only_for_those_allowed(client, world):
     footage_request = world.submitted()
     url = reverse("requests:detail", args=[footage_request.reference])
 
-    page = signed_in(client, world.insider).get(url).content.decode()
+    page = sign_in_verified(client, world.insider, language="en").get(url).content.decode()
     assert 'data-action="approve"' not in page and 'data-action="review"' not in page
     assert 'data-action="withdraw"' in page and 'data-action="comment"' in page
 
-    page = signed_in(client, world.approver).get(url).content.decode()
+    page = sign_in_verified(client, world.approver, language="en").get(url).content.decode()
     assert 'data-action="approve"' not in page and 'data-action="reject"' not in page  # not reviewed yet
     assert 'data-action="ask-info"' in page
 
-    page = signed_in(client, world.reviewer).get(url).content.decode()
+    page = sign_in_verified(client, world.reviewer, language="en").get(url).content.decode()
     assert 'data-action="review"' in page and 'data-action="approve"' not in page
 
     workflow.request_review(actor=world.reviewer, footage_request=footage_request, recommend_approval=True, reason="Đủ căn cứ")
-    page = signed_in(client, world.approver).get(url).content.decode()
+    page = sign_in_verified(client, world.approver, language="en").get(url).content.decode()
     assert 'data-action="approve"' in page and 'data-action="reject"' in page
-    page = signed_in(client, world.insider).get(url).content.decode()
+    page = sign_in_verified(client, world.insider, language="en").get(url).content.decode()
     assert 'data-action="approve"' not in page and 'data-action="reject"' not in page
 
 
 def test_review_then_approval_through_the_forms(client, world):
     footage_request = world.submitted()
     url = reverse("requests:detail", args=[footage_request.reference])
-    signed_in(client, world.reviewer)
+    sign_in_verified(client, world.reviewer, language="en")
     response = client.post(
         reverse("requests:review", args=[footage_request.reference]), {"recommendation": "approve", "reason": "Đủ căn cứ"}
     )
     assert response.status_code == 302 and response.url == url
-    signed_in(client, world.approver)
+    sign_in_verified(client, world.approver, language="en")
     response = client.post(reverse("requests:approve", args=[footage_request.reference]), {"reason": "Đồng ý"}, follow=True)
     assert "Your approval was signed." in response.content.decode()
     footage_request.refresh_from_db()
@@ -211,7 +213,7 @@ def test_review_then_approval_through_the_forms(client, world):
 def test_approver_narrows_the_scope_through_the_form(client, world):
     footage_request = world.reviewed(items=world.items(world.camera, world.anpr, hours=4))
     first, second = footage_request.items.order_by("camera__code")
-    signed_in(client, world.approver)
+    sign_in_verified(client, world.approver, language="en")
     shortened = first.start + dt.timedelta(hours=1)
     data = {
         f"start_{first.pk}": local(shortened),
@@ -233,7 +235,7 @@ def test_approver_narrows_the_scope_through_the_form(client, world):
 def test_widening_through_the_form_is_refused_and_changes_nothing(client, world):
     footage_request = world.reviewed()
     item = footage_request.items.get()
-    signed_in(client, world.approver)
+    sign_in_verified(client, world.approver, language="en")
     data = {f"start_{item.pk}": local(item.start - dt.timedelta(hours=2)), f"end_{item.pk}": local(item.end)}
     before = AuditEvent.objects.filter(action=Action.REQUEST_APPROVE).count()
     response = client.post(reverse("requests:approve", args=[footage_request.reference]), data, follow=True)
@@ -245,7 +247,7 @@ def test_widening_through_the_form_is_refused_and_changes_nothing(client, world)
 
 def test_requester_posting_an_approval_is_refused_with_the_reason(client, world):
     footage_request = world.reviewed()
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     response = client.post(reverse("requests:approve", args=[footage_request.reference]), {}, follow=True)
     assert "Only approving officials may decide on a request." in response.content.decode()
     footage_request.refresh_from_db()
@@ -254,7 +256,7 @@ def test_requester_posting_an_approval_is_refused_with_the_reason(client, world)
 
 def test_rejection_needs_a_reason(client, world):
     footage_request = world.reviewed()
-    signed_in(client, world.approver)
+    sign_in_verified(client, world.approver, language="en")
     response = client.post(reverse("requests:reject", args=[footage_request.reference]), {"reason": ""}, follow=True)
     assert "Reason for the rejection: This field is required." in response.content.decode()
     footage_request.refresh_from_db()
@@ -263,11 +265,11 @@ def test_rejection_needs_a_reason(client, world):
 
 def test_question_goes_back_to_the_requester_who_resubmits(client, world):
     footage_request = world.submitted()
-    signed_in(client, world.reviewer)
+    sign_in_verified(client, world.reviewer, language="en")
     client.post(reverse("requests:ask-info", args=[footage_request.reference]), {"question": "Bổ sung số công văn gốc?"})
     footage_request.refresh_from_db()
     assert footage_request.status == Status.NEEDS_INFO
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     page = client.get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
     assert "Bổ sung số công văn gốc?" in page and "Resubmit" in page
     client.post(reverse("requests:comment", args=[footage_request.reference]), {"body": "Đã bổ sung."})
@@ -282,7 +284,7 @@ def test_queue_lists_emergencies_first_and_highlights_overdue(client, world):
     emergency = world.submitted(urgency="emergency")
     late = world.submitted(urgency="urgent")
     FootageRequest.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
-    page = signed_in(client, world.reviewer).get(reverse("requests:queue")).content.decode()
+    page = sign_in_verified(client, world.reviewer, language="en").get(reverse("requests:queue")).content.decode()
     positions = [page.index(r.reference) for r in (emergency, late, normal)]
     assert positions == sorted(positions)
     assert page.count("is-overdue") == 1 and "Overdue" in page
@@ -292,7 +294,7 @@ def test_queue_lists_emergencies_first_and_highlights_overdue(client, world):
 def test_agency_list_pages_back_through_older_requests(client, world, monkeypatch):
     monkeypatch.setattr("requests.views.PAGE_SIZE", 2)
     references = [world.draft(attach=False).reference for _ in range(3)]
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     page = client.get(reverse("requests:list")).content.decode()
     assert references[2] in page and references[1] in page and references[0] not in page
     older = FootageRequest.objects.get(reference=references[1]).pk
@@ -303,7 +305,7 @@ def test_agency_list_pages_back_through_older_requests(client, world, monkeypatc
 
 def test_viewing_the_detail_is_written_to_the_ledger(client, world):
     footage_request = world.submitted()
-    signed_in(client, world.reviewer)
+    sign_in_verified(client, world.reviewer, language="en")
     client.get(reverse("requests:detail", args=[footage_request.reference]))
     event = AuditEvent.objects.filter(action=Action.REQUEST_VIEW, reference=footage_request.reference).get()
     assert event.actor == world.reviewer
@@ -312,7 +314,8 @@ def test_viewing_the_detail_is_written_to_the_ledger(client, world):
 def test_timeline_lists_every_step_from_the_ledger(client, world):
     footage_request = world.reviewed()
     workflow.request_approve(actor=world.approver, footage_request=footage_request)
-    page = signed_in(client, world.insider).get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
+    sign_in_verified(client, world.insider, language="en")
+    page = client.get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
     timeline = page[page.index('id="timeline"') :]
     steps = ["Request drafted", "Document attached", "Request submitted", "Review recorded", "Approval signed"]
     positions = [timeline.index(step) for step in steps]
@@ -325,14 +328,15 @@ def test_timeline_lists_every_step_from_the_ledger(client, world):
 def test_attachment_downloads_for_those_who_may_see_the_request(client, world):
     footage_request = world.submitted()
     letter = footage_request.attachments.get()
-    response = signed_in(client, world.reviewer).get(reverse("requests:attachment", args=[footage_request.reference, letter.pk]))
+    sign_in_verified(client, world.reviewer, language="en")
+    response = client.get(reverse("requests:attachment", args=[footage_request.reference, letter.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content) == PDF_BYTES
 
 
 def test_notifications_are_listed_and_marked_read(client, world):
     footage_request = world.submitted()
-    signed_in(client, world.reviewer)
+    sign_in_verified(client, world.reviewer, language="en")
     page = client.get(reverse("requests:notifications")).content.decode()
     assert f"{footage_request.reference} is waiting for your review." in page and "1 unread notification" in page
     client.post(reverse("requests:notifications-read"))
@@ -345,7 +349,7 @@ def test_a_refused_submission_keeps_neither_the_request_nor_the_uploaded_letter(
     hcm = ProvinceFactory(code="hcm", name_vi="TP Hồ Chí Minh")
     camera = CameraFactory(code="Q1-001", area=WardFactory(parent=DistrictFactory(parent=hcm)), managing_agency=world.centre)
     officer = UserFactory(agency=AgencyFactory(area=hcm), roles=["requester"])
-    signed_in(client, officer)
+    sign_in_verified(client, officer, language="en")
     data = {**filing(world, action="submit", **{"items-0-camera": camera.code}), "letter": pdf_file()}
     response = unchanged(lambda: client.post(reverse("requests:new"), data))
     assert "assigns no other agency" in response.content.decode()

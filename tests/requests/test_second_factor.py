@@ -13,10 +13,10 @@ pytestmark = pytest.mark.django_db
 SECOND_FACTOR_MESSAGE = "This needs your second factor"
 
 
-def password_only(client, user):
+def password_only(client, user, *, language="en"):
     """Signed in with the password, second factor not yet passed."""
     client.force_login(user)
-    client.cookies["django_language"] = "en"
+    client.cookies["django_language"] = language
     return client
 
 
@@ -37,6 +37,26 @@ def test_approver_without_a_verified_second_factor_cannot_decide(world, client):
     assert not AuditEvent.objects.filter(action=Action.REQUEST_APPROVE).exists()
     # Only the page views were recorded.
     assert set(AuditEvent.objects.filter(seq__gt=last_seq).values_list("action", flat=True)) == {Action.REQUEST_VIEW}
+
+
+def test_the_second_factor_prompt_and_refusal_are_in_vietnamese_for_a_vietnamese_approver(world, client):
+    footage_request = world.reviewed()
+    password_only(client, world.approver, language="vi")
+
+    page = client.get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
+    assert (
+        "Vai trò của đồng chí cần xác thực hai bước: các quyết định, việc trích xuất, phong tỏa dữ liệu, "
+        "bản sao sổ nhật ký và việc quản trị chỉ thực hiện được sau khi xác nhận đăng nhập."
+    ) in page
+
+    response = client.post(reverse("requests:approve", args=[footage_request.reference]), {"reason": "Đủ căn cứ"}, follow=True)
+    assert (
+        "Thao tác này cần xác thực hai bước: vui lòng xác nhận đăng nhập bằng ứng dụng xác thực, mã dự phòng hoặc "
+        "khóa bảo mật (mục Xác thực hai bước ở đầu trang), rồi thực hiện lại."
+    ) in response.content.decode()
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.IN_REVIEW
+    assert not AuditEvent.objects.filter(action=Action.REQUEST_APPROVE).exists()
 
 
 def test_the_same_approver_decides_once_the_session_passed_the_second_factor(world, client):

@@ -17,12 +17,6 @@ ACTIONS = ["submit", "withdraw", "review", "ask-info", "approve", "reject", "com
 ACTION_DATA = {"recommendation": "approve", "reason": "x", "question": "x", "body": "x"}
 
 
-def signed_in(client, user):
-    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
-    client.cookies["django_language"] = "en"
-    return client
-
-
 def _without_tokens(response):
     """The page as the visitor reads it: CSRF tokens and the path it was asked for differ by nature."""
     page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
@@ -57,7 +51,7 @@ def outside_reviewer(agency_b):
 
 def test_outsider_gets_404_on_every_url_of_another_agencys_request(client, world):
     footage_request = world.submitted()
-    signed_in(client, world.outsider)
+    sign_in_verified(client, world.outsider, language="en")
     before = (AuditEvent.objects.count(), footage_request.status)
     for method, url in request_urls(footage_request):
         response = getattr(client, method)(url, ACTION_DATA if method == "post" else None)
@@ -68,10 +62,10 @@ def test_outsider_gets_404_on_every_url_of_another_agencys_request(client, world
 
 def test_outsider_does_not_find_it_in_lists_or_the_queue(client, world, outside_reviewer):
     footage_request = world.submitted()
-    page = signed_in(client, world.outsider).get(reverse("requests:list")).content.decode()
+    page = sign_in_verified(client, world.outsider, language="en").get(reverse("requests:list")).content.decode()
     assert footage_request.reference not in page
     assert client.get(reverse("requests:queue")).status_code == 404  # a requester has no queue
-    page = signed_in(client, outside_reviewer).get(reverse("requests:queue")).content.decode()
+    page = sign_in_verified(client, outside_reviewer, language="en").get(reverse("requests:queue")).content.decode()
     assert footage_request.reference not in page
     page = client.get(reverse("requests:list")).content.decode()
     assert footage_request.reference not in page
@@ -81,7 +75,7 @@ def test_guessing_reference_numbers_tells_nothing(client, world):
     year = timezone.localdate().year
     world.submitted()
     world.draft(actor=world.colleague)
-    signed_in(client, world.outsider)
+    sign_in_verified(client, world.outsider, language="en")
     existing = client.get(reverse("requests:detail", args=[f"YC-{year}-000002"]))
     missing = client.get(reverse("requests:detail", args=[f"YC-{year}-000003"]))
     assert existing.status_code == missing.status_code == 404
@@ -91,39 +85,39 @@ def test_guessing_reference_numbers_tells_nothing(client, world):
 def test_reviewers_see_a_draft_only_once_it_is_submitted(client, world):
     footage_request = world.draft()
     url = reverse("requests:detail", args=[footage_request.reference])
-    assert signed_in(client, world.reviewer).get(url).status_code == 404
-    assert signed_in(client, world.colleague).get(url).status_code == 200
+    assert sign_in_verified(client, world.reviewer, language="en").get(url).status_code == 404
+    assert sign_in_verified(client, world.colleague, language="en").get(url).status_code == 200
 
 
 def test_a_visible_request_does_not_lend_its_url_to_another_requests_document(client, world):
     mine = world.submitted()
     theirs = world.draft(actor=world.outsider, items=world.items(world.far_camera))
     letter = theirs.attachments.get()
-    signed_in(client, world.insider)
+    sign_in_verified(client, world.insider, language="en")
     assert client.get(reverse("requests:attachment", args=[mine.reference, letter.pk])).status_code == 404
     assert client.get(reverse("requests:attachment", args=[theirs.reference, letter.pk])).status_code == 404
 
 
 def test_camera_picker_returns_only_cameras_agency_a_may_request(client, world):
     CameraFactory(code="HB-009", area=world.ward, managing_agency=world.centre, status=Camera.Status.DECOMMISSIONED)
-    data = signed_in(client, world.insider).get(reverse("requests:cameras")).json()
+    data = sign_in_verified(client, world.insider, language="en").get(reverse("requests:cameras")).json()
     assert [row["code"] for row in data["results"]] == ["HB-001", "HB-002"]
     data = client.get(reverse("requests:cameras"), {"q": "HB-002"}).json()
     assert [row["code"] for row in data["results"]] == ["HB-002"]
     assert client.get(reverse("requests:cameras"), {"q": "HD-001"}).json()["results"] == []
     # Agency B covers the whole province, so it may request the other ward's camera too.
-    data = signed_in(client, world.outsider).get(reverse("requests:cameras")).json()
+    data = sign_in_verified(client, world.outsider, language="en").get(reverse("requests:cameras")).json()
     assert "HD-001" in [row["code"] for row in data["results"]]
 
 
 def test_camera_picker_is_404_for_those_who_do_not_file_requests(client, world, no_role):
-    assert signed_in(client, world.reviewer).get(reverse("requests:cameras")).status_code == 404
-    assert signed_in(client, no_role).get(reverse("requests:cameras")).status_code == 404
+    assert sign_in_verified(client, world.reviewer, language="en").get(reverse("requests:cameras")).status_code == 404
+    assert sign_in_verified(client, no_role, language="en").get(reverse("requests:cameras")).status_code == 404
 
 
 def test_user_without_a_role_gets_404_everywhere(client, world, no_role):
     footage_request = world.submitted()
-    signed_in(client, no_role)
+    sign_in_verified(client, no_role, language="en")
     pages = ["requests:list", "requests:queue", "requests:new", "requests:cameras", "requests:notifications"]
     for name in pages:
         assert client.get(reverse(name)).status_code == 404, name
