@@ -425,7 +425,6 @@ EXPORT_STALL_MINUTES = env.int("EXPORT_STALL_MINUTES", default=30)
 # centre's days off. Deadlines counted in working time use it, and reports list
 # approvals and releases outside it. REPORT_WORKING_HOURS is its former name.
 WORKING_HOURS = tuple(env.list("WORKING_HOURS", cast=int, default=env.list("REPORT_WORKING_HOURS", cast=int, default=[7, 18])))
-REPORT_WORKING_HOURS = WORKING_HOURS
 
 # Oversight reports: where built reports are kept, and what the "unusual
 # patterns" section looks for.

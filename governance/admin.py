@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from audit import record_event
 from audit.models import Action
+from governance import calendar
 from governance.imports import COLUMNS, REQUIRED_COLUMNS, CameraImportError, camera_import_csv
 from governance.models import (
     Agency,
@@ -35,6 +36,7 @@ from governance.models import (
     AssignmentRule,
     Camera,
     DataCategory,
+    DayOff,
     LegalBasis,
     Membership,
     RegulationVersion,
@@ -537,8 +539,8 @@ class DataCategoryAdmin(GovernanceAdmin):
 
 @admin.register(LegalBasis)
 class LegalBasisAdmin(GovernanceAdmin):
-    list_display = ("code", "title_vi", "citation", "verified", "approvals_required", "valid_from", "valid_to")
-    list_filter = ("verified", "case_number_required", "approvals_required")
+    list_display = ("code", "title_vi", "citation", "verified", "approvals_required", "deadline_unit", "valid_from", "valid_to")
+    list_filter = ("verified", "case_number_required", "approvals_required", "deadline_unit")
     search_fields = ("code", "title_vi", "title_en", "citation")
     filter_horizontal = ("allowed_categories",)
 
@@ -556,6 +558,7 @@ class LegalBasisAdmin(GovernanceAdmin):
         "deadline_hours_normal",
         "deadline_hours_urgent",
         "deadline_hours_emergency",
+        "deadline_unit",
         "valid_from",
         "valid_to",
     )
@@ -565,6 +568,31 @@ class LegalBasisAdmin(GovernanceAdmin):
         if obj is not None and obj.regulation_versions.filter(status=RegulationVersion.Status.PUBLISHED).exists():
             return (*fields, *self.RULE_FIELDS)
         return fields
+
+
+# Working days ------------------------------------------------------------------------
+
+
+@admin.register(DayOff)
+class DayOffAdmin(GovernanceAdmin):
+    """The centre's own days off (and worked weekend days); Vietnam's public holidays come with the calendar."""
+
+    list_display = ("date", "name", "is_working_day")
+    list_filter = ("is_working_day",)
+    search_fields = ("name",)
+    date_hierarchy = "date"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        transaction.on_commit(calendar.forget)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(calendar.forget)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(calendar.forget)
 
 
 # Regulation versions and assignment rules ---------------------------------------------

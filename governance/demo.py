@@ -7,7 +7,9 @@ the legal bases and a published regulation.
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -19,6 +21,7 @@ from governance.models import (
     AssignmentRule,
     Camera,
     DataCategory,
+    DeadlineUnit,
     LegalBasis,
     Membership,
     RegulationVersion,
@@ -97,246 +100,248 @@ AGENCIES = [
     ("thanh-tra-hn", "Thanh tra Thành phố Hà Nội", "Hanoi City Inspectorate", Agency.Kind.INSPECTORATE, "hn"),
 ]
 
-ALL = ["video", "still_image", "plate_events", "face_events"]
-BASIC = ["video", "still_image"]
-WITH_PLATES = ["video", "still_image", "plate_events"]
+ALL = ("video", "still_image", "plate_events", "face_events")
+BASIC = ("video", "still_image")
+WITH_PLATES = ("video", "still_image", "plate_events")
 
-# code, title vi, title en, citation, verified, categories, requester kinds, case required, case label vi, case label en,
-# max window h, max cameras, approvals, deadlines (normal, urgent, emergency) h, valid from, notes
+Kind = Agency.Kind
+
+
+class Deadlines(NamedTuple):
+    """Response deadlines by urgency, in the basis's deadline unit."""
+
+    normal: int
+    urgent: int
+    emergency: int
+
+
+@dataclass(frozen=True)
+class DemoLegalBasis:
+    """A legal basis of the demo (LEGAL_BASES.md); what an entry leaves out takes the default given here."""
+
+    code: str
+    title_vi: str
+    title_en: str
+    citation: str
+    categories: tuple[str, ...]
+    requester_kinds: tuple[str, ...]
+    deadlines: Deadlines
+    valid_from: dt.date
+    verified: bool = False
+    case_number_required: bool = False
+    case_number_label_vi: str = ""
+    case_number_label_en: str = ""
+    max_window_hours: int = 24
+    max_cameras: int = 10
+    approvals_required: int = 1
+    deadline_unit: str = DeadlineUnit.CALENDAR_HOURS
+    notes: str = ""
+
+    def field_values(self) -> dict[str, object]:
+        """The LegalBasis columns this entry sets (all but the code and the allowed categories)."""
+        return {
+            "title_vi": self.title_vi,
+            "title_en": self.title_en,
+            "citation": self.citation,
+            "verified": self.verified,
+            "requester_kinds": list(self.requester_kinds),
+            "case_number_required": self.case_number_required,
+            "case_number_label_vi": self.case_number_label_vi,
+            "case_number_label_en": self.case_number_label_en,
+            "max_window_hours": self.max_window_hours,
+            "max_cameras": self.max_cameras,
+            "approvals_required": self.approvals_required,
+            "deadline_hours_normal": self.deadlines.normal,
+            "deadline_hours_urgent": self.deadlines.urgent,
+            "deadline_hours_emergency": self.deadlines.emergency,
+            "deadline_unit": self.deadline_unit,
+            "valid_from": self.valid_from,
+            "valid_to": None,
+            "notes": self.notes,
+        }
+
+
 LEGAL_BASES = [
-    (
-        "TTHS_THU_THAP_CHUNG_CU",
-        "Thu thập chứng cứ trong vụ án hình sự",
-        "Evidence collection in a criminal case",
-        "BLTTHS 101/2015/QH13 Điều 88 khoản 1, khoản 4",
-        True,
-        ALL,
-        ["criminal_police", "traffic_police", "procuracy", "court"],
-        True,
-        "Số quyết định khởi tố vụ án hoặc số hồ sơ vụ án",
-        "Case-opening decision or case number",
-        72,
-        20,
-        1,
-        (120, 24, 4),
-        dt.date(2018, 1, 1),
-        "Biên bản giao nhận theo Điều 88.4.",
+    DemoLegalBasis(
+        code="TTHS_THU_THAP_CHUNG_CU",
+        title_vi="Thu thập chứng cứ trong vụ án hình sự",
+        title_en="Evidence collection in a criminal case",
+        citation="BLTTHS 101/2015/QH13 Điều 88 khoản 1, khoản 4",
+        verified=True,
+        categories=ALL,
+        requester_kinds=(Kind.CRIMINAL_POLICE, Kind.TRAFFIC_POLICE, Kind.PROCURACY, Kind.COURT),
+        case_number_required=True,
+        case_number_label_vi="Số quyết định khởi tố vụ án hoặc số hồ sơ vụ án",
+        case_number_label_en="Case-opening decision or case number",
+        max_window_hours=72,
+        max_cameras=20,
+        deadlines=Deadlines(normal=120, urgent=24, emergency=4),
+        valid_from=dt.date(2018, 1, 1),
+        notes="Biên bản giao nhận theo Điều 88.4.",
     ),
-    (
-        "TTHS_XAC_MINH_TIN_BAO",
-        "Kiểm tra, xác minh tố giác, tin báo về tội phạm",
-        "Checking a crime report (before a case is opened)",
-        "BLTTHS 101/2015/QH13 Điều 145, Điều 147 khoản 3 điểm a",
-        True,
-        WITH_PLATES,
-        ["criminal_police", "ward_police"],
-        True,
-        "Số tố giác, tin báo về tội phạm",
-        "Crime-report reference",
-        48,
-        10,
-        1,
-        (72, 24, 4),
-        dt.date(2018, 1, 1),
-        "Thời hạn giải quyết tin báo 20 ngày.",
+    DemoLegalBasis(
+        code="TTHS_XAC_MINH_TIN_BAO",
+        title_vi="Kiểm tra, xác minh tố giác, tin báo về tội phạm",
+        title_en="Checking a crime report (before a case is opened)",
+        citation="BLTTHS 101/2015/QH13 Điều 145, Điều 147 khoản 3 điểm a",
+        verified=True,
+        categories=WITH_PLATES,
+        requester_kinds=(Kind.CRIMINAL_POLICE, Kind.WARD_POLICE),
+        case_number_required=True,
+        case_number_label_vi="Số tố giác, tin báo về tội phạm",
+        case_number_label_en="Crime-report reference",
+        max_window_hours=48,
+        deadlines=Deadlines(normal=72, urgent=24, emergency=4),
+        valid_from=dt.date(2018, 1, 1),
+        notes="Thời hạn giải quyết tin báo 20 ngày.",
     ),
-    (
-        "TTHS_SAO_LUU_BAO_TOAN",
-        "Sao lưu, bảo toàn dữ liệu điện tử",
-        "Copying and preserving electronic data",
-        "BLTTHS 101/2015/QH13 Điều 107, Điều 196",
-        True,
-        ALL,
-        ["criminal_police"],
-        True,
-        "Số hồ sơ vụ án và biên bản sao lưu",
-        "Case number and written record",
-        168,
-        30,
-        1,
-        (48, 12, 2),
-        dt.date(2018, 1, 1),
-        "Khẩn trước khi dữ liệu bị ghi đè.",
+    DemoLegalBasis(
+        code="TTHS_SAO_LUU_BAO_TOAN",
+        title_vi="Sao lưu, bảo toàn dữ liệu điện tử",
+        title_en="Copying and preserving electronic data",
+        citation="BLTTHS 101/2015/QH13 Điều 107, Điều 196",
+        verified=True,
+        categories=ALL,
+        requester_kinds=(Kind.CRIMINAL_POLICE,),
+        case_number_required=True,
+        case_number_label_vi="Số hồ sơ vụ án và biên bản sao lưu",
+        case_number_label_en="Case number and written record",
+        max_window_hours=168,
+        max_cameras=30,
+        deadlines=Deadlines(normal=48, urgent=12, emergency=2),
+        valid_from=dt.date(2018, 1, 1),
+        notes="Khẩn trước khi dữ liệu bị ghi đè.",
     ),
-    (
-        "TTDS_TOA_AN_YEU_CAU",
-        "Tòa án yêu cầu cung cấp tài liệu, chứng cứ (dân sự)",
-        "Civil court order to produce evidence",
-        "BLTTDS 92/2015/QH13 Điều 106 khoản 3",
-        True,
-        BASIC,
-        ["court"],
-        True,
-        "Số quyết định của Tòa án và số thụ lý",
-        "Court decision and case acceptance number",
-        24,
-        5,
-        1,
-        (360, 120, 24),
-        dt.date(2016, 7, 1),
-        "Cung cấp trong 15 ngày hoặc trả lời bằng văn bản nêu lý do.",
+    DemoLegalBasis(
+        code="TTDS_TOA_AN_YEU_CAU",
+        title_vi="Tòa án yêu cầu cung cấp tài liệu, chứng cứ (dân sự)",
+        title_en="Civil court order to produce evidence",
+        citation="BLTTDS 92/2015/QH13 Điều 106 khoản 3",
+        verified=True,
+        categories=BASIC,
+        requester_kinds=(Kind.COURT,),
+        case_number_required=True,
+        case_number_label_vi="Số quyết định của Tòa án và số thụ lý",
+        case_number_label_en="Court decision and case acceptance number",
+        max_cameras=5,
+        deadlines=Deadlines(normal=360, urgent=120, emergency=24),
+        valid_from=dt.date(2016, 7, 1),
+        notes="Cung cấp trong 15 ngày hoặc trả lời bằng văn bản nêu lý do.",
     ),
-    (
-        "CAND_YEU_CAU_TT",
-        "Yêu cầu cung cấp thông tin, tài liệu (Luật CAND)",
-        "Police information request on security/public-order grounds",
-        "Luật Công an nhân dân 37/2018/QH14 Điều 16 khoản 16",
-        True,
-        WITH_PLATES,
-        ["ward_police", "criminal_police"],
-        False,
-        "",
-        "",
-        24,
-        10,
-        1,
-        (120, 24, 4),
-        dt.date(2019, 7, 1),
-        "Công văn nêu rõ căn cứ; không cần số vụ án.",
+    DemoLegalBasis(
+        code="CAND_YEU_CAU_TT",
+        title_vi="Yêu cầu cung cấp thông tin, tài liệu (Luật CAND)",
+        title_en="Police information request on security/public-order grounds",
+        citation="Luật Công an nhân dân 37/2018/QH14 Điều 16 khoản 16",
+        verified=True,
+        categories=WITH_PLATES,
+        requester_kinds=(Kind.WARD_POLICE, Kind.CRIMINAL_POLICE),
+        deadlines=Deadlines(normal=120, urgent=24, emergency=4),
+        valid_from=dt.date(2019, 7, 1),
+        notes="Công văn nêu rõ căn cứ; không cần số vụ án.",
     ),
-    (
-        "VPHC_TTATGT",
-        "Phát hiện, xử lý vi phạm hành chính về TTATGT",
-        "Administrative traffic violation",
-        "Luật TTATGTĐB 36/2024/QH15 Điều 67, 70.2, 71.1(c); NĐ 61/2026/NĐ-CP Điều 14.3, 21, 22 (NĐ 135/2021 trước 01/04/2026)",
-        True,
-        WITH_PLATES,
-        ["traffic_police", "ward_police"],
-        False,
-        "Số biên bản vi phạm (nếu có)",
-        "Violation record number (if any)",
-        24,
-        10,
-        1,
-        (120, 48, 8),
-        dt.date(2025, 1, 1),
-        "Chỉ sử dụng trong thời hiệu xử phạt.",
+    DemoLegalBasis(
+        code="VPHC_TTATGT",
+        title_vi="Phát hiện, xử lý vi phạm hành chính về TTATGT",
+        title_en="Administrative traffic violation",
+        citation=(
+            "Luật TTATGTĐB 36/2024/QH15 Điều 67, 70.2, 71.1(c); NĐ 61/2026/NĐ-CP Điều 14.3, 21, 22 (NĐ 135/2021 trước 01/04/2026)"
+        ),
+        verified=True,
+        categories=WITH_PLATES,
+        requester_kinds=(Kind.TRAFFIC_POLICE, Kind.WARD_POLICE),
+        case_number_label_vi="Số biên bản vi phạm (nếu có)",
+        case_number_label_en="Violation record number (if any)",
+        deadlines=Deadlines(normal=120, urgent=48, emergency=8),
+        valid_from=dt.date(2025, 1, 1),
+        notes="Chỉ sử dụng trong thời hiệu xử phạt.",
     ),
-    (
-        "VPHC_KHAC",
-        "Xác minh vi phạm hành chính khác (trật tự đô thị, môi trường…)",
-        "Other administrative violations",
-        "Luật Xử lý vi phạm hành chính Điều 64 (câu chữ chưa kiểm chứng); NĐ 61/2026/NĐ-CP Điều 17–21",
-        False,
-        BASIC,
-        ["peoples_committee", "inspectorate"],
-        True,
-        "Số hồ sơ vụ việc",
-        "Case file reference",
-        24,
-        5,
-        1,
-        (120, 48, 8),
-        dt.date(2013, 7, 1),
-        "",
+    DemoLegalBasis(
+        code="VPHC_KHAC",
+        title_vi="Xác minh vi phạm hành chính khác (trật tự đô thị, môi trường…)",
+        title_en="Other administrative violations",
+        citation="Luật Xử lý vi phạm hành chính Điều 64 (câu chữ chưa kiểm chứng); NĐ 61/2026/NĐ-CP Điều 17–21",
+        categories=BASIC,
+        requester_kinds=(Kind.PEOPLES_COMMITTEE, Kind.INSPECTORATE),
+        case_number_required=True,
+        case_number_label_vi="Số hồ sơ vụ việc",
+        case_number_label_en="Case file reference",
+        max_cameras=5,
+        deadlines=Deadlines(normal=120, urgent=48, emergency=8),
+        valid_from=dt.date(2013, 7, 1),
     ),
-    (
-        "BVDLCN_KHAN_CAP",
-        "Khẩn cấp bảo vệ tính mạng, sức khỏe",
-        "Emergency — life or health",
-        "Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15 Điều 19.1(a); NĐ 13/2023/NĐ-CP Điều 17.1 (trước 01/01/2026)",
-        False,
-        ALL,
-        ["ward_police", "criminal_police", "traffic_police", "monitoring_centre"],
-        False,
-        "",
-        "",
-        12,
-        10,
-        1,
-        (24, 4, 1),
-        dt.date(2026, 1, 1),
-        "Được cung cấp trước, bổ sung hồ sơ sau; bên cung cấp chịu trách nhiệm chứng minh.",
+    DemoLegalBasis(
+        code="BVDLCN_KHAN_CAP",
+        title_vi="Khẩn cấp bảo vệ tính mạng, sức khỏe",
+        title_en="Emergency — life or health",
+        citation="Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15 Điều 19.1(a); NĐ 13/2023/NĐ-CP Điều 17.1 (trước 01/01/2026)",
+        categories=ALL,
+        requester_kinds=(Kind.WARD_POLICE, Kind.CRIMINAL_POLICE, Kind.TRAFFIC_POLICE, Kind.MONITORING_CENTRE),
+        max_window_hours=12,
+        deadlines=Deadlines(normal=24, urgent=4, emergency=1),
+        valid_from=dt.date(2026, 1, 1),
+        notes="Được cung cấp trước, bổ sung hồ sơ sau; bên cung cấp chịu trách nhiệm chứng minh.",
     ),
-    (
-        "BVDLCN_ANQG_TTATXH",
-        "Xử lý của cơ quan có thẩm quyền vì ANQG, TTATXH, phòng chống tội phạm",
-        "Competent authority: security, public order, crime prevention",
-        "Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15 Điều 19.1(b); NĐ 13/2023/NĐ-CP Điều 17.3",
-        False,
-        ALL,
-        ["ward_police", "criminal_police", "traffic_police"],
-        False,
-        "",
-        "",
-        48,
-        20,
-        1,
-        (72, 24, 4),
-        dt.date(2026, 1, 1),
-        "Khuyến nghị có công văn.",
+    DemoLegalBasis(
+        code="BVDLCN_ANQG_TTATXH",
+        title_vi="Xử lý của cơ quan có thẩm quyền vì ANQG, TTATXH, phòng chống tội phạm",
+        title_en="Competent authority: security, public order, crime prevention",
+        citation="Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15 Điều 19.1(b); NĐ 13/2023/NĐ-CP Điều 17.3",
+        categories=ALL,
+        requester_kinds=(Kind.WARD_POLICE, Kind.CRIMINAL_POLICE, Kind.TRAFFIC_POLICE),
+        max_window_hours=48,
+        max_cameras=20,
+        deadlines=Deadlines(normal=72, urgent=24, emergency=4),
+        valid_from=dt.date(2026, 1, 1),
+        notes="Khuyến nghị có công văn.",
     ),
-    (
-        "BVDLCN_LUAT_CHUYEN_NGANH",
-        "Phục vụ hoạt động cơ quan nhà nước theo luật chuyên ngành",
-        "State agency duty under a specialised law",
-        "Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15 Điều 19.1(c); NĐ 13/2023/NĐ-CP Điều 17.5",
-        False,
-        BASIC,
-        ["peoples_committee", "inspectorate"],
-        False,
-        "",
-        "",
-        24,
-        5,
-        1,
-        (120, 48, 8),
-        dt.date(2026, 1, 1),
-        "Phải nêu rõ luật và điều khoản cụ thể.",
+    DemoLegalBasis(
+        code="BVDLCN_LUAT_CHUYEN_NGANH",
+        title_vi="Phục vụ hoạt động cơ quan nhà nước theo luật chuyên ngành",
+        title_en="State agency duty under a specialised law",
+        citation="Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15 Điều 19.1(c); NĐ 13/2023/NĐ-CP Điều 17.5",
+        categories=BASIC,
+        requester_kinds=(Kind.PEOPLES_COMMITTEE, Kind.INSPECTORATE),
+        max_cameras=5,
+        deadlines=Deadlines(normal=120, urgent=48, emergency=8),
+        valid_from=dt.date(2026, 1, 1),
+        notes="Phải nêu rõ luật và điều khoản cụ thể.",
     ),
-    (
-        "DU_LIEU_CUNG_CAP_NN",
-        "Cung cấp dữ liệu cho cơ quan nhà nước (khẩn cấp, thảm họa, bạo loạn, khủng bố)",
-        "Law on Data: mandatory provision to the state",
-        "Luật Dữ liệu 60/2024/QH15 Điều 18; NĐ 165/2025/NĐ-CP",
-        False,
-        WITH_PLATES,
-        ["ward_police", "criminal_police", "peoples_committee"],
-        False,
-        "",
-        "",
-        72,
-        50,
-        1,
-        (48, 12, 2),
-        dt.date(2025, 7, 1),
-        "Văn bản yêu cầu nêu đủ các nội dung tại Điều 18.2.",
+    DemoLegalBasis(
+        code="DU_LIEU_CUNG_CAP_NN",
+        title_vi="Cung cấp dữ liệu cho cơ quan nhà nước (khẩn cấp, thảm họa, bạo loạn, khủng bố)",
+        title_en="Law on Data: mandatory provision to the state",
+        citation="Luật Dữ liệu 60/2024/QH15 Điều 18; NĐ 165/2025/NĐ-CP",
+        categories=WITH_PLATES,
+        requester_kinds=(Kind.WARD_POLICE, Kind.CRIMINAL_POLICE, Kind.PEOPLES_COMMITTEE),
+        max_window_hours=72,
+        max_cameras=50,
+        deadlines=Deadlines(normal=48, urgent=12, emergency=2),
+        valid_from=dt.date(2025, 7, 1),
+        notes="Văn bản yêu cầu nêu đủ các nội dung tại Điều 18.2.",
     ),
-    (
-        "GHI_HINH_NOI_CONG_CONG",
-        "Khai thác nội bộ dữ liệu ghi hình nơi công cộng",
-        "Centre's own use of public-place recordings",
-        "Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15 Điều 32; NĐ 13/2023/NĐ-CP Điều 18",
-        False,
-        BASIC,
-        ["monitoring_centre"],
-        False,
-        "",
-        "",
-        8,
-        5,
-        1,
-        (120, 24, 4),
-        dt.date(2026, 1, 1),
-        "Phiếu yêu cầu nội bộ.",
+    DemoLegalBasis(
+        code="GHI_HINH_NOI_CONG_CONG",
+        title_vi="Khai thác nội bộ dữ liệu ghi hình nơi công cộng",
+        title_en="Centre's own use of public-place recordings",
+        citation="Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15 Điều 32; NĐ 13/2023/NĐ-CP Điều 18",
+        categories=BASIC,
+        requester_kinds=(Kind.MONITORING_CENTRE,),
+        max_window_hours=8,
+        max_cameras=5,
+        deadlines=Deadlines(normal=120, urgent=24, emergency=4),
+        valid_from=dt.date(2026, 1, 1),
+        notes="Phiếu yêu cầu nội bộ.",
     ),
-    (
-        "QUY_CHE_DIA_PHUONG",
-        "Theo quy chế quản lý, khai thác camera của địa phương",
-        "Under the city/province camera regulation",
-        "Quy chế của địa phương (ví dụ QĐ 01/2022/QĐ-UBND TP.HCM) — cần ghi số quyết định của địa phương",
-        False,
-        BASIC,
-        ["peoples_committee", "monitoring_centre"],
-        False,
-        "",
-        "",
-        24,
-        10,
-        1,
-        (120, 48, 8),
-        dt.date(2022, 1, 1),
-        "",
+    DemoLegalBasis(
+        code="QUY_CHE_DIA_PHUONG",
+        title_vi="Theo quy chế quản lý, khai thác camera của địa phương",
+        title_en="Under the city/province camera regulation",
+        citation="Quy chế của địa phương (ví dụ QĐ 01/2022/QĐ-UBND TP.HCM) — cần ghi số quyết định của địa phương",
+        categories=BASIC,
+        requester_kinds=(Kind.PEOPLES_COMMITTEE, Kind.MONITORING_CENTRE),
+        deadlines=Deadlines(normal=120, urgent=48, emergency=8),
+        valid_from=dt.date(2022, 1, 1),
     ),
 ]
 
@@ -424,7 +429,10 @@ class Seeder:
 
     def _upsert(self, model, lookup, values):
         """Create or update to exactly `values`; ledger only what changed."""
-        obj = model.objects.filter(**lookup).first()
+        return self._write(model.objects.filter(**lookup).first(), model, lookup, values)
+
+    def _write(self, obj, model, lookup, values):
+        """Create the object (`obj` None) or bring `obj` to exactly `values`; ledger only what changed."""
         if obj is None:
             obj = model(**lookup, **values)
             obj.full_clean()
@@ -432,7 +440,7 @@ class Seeder:
             services.governance_record_saved(actor=None, obj=obj, created=True)
             self.changes += 1
             return obj
-        changed = [name for name, value in values.items() if _comparable(getattr(obj, name)) != _comparable(value)]
+        changed = [name for name, value in values.items() if _stored(obj, name) != _comparable(value)]
         if changed:
             for name in changed:
                 setattr(obj, name, values[name])
@@ -477,61 +485,24 @@ class Seeder:
         return agencies
 
     def seed_cameras(self, areas, agencies):
-        for row in _camera_rows():
+        rows = list(_camera_rows())
+        existing = Camera.objects.in_bulk([row["code"] for row in rows], field_name="code")
+        for row in rows:
             code = row.pop("code")
             row["area"] = areas[row["area"]]
             row["managing_agency"] = agencies["ioc-hk"]
-            self._upsert(Camera, {"code": code}, row)
+            self._write(existing.get(code), Camera, {"code": code}, row)
 
     def seed_legal_bases(self, categories):
         bases = {}
-        for (
-            code,
-            title_vi,
-            title_en,
-            citation,
-            verified,
-            cats,
-            kinds,
-            case_required,
-            label_vi,
-            label_en,
-            max_hours,
-            max_cameras,
-            approvals,
-            (normal, urgent, emergency),
-            valid_from,
-            notes,
-        ) in LEGAL_BASES:
-            basis = self._upsert(
-                LegalBasis,
-                {"code": code},
-                {
-                    "title_vi": title_vi,
-                    "title_en": title_en,
-                    "citation": citation,
-                    "verified": verified,
-                    "requester_kinds": kinds,
-                    "case_number_required": case_required,
-                    "case_number_label_vi": label_vi,
-                    "case_number_label_en": label_en,
-                    "max_window_hours": max_hours,
-                    "max_cameras": max_cameras,
-                    "approvals_required": approvals,
-                    "deadline_hours_normal": normal,
-                    "deadline_hours_urgent": urgent,
-                    "deadline_hours_emergency": emergency,
-                    "valid_from": valid_from,
-                    "valid_to": None,
-                    "notes": notes,
-                },
-            )
-            wanted = {categories[c].pk for c in cats}
+        for demo in LEGAL_BASES:
+            basis = self._upsert(LegalBasis, {"code": demo.code}, demo.field_values())
+            wanted = {categories[c].pk for c in demo.categories}
             if set(basis.allowed_categories.values_list("pk", flat=True)) != wanted:
                 basis.allowed_categories.set(wanted)
                 services.governance_record_saved(actor=None, obj=basis, created=False, changed_fields=["allowed_categories"])
                 self.changes += 1
-            bases[code] = basis
+            bases[demo.code] = basis
         return bases
 
     def seed_regulation(self, agencies, areas, bases):
@@ -626,6 +597,14 @@ class Seeder:
         before = SigningKey.objects.count()
         signing_key_ensure_registered(actor=None, public_key=load_signing_key().public_key())
         self.changes += SigningKey.objects.count() - before
+
+
+def _stored(obj, name):
+    """A field's value as `_comparable` gives it; a foreign key by its id, without loading the row it names."""
+    field = obj._meta.get_field(name)
+    if field.many_to_one:
+        return getattr(obj, field.attname)
+    return _comparable(getattr(obj, name))
 
 
 def _comparable(value):

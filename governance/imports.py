@@ -42,17 +42,19 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import connections, models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import record_event
 from audit.models import Action
-from governance.models import Agency, Area, Camera
-from governance.validators import CAMERA_CODE_PATTERN, validate_source_url
+from governance.models import Agency, Area, Camera, User
 
 REQUIRED_COLUMNS = ("code", "name", "kind", "area_code", "managing_agency_code")
 OPTIONAL_COLUMNS = (
@@ -88,20 +90,12 @@ FIELD_FOR_COLUMN = {
     "credential_ref": "credential_ref",
 }
 
-# Tuples, not the enums: membership tests on these run for every row.
-KINDS = tuple(Camera.Kind.values)
-STATUSES = tuple(Camera.Status.values)
 TRUE_WORDS = frozenset({"1", "true", "yes", "có", "co", "y"})
 FALSE_WORDS = frozenset({"0", "false", "no", "không", "khong", "n"})
-
-RETENTION_DAYS_MIN = 1
-RETENTION_DAYS_MAX = 3650
-COORDINATE_PLACES = Decimal("0.000001")
 
 BATCH_SIZE = 1000
 # Control characters (NUL and the like) have no place in a cell; tabs and line breaks may stand in quoted text.
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-SAFE_CODE = re.compile(CAMERA_CODE_PATTERN)
 
 
 class CameraImportError(ValidationError):
@@ -112,7 +106,7 @@ class CameraImportError(ValidationError):
         super().__init__([format_import_error(line, message) for line, message in self.errors])
 
 
-def format_import_error(line, message):
+def format_import_error(line: int | None, message: str) -> str:
     if line is None:
         return message
     return _("line %(line)s: %(message)s") % {"line": line, "message": message}
@@ -128,7 +122,7 @@ class ImportResult:
     filename: str
 
 
-def camera_import_csv(*, actor, file, http_request=None):
+def camera_import_csv(*, actor: User | None, file: IO[bytes] | IO[str], http_request: HttpRequest | None = None) -> ImportResult:
     """Create or update (by code) every camera of a CSV file in one transaction, or refuse the whole file."""
     raw = _read_limited(file)
     filename = os.path.basename(getattr(file, "name", "") or "")
@@ -290,112 +284,156 @@ def _clean(value):
 
 
 # Checking rows ----------------------------------------------------------------
+#
+# Here the cells are read into field values (yes/no words, a decimal comma,
+# lower-case choices, the codes of areas and agencies); whether a value is
+# allowed is the Camera model's to say: each value goes through its model
+# field's own clean() (length, choices, validators), as in the admin. Area and
+# agency codes are looked up in the codes loaded once per file, and existing
+# cameras in one query when writing: nothing is asked of the database row by
+# row. Not full_clean() on a Camera per row: it checks the same at several
+# times the cost (at 40,000 rows, seconds), and would look up each area and
+# agency and each code's uniqueness one row at a time.
+
+# The columns whose values the model's fields check (the foreign keys are named by code and looked up in bulk).
+MODEL_FIELD = {
+    column: Camera._meta.get_field(attname)
+    for column, attname in FIELD_FOR_COLUMN.items()
+    if column not in ("area_code", "managing_agency_code")
+}
 
 
 def _validate(columns, records, *, areas, agencies):
     """({code: field values}, [(line, message)]) for every record."""
     present = set(columns)
+    order = {column: n for n, column in enumerate(COLUMNS)}
+    checked = [column for column in COLUMNS if column in MODEL_FIELD and column in present]
+    # A field's checks depend on the value alone, and most columns repeat their values from row to row
+    # (kind, status, yes/no, retention): each value that passed is not checked again.
+    passed = {column: set() for column in checked}
     values_by_code, first_line_of_code, errors = {}, {}, []
     for line, record in records:
         row_errors = []
 
-        def problem(message, row_errors=row_errors, line=line):
-            row_errors.append((line, message))
+        def problem(column, message, row_errors=row_errors):
+            row_errors.append((column, message))
 
-        values = {}
         code = record["code"]
-        if not code:
-            problem(_("The camera code is empty."))
-        elif len(code) > 40:
-            problem(_("The camera code is longer than %(limit)s characters.") % {"limit": 40})
-        elif not SAFE_CODE.match(code):
+        if code in first_line_of_code:
             problem(
-                _("The camera code %(code)s holds characters other than Latin letters, digits, '-' and '_'.") % {"code": code}
+                "code",
+                _("The camera code %(code)s already appears on line %(line)s.")
+                % {"code": code, "line": first_line_of_code[code]},
             )
-        elif code in first_line_of_code:
-            problem(
-                _("The camera code %(code)s already appears on line %(line)s.") % {"code": code, "line": first_line_of_code[code]}
-            )
-
-        values["name"] = _text(record, "name", 200, problem, required=True)
-        values["kind"] = _choice(record, "kind", KINDS, problem, required=True)
-        values["area_id"] = _reference(record, "area_code", areas, problem)
-        values["managing_agency_id"] = _reference(record, "managing_agency_code", agencies, problem)
-        if "address" in present:
-            values["address"] = _text(record, "address", 255, problem)
+        values = {
+            "name": record["name"],
+            "kind": record["kind"].lower(),
+            "area_id": _reference(record, "area_code", areas, problem),
+            "managing_agency_id": _reference(record, "managing_agency_code", agencies, problem),
+        }
+        for column in ("address", "source_url", "credential_ref"):
+            if column in present:
+                values[column] = record[column]
         if "latitude" in present:
-            values["latitude"] = _coordinate(record, "latitude", 90, problem)
-        if "longitude" in present:
-            values["longitude"] = _coordinate(record, "longitude", 180, problem)
-        if "latitude" in present and bool(record["latitude"]) != bool(record["longitude"]):
-            problem(_("Give both latitude and longitude, or neither."))
+            values["latitude"] = _coordinate(record, "latitude", problem)
+            values["longitude"] = _coordinate(record, "longitude", problem)
+            if bool(record["latitude"]) != bool(record["longitude"]):
+                problem("latitude", _("Give both latitude and longitude, or neither."))
         for column, default in (("has_video", True), ("has_plate_events", False), ("has_face_events", False)):
             if column in present:
                 values[column] = _boolean(record, column, default, problem)
         if "retention_days" in present:
             values["retention_days"] = _retention(record, problem)
         if "status" in present:
-            values["status"] = _choice(record, "status", STATUSES, problem) or Camera.Status.ACTIVE
-        if "source_url" in present:
-            values["source_url"] = _text(record, "source_url", 255, problem)
+            values["status"] = record["status"].lower() or Camera.Status.ACTIVE
+
+        # A column already refused above is not checked again.
+        refused = {column for column, _message in row_errors}
+        for column in checked:
+            field = MODEL_FIELD[column]
+            value = code if column == "code" else values[field.attname]
+            if column in refused or value in passed[column]:
+                continue
             try:
-                validate_source_url(values["source_url"])
-            except ValidationError as exc:
-                for message in exc.messages:
-                    problem(message)
-        if "credential_ref" in present:
-            values["credential_ref"] = _text(record, "credential_ref", 120, problem)
+                field.clean(value, None)
+            except ValidationError as error:
+                problem(column, _refusal(column, error.error_list[0], record[column]))
+            else:
+                passed[column].add(value)
 
         if code and code not in first_line_of_code:
             first_line_of_code[code] = line
         if row_errors:
-            errors.extend(row_errors)
+            row_errors.sort(key=lambda error: order[error[0]])  # in the order of the columns, as the row reads
+            errors.extend((line, message) for _column, message in row_errors)
         else:
             values_by_code[code] = values
     return values_by_code, errors
 
 
-def _text(record, column, limit, problem, required=False):
-    value = record[column]
-    if required and not value:
-        problem(_("The column %(column)s is empty.") % {"column": column})
-    elif len(value) > limit:
-        problem(
-            _("The value of %(column)s is longer than %(limit)s characters (%(length)s).")
-            % {"column": column, "limit": limit, "length": len(value)}
-        )
-    return value
+def _refusal(column, error, value):
+    """The model's refusal of one cell, in the import's own words where it has them (they name the column)."""
+    field = MODEL_FIELD[column]
+    params = error.params or {}
+    if error.code == "blank":
+        return _("The column %(column)s is empty.") % {"column": column}
+    if error.code == "max_length":
+        return _("The value of %(column)s is longer than %(limit)s characters (%(length)s).") % {
+            "column": column,
+            "limit": params["limit_value"],
+            "length": params["show_value"],
+        }
+    if error.code == "invalid_choice":
+        return _("%(value)s is not a valid %(column)s; use one of: %(choices)s.") % {
+            "value": value,
+            "column": column,
+            "choices": ", ".join(str(choice) for choice, _label in field.flatchoices),
+        }
+    if error.code == "camera_code":
+        return _("The camera code %(code)s holds characters other than Latin letters, digits, '-' and '_'.") % {"code": value}
+    if error.code in ("min_value", "max_value"):
+        _low, high = _bounds(field)
+        if isinstance(field, models.DecimalField):
+            return _("The %(column)s %(value)s is outside -%(bound)s to %(bound)s.") % {
+                "column": column,
+                "value": value,
+                "bound": high,
+            }
+        return _retention_refusal(value)
+    return " ".join(error.messages)
 
 
-def _choice(record, column, choices, problem, required=False):
-    value = record[column].lower()
-    if not value:
-        if required:
-            problem(_("The column %(column)s is empty.") % {"column": column})
-        return ""
-    if value not in choices:
-        problem(
-            _("%(value)s is not a valid %(column)s; use one of: %(choices)s.")
-            % {"value": record[column], "column": column, "choices": ", ".join(choices)}
-        )
-    return value
+def _bounds(field):
+    """The lowest and highest value a numeric model field's validators allow."""
+    low = max((v.limit_value for v in field.validators if isinstance(v, MinValueValidator)), default=None)
+    high = min((v.limit_value for v in field.validators if isinstance(v, MaxValueValidator)), default=None)
+    return low, high
+
+
+def _retention_refusal(value):
+    low, high = _bounds(Camera._meta.get_field("retention_days"))
+    return _("The retention_days %(value)s must be a whole number from %(min)s to %(max)s.") % {
+        "value": value,
+        "min": low,
+        "max": high,
+    }
 
 
 def _reference(record, column, known, problem):
     value = record[column]
     if not value:
-        problem(_("The column %(column)s is empty.") % {"column": column})
+        problem(column, _("The column %(column)s is empty.") % {"column": column})
         return None
     if value not in known:
         if column == "area_code":
-            problem(_("No area has the code %(code)s.") % {"code": value})
+            problem(column, _("No area has the code %(code)s.") % {"code": value})
         else:
-            problem(_("No agency has the code %(code)s.") % {"code": value})
+            problem(column, _("No agency has the code %(code)s.") % {"code": value})
         return None
     return known[value]
 
 
-def _coordinate(record, column, bound, problem):
+def _coordinate(record, column, problem):
     value = record[column]
     if not value:
         return None
@@ -406,14 +444,14 @@ def _coordinate(record, column, bound, problem):
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite():
-        problem(_("The %(column)s %(value)s is not a number.") % {"column": column, "value": value})
+        problem(column, _("The %(column)s %(value)s is not a number.") % {"column": column, "value": value})
         return None
-    if not -bound <= number <= bound:
-        problem(
-            _("The %(column)s %(value)s is outside -%(bound)s to %(bound)s.") % {"column": column, "value": value, "bound": bound}
-        )
-        return None
-    return number.quantize(COORDINATE_PLACES, rounding=ROUND_HALF_UP)
+    # Within range or not (the model says), it is stored to the places of its column.
+    places = Decimal(1).scaleb(-MODEL_FIELD[column].decimal_places)
+    try:
+        return number.quantize(places, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # too many digits to hold at all: far out of any range
+        return number
 
 
 def _boolean(record, column, default, problem):
@@ -425,8 +463,9 @@ def _boolean(record, column, default, problem):
     if value in FALSE_WORDS:
         return False
     problem(
+        column,
         _("%(value)s is not a yes/no value for %(column)s; use 1/0, true/false, yes/no or có/không.")
-        % {"value": record[column], "column": column}
+        % {"value": record[column], "column": column},
     )
     return default
 
@@ -436,16 +475,10 @@ def _retention(record, problem):
     if not value:
         return Camera._meta.get_field("retention_days").default
     try:
-        days = int(value)
+        return int(value)
     except ValueError:
-        days = None
-    if days is None or not RETENTION_DAYS_MIN <= days <= RETENTION_DAYS_MAX:
-        problem(
-            _("The retention_days %(value)s must be a whole number from %(min)s to %(max)s.")
-            % {"value": value, "min": RETENTION_DAYS_MIN, "max": RETENTION_DAYS_MAX}
-        )
+        problem("retention_days", _retention_refusal(value))
         return None
-    return days
 
 
 # Writing ------------------------------------------------------------------------

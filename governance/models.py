@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -9,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from governance.validators import validate_camera_code
+from governance.validators import validate_camera_code, validate_source_url
 
 
 class BilingualMixin:
@@ -236,17 +237,34 @@ class Camera(models.Model):
         Agency, verbose_name=_("managing agency"), on_delete=models.PROTECT, related_name="managed_cameras"
     )
     address = models.CharField(_("location"), max_length=255, blank=True)
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
     has_video = models.BooleanField(_("records video"), default=True)
     has_plate_events = models.BooleanField(_("plate events"), default=False)
     has_face_events = models.BooleanField(_("face events"), default=False)
-    retention_days = models.PositiveIntegerField(_("retention (days)"), default=30)
+    retention_days = models.PositiveIntegerField(
+        _("retention (days)"), default=30, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     source_url = models.CharField(
         _("source address"),
         max_length=255,
         blank=True,
+        validators=[validate_source_url],
         help_text=_("Stream or recorder address without user name or password."),
     )
     credential_ref = models.CharField(
@@ -271,11 +289,6 @@ class Camera(models.Model):
     def __str__(self):
         return f"{self.code} — {self.name}"
 
-    def clean(self):
-        from governance.validators import validate_source_url
-
-        validate_source_url(self.source_url)
-
     def capability_codes(self):
         """Data category codes this camera can produce."""
         codes = []
@@ -286,6 +299,14 @@ class Camera(models.Model):
         if self.has_face_events:
             codes.append("face_events")
         return codes
+
+
+class DeadlineUnit(models.TextChoices):
+    """What a legal basis's response deadlines count (governance.calendar computes them)."""
+
+    CALENDAR_HOURS = "calendar_hours", _("calendar hours")
+    WORKING_HOURS = "working_hours", _("working hours")
+    WORKING_DAYS = "working_days", _("working days")
 
 
 class LegalBasis(BilingualMixin, models.Model):
@@ -307,9 +328,21 @@ class LegalBasis(BilingualMixin, models.Model):
     max_window_hours = models.PositiveIntegerField(_("maximum window (hours)"), default=24)
     max_cameras = models.PositiveIntegerField(_("maximum cameras"), default=10)
     approvals_required = models.PositiveSmallIntegerField(_("approvals required"), default=1)
-    deadline_hours_normal = models.PositiveIntegerField(_("response deadline, normal (hours)"), default=120)
-    deadline_hours_urgent = models.PositiveIntegerField(_("response deadline, urgent (hours)"), default=24)
-    deadline_hours_emergency = models.PositiveIntegerField(_("response deadline, emergency (hours)"), default=2)
+    # The amounts are in `deadline_unit`: hours, or days when it counts working days.
+    deadline_hours_normal = models.PositiveIntegerField(_("response deadline, normal"), default=120)
+    deadline_hours_urgent = models.PositiveIntegerField(_("response deadline, urgent"), default=24)
+    deadline_hours_emergency = models.PositiveIntegerField(_("response deadline, emergency"), default=2)
+    deadline_unit = models.CharField(
+        _("deadlines counted in"),
+        max_length=20,
+        choices=DeadlineUnit.choices,
+        default=DeadlineUnit.CALENDAR_HOURS,
+        help_text=_(
+            "As the legal basis says. Calendar hours run day and night; working hours and working days count only "
+            "working time (Monday to Friday in working hours, without public holidays and the centre's days off). "
+            "A deadline in working days ends when working hours end on its last day."
+        ),
+    )
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
 
@@ -342,6 +375,38 @@ class LegalBasis(BilingualMixin, models.Model):
 
     def is_valid_on(self, day):
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def deadline_amount(self, urgency: str) -> int:
+        """The response deadline for an urgency ("normal", "urgent" or "emergency"), in `deadline_unit`."""
+        return {
+            "normal": self.deadline_hours_normal,
+            "urgent": self.deadline_hours_urgent,
+            "emergency": self.deadline_hours_emergency,
+        }[urgency]
+
+
+class DayOff(models.Model):
+    """A day the centre itself does not work, beyond Vietnam's public holidays; or, flagged, a weekend day it works.
+
+    The flag is for the Saturdays the government moves a working day to when it
+    lengthens a holiday (a compensatory working day).
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    is_working_day = models.BooleanField(
+        _("working day"),
+        default=False,
+        help_text=_("Tick for a day the centre works although it is a weekend day or a public holiday."),
+    )
+
+    class Meta:
+        verbose_name = _("centre day off")
+        verbose_name_plural = _("centre days off")
+        ordering = ["-date"]
+
+    def __str__(self):
+        return f"{self.date:%d/%m/%Y} — {self.name}"
 
 
 class RegulationImmutable(ValidationError):
@@ -482,6 +547,8 @@ __all__ = [
     "AssignmentRule",
     "Camera",
     "DataCategory",
+    "DayOff",
+    "DeadlineUnit",
     "Group",
     "LegalBasis",
     "Membership",

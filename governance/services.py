@@ -1,10 +1,13 @@
 """Writes to governance data. Each service changes data and records it in the ledger in one transaction."""
 
 import hashlib
+from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
@@ -12,14 +15,22 @@ from guardian.shortcuts import assign_perm
 from audit import record_event
 from audit.chain import canonical_json
 from audit.models import Action
-from governance.models import AssignmentRule, Membership, RegulationImmutable, RegulationVersion, role_group_name
+from governance.models import (
+    Agency,
+    AssignmentRule,
+    Membership,
+    RegulationImmutable,
+    RegulationVersion,
+    Role,
+    User,
+    role_group_name,
+)
 from governance.permissions import ensure_can_grant_role, ensure_can_revoke_role
-
 
 # Roles ----------------------------------------------------------------------
 
 
-def role_group(*, agency, role):
+def role_group(*, agency: Agency, role: Role | str) -> Group:
     """The guardian group of an agency's role, created with its agency permissions on first use."""
     group, created = Group.objects.get_or_create(name=role_group_name(agency, role))
     if created:
@@ -28,7 +39,7 @@ def role_group(*, agency, role):
 
 
 @transaction.atomic
-def membership_grant(*, actor, user, role, http_request=None):
+def membership_grant(*, actor: User | None, user: User, role: Role | str, http_request: HttpRequest | None = None) -> Membership:
     """Give `user` a role in their own agency (refused unless `actor` may grant it there)."""
     ensure_can_grant_role(actor, user, role)
     if not user.agency_id:
@@ -50,7 +61,7 @@ def membership_grant(*, actor, user, role, http_request=None):
 
 
 @transaction.atomic
-def membership_revoke(*, actor, membership, http_request=None):
+def membership_revoke(*, actor: User | None, membership: Membership, http_request: HttpRequest | None = None) -> None:
     """Take a role away; the user leaves the agency's role group (refused unless `actor` may revoke it)."""
     ensure_can_revoke_role(actor, membership)
     user = membership.user
@@ -63,7 +74,7 @@ def membership_revoke(*, actor, membership, http_request=None):
 
 
 @transaction.atomic
-def membership_revoke_outside_agency(*, actor, user, http_request=None):
+def membership_revoke_outside_agency(*, actor: User | None, user: User, http_request: HttpRequest | None = None) -> None:
     """Revoke the roles `user` holds in an agency other than their own: a user who moves leaves those roles behind."""
     stale = Membership.objects.filter(user=user).exclude(agency_id=user.agency_id).select_related("agency", "user")
     for membership in stale:
@@ -83,7 +94,14 @@ def _field_value(obj, name):
     return value
 
 
-def governance_record_saved(*, actor, obj, created, changed_fields=(), http_request=None):
+def governance_record_saved(
+    *,
+    actor: User | None,
+    obj: Model,
+    created: bool,
+    changed_fields: Iterable[str] = (),
+    http_request: HttpRequest | None = None,
+) -> None:
     """Ledger entry for a created or changed governance object (call inside the saving transaction)."""
     fields = changed_fields or [f.name for f in obj._meta.concrete_fields if not f.primary_key]
     record_event(
@@ -95,7 +113,7 @@ def governance_record_saved(*, actor, obj, created, changed_fields=(), http_requ
     )
 
 
-def governance_record_deleted(*, actor, obj, http_request=None):
+def governance_record_deleted(*, actor: User | None, obj: Model, http_request: HttpRequest | None = None) -> None:
     record_event(
         actor=actor,
         action=Action.GOVERNANCE_DELETE,
@@ -108,7 +126,7 @@ def governance_record_deleted(*, actor, obj, http_request=None):
 # Regulation versions ---------------------------------------------------------
 
 
-def regulation_snapshot(version):
+def regulation_snapshot(version: RegulationVersion) -> dict:
     """The rule set as plain data, in a stable order, for hashing and for the record."""
     bases = []
     for basis in version.legal_bases.order_by("code").prefetch_related("allowed_categories"):
@@ -124,6 +142,8 @@ def regulation_snapshot(version):
                 "max_cameras": basis.max_cameras,
                 "approvals_required": basis.approvals_required,
                 "deadline_hours": [basis.deadline_hours_normal, basis.deadline_hours_urgent, basis.deadline_hours_emergency],
+                # Versions published before the unit existed lack the key: theirs were calendar hours.
+                "deadline_unit": basis.deadline_unit,
                 "valid_from": basis.valid_from.isoformat(),
                 "valid_to": basis.valid_to.isoformat() if basis.valid_to else None,
             }
@@ -151,7 +171,9 @@ def regulation_snapshot(version):
 
 
 @transaction.atomic
-def regulation_publish(*, actor, version, http_request=None):
+def regulation_publish(
+    *, actor: User | None, version: RegulationVersion, http_request: HttpRequest | None = None
+) -> RegulationVersion:
     """Freeze a draft version: its rules and snapshot never change after this."""
     version = RegulationVersion.objects.select_for_update().get(pk=version.pk)
     if version.is_published:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from audit.ledger_check import verify_range
 from audit.models import AuditEvent, Checkpoint, VerificationRun
 from audit.selectors import current_signing_key, signing_keys_for_range
+from governance import calendar
 from governance.models import Agency, DataCategory, LegalBasis, display_name
 from governance.selectors import agencies_within
 from governance.timefmt import local_time
@@ -433,9 +434,7 @@ PATTERN_TITLES = {
 
 
 def _is_working_time(moment):
-    local = timezone.localtime(moment)
-    start, end = settings.REPORT_WORKING_HOURS
-    return local.weekday() < 5 and start <= local.hour < end
+    return calendar.is_working_time(moment)
 
 
 def _volume_findings(scope):

@@ -306,11 +306,12 @@ def _refusal_section(data):
 
 
 def _pattern_section(data):
-    start, end = settings.REPORT_WORKING_HOURS
+    start, end = settings.WORKING_HOURS
     notes = {
         "volume": f"So với trung bình {settings.REPORT_BASELINE_PERIODS} kỳ liền trước cùng độ dài; "
         f"nêu khi vượt {decimal(settings.REPORT_VOLUME_FACTOR)} lần và từ {settings.REPORT_VOLUME_MIN} yêu cầu.",
-        "after_hours": f"Ngoài {start}:00–{end}:00 các ngày thứ Hai đến thứ Sáu.",
+        "after_hours": f"Ngoài {start}:00–{end}:00 của ngày làm việc: thứ Hai đến thứ Sáu, trừ ngày lễ, Tết "
+        "và ngày nghỉ riêng của trung tâm.",
         "one_approver": f"Một người ký trên {decimal(settings.REPORT_APPROVER_SHARE * 100, 0)}% số yêu cầu được phê duyệt "
         f"của cơ quan (từ {settings.REPORT_APPROVER_MIN} yêu cầu).",
         "paperwork": f"Gửi theo thủ tục khẩn cấp, quá {settings.EMERGENCY_PAPERWORK_HOURS} giờ chưa có công văn.",

@@ -22,6 +22,7 @@ from guardian.shortcuts import assign_perm
 
 from audit import record_event
 from audit.models import Action, Outcome
+from governance import calendar
 from governance.models import AssignmentRule, Role
 from governance.selectors import assigned_agencies, regulation_in_force
 from governance.services import role_group
@@ -325,12 +326,9 @@ def request_submit(*, actor, footage_request, http_request=None):
     now = timezone.now()
     footage_request.regulation_version = version
     footage_request.submitted_at = now
-    hours = {
-        Urgency.NORMAL: footage_request.legal_basis.deadline_hours_normal,
-        Urgency.URGENT: footage_request.legal_basis.deadline_hours_urgent,
-        Urgency.EMERGENCY: footage_request.legal_basis.deadline_hours_emergency,
-    }[Urgency(footage_request.urgency)]
-    footage_request.due_at = now + dt.timedelta(hours=hours)
+    footage_request.due_at = calendar.response_due(
+        legal_basis=footage_request.legal_basis, urgency=footage_request.urgency, start=now
+    )
     footage_request.info_requested_at = None
     _refresh_content_hash(footage_request)
     footage_request.save()

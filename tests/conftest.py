@@ -16,6 +16,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _calendar_from_this_test():
+    # The calendar keeps each year's working days for a minute; a test's days off are rolled back with it.
+    from governance import calendar
+
+    calendar.forget()
+    yield
+    calendar.forget()
+
+
 @pytest.fixture
 def login_verified(client):
     """`login_verified(user)` signs `user` in on `client` with a session that passed the second factor (tests/auth.py)."""

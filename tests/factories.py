@@ -5,7 +5,7 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from governance.models import Agency, Area, AssignmentRule, Camera, DataCategory, LegalBasis, RegulationVersion, User
+from governance.models import Agency, Area, AssignmentRule, Camera, DataCategory, DayOff, LegalBasis, RegulationVersion, User
 
 DEFAULT_PASSWORD = "correct-horse-battery-9"
 
@@ -126,6 +126,17 @@ class LegalBasisFactory(factory.django.DjangoModelFactory):
         if not create:
             return
         self.allowed_categories.set([category(code) for code in (extracted or ["video"])])
+
+
+class DayOffFactory(factory.django.DjangoModelFactory):
+    """A day off of the centre's own (a Tuesday in 2030 unless told)."""
+
+    class Meta:
+        model = DayOff
+        django_get_or_create = ("date",)
+
+    date = factory.Sequence(lambda n: dt.date(2030, 1, 1) + dt.timedelta(weeks=n))
+    name = "Ngày nghỉ của trung tâm"
 
 
 class RegulationVersionFactory(factory.django.DjangoModelFactory):

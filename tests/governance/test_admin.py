@@ -1,7 +1,6 @@
 """The governance admin: administrators only, every change in the ledger, published regulation frozen."""
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
@@ -15,6 +14,7 @@ from governance.models import (
     AssignmentRule,
     Camera,
     DataCategory,
+    DayOff,
     LegalBasis,
     Membership,
     RegulationVersion,
@@ -27,6 +27,7 @@ from tests.factories import (
     AgencyFactory,
     AssignmentRuleFactory,
     CameraFactory,
+    DayOffFactory,
     DistrictFactory,
     LegalBasisFactory,
     RegulationVersionFactory,
@@ -35,17 +36,11 @@ from tests.factories import (
     category,
 )
 
-MODELS = [Agency, Area, User, Membership, Camera, DataCategory, LegalBasis, RegulationVersion, AssignmentRule]
+MODELS = [Agency, Area, User, Membership, Camera, DataCategory, LegalBasis, RegulationVersion, AssignmentRule, DayOff]
 
 
 def admin_url(model, view, *args):
     return reverse(f"admin:governance_{model._meta.model_name}_{view}", args=args)
-
-
-def signed_in(client, user):
-    sign_in_verified(client, user)  # second factor passed, as after a real sign-in
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def ledger(action, **filters):
@@ -76,6 +71,7 @@ def every_kind_of_object(insider, admin_user):
         LegalBasis: LegalBasisFactory(),
         RegulationVersion: version,
         AssignmentRule: rule,
+        DayOff: DayOffFactory(),
     }
 
 
@@ -83,7 +79,7 @@ def every_kind_of_object(insider, admin_user):
 
 
 def test_every_governance_admin_changelist_and_add_page_loads(client, superuser, every_kind_of_object):
-    signed_in(client, superuser)
+    sign_in_verified(client, superuser, language="en")
 
     for model in MODELS:
         assert client.get(admin_url(model, "changelist")).status_code == 200, model
@@ -93,7 +89,7 @@ def test_every_governance_admin_changelist_and_add_page_loads(client, superuser,
 
 
 def test_administrator_role_opens_every_governance_admin(client, admin_user, every_kind_of_object):
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     for model in MODELS:
         assert client.get(admin_url(model, "changelist")).status_code == 200, model
@@ -104,7 +100,7 @@ def test_staff_without_administrator_role_cannot_open_governance_admin(client, a
     staff = UserFactory(username="nhanvien", agency=agency_a, is_staff=True, roles=["requester", "reviewer"])
     # Even Django model permissions do not open it: the role decides.
     staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="governance"))
-    signed_in(client, staff)
+    sign_in_verified(client, staff, language="en")
 
     index = client.get(reverse("admin:index"))
 
@@ -118,7 +114,7 @@ def test_staff_without_administrator_role_cannot_open_governance_admin(client, a
 
 def test_administrator_role_without_staff_flag_is_sent_to_the_admin_login(client, agency_a):
     officer = UserFactory(username="khongstaff", agency=agency_a, is_staff=False, roles=["administrator"])
-    signed_in(client, officer)
+    sign_in_verified(client, officer, language="en")
 
     response = client.get(admin_url(Camera, "changelist"))
 
@@ -127,7 +123,7 @@ def test_administrator_role_without_staff_flag_is_sent_to_the_admin_login(client
 
 def test_insider_colleague_and_outsider_cannot_open_the_admin(client, insider, colleague, outsider):
     for user in (insider, colleague, outsider):
-        response = signed_in(client, user).get(admin_url(Camera, "changelist"))
+        response = sign_in_verified(client, user, language="en").get(admin_url(Camera, "changelist"))
         assert response.status_code == 302, user
 
 
@@ -148,7 +144,7 @@ def agency_form(agency, **changes):
 
 
 def test_admin_change_writes_ledger_event(client, admin_user, agency_b):
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     response = client.post(admin_url(Agency, "change", agency_b.pk), agency_form(agency_b, name_vi="Phòng CSGT Hà Nội"))
 
@@ -162,7 +158,7 @@ def test_admin_change_writes_ledger_event(client, admin_user, agency_b):
 
 
 def test_admin_save_without_changes_writes_nothing(client, admin_user, agency_b):
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
     before = AuditEvent.objects.count()
 
     client.post(admin_url(Agency, "change", agency_b.pk), agency_form(agency_b))
@@ -172,7 +168,7 @@ def test_admin_save_without_changes_writes_nothing(client, admin_user, agency_b)
 
 
 def test_admin_add_writes_ledger_event_with_every_field(client, admin_user):
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     client.post(
         admin_url(DataCategory, "add"),
@@ -187,7 +183,7 @@ def test_admin_add_writes_ledger_event_with_every_field(client, admin_user):
 def test_admin_many_to_many_change_is_recorded(client, admin_user):
     basis = LegalBasisFactory(categories=["video"])
     plates = category("plate_events")
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
     data = {
         "code": basis.code,
         "title_vi": basis.title_vi,
@@ -205,6 +201,7 @@ def test_admin_many_to_many_change_is_recorded(client, admin_user):
         "deadline_hours_normal": 120,
         "deadline_hours_urgent": 24,
         "deadline_hours_emergency": 2,
+        "deadline_unit": "calendar_hours",
         "valid_from": "2020-01-01",
         "valid_to": "",
     }
@@ -218,7 +215,7 @@ def test_admin_many_to_many_change_is_recorded(client, admin_user):
 
 def test_admin_delete_writes_ledger_event(client, admin_user):
     doomed = CameraFactory(code="CAM-XOA")
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     response = client.post(admin_url(Camera, "delete", doomed.pk), {"post": "yes"})
 
@@ -230,7 +227,7 @@ def test_admin_delete_writes_ledger_event(client, admin_user):
 
 def test_admin_bulk_delete_action_writes_one_event_per_object(client, admin_user):
     cameras = CameraFactory.create_batch(3)
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     response = client.post(
         admin_url(Camera, "changelist"),
@@ -264,7 +261,7 @@ def version_form(version, rules=(), **changes):
 def test_admin_inline_rule_added_to_a_draft_is_recorded(client, admin_user):
     version = RegulationVersionFactory()
     ward = WardFactory()
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
     rule = {"duty": "review", "agency": admin_user.agency_id, "area": ward.pk, "data_category": ""}
 
     response = client.post(admin_url(RegulationVersion, "change", version.pk), version_form(version, rules=[rule]))
@@ -277,7 +274,7 @@ def test_admin_inline_rule_added_to_a_draft_is_recorded(client, admin_user):
 
 
 def test_admin_user_password_change_is_recorded_without_the_hash(client, admin_user, insider):
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
     url = reverse("admin:auth_user_password_change", args=[insider.pk])
 
     response = client.post(url, {"password1": "Mat-khau-moi-2026!", "password2": "Mat-khau-moi-2026!", "usable_password": "true"})
@@ -290,7 +287,7 @@ def test_admin_user_password_change_is_recorded_without_the_hash(client, admin_u
 
 
 def test_admin_creates_a_user_in_an_agency_and_records_it_without_the_password(client, admin_user, agency_a):
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     response = client.post(
         admin_url(User, "add"),
@@ -313,7 +310,7 @@ def test_admin_creates_a_user_in_an_agency_and_records_it_without_the_password(c
 
 
 def test_administrator_cannot_make_anyone_superuser(client, admin_user, insider):
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
     page = client.get(admin_url(User, "change", insider.pk)).content.decode()
 
     assert 'name="is_superuser"' not in page
@@ -324,7 +321,7 @@ def test_administrator_cannot_make_anyone_superuser(client, admin_user, insider)
 
 
 def test_membership_added_in_admin_grants_the_role_group_and_records_it(client, admin_user, insider):
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     response = client.post(admin_url(Membership, "add"), {"user": insider.pk, "role": "reviewer"})
 
@@ -338,7 +335,7 @@ def test_membership_added_in_admin_grants_the_role_group_and_records_it(client, 
 
 def test_membership_for_a_user_without_agency_is_refused_in_the_form(client, admin_user):
     loner = UserFactory(username="khongdonvi", agency=None)
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     response = client.post(admin_url(Membership, "add"), {"user": loner.pk, "role": "reviewer"})
 
@@ -349,7 +346,7 @@ def test_membership_for_a_user_without_agency_is_refused_in_the_form(client, adm
 def test_membership_deleted_in_admin_revokes_the_role(client, admin_user, insider):
     membership = insider.memberships.get(role="requester")
     group = Group.objects.get(name=role_group_name(insider.agency, "requester"))
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     response = client.post(admin_url(Membership, "delete", membership.pk), {"post": "yes"})
 
@@ -361,7 +358,7 @@ def test_membership_deleted_in_admin_revokes_the_role(client, admin_user, inside
 
 def test_membership_cannot_be_edited_only_granted_or_revoked(client, admin_user, insider):
     membership = insider.memberships.get()
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     response = client.post(admin_url(Membership, "change", membership.pk), {"user": insider.pk, "role": "approver"})
 
@@ -376,7 +373,7 @@ def test_membership_cannot_be_edited_only_granted_or_revoked(client, admin_user,
 def test_published_regulation_version_is_read_only_in_admin(client, admin_user):
     version = published_version(admin_user)
     rule = version.rules.first()
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     page = client.get(admin_url(RegulationVersion, "change", version.pk))
     assert page.status_code == 200
@@ -408,7 +405,7 @@ def test_publish_button_publishes_a_draft(client, admin_user):
     version.legal_bases.add(LegalBasisFactory())
     for duty in AssignmentRule.Duty.values:
         AssignmentRuleFactory(version=version, duty=duty)
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
     assert "/publish/" in client.get(admin_url(RegulationVersion, "change", version.pk)).content.decode()
 
     response = client.post(reverse("admin:governance_regulationversion_publish", args=[version.pk]), follow=True)
@@ -421,7 +418,7 @@ def test_publish_button_publishes_a_draft(client, admin_user):
 
 def test_publish_action_shows_why_a_version_cannot_be_published(client, admin_user):
     version = RegulationVersionFactory()
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     response = client.post(
         admin_url(RegulationVersion, "changelist"),
@@ -438,7 +435,7 @@ def test_publish_action_shows_why_a_version_cannot_be_published(client, admin_us
 
 
 def test_camera_changelist_links_to_the_import_page(client, admin_user):
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     page = client.get(admin_url(Camera, "changelist")).content.decode()
 
@@ -448,7 +445,7 @@ def test_camera_changelist_links_to_the_import_page(client, admin_user):
 def test_camera_changelist_queries_do_not_grow_with_rows(client, admin_user):
     district = DistrictFactory()
     CameraFactory.create_batch(5, area=WardFactory(parent=district))
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
     url = admin_url(Camera, "changelist")
     client.get(url)
     with CaptureQueriesContext(connection) as few:
@@ -465,7 +462,7 @@ def test_camera_changelist_queries_do_not_grow_with_rows(client, admin_user):
 def test_camera_changelist_filters_by_district(client, admin_user):
     inside = CameraFactory(code="CAM-TRONG", area=WardFactory(parent=DistrictFactory(code="hn-hk")))
     CameraFactory(code="CAM-NGOAI", area=WardFactory(parent=DistrictFactory(code="hn-bd")))
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     response = client.get(admin_url(Camera, "changelist"), {"district": inside.area.parent_id})
 
@@ -487,7 +484,7 @@ def import_places(db):
 
 
 def test_admin_camera_import_page_shows_row_errors(client, admin_user, import_places):
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
     text = (
         HEADER + "HK-1,Ngã tư Hàng Bạc,ptz,hn-hk-hang-bac,ioc-hk,21.03,105.85,\n"
         "HK-2,Mã Mây,dome,hn-hk-hang-bac,ioc-hk,,,\n"
@@ -507,7 +504,7 @@ def test_admin_camera_import_page_shows_row_errors(client, admin_user, import_pl
 def test_admin_camera_import_page_imports_and_shows_the_counts(client, admin_user, import_places):
     WardFactory(code="hn-hk-hang-dao")
     CameraFactory(code="HK-1", name="Tên cũ")
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
     text = HEADER + "HK-1,Tên mới,ptz,hn-hk-hang-bac,ioc-hk,,,\nHK-2,Mã Mây,fixed,hn-hk-hang-dao,ioc-hk,,,nvr://hk/2\n"
 
     response = client.post(reverse("admin:governance_camera_import"), {"file": csv_upload(text)}, follow=True)
@@ -522,7 +519,7 @@ def test_admin_camera_import_page_imports_and_shows_the_counts(client, admin_use
 
 
 def test_admin_camera_import_page_loads_for_administrators(client, admin_user):
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     response = client.get(reverse("admin:governance_camera_import"))
 
@@ -533,7 +530,7 @@ def test_admin_camera_import_page_loads_for_administrators(client, admin_user):
 def test_area_code_is_fixed_once_it_has_wards(client, admin_user):
     district = DistrictFactory(code="hn-hk")
     WardFactory(parent=district)
-    signed_in(client, admin_user)
+    sign_in_verified(client, admin_user, language="en")
 
     page = client.get(admin_url(Area, "change", district.pk)).content.decode()
 
@@ -543,17 +540,15 @@ def test_area_code_is_fixed_once_it_has_wards(client, admin_user):
 def test_rule_parameters_of_a_basis_in_a_published_version_are_read_only(client, superuser):
     version = published_version(superuser)
     basis = version.legal_bases.get()
-    page = signed_in(client, superuser).get(admin_url(LegalBasis, "change", basis.pk))
+    page = sign_in_verified(client, superuser, language="en").get(admin_url(LegalBasis, "change", basis.pk))
     assert page.status_code == 200
     form_fields = page.context["adminform"].form.fields
     assert "max_window_hours" not in form_fields and "allowed_categories" not in form_fields
     assert "citation" in form_fields and "verified" in form_fields
     draft_basis = LegalBasisFactory()
-    assert (
-        "max_window_hours"
-        in signed_in(client, superuser).get(admin_url(LegalBasis, "change", draft_basis.pk)).context["adminform"].form.fields
-    )
+    draft_page = client.get(admin_url(LegalBasis, "change", draft_basis.pk))
+    assert "max_window_hours" in draft_page.context["adminform"].form.fields
 
 
 def test_role_groups_cannot_be_edited_directly_in_the_admin(client, superuser):
-    assert signed_in(client, superuser).get("/admin/auth/group/").status_code == 404
+    assert sign_in_verified(client, superuser, language="en").get("/admin/auth/group/").status_code == 404

@@ -166,6 +166,26 @@ def test_import_with_bad_rows_imports_nothing_and_names_each_line(places, admin_
     assert not import_events().exists()
 
 
+def test_a_vietnamese_administrator_reads_each_refused_line_in_vietnamese(places, admin_user):
+    data = csv_bytes(
+        row(code="OK-1"),
+        row(code="BAD-KIND", kind="dome"),
+        row(code="BAD-AREA", area_code="hn-nowhere"),
+        row(code="BAD-AGENCY", managing_agency_code="no-such-agency"),
+    )
+
+    with translation.override("vi"), pytest.raises(CameraImportError) as refused:
+        camera_import_csv(actor=admin_user, file=upload(data))
+
+    assert refused.value.messages == [
+        "dòng 3: dome không phải giá trị hợp lệ của cột kind; hãy dùng một trong các giá trị: ptz, fixed, anpr, face.",
+        "dòng 4: Không có địa bàn nào có mã hn-nowhere.",
+        "dòng 5: Không có đơn vị nào có mã no-such-agency.",
+    ]
+    assert not Camera.objects.exists()
+    assert not import_events().exists()
+
+
 def data_line(values):
     return csv_bytes(values).decode().split("\r\n", 1)[1]
 
