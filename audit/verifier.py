@@ -514,7 +514,9 @@ def _register_problem(register, chain_keys):
                 f"BROKEN at seq {chained.registered_seq}: key register: keys.json gives key {entry.key_id} valid from "
                 f"{chain.format_time(entry.valid_from)}, the chain registered it valid from {chained.valid_from}"
             )
-        if chained.retired_at is not None and (entry.retired_at is None or chained.retired_at != chain.format_time(entry.retired_at)):
+        if chained.retired_at is not None and (
+            entry.retired_at is None or chained.retired_at != chain.format_time(entry.retired_at)
+        ):
             stated = chain.format_time(entry.retired_at) if entry.retired_at else "not retired"
             return (
                 f"BROKEN at seq {chained.retired_seq}: key register: keys.json gives key {entry.key_id} as {stated}, "

@@ -13,7 +13,7 @@ in the same run (each write is followed by a sync, as cp's is):
   plain MP4 segments) and every SHA-256 the manifest records (each source
   segment and the clip), the clip flushed to disk. This is the bar;
 - export + package: the same, then the bag zipped and the package hashed
-  (`requests.export.pack_bag`), as a release is built: reported beside it;
+  (`requests.zipwriter.pack_bag`), as a release is built: reported beside it;
 - decode check: `requests.media.decode_check` alone on the clip (every frame
   decoded, as the export does it): frames per second;
 - whole export: as `export_build` runs it: the cut, then the clip decoded in
@@ -51,19 +51,12 @@ django.setup()
 
 from django.test import override_settings  # noqa: E402
 
-from requests.export import (  # noqa: E402
-    DECODE_THREADS,
-    ClipChecker,
-    PackageWriter,
-    cut_window,
-    finish_bag,
-    pack_bag,
-    prepare_cut,
-)
+from requests.export import DECODE_THREADS, ClipChecker, cut_window, prepare_cut  # noqa: E402
 from requests.integrity import integrity_section  # noqa: E402
 from requests.media import decode_check  # noqa: E402
 from requests.sources import source_for  # noqa: E402
 from requests.sources.testpattern import segment_path, write_segments  # noqa: E402
+from requests.zipwriter import PackageWriter, finish_bag, pack_bag  # noqa: E402
 
 CAMERA = "BENCH-1080"
 

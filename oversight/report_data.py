@@ -9,11 +9,12 @@ chunks so that memory and time grow with the number of releases, not faster.
 import datetime as dt
 import math
 import statistics
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -35,15 +36,11 @@ from requests.models import (
     Status,
     Urgency,
 )
+from requests.selectors import binding_approvals_among
+from requests.transitions import PAST_APPROVAL
 
-APPROVED_FAMILY = (
-    Status.APPROVED,
-    Status.EXPORTING,
-    Status.RELEASED,
-    Status.CLOSED,
-    Status.EXPORT_FAILED,
-    Status.DAMAGE_HELD,
-)
+# Approved, whatever happened after: being exported, released, closed, a failed or held export.
+APPROVED_FAMILY = tuple(sorted(PAST_APPROVAL))
 STILL_OPEN = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO)
 # Waiting on the authority: a request sent back for information waits on the requester instead.
 AWAITING_DECISION = (Status.SUBMITTED, Status.IN_REVIEW)
@@ -64,18 +61,18 @@ class ReportScope:
     jurisdiction: object = None  # an Area; None means the whole system (system administrators)
 
     @property
-    def start(self):
+    def start(self) -> dt.datetime:
         return _local_midnight(self.date_from)
 
     @property
-    def end(self):
+    def end(self) -> dt.datetime:
         return _local_midnight(self.date_to + dt.timedelta(days=1))
 
     @property
-    def days(self):
+    def days(self) -> int:
         return (self.date_to - self.date_from).days + 1
 
-    def requests(self):
+    def requests(self) -> QuerySet[FootageRequest]:
         """Every request the report may speak of, whatever its dates."""
         qs = FootageRequest.objects.all()
         if self.jurisdiction is not None:
@@ -89,7 +86,7 @@ class ReportScope:
             qs = qs.filter(legal_basis=self.legal_basis)
         return qs
 
-    def during(self, field_name):
+    def during(self, field_name: str) -> Q:
         return Q(**{f"{field_name}__gte": self.start, f"{field_name}__lt": self.end})
 
 
@@ -97,15 +94,15 @@ def _local_midnight(day):
     return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_default_timezone())
 
 
-def hours_between(start, end):
+def hours_between(start: dt.datetime, end: dt.datetime) -> float:
     return (end - start).total_seconds() / 3600
 
 
-def median(values):
+def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def percentile(values, fraction):
+def percentile(values: list[float], fraction: float) -> float | None:
     """Nearest-rank percentile: a value that occurred, as an inspector would count it by hand."""
     if not values:
         return None
@@ -148,7 +145,7 @@ def _breakdown(scope, key, label_of):
     return sorted(breakdowns, key=lambda b: (-b.counts["filed"], -sum(b.counts.values()), b.label))
 
 
-def summary(scope):
+def summary(scope: ReportScope) -> dict:
     counts = _active(scope).aggregate(**_measures(scope))
     released_items = RequestItem.objects.filter(
         footage_request__in=scope.requests().filter(scope.during("release__created_at"))
@@ -160,12 +157,12 @@ def summary(scope):
     return {**counts, "footage_hours": hours, "cameras": len(cameras)}
 
 
-def by_agency(scope):
+def by_agency(scope: ReportScope) -> list[Breakdown]:
     names = dict(Agency.objects.values_list("pk", "name_vi"))
     return _breakdown(scope, "agency_id", lambda pk: names.get(pk, "?"))
 
 
-def by_legal_basis(scope):
+def by_legal_basis(scope: ReportScope) -> list[Breakdown]:
     names = {pk: f"{code} — {title}" for pk, code, title in LegalBasis.objects.values_list("pk", "code", "title_vi")}
     return _breakdown(scope, "legal_basis_id", lambda pk: names.get(pk, "?"))
 
@@ -173,7 +170,7 @@ def by_legal_basis(scope):
 URGENCY_VI = {Urgency.NORMAL: "Thường", Urgency.URGENT: "Khẩn", Urgency.EMERGENCY: "Khẩn cấp"}
 
 
-def by_urgency(scope):
+def by_urgency(scope: ReportScope) -> list[Breakdown]:
     order = list(URGENCY_VI)
     rows = _breakdown(scope, "urgency", lambda code: URGENCY_VI.get(code, code))
     labels = [URGENCY_VI[code] for code in order]
@@ -189,7 +186,7 @@ class CategoryRow:
     released_hours: float
 
 
-def by_category(scope):
+def by_category(scope: ReportScope) -> list[CategoryRow]:
     names = dict(DataCategory.objects.values_list("pk", "name_vi"))
     filed = (
         RequestItem.objects.filter(footage_request__in=scope.requests().filter(scope.during("submitted_at")))
@@ -229,7 +226,7 @@ def _late(reference, agency, basis, urgency, submitted_at, due_at, decided_at, c
     return LateRow(reference, agency, basis, label, submitted_at, due_at, decided_at, hours_between(due_at, counted_until))
 
 
-def turnaround(scope, *, now=None):
+def turnaround(scope: ReportScope, *, now: dt.datetime | None = None) -> dict:
     """Hours from submission to decision and to release (median, p90), and every deadline missed in the period."""
     now = now or timezone.now()
     decided = (
@@ -285,15 +282,15 @@ class RegisterRow:
     spans: dict = field(default_factory=dict)  # video file name -> (camera code, first timestamp, last timestamp)
 
     @property
-    def videos(self):
+    def videos(self) -> list[tuple[str, str]]:
         return [(name, sha256) for kind, name, sha256 in self.files if kind == ReleaseFile.Kind.VIDEO]
 
     @property
-    def package_sha256(self):
+    def package_sha256(self) -> str:
         return next((sha256 for kind, _name, sha256 in self.files if kind == ReleaseFile.Kind.PACKAGE), "")
 
 
-def register_count(scope):
+def register_count(scope: ReportScope) -> int:
     return _releases(scope).count()
 
 
@@ -306,7 +303,7 @@ def _releases(scope):
     return _handed_over().filter(scope.during("created_at"), footage_request__in=scope.requests())
 
 
-def register(scope, *, chunk=REGISTER_CHUNK):
+def register(scope: ReportScope, *, chunk: int = REGISTER_CHUNK) -> Iterator[RegisterRow]:
     """One row per release in the period, oldest first, read `chunk` releases at a time."""
     ids = list(_releases(scope).order_by("created_at", "id").values_list("pk", flat=True))
     for offset in range(0, len(ids), chunk):
@@ -323,7 +320,6 @@ def register(scope, *, chunk=REGISTER_CHUNK):
                 "footage_request__agency__name_vi",
                 "footage_request__legal_basis__code",
                 "footage_request__case_reference",
-                "footage_request__content_hash",
             )
         )
         downloads = dict(
@@ -340,14 +336,13 @@ def register(scope, *, chunk=REGISTER_CHUNK):
             .values_list("footage_request_id", "camera__code", "start", "end")
         ):
             windows.setdefault(request_id, []).append((code, start, end))
-        for request_id, content_hash, last, first, username in (
-            Decision.objects.filter(
-                footage_request_id__in=request_ids, step=Decision.Step.APPROVAL, outcome=Decision.Outcome.APPROVE
-            )
+        # Only signatures on the content that was released count as its approvals.
+        for request_id, last, first, username in (
+            binding_approvals_among(request_ids)
             .order_by("footage_request_id", "created_at", "id")
-            .values_list("footage_request_id", "content_hash", "actor__last_name", "actor__first_name", "actor__username")
+            .values_list("footage_request_id", "actor__last_name", "actor__first_name", "actor__username")
         ):
-            approvers.setdefault(request_id, []).append((content_hash, display_name(last, first, username)))
+            approvers.setdefault(request_id, []).append(display_name(last, first, username))
         order = {kind: n for n, kind in enumerate(FILE_ORDER)}
         spans = {}
         for release_id, kind, name, sha256, camera, first, last in (
@@ -360,9 +355,8 @@ def register(scope, *, chunk=REGISTER_CHUNK):
                 spans.setdefault(release_id, {})[name] = (camera, first, last)
         for listed in files.values():
             listed.sort(key=lambda f: order.get(f[0], len(order)))
-        for release_id, released_at, request_id, reference, agency, basis, case_reference, content_hash in releases:
-            # Only signatures on the content that was released count as its approvals.
-            signed = [name for signed_hash, name in approvers.get(request_id, []) if signed_hash == content_hash]
+        for release_id, released_at, request_id, reference, agency, basis, case_reference in releases:
+            signed = approvers.get(request_id, [])
             yield RegisterRow(
                 reference=reference,
                 released_at=released_at,
@@ -391,7 +385,7 @@ class RefusalRow:
     reason: str
 
 
-def refusals(scope):
+def refusals(scope: ReportScope) -> list[RefusalRow]:
     rows = (
         Decision.objects.filter(scope.during("created_at"), outcome=Decision.Outcome.REJECT, footage_request__in=scope.requests())
         .order_by("created_at", "id")
@@ -598,7 +592,7 @@ def _near_limit_findings(scope):
     return findings
 
 
-def patterns(scope, *, now=None):
+def patterns(scope: ReportScope, *, now: dt.datetime | None = None) -> dict[str, list[Finding]]:
     now = now or timezone.now()
     return {
         "volume": _volume_findings(scope),
@@ -628,7 +622,7 @@ class Integrity:
     signing_keys: list = field(default_factory=list)  # SigningKeys of the checkpoints fixing the period's events
 
 
-def integrity(scope):
+def integrity(scope: ReportScope) -> Integrity:
     bounds = AuditEvent.objects.filter(scope.during("occurred_at")).aggregate(first=Min("seq"), last=Max("seq"))
     first, last = bounds["first"], bounds["last"]
     checkpoint = Checkpoint.objects.order_by("-seq").first()
@@ -668,7 +662,7 @@ WEEK_SERIES = (
 )
 
 
-def weekly(scope):
+def weekly(scope: ReportScope) -> list[tuple[dt.date, dict[str, int]]]:
     """Requests filed per week (weeks start on Monday, local time), split by where they stand now."""
     rows = (
         scope.requests()
@@ -713,7 +707,9 @@ class ReportData:
     register_rows: object = field(default=None, repr=False)  # a fresh iterator over the register when called
 
 
-def collect(scope, *, now=None, progress=None):
+def collect(
+    scope: ReportScope, *, now: dt.datetime | None = None, progress: Callable[[int, str], None] | None = None
+) -> ReportData:
     """Every section but the register, which is read while it is written out (see `register`)."""
     now = now or timezone.now()
     step = progress or (lambda percent, stage: None)

@@ -264,7 +264,20 @@ class RequestForm(forms.Form):
         }
 
 
-class ReviewForm(forms.Form):
+class ActionForm(forms.Form):
+    """The form of one action on a request: `arguments()` are the keyword arguments of the service that acts."""
+
+    @classmethod
+    def posted(cls, data, footage_request):
+        """The form as posted for this request."""
+        return cls(data)
+
+    def arguments(self):
+        """What the service takes besides the actor and the request (by default, the fields under their own names)."""
+        return dict(self.cleaned_data)
+
+
+class ReviewForm(ActionForm):
     recommendation = forms.ChoiceField(
         label=_("Recommendation"),
         choices=[("approve", _("Recommend approval")), ("reject", _("Recommend rejection"))],
@@ -272,22 +285,25 @@ class ReviewForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def arguments(self):
+        return {"recommend_approval": self.cleaned_data["recommendation"] == "approve", "reason": self.cleaned_data["reason"]}
 
-class AskInfoForm(forms.Form):
+
+class AskInfoForm(ActionForm):
     question = forms.CharField(
         label=_("Question for the requesting agency"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class RejectForm(forms.Form):
+class RejectForm(ActionForm):
     reason = forms.CharField(label=_("Reason for the rejection"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(ActionForm):
     reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=4000)
 
 
-class CommentForm(forms.Form):
+class CommentForm(ActionForm):
     body = forms.CharField(label=_("Message"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -295,7 +311,7 @@ def _minute(moment):
     return moment.replace(second=0, microsecond=0)
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(ActionForm):
     """Sign, optionally narrowing the scope: per item drop it or shorten its window."""
 
     reason = forms.CharField(
@@ -310,6 +326,13 @@ class ApproveForm(forms.Form):
             # Left out, a window stays as it is: a plain "approve" posts no times at all.
             self.fields[f"start_{item.pk}"] = LocalDateTimeField(label=_("From"), initial=item.start, required=False)
             self.fields[f"end_{item.pk}"] = LocalDateTimeField(label=_("To"), initial=item.end, required=False)
+
+    @classmethod
+    def posted(cls, data, footage_request):
+        return cls(data, items=footage_request.items.select_related("camera"))
+
+    def arguments(self):
+        return {"reason": self.cleaned_data["reason"], "narrow": self.narrow() or None}
 
     def rows(self):
         return [(item, self[f"drop_{item.pk}"], self[f"start_{item.pk}"], self[f"end_{item.pk}"]) for item in self.request_items]
@@ -335,15 +358,15 @@ class NotificationsReadForm(forms.Form):
     """Mark every notification read (no fields: the POST itself is the request)."""
 
 
-class HoldForm(forms.Form):
+class HoldForm(ActionForm):
     reason = forms.CharField(label=_("Reason for the legal hold"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(ActionForm):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
 
 
-class DamageAcknowledgeForm(forms.Form):
+class DamageAcknowledgeForm(ActionForm):
     confirm = forms.BooleanField(
         label=_("I have read the damage listed above; release the footage as it is, with the damage declared."),
     )
@@ -353,6 +376,10 @@ class DamageAcknowledgeForm(forms.Form):
         max_length=2000,
         required=False,
     )
+
+    def arguments(self):
+        # Ticking `confirm` is the condition of the act, not part of it.
+        return {"note": self.cleaned_data["note"]}
 
 
 class VerifyForm(forms.Form):

@@ -49,7 +49,7 @@ class SampleLayout:
 
     header: int  # bytes before the first copied sample
     ranges: list  # (segment index, source offset, length)
-    segments: list  # mp4cut.Segment of each source segment: its sample tables
+    segments: list  # mp4boxes.Segment of each source segment: its sample tables
     starts: list  # wall-clock start of each source segment
     first_frame: dt.datetime  # when the clip's first frame was recorded
     _offsets: dict = field(default_factory=dict, repr=False)

@@ -29,7 +29,6 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW)
-FINAL_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN, Status.EXPIRED)
 # Waiting for a custodian: approved and not yet exported, or an export to run again.
 EXPORT_QUEUE_STATUSES = (Status.APPROVED, Status.EXPORT_FAILED)
 
@@ -130,10 +129,6 @@ class FootageRequest(models.Model):
 
     def __str__(self):
         return self.reference
-
-    @property
-    def is_editable(self):
-        return self.status in (Status.DRAFT, Status.NEEDS_INFO)
 
     def compute_content_hash(self):
         """SHA-256 of everything an approval vouches for: basis, grounds, purpose and every item."""

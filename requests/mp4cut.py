@@ -45,312 +45,16 @@ import os
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 from requests.filecopy import HashedWriter, SourceChanged, hash_descriptor
-from requests.sources.files import mp4_boxes
+from requests.mp4boxes import Unsupported, build_box, build_full_box, read_segment
 
 # A chunk of the new file holds at most this many bytes (players read a chunk's samples from its offset).
 CHUNK_BYTES = 1024 * 1024
 # Files larger than this need 64-bit sizes and offsets.
 LARGE_FILE = 0xFFFFFFFF
-# Boxes at the top of a segment that carry nothing a clip needs.
-SKIPPED_TOP_BOXES = {b"free", b"skip", b"wide", b"uuid", b"meta", b"pdin"}
 # MP4 headers count time in seconds from here.
 MP4_EPOCH = dt.datetime(1904, 1, 1, tzinfo=dt.UTC)
-
-
-class Unsupported(Exception):
-    """These segments need ffmpeg: the reason says why."""
-
-
-# Boxes -----------------------------------------------------------------------
-
-
-def _boxes(data, start=0, end=None):
-    """(type, box start, content start, box end) of each box in data[start:end]."""
-    end = len(data) if end is None else end
-    position = start
-    while position < end:
-        if position + 8 > end:
-            raise Unsupported("truncated box header")
-        size, kind = struct.unpack_from(">I4s", data, position)
-        header = 8
-        if size == 1:
-            if position + 16 > end:
-                raise Unsupported("truncated box header")
-            size = struct.unpack_from(">Q", data, position + 8)[0]
-            header = 16
-        elif size == 0:
-            size = end - position
-        if size < header or position + size > end:
-            raise Unsupported(f"malformed {kind!r} box")
-        yield kind, position, position + header, position + size
-        position += size
-
-
-def _children(data, start=0, end=None):
-    """{type: [(box start, content start, box end), ...]} of the boxes in data[start:end]."""
-    found = {}
-    for kind, box_start, content, box_end in _boxes(data, start, end):
-        found.setdefault(kind, []).append((box_start, content, box_end))
-    return found
-
-
-def _one(children, kind):
-    boxes = children.get(kind, [])
-    if len(boxes) != 1:
-        raise Unsupported(f"{len(boxes)} {kind.decode(errors='replace')} boxes")
-    return boxes[0]
-
-
-def _box(kind, *parts):
-    payload = b"".join(parts)
-    return struct.pack(">I4s", 8 + len(payload), kind) + payload
-
-
-def _full_box(kind, version, flags, *parts):
-    return _box(kind, struct.pack(">I", (version << 24) | flags), *parts)
-
-
-def _version(data, content):
-    return data[content]
-
-
-def _table(data, content, end, item):
-    """The entries of a full box whose body is a 32-bit count and then `count` items of struct format `item`."""
-    (count,) = struct.unpack_from(">I", data, content + 4)
-    if content + 8 + count * struct.calcsize(">" + item) > end:
-        raise Unsupported("truncated sample table")
-    layout = f">{count * len(item)}{item[0]}" if len(set(item)) == 1 else ">" + item * count
-    return struct.unpack_from(layout, data, content + 8)
-
-
-def _pairs(values, width):
-    return [tuple(values[i : i + width]) for i in range(0, len(values), width)]
-
-
-# One segment -----------------------------------------------------------------
-
-
-@dataclass
-class Segment:
-    """One segment's video track: where each sample is, how long it lasts, which are keyframes."""
-
-    path: Path
-    size: int
-    mtime_ns: int
-    ftyp: bytes
-    mvhd: bytes
-    tkhd: bytes
-    mdhd: bytes
-    hdlr: bytes
-    minf_other: list
-    stsd: bytes
-    movie_timescale: int
-    timescale: int
-    offsets: list
-    sizes: list
-    durations: list
-    composition: list | None
-    sync: list | None
-    start: int | None = None  # media time the edit list starts showing at
-
-    @property
-    def description(self):
-        """What must be equal in every segment for their samples to share one header."""
-        return (self.stsd, self.timescale, self.hdlr)
-
-
-def _read_top(path):
-    """The ftyp and moov boxes of a segment file, with its size and modification time."""
-    found = {}
-    with open(path, "rb") as handle:
-        stat = os.fstat(handle.fileno())
-        for kind, start, _, end in mp4_boxes(handle, 0, stat.st_size, strict=True):
-            if kind in (b"moof", b"mfra", b"sidx", b"styp"):
-                raise Unsupported("fragmented MP4")
-            if kind in (b"ftyp", b"moov"):
-                if kind in found:
-                    raise Unsupported(f"two {kind.decode()} boxes")  # players read the first, ffmpeg skips the rest
-                handle.seek(start)
-                found[kind] = handle.read(end - start)
-            elif kind != b"mdat" and kind not in SKIPPED_TOP_BOXES:
-                raise Unsupported(f"top-level {kind!r} box")
-    if b"ftyp" not in found or b"moov" not in found:
-        raise Unsupported("no ftyp or moov box")
-    return found[b"ftyp"], found[b"moov"], stat
-
-
-def read_segment(path):
-    """The sample tables of a single-track video MP4 segment, or Unsupported."""
-    ftyp, moov, stat = _read_top(path)
-    top = _children(moov, 8 if struct.unpack_from(">I", moov)[0] != 1 else 16)
-    if b"mvex" in top:
-        raise Unsupported("fragmented MP4")
-    mvhd_start, mvhd_content, mvhd_end = _one(top, b"mvhd")
-    movie_timescale = struct.unpack_from(">I", moov, mvhd_content + (20 if _version(moov, mvhd_content) == 1 else 12))[0]
-    _, trak_content, trak_end = _one(top, b"trak")
-    trak = _children(moov, trak_content, trak_end)
-    start = _check_edit_list(moov, trak) if b"edts" in trak else None
-    tkhd_start, tkhd_content, tkhd_end = _one(trak, b"tkhd")
-    _, mdia_content, mdia_end = _one(trak, b"mdia")
-    mdia = _children(moov, mdia_content, mdia_end)
-    mdhd_start, mdhd_content, mdhd_end = _one(mdia, b"mdhd")
-    hdlr_start, hdlr_content, hdlr_end = _one(mdia, b"hdlr")
-    if moov[hdlr_content + 8 : hdlr_content + 12] != b"vide":
-        raise Unsupported("not a video track")
-    timescale = struct.unpack_from(">I", moov, mdhd_content + (20 if _version(moov, mdhd_content) == 1 else 12))[0]
-    if any(
-        content - start != 8
-        for start, content in ((mvhd_start, mvhd_content), (tkhd_start, tkhd_content), (mdhd_start, mdhd_content))
-    ):
-        raise Unsupported("64-bit header box")
-    _, minf_content, minf_end = _one(mdia, b"minf")
-    minf_other, stbl = [], None
-    for kind, box_start, content, box_end in _boxes(moov, minf_content, minf_end):
-        if kind == b"stbl":
-            stbl = (content, box_end)
-        else:
-            if kind == b"dinf":
-                _check_self_contained(moov, content, box_end)
-            minf_other.append(moov[box_start:box_end])
-    if stbl is None or not movie_timescale or not timescale:
-        raise Unsupported("no sample table")
-    tables = _children(moov, *stbl)
-    # Tables the clip would have to carry over sample by sample; others (sdtp, sample groups, cslg) are left out.
-    for kind in (b"stz2", b"subs", b"saiz", b"saio", b"stsh", b"padb", b"stdp"):
-        if kind in tables:
-            raise Unsupported(f"{kind.decode()} table")
-    stsd_start, stsd_content, stsd_end = _one(tables, b"stsd")
-    if struct.unpack_from(">I", moov, stsd_content + 4)[0] != 1:
-        raise Unsupported("several sample descriptions")
-
-    _, content, end = _one(tables, b"stsz")
-    sample_size, count = struct.unpack_from(">II", moov, content + 4)
-    if sample_size:
-        if count > stat.st_size // sample_size:
-            raise Unsupported("more samples than the file holds")
-        sizes = [sample_size] * count
-    else:
-        if content + 12 + 4 * count > end:
-            raise Unsupported("truncated sample table")
-        sizes = list(struct.unpack_from(f">{count}I", moov, content + 12))
-    if b"co64" in tables:
-        _, content, end = _one(tables, b"co64")
-        chunk_offsets = _table(moov, content, end, "Q")
-    else:
-        _, content, end = _one(tables, b"stco")
-        chunk_offsets = _table(moov, content, end, "I")
-    _, content, end = _one(tables, b"stsc")
-    stsc = _pairs(_table(moov, content, end, "III"), 3)
-    _, content, end = _one(tables, b"stts")
-    durations = _expand(_pairs(_table(moov, content, end, "II"), 2), count)
-    composition = None
-    if b"ctts" in tables:
-        _, content, end = _one(tables, b"ctts")
-        # Signed in either version, as QuickTime, ffmpeg and most players read it.
-        composition = _expand(_pairs(_table(moov, content, end, "Ii"), 2), count)
-    sync = None
-    if b"stss" in tables:
-        _, content, end = _one(tables, b"stss")
-        sync = [False] * count
-        for number in _table(moov, content, end, "I"):
-            if not 1 <= number <= count:
-                raise Unsupported("sync sample out of range")
-            sync[number - 1] = True
-
-    offsets = _sample_offsets(chunk_offsets, stsc, sizes)
-    if len(durations) != count or (composition is not None and len(composition) != count) or not count:
-        raise Unsupported("sample tables disagree")
-    if any(offset + length > stat.st_size for offset, length in zip(offsets, sizes, strict=True)):
-        raise Unsupported("a sample lies beyond the end of the file")
-    return Segment(
-        path=Path(path),
-        size=stat.st_size,
-        mtime_ns=stat.st_mtime_ns,
-        ftyp=ftyp,
-        mvhd=moov[mvhd_start:mvhd_end],
-        tkhd=moov[tkhd_start:tkhd_end],
-        mdhd=moov[mdhd_start:mdhd_end],
-        hdlr=moov[hdlr_start:hdlr_end],
-        minf_other=minf_other,
-        stsd=_without_bitrate(moov[stsd_start:stsd_end]),
-        movie_timescale=movie_timescale,
-        timescale=timescale,
-        offsets=offsets,
-        sizes=sizes,
-        durations=durations,
-        composition=composition,
-        sync=sync,
-        start=start,
-    )
-
-
-def _without_bitrate(stsd):
-    """The sample description without its btrt box: that says the bitrate of one segment, not of the clip, and
-    differs from segment to segment where everything that decoding needs is the same."""
-    # stsd: box header, version and flags, entry count, then (here) one visual sample entry: its box header, 78
-    # bytes of fixed fields, then its child boxes (the codec configuration among them).
-    entries = list(_boxes(stsd, 16, len(stsd)))
-    if len(entries) != 1:
-        raise Unsupported("several sample descriptions")
-    kind, _, content, end = entries[0]
-    if content + 78 > end:
-        raise Unsupported("malformed sample description")
-    children = [stsd[start:stop] for child, start, _, stop in _boxes(stsd, content + 78, end) if child != b"btrt"]
-    return _box(b"stsd", stsd[8:16], _box(kind, stsd[content : content + 78], *children))
-
-
-def _check_edit_list(moov, trak):
-    """Only an edit list that plays the media at normal speed, from a point at or after its start, is understood."""
-    _, edts_content, edts_end = _one(trak, b"edts")
-    edits = _children(moov, edts_content, edts_end)
-    if b"elst" not in edits:
-        return
-    _, content, end = _one(edits, b"elst")
-    version = _version(moov, content)
-    item = "qqhh" if version == 1 else "iihh"
-    entries = [entry for entry in _pairs(_table(moov, content, end, item), 4) if entry[1] != -1]
-    if len(entries) > 1 or any(rate != 1 or fraction != 0 for _, _, rate, fraction in entries):
-        raise Unsupported("edit list")
-    return entries[0][1] if entries else None
-
-
-def _expand(runs, count):
-    """Per-sample values of a run-length table (stts, ctts), which must cover exactly `count` samples."""
-    if sum(run for run, _ in runs) != count:
-        raise Unsupported("sample tables disagree")
-    values = []
-    for run, value in runs:
-        values.extend([value] * run)
-    return values
-
-
-def _check_self_contained(moov, content, end):
-    """The samples must be in this file, not in another one a data reference names."""
-    _, dref_content, dref_end = _one(_children(moov, content, end), b"dref")
-    for _, _, entry, _ in _boxes(moov, dref_content + 8, dref_end):
-        if not struct.unpack_from(">I", moov, entry)[0] & 1:
-            raise Unsupported("samples in another file")
-
-
-def _sample_offsets(chunk_offsets, stsc, sizes):
-    offsets = []
-    bounds = [first for first, _, _ in stsc[1:]] + [len(chunk_offsets) + 1]
-    for (first, per_chunk, description), next_first in zip(stsc, bounds, strict=True):
-        if description != 1 or first < 1 or next_first < first:
-            raise Unsupported("sample-to-chunk table")
-        for chunk in range(first, next_first):
-            position = chunk_offsets[chunk - 1]
-            for _ in range(per_chunk):
-                if len(offsets) == len(sizes):
-                    raise Unsupported("sample tables disagree")
-                offsets.append(position)
-                position += sizes[len(offsets) - 1]
-    if len(offsets) != len(sizes):
-        raise Unsupported("sample tables disagree")
-    return offsets
 
 
 # The plan --------------------------------------------------------------------
@@ -599,49 +303,49 @@ def _timed_box(box, duration, *, track=False, created=None):
     rest = body[16 if version == 1 else 8 :]
     middle, rest = rest[: 8 if track else 4], rest[8 if track else 4 :]
     rest = rest[8 if version == 1 else 4 :]
-    return _box(kind, bytes([1]) + flags, struct.pack(">QQ", *times), middle, struct.pack(">Q", duration), rest)
+    return build_box(kind, bytes([1]) + flags, struct.pack(">QQ", *times), middle, struct.pack(">Q", duration), rest)
 
 
 def _moov(reference, *, sizes, durations, composition, sync, chunks, wide, media_duration, movie_duration, shift, created):
     stts = _runs(durations)
     tables = [
         reference.stsd,
-        _full_box(b"stts", 0, 0, struct.pack(f">I{2 * len(stts)}I", len(stts), *(v for run in stts for v in run))),
+        build_full_box(b"stts", 0, 0, struct.pack(f">I{2 * len(stts)}I", len(stts), *(v for run in stts for v in run))),
     ]
     if composition is not None:
         ctts = _runs(composition)
         version = 1 if any(value < 0 for value in composition) else 0
         item = "i" if version else "I"
         tables.append(
-            _full_box(b"ctts", version, 0, struct.pack(">I", len(ctts)), *(struct.pack(">I" + item, *run) for run in ctts))
+            build_full_box(b"ctts", version, 0, struct.pack(">I", len(ctts)), *(struct.pack(">I" + item, *run) for run in ctts))
         )
     if sync is not None and not all(sync):
         numbers = [i + 1 for i, key in enumerate(sync) if key]
-        tables.append(_full_box(b"stss", 0, 0, struct.pack(f">I{len(numbers)}I", len(numbers), *numbers)))
-    tables.append(_full_box(b"stsz", 0, 0, struct.pack(f">II{len(sizes)}I", 0, len(sizes), *sizes)))
+        tables.append(build_full_box(b"stss", 0, 0, struct.pack(f">I{len(numbers)}I", len(numbers), *numbers)))
+    tables.append(build_full_box(b"stsz", 0, 0, struct.pack(f">II{len(sizes)}I", 0, len(sizes), *sizes)))
     stsc = []
     for number, (_, count) in enumerate(chunks, start=1):
         if not stsc or stsc[-1][1] != count:
             stsc.append((number, count, 1))
-    tables.append(_full_box(b"stsc", 0, 0, struct.pack(f">I{3 * len(stsc)}I", len(stsc), *(v for e in stsc for v in e))))
+    tables.append(build_full_box(b"stsc", 0, 0, struct.pack(f">I{3 * len(stsc)}I", len(stsc), *(v for e in stsc for v in e))))
     offsets = [offset for offset, _ in chunks]
     if wide:
-        tables.append(_full_box(b"co64", 0, 0, struct.pack(f">I{len(offsets)}Q", len(offsets), *offsets)))
+        tables.append(build_full_box(b"co64", 0, 0, struct.pack(f">I{len(offsets)}Q", len(offsets), *offsets)))
     else:
-        tables.append(_full_box(b"stco", 0, 0, struct.pack(f">I{len(offsets)}I", len(offsets), *offsets)))
-    minf = _box(b"minf", *reference.minf_other, _box(b"stbl", *tables))
-    mdia = _box(b"mdia", _timed_box(reference.mdhd, media_duration, created=created), reference.hdlr, minf)
+        tables.append(build_full_box(b"stco", 0, 0, struct.pack(f">I{len(offsets)}I", len(offsets), *offsets)))
+    minf = build_box(b"minf", *reference.minf_other, build_box(b"stbl", *tables))
+    mdia = build_box(b"mdia", _timed_box(reference.mdhd, media_duration, created=created), reference.hdlr, minf)
     tkhd = _timed_box(reference.tkhd, movie_duration, track=True, created=created)
     track_id = struct.unpack_from(">I", tkhd, 28)[0]
     edts = b""
     if shift:
         # Start showing at the first frame, past the composition delay of B-frames (as the segments' own edit list did).
-        elst = _full_box(b"elst", 1, 0, struct.pack(">IQqhh", 1, movie_duration, shift, 1, 0))
-        edts = _box(b"edts", elst)
-    trak = _box(b"trak", tkhd, edts, mdia)
+        elst = build_full_box(b"elst", 1, 0, struct.pack(">IQqhh", 1, movie_duration, shift, 1, 0))
+        edts = build_box(b"edts", elst)
+    trak = build_box(b"trak", tkhd, edts, mdia)
     # The movie header ends with the id the next track would take.
     mvhd = _timed_box(reference.mvhd, movie_duration, created=created)[:-4] + struct.pack(">I", track_id + 1)
-    return _box(b"moov", mvhd, trak)
+    return build_box(b"moov", mvhd, trak)
 
 
 # Writing ---------------------------------------------------------------------

@@ -6,12 +6,16 @@ passed the second factor (governance.second_factor): checked here, last, so that
 it is the reason given only when everything else allows the act.
 """
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from governance.models import Role
+from governance.models import Role, User
 from governance.second_factor import second_factor_refusal
-from requests.models import Decision, Status
+from requests.models import Decision, FootageRequest, Status
+from requests.selectors import binding_approvals
+from requests.transitions import allows
 
 
 class WorkflowRefused(PermissionDenied):
@@ -29,7 +33,7 @@ def _own_agency(user, footage_request):
 def _edit_refusal(user, footage_request):
     if not (_own_agency(user, footage_request) and user.has_role(Role.REQUESTER)):
         return _("Only requesting officers of the requesting agency may change this request.")
-    if not footage_request.is_editable:
+    if not allows("update", footage_request.status):
         return _("A request can be changed only while it is a draft or more information is requested.")
     if not user.has_perm("requests.change_footagerequest", footage_request):
         return _("You do not hold the permission to change this request.")
@@ -39,7 +43,7 @@ def _edit_refusal(user, footage_request):
 def _withdraw_refusal(user, footage_request):
     if not (_own_agency(user, footage_request) and user.has_role(Role.REQUESTER)):
         return _("Only requesting officers of the requesting agency may withdraw this request.")
-    if footage_request.status not in (Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO):
+    if not allows("withdraw", footage_request.status):
         return _("This request can no longer be withdrawn.")
     return None
 
@@ -49,7 +53,7 @@ def _review_rule_refusal(user, footage_request):
         return _("Only reviewers may record a review.")
     if _own_agency(user, footage_request):
         return _("Nobody may act on a request of their own agency.")
-    if footage_request.status not in (Status.SUBMITTED, Status.IN_REVIEW):
+    if not allows("review", footage_request.status):
         return _("This request is not waiting for review.")
     if not user.has_perm("requests.review_footagerequest", footage_request):
         return _("Your agency is not assigned to review requests for these cameras and data categories.")
@@ -65,13 +69,12 @@ def _sign_refusal(user, footage_request):
         return _("Only approving officials may decide on a request.")
     if _own_agency(user, footage_request):
         return _("Nobody may act on a request of their own agency.")
-    if footage_request.status != Status.IN_REVIEW:
+    # Approving and rejecting start from the same statuses.
+    if not allows("approve", footage_request.status):
         return _("This request is not waiting for a decision.")
     if not user.has_perm("requests.approve_footagerequest", footage_request):
         return _("Your agency is not assigned to approve requests for these cameras and data categories.")
-    if Decision.objects.filter(
-        footage_request=footage_request, actor=user, step=Decision.Step.APPROVAL, content_hash=footage_request.content_hash
-    ).exists():
+    if binding_approvals(footage_request).filter(actor=user).exists():
         return _("You have already signed this request; a second approval must come from another official.")
     if not footage_request.decisions.filter(step=Decision.Step.REVIEW, created_at__gte=footage_request.submitted_at).exists():
         return _("The reviewer has not yet recorded a recommendation.")
@@ -79,7 +82,7 @@ def _sign_refusal(user, footage_request):
 
 
 def _ask_info_refusal(user, footage_request):
-    if footage_request.status not in (Status.SUBMITTED, Status.IN_REVIEW):
+    if not allows("ask_info", footage_request.status):
         return _("More information can be asked only while the request is being examined.")
     if _review_rule_refusal(user, footage_request) is None:
         return second_factor_refusal(user)
@@ -102,65 +105,46 @@ def _comment_refusal(user, footage_request):
     return _("Only the requesting agency and the assigned officials may comment on this request.")
 
 
-def _raise(reason):
-    if reason:
-        raise WorkflowRefused(reason)
+Refusal = Callable[[User, FootageRequest], str | None]
 
 
-def can_edit(user, footage_request):
-    return _edit_refusal(user, footage_request) is None
+def _checks(
+    refusal: Refusal, *, ensure_refusal: Refusal | None = None
+) -> tuple[Callable[[User, FootageRequest], bool], Callable[[User, FootageRequest], None]]:
+    """`can_<verb>` and `ensure_can_<verb>` of one rule: whether `refusal` finds no reason, and raise the reason it finds.
+
+    `ensure_refusal`, when given, is what the act itself needs (a page may show what only the act refuses).
+    """
+    ensure_refusal = ensure_refusal or refusal
+
+    def can(user: User, footage_request: FootageRequest) -> bool:
+        return refusal(user, footage_request) is None
+
+    def ensure(user: User, footage_request: FootageRequest) -> None:
+        reason = ensure_refusal(user, footage_request)
+        if reason:
+            raise WorkflowRefused(reason)
+
+    return can, ensure
 
 
-def ensure_can_edit(user, footage_request):
-    _raise(_edit_refusal(user, footage_request))
-
-
+can_edit, ensure_can_edit = _checks(_edit_refusal)
 can_submit, ensure_can_submit = can_edit, ensure_can_edit
+can_withdraw, ensure_can_withdraw = _checks(_withdraw_refusal)
+can_review, ensure_can_review = _checks(_review_refusal)
+# Approve or reject.
+can_sign, ensure_can_sign = _checks(_sign_refusal)
+can_ask_info, ensure_can_ask_info = _checks(_ask_info_refusal)
+can_comment, ensure_can_comment = _checks(_comment_refusal)
 
 
-def can_withdraw(user, footage_request):
-    return _withdraw_refusal(user, footage_request) is None
-
-
-def ensure_can_withdraw(user, footage_request):
-    _raise(_withdraw_refusal(user, footage_request))
-
-
-def can_review(user, footage_request):
-    return _review_refusal(user, footage_request) is None
-
-
-def ensure_can_review(user, footage_request):
-    _raise(_review_refusal(user, footage_request))
-
-
-def can_sign(user, footage_request):
-    """Approve or reject."""
-    return _sign_refusal(user, footage_request) is None
-
-
-def ensure_can_sign(user, footage_request):
-    _raise(_sign_refusal(user, footage_request))
-
-
-def can_ask_info(user, footage_request):
-    return _ask_info_refusal(user, footage_request) is None
-
-
-def ensure_can_ask_info(user, footage_request):
-    _raise(_ask_info_refusal(user, footage_request))
-
-
-def can_comment(user, footage_request):
-    return _comment_refusal(user, footage_request) is None
-
-
-def ensure_can_comment(user, footage_request):
-    _raise(_comment_refusal(user, footage_request))
-
-
-def can_create(user):
+def can_create(user: User) -> bool:
     return user.is_authenticated and user.agency_id is not None and user.has_role(Role.REQUESTER)
+
+
+def can_see_review_queue(user: User) -> bool:
+    """The queue of requests waiting for a review or a decision: reviewers and approvers."""
+    return user.has_role(Role.REVIEWER, Role.APPROVER)
 
 
 # Release ---------------------------------------------------------------------
@@ -178,7 +162,7 @@ def _export_refusal(user, footage_request):
     reason = _custodian_refusal(user, footage_request)
     if reason:
         return reason
-    if footage_request.status not in (Status.APPROVED, Status.EXPORT_FAILED):
+    if not allows("export", footage_request.status):
         return _("Only an approved request, or one whose export failed, can be exported.")
     return second_factor_refusal(user)
 
@@ -187,7 +171,7 @@ def _acknowledge_damage_refusal(user, footage_request):
     reason = _custodian_refusal(user, footage_request)
     if reason:
         return reason
-    if footage_request.status != Status.DAMAGE_HELD:
+    if not allows("acknowledge_damage", footage_request.status):
         return _("No damaged footage of this request is waiting for acknowledgement.")
     return second_factor_refusal(user)
 
@@ -204,67 +188,14 @@ def _confirm_refusal(user, footage_request):
     reason = _recipient_refusal(user, footage_request)
     if reason:
         return reason
-    if footage_request.status != Status.RELEASED:
+    if not allows("close", footage_request.status):
         return _("Receipt has already been confirmed.")
     return None
-
-
-def can_export(user, footage_request):
-    return _export_refusal(user, footage_request) is None
-
-
-def ensure_can_export(user, footage_request):
-    _raise(_export_refusal(user, footage_request))
 
 
 def _custodian_action_refusal(user, footage_request):
     """What an assigned custodian does to a release (holds, revocations): their role there and the second factor."""
     return _custodian_refusal(user, footage_request) or second_factor_refusal(user)
-
-
-def can_hold(user, footage_request):
-    """Place or lift a legal hold: the assigned custodians."""
-    return _custodian_action_refusal(user, footage_request) is None
-
-
-def ensure_can_hold(user, footage_request):
-    _raise(_custodian_action_refusal(user, footage_request))
-
-
-def can_revoke(user, footage_request):
-    """See every download link of the release and the button that revokes them: the assigned custodians."""
-    return _custodian_refusal(user, footage_request) is None
-
-
-def ensure_can_revoke(user, footage_request):
-    """Revoking the links themselves needs the second factor too."""
-    _raise(_custodian_action_refusal(user, footage_request))
-
-
-def can_acknowledge_damage(user, footage_request):
-    """Acknowledge the damage an export found, which releases the footage held for it: the assigned custodians."""
-    return _acknowledge_damage_refusal(user, footage_request) is None
-
-
-def ensure_can_acknowledge_damage(user, footage_request):
-    _raise(_acknowledge_damage_refusal(user, footage_request))
-
-
-def can_receive(user, footage_request):
-    """See the download page and take a download link."""
-    return _recipient_refusal(user, footage_request) is None
-
-
-def ensure_can_receive(user, footage_request):
-    _raise(_recipient_refusal(user, footage_request))
-
-
-def can_confirm_receipt(user, footage_request):
-    return _confirm_refusal(user, footage_request) is None
-
-
-def ensure_can_confirm_receipt(user, footage_request):
-    _raise(_confirm_refusal(user, footage_request))
 
 
 def _verification_revoke_refusal(user, footage_request):
@@ -275,10 +206,38 @@ def _verification_revoke_refusal(user, footage_request):
     return _("Only the custodians assigned to this request, or the centre's system administrators, revoke its links.")
 
 
-def can_revoke_verification(user, footage_request):
-    """Revoke the release's verification links: the assigned custodians and the centre's system administrators."""
-    return _verification_revoke_refusal(user, footage_request) is None
+def _verification_revoke_action_refusal(user, footage_request):
+    return _verification_revoke_refusal(user, footage_request) or second_factor_refusal(user)
 
 
-def ensure_can_revoke_verification(user, footage_request):
-    _raise(_verification_revoke_refusal(user, footage_request) or second_factor_refusal(user))
+can_export, ensure_can_export = _checks(_export_refusal)
+# Place or lift a legal hold: the assigned custodians.
+can_hold, ensure_can_hold = _checks(_custodian_action_refusal)
+# See every download link of the release and the button that revokes them: the assigned custodians. Revoking the
+# links themselves needs the second factor too.
+can_revoke, ensure_can_revoke = _checks(_custodian_refusal, ensure_refusal=_custodian_action_refusal)
+# Acknowledge the damage an export found, which releases the footage held for it: the assigned custodians.
+can_acknowledge_damage, ensure_can_acknowledge_damage = _checks(_acknowledge_damage_refusal)
+# See the download page and take a download link.
+can_receive, ensure_can_receive = _checks(_recipient_refusal)
+can_confirm_receipt, ensure_can_confirm_receipt = _checks(_confirm_refusal)
+# Revoke the release's verification links: the assigned custodians and the centre's system administrators.
+can_revoke_verification, ensure_can_revoke_verification = _checks(
+    _verification_revoke_refusal, ensure_refusal=_verification_revoke_action_refusal
+)
+
+
+def _sees_every_release(user):
+    return user.has_role(Role.AUDITOR, Role.ADMINISTRATOR)
+
+
+def can_see_release(user: User, footage_request: FootageRequest) -> bool:
+    """Open the release page: its recipients, the assigned custodians, auditors and administrators.
+
+    While a package is held for its damage, its recipients do not (they cannot receive it yet)."""
+    return can_receive(user, footage_request) or can_revoke(user, footage_request) or _sees_every_release(user)
+
+
+def can_see_every_grant(user: User, footage_request: FootageRequest) -> bool:
+    """See the download links of every recipient of the release, not only one's own."""
+    return can_revoke(user, footage_request) or _sees_every_release(user)

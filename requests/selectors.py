@@ -1,19 +1,23 @@
 """Reads of footage requests. Every list, detail, download and report starts from `requests_visible_to`."""
 
+import datetime as dt
 from functools import lru_cache
 
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, Field, Func, OuterRef, Q, Value
+from django.db.models import Exists, F, Field, Func, OuterRef, Q, QuerySet, Value
 from django.db.models.query import EmptyQuerySet
 from django.http import Http404
 
-from governance.models import Role
+from governance.models import Role, User
 from governance.permissions import agencies_overseen_by
 from requests.models import (
     EXPORT_QUEUE_STATUSES,
     OPEN_STATUSES,
+    Decision,
     FootageRequest,
     FootageRequestGroupObjectPermission,
+    LegalHold,
+    Release,
     Status,
 )
 
@@ -23,7 +27,7 @@ def _permission_id(codename):
     return Permission.objects.get(content_type__app_label="requests", codename=codename).pk
 
 
-def requests_visible_to(user):
+def requests_visible_to(user: User | None) -> QuerySet[FootageRequest]:
     """Requests the user may see: through their agency-role groups' object permissions, or as an overseer.
 
     What an overseer reads is `governance.permissions.agencies_overseen_by`: every
@@ -69,7 +73,7 @@ class _Row(Func):
     output_field = Field()
 
 
-def get_visible_request_or_404(user, reference, *, for_update=False):
+def get_visible_request_or_404(user: User, reference: str, *, for_update: bool = False) -> FootageRequest:
     footage_requests = requests_visible_to(user)
     if for_update:
         footage_requests = footage_requests.select_for_update()
@@ -81,7 +85,9 @@ def get_visible_request_or_404(user, reference, *, for_update=False):
         raise Http404 from None
 
 
-def agency_requests(user, *, status=None, size=50, before_id=None):
+def agency_requests(
+    user: User, *, status: str | None = None, size: int = 50, before_id: int | None = None
+) -> list[FootageRequest]:
     """The user's agency's requests, newest first (keyset on id)."""
     if user.agency_id is None:
         return []
@@ -93,7 +99,7 @@ def agency_requests(user, *, status=None, size=50, before_id=None):
     return list(qs.select_related("legal_basis", "requester").order_by("-id")[:size])
 
 
-def review_queue(user, *, size=50, after=None):
+def review_queue(user: User, *, size: int = 50, after: tuple | None = None) -> list[FootageRequest]:
     """Requests waiting for this reviewer or approver: emergencies first, then by due date (keyset)."""
     codenames = []
     if user.has_role(Role.REVIEWER):
@@ -111,11 +117,36 @@ def review_queue(user, *, size=50, after=None):
     return list(qs.select_related("agency", "legal_basis").order_by("priority", "due_at", "id")[:size])
 
 
-def needs_info_older_than(moment):
+def needs_info_older_than(moment: dt.datetime) -> QuerySet[FootageRequest]:
     return FootageRequest.objects.filter(status=Status.NEEDS_INFO, info_requested_at__lt=moment)
 
 
-def awaiting_export(user, *, size=50, after=None):
+def is_overdue(footage_request: FootageRequest, now: dt.datetime) -> bool:
+    """Waiting for a review or a decision past its due time."""
+    return footage_request.status in OPEN_STATUSES and footage_request.due_at is not None and footage_request.due_at < now
+
+
+def _binding(content_hash) -> Q:
+    # An approval binds the content it was signed on: a change to the request voids the approvals signed before it.
+    return Q(step=Decision.Step.APPROVAL, outcome=Decision.Outcome.APPROVE, content_hash=content_hash)
+
+
+def binding_approvals(footage_request: FootageRequest) -> QuerySet[Decision]:
+    """The approvals that bind the request as it is now: signed on its current content."""
+    return footage_request.decisions.filter(_binding(footage_request.content_hash))
+
+
+def binding_approvals_among(requests: QuerySet[FootageRequest] | list[int]) -> QuerySet[Decision]:
+    """The same rule for many requests at once (a report's register): each request's approvals on its current content."""
+    return Decision.objects.filter(_binding(F("footage_request__content_hash")), footage_request__in=requests)
+
+
+def request_export_pending(footage_request_id: int) -> bool:
+    """Whether an export task still has work to do (a duplicate or late delivery finds none)."""
+    return FootageRequest.objects.filter(pk=footage_request_id, status=Status.EXPORTING).exists()
+
+
+def awaiting_export(user: User, *, size: int = 50, after: tuple | None = None) -> list[FootageRequest]:
     """Approved requests (and failed exports) this custodian's agency is assigned to export, oldest decision first.
 
     `after` is the (decided_at, id) of the last row of the previous page."""
@@ -128,20 +159,16 @@ def awaiting_export(user, *, size=50, after=None):
     return list(qs.select_related("agency", "legal_basis").order_by("decided_at", "id")[:size])
 
 
-def release_of(footage_request):
+def release_of(footage_request: FootageRequest) -> Release | None:
     """The request's release with its files, or None."""
-    from requests.models import Release
-
     return Release.objects.filter(footage_request=footage_request).prefetch_related("files").first()
 
 
-def active_hold(footage_request):
-    from requests.models import LegalHold
-
+def active_hold(footage_request: FootageRequest) -> LegalHold | None:
     return LegalHold.objects.filter(footage_request=footage_request, released_at__isnull=True).first()
 
 
-def get_release_for_verification_or_404(token):
+def get_release_for_verification_or_404(token: str) -> Release:
     """The release a verification link was made for (a court clerk may hold one without an account).
 
     Http404 for a link that is not ours; requests.verification.VerificationLinkGone for one that expired or was revoked.
@@ -151,7 +178,7 @@ def get_release_for_verification_or_404(token):
     return release_for_token(token)
 
 
-def verification_token(release):
+def verification_token(release: Release) -> str:
     from requests.verification import verification_token as token_for
 
     return token_for(release)

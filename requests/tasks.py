@@ -39,8 +39,9 @@ def expire_stale_requests():
 def export_request(self, footage_request_id):
     """Export an approved request. Safe to deliver twice or to rerun after a dead worker: only one release is ever made."""
     from requests import export, workflow
+    from requests.selectors import request_export_pending
 
-    if not workflow.request_export_pending(footage_request_id):
+    if not request_export_pending(footage_request_id):
         return "nothing to do"
     try:
         built = export.export_build(
@@ -62,15 +63,15 @@ def export_request(self, footage_request_id):
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def preserve_held_footage(hold_id):
-    from requests.workflow import hold_preserve
+    from requests.holds import hold_preserve
 
     return hold_preserve(hold_id)
 
 
 @shared_task(acks_late=True)
 def purge_expired_releases():
+    from requests.releases import release_purge_expired
     from requests.staging import staging_sweep
-    from requests.workflow import release_purge_expired
 
     staging_sweep()
     return release_purge_expired()
@@ -78,8 +79,8 @@ def purge_expired_releases():
 
 @shared_task(acks_late=True)
 def resume_stalled_exports():
+    from requests.services import request_export_resume_stalled
     from requests.staging import staging_sweep
-    from requests.workflow import request_export_resume_stalled
 
     # First the remains of exports whose worker died, then their requests go back to the queue.
     staging_sweep()

@@ -27,7 +27,26 @@ TRANSITIONS = {
 }
 
 
+def _reachable_from(start: str) -> frozenset[str]:
+    seen, frontier = {start}, [start]
+    while frontier:
+        status = frontier.pop()
+        for sources, target in TRANSITIONS.values():
+            if status in sources and target is not None and target not in seen:
+                seen.add(target)
+                frontier.append(target)
+    return frozenset(seen)
+
+
+# Approved and every status an approved request can move on to: where export and release happen.
+PAST_APPROVAL = _reachable_from(Status.APPROVED)
+
+
+def past_approval(status: str) -> bool:
+    """Whether a request in `status` has been approved (it is being, or has been, exported and released)."""
+    return status in PAST_APPROVAL
+
+
 def allows(transition: str, status: str) -> bool:
     """Whether `transition` may start from `status`."""
     return status in TRANSITIONS[transition][0]
-

@@ -1,7 +1,8 @@
 """Request pages: filing, the agency list, the queue, the detail with its decisions and timeline, and the actions.
 
 Every view fetches the request through `get_visible_request_or_404` (what a user
-may not see is a 404, never a 403) and leaves the rules to `requests.workflow`.
+may not see is a 404, never a 403) and leaves the rules to `requests.permissions`
+and the services (`requests.workflow`, `requests.releases`, `requests.holds`).
 """
 
 import hashlib
@@ -18,14 +19,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import Action, AuditEvent
 from audit.selectors import current_signing_key_fingerprint
-from governance.models import Agency, Camera, Role
+from governance.models import Agency, Camera
 from governance.permissions import ensure_can_read_governance
 from governance.selectors import camera_search
-from requests import permissions, services, verification, workflow
+from requests import holds, permissions, releases, services, transitions, verification, workflow
 from requests.export import failure_text, stage_text
 from requests.forms import (
     ApproveForm,
@@ -44,13 +46,15 @@ from requests.forms import (
     available_legal_bases,
     request_item_formset,
 )
-from requests.models import OPEN_STATUSES, Decision, Notification, Status, Urgency
+from requests.models import Notification, Status, Urgency
 from requests.permissions import WorkflowRefused
 from requests.selectors import (
     active_hold,
     agency_requests,
+    binding_approvals,
     get_release_for_verification_or_404,
     get_visible_request_or_404,
+    is_overdue,
     release_of,
     requests_visible_to,
     review_queue,
@@ -71,15 +75,13 @@ def _refusal_messages(exc):
     return list(exc.messages)
 
 
-def _is_overdue(footage_request, now):
-    return footage_request.status in OPEN_STATUSES and footage_request.due_at is not None and footage_request.due_at < now
-
-
-def _mark_overdue(footage_requests):
+def _list_page(rows):
+    """The first PAGE_SIZE of `rows` (one more was read), each marked overdue or not, and whether more follow."""
     now = timezone.now()
+    footage_requests = rows[:PAGE_SIZE]
     for footage_request in footage_requests:
-        footage_request.is_overdue = _is_overdue(footage_request, now)
-    return footage_requests
+        footage_request.is_overdue = is_overdue(footage_request, now)
+    return footage_requests, len(rows) > PAGE_SIZE
 
 
 # Lists -----------------------------------------------------------------------
@@ -91,14 +93,13 @@ def request_list(request):
     ensure_can_read_governance(request.user)
     before = request.GET.get("before", "")
     before_id = int(before) if before.isdigit() else None
-    rows = agency_requests(request.user, size=PAGE_SIZE + 1, before_id=before_id)
-    footage_requests = _mark_overdue(rows[:PAGE_SIZE])
+    footage_requests, more = _list_page(agency_requests(request.user, size=PAGE_SIZE + 1, before_id=before_id))
     return render(
         request,
         "requests/list.html",
         {
             "footage_requests": footage_requests,
-            "older_than": footage_requests[-1].pk if len(rows) > PAGE_SIZE else None,
+            "older_than": footage_requests[-1].pk if more else None,
             "is_older_page": before_id is not None,
             "can_create": permissions.can_create(request.user),
         },
@@ -108,20 +109,19 @@ def request_list(request):
 @login_required
 @require_http_methods(READ_ONLY)
 def queue(request):
-    if not request.user.has_role(Role.REVIEWER, Role.APPROVER):
+    if not permissions.can_see_review_queue(request.user):
         raise Http404
     after = None
     after_id = request.GET.get("after", "")
     if after_id.isdigit():
         after = requests_visible_to(request.user).filter(pk=int(after_id)).values_list("priority", "due_at", "id").first()
-    rows = review_queue(request.user, size=PAGE_SIZE + 1, after=after)
-    footage_requests = _mark_overdue(rows[:PAGE_SIZE])
+    footage_requests, more = _list_page(review_queue(request.user, size=PAGE_SIZE + 1, after=after))
     return render(
         request,
         "requests/queue.html",
         {
             "footage_requests": footage_requests,
-            "next_after": footage_requests[-1].pk if len(rows) > PAGE_SIZE else None,
+            "next_after": footage_requests[-1].pk if more else None,
             "is_later_page": after is not None,
         },
     )
@@ -243,11 +243,12 @@ def _timeline(footage_request, *, with_views):
 def request_detail(request, reference):
     user = request.user
     footage_request = get_visible_request_or_404(user, reference)
-    workflow.request_record_view(actor=user, footage_request=footage_request, http_request=request)
+    services.request_record_view(actor=user, footage_request=footage_request, http_request=request)
     items = list(footage_request.items.select_related("camera__area", "data_category"))
     decisions = list(footage_request.decisions.select_related("actor", "actor_agency"))
+    binding = set(binding_approvals(footage_request).values_list("pk", flat=True))
     for decision in decisions:
-        decision.binds = decision.outcome == Decision.Outcome.APPROVE and decision.content_hash == footage_request.content_hash
+        decision.binds = decision.pk in binding
     with_views = request.GET.get("views") == "1"
     timeline, views_count = _timeline(footage_request, with_views=with_views)
     can = {
@@ -260,17 +261,15 @@ def request_detail(request, reference):
         "export": permissions.can_export(user, footage_request),
         "hold": permissions.can_hold(user, footage_request),
         "receive": permissions.can_receive(user, footage_request),
+        "see_release": permissions.can_see_release(user, footage_request),
     }
-    # Who may open the release page (`_release_page`): while a package is held, not its recipients.
-    can["see_release"] = (
-        can["receive"] or permissions.can_revoke(user, footage_request) or user.has_role(Role.AUDITOR, Role.ADMINISTRATOR)
-    )
     return render(
         request,
         "requests/detail.html",
         {
             "footage_request": footage_request,
-            "is_overdue": _is_overdue(footage_request, timezone.now()),
+            "is_overdue": is_overdue(footage_request, timezone.now()),
+            "past_approval": transitions.past_approval(footage_request.status),
             "items": items,
             "attachments": list(footage_request.attachments.all()),
             "comments": list(footage_request.comments.select_related("author")),
@@ -321,135 +320,53 @@ def _form_errors(request, form):
             messages.error(request, f"{label}: {error}" if label else error)
 
 
-def _act(request, footage_request, action, *, form=None, success):
-    """Run one workflow transition; on refusal show why. Either way, back to the request."""
-    if form is not None and not form.is_valid():
-        _form_errors(request, form)
-    else:
-        try:
-            action()
-        except (WorkflowRefused, ValidationError) as exc:
-            for message in _refusal_messages(exc):
-                messages.error(request, message)
+def _action_view(service, *, success, form_class=None, back="requests:detail", only_if=None):
+    """A POST view that runs one service on the visible request, then goes back to `back` saying what happened or why not.
+
+    The service is called with the actor, the request and the form's `arguments()`; `only_if(user, footage_request)`
+    false is a 404 (nothing there to act on).
+    """
+
+    @login_required
+    @require_POST
+    def view(request, reference):
+        footage_request = get_visible_request_or_404(request.user, reference)
+        if only_if is not None and not only_if(request.user, footage_request):
+            raise Http404
+        form = form_class.posted(request.POST, footage_request) if form_class else None
+        if form is not None and not form.is_valid():
+            _form_errors(request, form)
         else:
-            messages.success(request, success)
-    return redirect("requests:detail", reference=footage_request.reference)
+            try:
+                service(
+                    actor=request.user,
+                    footage_request=footage_request,
+                    http_request=request,
+                    **(form.arguments() if form is not None else {}),
+                )
+            except (WorkflowRefused, ValidationError) as exc:
+                for message in _refusal_messages(exc):
+                    messages.error(request, message)
+            else:
+                messages.success(request, str(success))
+        return redirect(back, reference=footage_request.reference)
+
+    return view
 
 
-@login_required
-@require_POST
-def submit(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    return _act(
-        request,
-        footage_request,
-        lambda: workflow.request_submit(actor=request.user, footage_request=footage_request, http_request=request),
-        success=_("The request was submitted for review."),
-    )
-
-
-@login_required
-@require_POST
-def withdraw(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    form = WithdrawForm(request.POST)
-    return _act(
-        request,
-        footage_request,
-        lambda: workflow.request_withdraw(
-            actor=request.user, footage_request=footage_request, reason=form.cleaned_data["reason"], http_request=request
-        ),
-        form=form,
-        success=_("The request was withdrawn."),
-    )
-
-
-@login_required
-@require_POST
-def review(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    form = ReviewForm(request.POST)
-    return _act(
-        request,
-        footage_request,
-        lambda: workflow.request_review(
-            actor=request.user,
-            footage_request=footage_request,
-            recommend_approval=form.cleaned_data["recommendation"] == "approve",
-            reason=form.cleaned_data["reason"],
-            http_request=request,
-        ),
-        form=form,
-        success=_("Your recommendation was recorded and sent to the approving officials."),
-    )
-
-
-@login_required
-@require_POST
-def ask_info(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    form = AskInfoForm(request.POST)
-    return _act(
-        request,
-        footage_request,
-        lambda: workflow.request_ask_info(
-            actor=request.user, footage_request=footage_request, question=form.cleaned_data["question"], http_request=request
-        ),
-        form=form,
-        success=_("The question was sent to the requesting agency."),
-    )
-
-
-@login_required
-@require_POST
-def approve(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    form = ApproveForm(request.POST, items=footage_request.items.select_related("camera"))
-    return _act(
-        request,
-        footage_request,
-        lambda: workflow.request_approve(
-            actor=request.user,
-            footage_request=footage_request,
-            reason=form.cleaned_data["reason"],
-            narrow=form.narrow() or None,
-            http_request=request,
-        ),
-        form=form,
-        success=_("Your approval was signed."),
-    )
-
-
-@login_required
-@require_POST
-def reject(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    form = RejectForm(request.POST)
-    return _act(
-        request,
-        footage_request,
-        lambda: workflow.request_reject(
-            actor=request.user, footage_request=footage_request, reason=form.cleaned_data["reason"], http_request=request
-        ),
-        form=form,
-        success=_("The request was rejected."),
-    )
-
-
-@login_required
-@require_POST
-def comment(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    form = CommentForm(request.POST)
-    return _act(
-        request,
-        footage_request,
-        lambda: workflow.request_comment(
-            actor=request.user, footage_request=footage_request, body=form.cleaned_data["body"], http_request=request
-        ),
-        form=form,
-        success=_("Your message was added."),
-    )
+submit = _action_view(workflow.request_submit, success=gettext_lazy("The request was submitted for review."))
+withdraw = _action_view(workflow.request_withdraw, form_class=WithdrawForm, success=gettext_lazy("The request was withdrawn."))
+review = _action_view(
+    workflow.request_review,
+    form_class=ReviewForm,
+    success=gettext_lazy("Your recommendation was recorded and sent to the approving officials."),
+)
+ask_info = _action_view(
+    workflow.request_ask_info, form_class=AskInfoForm, success=gettext_lazy("The question was sent to the requesting agency.")
+)
+approve = _action_view(workflow.request_approve, form_class=ApproveForm, success=gettext_lazy("Your approval was signed."))
+reject = _action_view(workflow.request_reject, form_class=RejectForm, success=gettext_lazy("The request was rejected."))
+comment = _action_view(workflow.request_comment, form_class=CommentForm, success=gettext_lazy("Your message was added."))
 
 
 # Camera picker and notifications ---------------------------------------------
@@ -513,16 +430,9 @@ def notifications_read(request):
 # Export, release and download ------------------------------------------------
 
 
-@login_required
-@require_POST
-def export_start(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    return _act(
-        request,
-        footage_request,
-        lambda: workflow.request_export_start(actor=request.user, footage_request=footage_request, http_request=request),
-        success=_("The export has started; this page shows its progress."),
-    )
+export_start = _action_view(
+    workflow.request_export_start, success=gettext_lazy("The export has started; this page shows its progress.")
+)
 
 
 @login_required
@@ -557,16 +467,16 @@ def _add_damaged_ranges(video):
 def _release_page(request, footage_request, *, link=None):
     user = request.user
     release = release_of(footage_request)
+    if release is None or not permissions.can_see_release(user, footage_request):
+        raise Http404
     can_receive = permissions.can_receive(user, footage_request)
     can_revoke = permissions.can_revoke(user, footage_request)
-    if release is None or not (can_receive or can_revoke or user.has_role(Role.AUDITOR, Role.ADMINISTRATOR)):
-        raise Http404
     files = list(release.files.all())
     videos = [f for f in files if f.kind == "video"]
     for video in videos:
         _add_damaged_ranges(video)
     grants = list(release.grants.select_related("user"))
-    if not can_revoke and not user.has_role(Role.AUDITOR, Role.ADMINISTRATOR):
+    if not permissions.can_see_every_grant(user, footage_request):
         grants = [grant for grant in grants if grant.user_id == user.pk]
     return render(
         request,
@@ -614,110 +524,40 @@ def release_detail(request, reference):
 def release_link(request, reference):
     footage_request = get_visible_request_or_404(request.user, reference)
     try:
-        _grant, token = workflow.release_link_issue(actor=request.user, footage_request=footage_request, http_request=request)
+        _grant, token = releases.release_link_issue(actor=request.user, footage_request=footage_request, http_request=request)
     except WorkflowRefused as exc:
         messages.error(request, exc.message)
         return redirect("requests:release", reference=footage_request.reference)
     return _release_page(request, footage_request, link=token)
 
 
-@login_required
-@require_POST
-def release_revoke(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    form = ReasonForm(request.POST)
-    _act(
-        request,
-        footage_request,
-        lambda: workflow.release_revoke(
-            actor=request.user, footage_request=footage_request, reason=form.cleaned_data["reason"], http_request=request
-        ),
-        form=form,
-        success=_("Every download link of this release was revoked."),
-    )
-    return redirect("requests:release", reference=footage_request.reference)
-
-
-@login_required
-@require_POST
-def release_verification_revoke(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    form = ReasonForm(request.POST)
-    _act(
-        request,
-        footage_request,
-        lambda: workflow.release_verification_revoke(
-            actor=request.user, footage_request=footage_request, reason=form.cleaned_data["reason"], http_request=request
-        ),
-        form=form,
-        success=_("The verification links given out so far no longer open; the link on this page is a new one."),
-    )
-    return redirect("requests:release", reference=footage_request.reference)
-
-
-@login_required
-@require_POST
-def release_acknowledge(request, reference):
-    """A custodian acknowledges the damage an export found; the held package is released.
-
-    Only a custodian assigned to export the request may: for anyone else (the requesting officers, the approvers,
-    another agency's custodians) there is nothing here to act on.
-    """
-    footage_request = get_visible_request_or_404(request.user, reference)
-    # can_revoke: a custodian of an agency assigned to the export, whatever the request's status.
-    if not permissions.can_revoke(request.user, footage_request):
-        raise Http404
-    form = DamageAcknowledgeForm(request.POST)
-    _act(
-        request,
-        footage_request,
-        lambda: workflow.request_acknowledge_damage(
-            actor=request.user, footage_request=footage_request, note=form.cleaned_data["note"], http_request=request
-        ),
-        form=form,
-        success=_("The damage is acknowledged and the footage released."),
-    )
-    return redirect("requests:release", reference=footage_request.reference)
-
-
-@login_required
-@require_POST
-def release_confirm(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    return _act(
-        request,
-        footage_request,
-        lambda: workflow.request_close(actor=request.user, footage_request=footage_request, http_request=request),
-        success=_("Receipt confirmed; the request is closed."),
-    )
-
-
-@login_required
-@require_POST
-def hold_place(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    form = HoldForm(request.POST)
-    return _act(
-        request,
-        footage_request,
-        lambda: workflow.hold_place(
-            actor=request.user, footage_request=footage_request, reason=form.cleaned_data["reason"], http_request=request
-        ),
-        form=form,
-        success=_("The legal hold is in place; the footage is being preserved."),
-    )
-
-
-@login_required
-@require_POST
-def hold_release(request, reference):
-    footage_request = get_visible_request_or_404(request.user, reference)
-    return _act(
-        request,
-        footage_request,
-        lambda: workflow.hold_release(actor=request.user, footage_request=footage_request, http_request=request),
-        success=_("The legal hold was lifted."),
-    )
+release_revoke = _action_view(
+    releases.release_revoke,
+    form_class=ReasonForm,
+    back="requests:release",
+    success=gettext_lazy("Every download link of this release was revoked."),
+)
+release_verification_revoke = _action_view(
+    releases.release_verification_revoke,
+    form_class=ReasonForm,
+    back="requests:release",
+    success=gettext_lazy("The verification links given out so far no longer open; the link on this page is a new one."),
+)
+# Only a custodian assigned to export the request acknowledges its damage: for anyone else (the requesting officers,
+# the approvers, another agency's custodians) there is nothing here to act on. `can_revoke` is exactly that custodian,
+# whatever the request's status.
+release_acknowledge = _action_view(
+    workflow.request_acknowledge_damage,
+    form_class=DamageAcknowledgeForm,
+    back="requests:release",
+    only_if=permissions.can_revoke,
+    success=gettext_lazy("The damage is acknowledged and the footage released."),
+)
+release_confirm = _action_view(workflow.request_close, success=gettext_lazy("Receipt confirmed; the request is closed."))
+hold_place = _action_view(
+    holds.hold_place, form_class=HoldForm, success=gettext_lazy("The legal hold is in place; the footage is being preserved.")
+)
+hold_release = _action_view(holds.hold_release, success=gettext_lazy("The legal hold was lifted."))
 
 
 @login_required
@@ -726,10 +566,10 @@ def download(request, token):
     """Stream the package (or one file of it) through a personal signed link; never read whole into memory."""
     file_name = request.GET.get("file") or None
     try:
-        release, file_name = workflow.release_download_open(
+        release, file_name = releases.release_download_open(
             actor=request.user, token=token, file_name=file_name, http_request=request
         )
-    except workflow.DownloadRefused as exc:
+    except releases.DownloadRefused as exc:
         status = 410 if exc.gone else 404
         return render(request, "requests/download_refused.html", {"reason": exc.reason, "gone": exc.gone}, status=status)
     package = Path(release.package_path)
@@ -752,7 +592,7 @@ def _verify_page(request, *, release=None, token=None):
     if request.method == "POST":
         form = VerifyForm(request.POST, request.FILES)
         if not request.user.is_authenticated and not verification.anonymous_check_allowed(request):
-            workflow.release_verify_throttled(release=release, http_request=request)
+            releases.release_verify_throttled(release=release, http_request=request)
             form = VerifyForm()
             refusal = _(
                 "Too many checks from your address in the last minute (at most %(limit)d). Wait a minute and try again."
@@ -767,7 +607,7 @@ def _verify_page(request, *, release=None, token=None):
                     hasher.update(chunk)
                 digest = hasher.hexdigest()
             actor = request.user if request.user.is_authenticated else None
-            matches = workflow.release_verify(actor=actor, sha256=digest, release=release, http_request=request)
+            matches = releases.release_verify(actor=actor, sha256=digest, release=release, http_request=request)
             for match in matches:
                 # A package held for damaged footage was exported but never released: the page must not say otherwise.
                 match.held = match.release.footage_request.status == Status.DAMAGE_HELD

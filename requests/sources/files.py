@@ -11,9 +11,7 @@ a file they cannot read is listed as unreadable, never skipped silently.
 """
 
 import datetime as dt
-import os
 import re
-import struct
 import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 
 from requests.media import probe_duration
+from requests.mp4boxes import mp4_duration
 from requests.sources import FootageSource, Listing, Segment
 
 LAYOUTS = {
@@ -54,98 +53,6 @@ def confined(root, path):
     if not resolved.is_relative_to(resolved_root):
         raise UnsafeFootagePath(f"{path} lies outside the footage root {resolved_root}")
     return resolved
-
-
-def mp4_duration(path):
-    """Seconds of an MP4 file from its movie header, reading a few hundred bytes; None when there is none to read.
-
-    Listing an hour of one-minute segments must not start sixty decoders:
-    the header says how long the file is. A file cut short while recording
-    has no movie header and is found unreadable here.
-    """
-    try:
-        with open(path, "rb") as handle:
-            moov = _first_box(handle, 0, os.fstat(handle.fileno()).st_size, b"moov")
-            mvhd = moov and _first_box(handle, moov[0], moov[1], b"mvhd")
-            if not mvhd:
-                return None
-            handle.seek(mvhd[0])
-            version = handle.read(4)[0]
-            if version == 1:
-                handle.read(16)
-                timescale, duration = struct.unpack(">IQ", handle.read(12))
-            else:
-                handle.read(8)
-                timescale, duration = struct.unpack(">II", handle.read(8))
-            return duration / timescale if timescale and duration else None
-    except (OSError, struct.error, IndexError):
-        return None
-
-
-def mp4_h264_configurations(path):
-    """The H.264 decoder configuration (avcC: profile and parameter sets) of each H.264 track; None when unreadable.
-
-    Segments with the same configuration can be joined by copying their
-    packets exactly as recorded: one configuration in the joined file's
-    header is right for all of them.
-    """
-    try:
-        with open(path, "rb") as handle:
-            moov = _first_box(handle, 0, os.fstat(handle.fileno()).st_size, b"moov")
-            if not moov:
-                return None
-            configurations = []
-            for kind, _, start, end in mp4_boxes(handle, *moov):
-                if kind != b"trak":
-                    continue
-                box = (start, end)
-                for name in (b"mdia", b"minf", b"stbl", b"stsd"):
-                    box = _first_box(handle, *box, name)
-                    if not box:
-                        return None
-                # stsd: version and flags, entry count, then the sample entries.
-                for entry, _, entry_start, entry_end in mp4_boxes(handle, box[0] + 8, box[1]):
-                    if entry not in (b"avc1", b"avc3"):
-                        continue
-                    # A visual sample entry has 78 bytes of fixed fields before its child boxes.
-                    config = _first_box(handle, entry_start + 78, entry_end, b"avcC")
-                    if not config:
-                        return None
-                    handle.seek(config[0])
-                    configurations.append(handle.read(config[1] - config[0]))
-            return tuple(configurations)
-    except (OSError, struct.error, IndexError):
-        return None
-
-
-def mp4_boxes(handle, start, end, *, strict=False):
-    """(type, box start, content start, box end) of each box of an open MP4 file between start and end.
-
-    Lenient by default: it stops at the first malformed box. With strict,
-    a malformed box or trailing bytes raise ValueError.
-    """
-    position = start
-    while position + 8 <= end:
-        handle.seek(position)
-        box_size, kind = struct.unpack(">I4s", handle.read(8))
-        header = 8
-        if box_size == 1:
-            box_size = struct.unpack(">Q", handle.read(8))[0]
-            header = 16
-        elif box_size == 0:
-            box_size = end - position
-        if box_size < header or position + box_size > end:
-            if strict:
-                raise ValueError(f"malformed {kind!r} box")
-            return
-        yield kind, position, position + header, position + box_size
-        position += box_size
-    if strict and position != end:
-        raise ValueError("truncated box header")
-
-
-def _first_box(handle, start, end, wanted):
-    return next(((c, e) for kind, _, c, e in mp4_boxes(handle, start, end) if kind == wanted), None)
 
 
 def segment_duration(path):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from governance.models import Agency, AssignmentRule, Camera
 from governance.services import regulation_publish
-from requests import workflow
+from requests import services, workflow
 from tests.factories import (
     AgencyFactory,
     AssignmentRuleFactory,
@@ -84,7 +84,7 @@ class World:
         values.update(fields)
         footage_request = workflow.request_create(actor=actor, items=items if items is not None else self.items(), **values)
         if attach:
-            workflow.request_attach(actor=actor, footage_request=footage_request, uploaded_file=pdf_file())
+            services.request_attach(actor=actor, footage_request=footage_request, uploaded_file=pdf_file())
         return footage_request
 
     def submitted(self, **kwargs):

@@ -26,7 +26,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from documents.pdf import REGULAR, register_fonts
 from oversight.reports import dossier_build
-from requests import integrity, media, mp4cut, workflow
+from requests import integrity, media, mp4boxes, releases, workflow
 from requests.models import DownloadGrant, Release, Status
 from requests.permissions import WorkflowRefused
 from requests.selectors import verification_token
@@ -95,7 +95,7 @@ def _noisy_segment(path, *, fps=10, frames=20, seed=0):
 
 def _slice(path, sample):
     """(offset, length) of the coded slice in a sample (the picture's data, past its length prefix)."""
-    segment = mp4cut.read_segment(path)
+    segment = mp4boxes.read_segment(path)
     data = path.read_bytes()
     at, end = segment.offsets[sample], segment.offsets[sample] + segment.sizes[sample]
     while at < end:
@@ -182,7 +182,7 @@ def test_a_damaged_p_frame_is_found_and_its_consequences_declared(world, footage
 @pytest.mark.parametrize("fill", ["zeros", "garbage"])
 def test_a_segment_whose_samples_are_overwritten_has_no_picture(world, footage, django_capture_on_commit_callbacks, fill):
     segment = footage.segment(4)
-    table = mp4cut.read_segment(segment)
+    table = mp4boxes.read_segment(segment)
     randomness = random.Random(5)
     with open(segment, "r+b") as handle:
         for offset, size in zip(table.offsets, table.sizes, strict=True):
@@ -212,7 +212,7 @@ def test_a_segment_cut_short_under_a_header_that_lists_it_whole_is_missing_foota
     # seconds, and nothing about the frames that are there is wrong.
     segment = footage.segment(6)
     _faststart(segment, tmp_path)
-    table = mp4cut.read_segment(segment)
+    table = mp4boxes.read_segment(segment)
     segment.write_bytes(segment.read_bytes()[: table.offsets[5]])
     footage_request, release, entry, handover = _exported(world, footage, django_capture_on_commit_callbacks, (3, 11))
 
@@ -239,7 +239,7 @@ def test_a_last_segment_cut_short_moves_the_clips_end_to_where_its_footage_ends(
 ):
     segment = footage.segment(8)
     _faststart(segment, tmp_path)
-    table = mp4cut.read_segment(segment)
+    table = mp4boxes.read_segment(segment)
     segment.write_bytes(segment.read_bytes()[: table.offsets[5] + 100])  # mid-sample: its last frame is cut too
     _footage_request, release, entry, handover = _exported(world, footage, django_capture_on_commit_callbacks, (3, 10))
 
@@ -257,7 +257,7 @@ def test_a_last_segment_cut_short_moves_the_clips_end_to_where_its_footage_ends(
 def test_a_segment_cut_short_before_its_header_was_written_is_a_gap(world, footage, django_capture_on_commit_callbacks):
     # Header last (as the test footage): cut mid-sample, the file has no header and cannot be read at all.
     segment = footage.segment(6)
-    table = mp4cut.read_segment(segment)
+    table = mp4boxes.read_segment(segment)
     segment.write_bytes(segment.read_bytes()[: table.offsets[10] + 100])
     _footage_request, _release, entry, handover = _exported(world, footage, django_capture_on_commit_callbacks, (3, 11))
 
@@ -396,10 +396,10 @@ def test_a_held_package_cannot_be_downloaded_or_acknowledged_but_by_its_custodia
     client.post(reverse("requests:release-link", args=[reference]))
     assert release.grants.count() == 0
     with pytest.raises(WorkflowRefused):
-        workflow.release_link_issue(actor=world.insider, footage_request=footage_request)
+        releases.release_link_issue(actor=world.insider, footage_request=footage_request)
     # A link made behind the workflow's back does not open it either.
     grant = DownloadGrant.objects.create(release=release, user=world.insider, expires_at=release.purge_after, max_downloads=5)
-    token = workflow._signer().sign_object({"g": grant.pk, "u": world.insider.pk, "r": release.pk})
+    token = releases._signer().sign_object({"g": grant.pk, "u": world.insider.pk, "r": release.pk})
     response = client.get(reverse("requests:download", args=[token]))
     assert response.status_code == 404 and not hasattr(response, "streaming_content")
     grant.refresh_from_db()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.models import Action, AuditEvent
 from oversight.report_data import ReportScope, register_count
 from oversight.reports import dossier_build
-from requests import integrity, media, mp4cut, workflow
+from requests import integrity, media, mp4boxes, mp4cut, releases
 from requests.models import Release, Status
 from requests.permissions import WorkflowRefused
 from tests.auth import sign_in_verified
@@ -25,7 +25,7 @@ from tests.requests.footage import export as run_export
 def damage_payload(path, *, seed=10):
     """Write 512 random bytes inside the video payload of a segment: in the middle of its largest sample after the
     first (the second keyframe), clear of the header and of the sample's own length prefix. Returns its index."""
-    segment = mp4cut.read_segment(path)
+    segment = mp4boxes.read_segment(path)
     sample = max(range(1, len(segment.sizes)), key=segment.sizes.__getitem__)
     assert segment.sync[sample] and segment.sizes[sample] > 1024
     with open(path, "r+b") as handle:
@@ -137,7 +137,7 @@ def test_with_hold_a_damaged_export_waits_for_a_custodian_to_acknowledge_it(
     assert _events(footage_request, Action.RELEASE_CREATE) == []
     # Nobody downloads it meanwhile, and the release register does not list it as handed over.
     with pytest.raises(WorkflowRefused):
-        workflow.release_link_issue(actor=world.insider, footage_request=footage_request)
+        releases.release_link_issue(actor=world.insider, footage_request=footage_request)
     today = timezone.localdate()
     assert register_count(ReportScope(date_from=today, date_to=today)) == 0
 
@@ -166,7 +166,7 @@ def test_with_hold_a_damaged_export_waits_for_a_custodian_to_acknowledge_it(
     (created,) = AuditEvent.objects.filter(reference=footage_request.reference, action=Action.RELEASE_CREATE)
     assert acknowledged.actor_username == created.actor_username == world.custodian.username
     assert json.loads(acknowledged.payload)["files"][0]["damaged"]
-    grant, _token = workflow.release_link_issue(actor=world.insider, footage_request=footage_request)
+    grant, _token = releases.release_link_issue(actor=world.insider, footage_request=footage_request)
     assert grant.release == release
     assert register_count(ReportScope(date_from=today, date_to=today)) == 1
 
@@ -182,7 +182,7 @@ def test_the_decoder_ties_each_error_to_its_frame(footage, tmp_path):
     # Bytes written from the middle of a sample over the length prefixes of those after it: those are not decoded.
     path = tmp_path / "segment.mp4"
     path.write_bytes(footage.segment(4).read_bytes())
-    segment = mp4cut.read_segment(path)
+    segment = mp4boxes.read_segment(path)
     start = segment.offsets[3] + segment.sizes[3] // 2
     assert start + 512 < segment.offsets[-1] + segment.sizes[-1]
     with open(path, "r+b") as handle:

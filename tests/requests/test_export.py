@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.models import Action, AuditEvent, Outcome
 from config.celery import app
-from requests import export, media, workflow
+from requests import export, media, services, workflow
 from requests.models import Decision, Release, Status
 from requests.sources import source_for
 from requests.sources.files import SegmentFileSource
@@ -403,8 +403,8 @@ def test_a_custodian_starts_the_export_from_the_request_page(world, footage, cli
 def test_a_stalled_export_is_dispatched_again(world, footage, settings):
     footage_request = approved(world, [(footage.at(3), footage.at(5))])
     workflow.request_export_start(actor=world.custodian, footage_request=footage_request)
-    assert workflow.request_export_resume_stalled() == 0
+    assert services.request_export_resume_stalled() == 0
     later = timezone.now() + dt.timedelta(minutes=settings.EXPORT_STALL_MINUTES + 1)
-    assert workflow.request_export_resume_stalled(now=later) == 1
+    assert services.request_export_resume_stalled(now=later) == 1
     footage_request.refresh_from_db()
     assert footage_request.status == Status.RELEASED

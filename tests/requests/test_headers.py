@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from requests import workflow
+from requests import releases
 from requests.selectors import verification_token
 from tests.requests.test_release import released  # noqa: F401 - the released request fixture
 
@@ -29,7 +29,7 @@ def every_route(resolver=None, prefix=""):
 
 def sample_urls(world, released):  # noqa: F811
     camera = world.camera
-    _grant, download = workflow.release_link_issue(actor=world.insider, footage_request=released)
+    _grant, download = releases.release_link_issue(actor=world.insider, footage_request=released)
     attachment = released.attachments.first()
     values = {
         "reference": released.reference,

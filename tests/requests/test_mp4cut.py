@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from requests import export, mp4cut
+from requests import export, mp4boxes, mp4cut
 from requests.models import Status
 from requests.sources import source_for
 from tests.requests import probe
@@ -35,7 +35,7 @@ def _decoding_errors(path):
 
 def _top_boxes(path):
     data = Path(path).read_bytes()
-    return [kind for kind, *_ in mp4cut._boxes(data)]
+    return [kind for kind, *_ in mp4boxes.boxes_in(data)]
 
 
 def _segments(footage, start, end):
@@ -207,7 +207,7 @@ def test_a_clip_past_four_gigabytes_is_laid_out_with_64_bit_offsets(footage, tmp
     mp4cut.write_clip(mp4cut.plan_cut(paths, inpoint=0.5), large)
 
     data = large.read_bytes()
-    boxes = list(mp4cut._boxes(data))
+    boxes = list(mp4boxes.boxes_in(data))
     assert [kind for kind, *_ in boxes] == [b"ftyp", b"moov", b"mdat"]
     _, mdat_start, mdat_content, _ = boxes[2]
     assert mdat_content - mdat_start == 16
@@ -236,7 +236,7 @@ def test_times_count_from_where_the_recorders_edit_list_starts_showing(footage, 
 
 def test_a_segment_with_two_headers_is_left_to_ffmpeg(footage, tmp_path):
     data = footage.segment(0).read_bytes()
-    (moov,) = [data[start:end] for kind, start, _, end in mp4cut._boxes(data) if kind == b"moov"]
+    (moov,) = [data[start:end] for kind, start, _, end in mp4boxes.boxes_in(data) if kind == b"moov"]
     doubled = tmp_path / "doubled.mp4"
     doubled.write_bytes(data + moov)
     with pytest.raises(mp4cut.Unsupported, match="two moov"):

@@ -6,7 +6,7 @@ import subprocess
 import zipfile
 import zlib
 
-from requests import export
+from requests import zipwriter
 
 
 def _bag(tmp_path):
@@ -35,7 +35,7 @@ def _check(bag, package, sha256, size):
 
 def test_the_package_opens_and_checks_in_any_zip_tool(tmp_path):
     bag = _bag(tmp_path)
-    package, sha256, size = export.pack_bag(bag, tmp_path / "package.zip")
+    package, sha256, size = zipwriter.pack_bag(bag, tmp_path / "package.zip")
     _check(bag, package, sha256, size)
     with zipfile.ZipFile(package) as archive:
         # Names outside ASCII are marked as UTF-8, so every tool shows them right.
@@ -43,17 +43,17 @@ def test_the_package_opens_and_checks_in_any_zip_tool(tmp_path):
 
 
 def test_a_package_past_four_gigabytes_uses_the_zip64_records(tmp_path, monkeypatch):
-    monkeypatch.setattr(export, "ZIP64_LIMIT", 0)
-    monkeypatch.setattr(export, "ZIP64_COUNT", 0)
+    monkeypatch.setattr(zipwriter, "ZIP64_LIMIT", 0)
+    monkeypatch.setattr(zipwriter, "ZIP64_COUNT", 0)
     bag = _bag(tmp_path)
-    package, sha256, size = export.pack_bag(bag, tmp_path / "package.zip")
+    package, sha256, size = zipwriter.pack_bag(bag, tmp_path / "package.zip")
     _check(bag, package, sha256, size)
     assert b"PK\x06\x06" in package.read_bytes()[-200:]
 
 
 def test_every_member_carries_the_checksum_of_its_bytes(tmp_path):
     bag = _bag(tmp_path)
-    package, _, _ = export.pack_bag(bag, tmp_path / "package.zip")
+    package, _, _ = zipwriter.pack_bag(bag, tmp_path / "package.zip")
     with zipfile.ZipFile(package) as archive:
         for info in archive.infolist():
             data = (tmp_path / info.filename).read_bytes()

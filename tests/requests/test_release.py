@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent, Outcome
-from requests import workflow
+from requests import holds, releases, workflow
 from requests.models import LegalHold, Release, Status
 from requests.selectors import verification_token
 from tests.factories import category
@@ -30,7 +30,7 @@ def released(world, footage, django_capture_on_commit_callbacks):
 
 
 def _link(world, footage_request, user=None):
-    _grant, token = workflow.release_link_issue(actor=user or world.insider, footage_request=footage_request)
+    _grant, token = releases.release_link_issue(actor=user or world.insider, footage_request=footage_request)
     return f"/requests/download/{token}/", token
 
 
@@ -78,7 +78,7 @@ def test_an_outsider_cannot_see_the_release_or_use_a_link(world, released, clien
     assert client.get(f"/requests/{released.reference}/release/").status_code == 404
     assert client.get(url).status_code == 404
     with pytest.raises(workflow.WorkflowRefused):
-        workflow.release_link_issue(actor=world.outsider, footage_request=released)
+        releases.release_link_issue(actor=world.outsider, footage_request=released)
 
 
 def test_an_expired_link_is_refused_and_logged(world, released, client, monkeypatch):
@@ -101,12 +101,28 @@ def test_the_download_limit_is_enforced(world, released, client, settings):
 def test_a_custodian_revokes_the_links(world, released, client):
     url, _ = _link(world, released)
     with pytest.raises(workflow.WorkflowRefused):
-        workflow.release_revoke(actor=world.insider, footage_request=released)
-    assert workflow.release_revoke(actor=world.custodian, footage_request=released, reason="sai người nhận") == 1
+        releases.release_revoke(actor=world.insider, footage_request=released)
+    assert releases.release_revoke(actor=world.custodian, footage_request=released, reason="sai người nhận") == 1
     client.force_login(world.insider)
     assert client.get(url).status_code == 410
     assert _refusals(released) == ["revoked"]
     assert AuditEvent.objects.filter(action=Action.RELEASE_REVOKE, actor=world.custodian).count() == 1
+
+
+def test_a_revoked_link_is_refused_in_the_requesters_vietnamese(world, released, client):
+    url, _ = _link(world, released)
+    releases.release_revoke(actor=world.custodian, footage_request=released, reason="sai người nhận")
+    client.force_login(world.insider)
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="vi")
+    assert response.status_code == 410
+    page = response.content.decode()
+    assert "<h1>Từ chối tải về</h1>" in page
+    assert (
+        "Liên kết tải về này không còn sử dụng được: liên kết đã hết hạn, bị thu hồi hoặc hết lượt tải, "
+        "hoặc gói dữ liệu đã bị xóa. Đề nghị yêu cầu cấp liên kết mới tại trang bàn giao."
+    ) in page
+    assert "Lượt truy cập này đã được ghi nhận." in page
+    assert _refusals(released) == ["revoked"]
 
 
 def test_the_release_page_lists_files_with_hashes(world, released, client):
@@ -133,9 +149,9 @@ def test_a_hold_preserves_the_segments_and_lifting_it_removes_the_copies(
     world, footage, released, django_capture_on_commit_callbacks
 ):
     with pytest.raises(workflow.WorkflowRefused):
-        workflow.hold_place(actor=world.insider, footage_request=released, reason="x")
+        holds.hold_place(actor=world.insider, footage_request=released, reason="x")
     with django_capture_on_commit_callbacks(execute=True):
-        hold = workflow.hold_place(actor=world.custodian, footage_request=released, reason="Vụ án đang điều tra")
+        hold = holds.hold_place(actor=world.custodian, footage_request=released, reason="Vụ án đang điều tra")
     hold.refresh_from_db()
     assert hold.segments_held == 3
     kept = sorted(Path(hold.path).rglob("*.mp4"))
@@ -145,7 +161,7 @@ def test_a_hold_preserves_the_segments_and_lifting_it_removes_the_copies(
         segment.unlink()
     assert all(path.stat().st_size > 0 for path in kept)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.hold_release(actor=world.custodian, footage_request=released)
+        holds.hold_release(actor=world.custodian, footage_request=released)
     assert not Path(hold.path).exists()
     actions = list(AuditEvent.objects.filter(reference=released.reference).values_list("action", flat=True))
     assert Action.HOLD_PLACE in actions and Action.HOLD_RELEASE in actions
@@ -160,7 +176,7 @@ def test_an_export_reads_the_held_copy_once_the_recorder_has_overwritten_the_foo
         items=[{"camera": world.camera, "start": footage.at(3), "end": footage.at(9), "data_category": category("video")}],
     )
     hold = LegalHold.objects.get(footage_request=footage_request)
-    assert workflow.hold_preserve(hold.pk) == 4
+    assert holds.hold_preserve(hold.pk) == 4
     hold.refresh_from_db()
     for segment in footage.root.rglob("*.mp4"):
         segment.unlink()
@@ -179,10 +195,10 @@ def test_purge_honours_legal_holds(world, footage, django_capture_on_commit_call
     held = run_export(world, approved(world, [(footage.at(3), footage.at(5))]), django_capture_on_commit_callbacks)
     free = run_export(world, approved(world, [(footage.at(5), footage.at(7))]), django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.hold_place(actor=world.custodian, footage_request=held, reason="Lưu giữ theo yêu cầu VKS")
+        holds.hold_place(actor=world.custodian, footage_request=held, reason="Lưu giữ theo yêu cầu VKS")
     later = timezone.now() + dt.timedelta(days=365)
     with django_capture_on_commit_callbacks(execute=True):
-        assert workflow.release_purge_expired(now=later) == 1
+        assert releases.release_purge_expired(now=later) == 1
     free_release, held_release = Release.objects.get(footage_request=free), Release.objects.get(footage_request=held)
     assert free_release.purged_at is not None and not Path(free_release.package_path).exists()
     assert held_release.purged_at is None and Path(held_release.package_path).exists()
@@ -191,15 +207,15 @@ def test_purge_honours_legal_holds(world, footage, django_capture_on_commit_call
 
     # Once the hold is lifted, retention applies again.
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.hold_release(actor=world.custodian, footage_request=held)
-        assert workflow.release_purge_expired(now=later) == 1
+        holds.hold_release(actor=world.custodian, footage_request=held)
+        assert releases.release_purge_expired(now=later) == 1
     assert not Path(held_release.package_path).exists()
 
 
 def test_a_purged_package_can_no_longer_be_downloaded(world, released, client, django_capture_on_commit_callbacks):
     url, _ = _link(world, released)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.release_purge_expired(now=timezone.now() + dt.timedelta(days=365))
+        releases.release_purge_expired(now=timezone.now() + dt.timedelta(days=365))
     client.force_login(world.insider)
     assert client.get(url).status_code == 410
     assert _refusals(released) == ["purged"]

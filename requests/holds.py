@@ -1,0 +1,121 @@
+"""Legal holds: a request's footage and package preserved beyond their retention, and lifted again.
+
+A hold does not change the request's status (that is `requests.workflow`'s); placing and lifting one are ledger
+events, and the footage is copied into the holding area by a task after commit.
+"""
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit import record_event
+from audit.models import Action
+from governance.models import User
+from requests import permissions
+from requests.locking import lock_request
+from requests.models import FootageRequest, LegalHold
+from requests.permissions import WorkflowRefused
+from requests.sources import source_for
+from requests.sources.files import confined
+
+
+def hold_create(
+    footage_request: FootageRequest, *, actor: User | None, reason: str, http_request: HttpRequest | None = None
+) -> LegalHold | None:
+    """Place a hold unless one is active (None then); the caller holds the request's lock and has checked who acts.
+
+    `actor` None is the system's own hold (an emergency request preserved on submission).
+    """
+    if LegalHold.objects.filter(footage_request=footage_request, released_at__isnull=True).exists():
+        return None
+    hold = LegalHold.objects.create(footage_request=footage_request, reason=reason, placed_by=actor)
+    record_event(
+        actor=actor,
+        action=Action.HOLD_PLACE,
+        target=footage_request,
+        data={"hold": hold.pk, "reason": reason, "automatic": actor is None},
+        http_request=http_request,
+    )
+    from requests.tasks import preserve_held_footage
+
+    transaction.on_commit(lambda: preserve_held_footage.delay(hold.pk))
+    return hold
+
+
+@transaction.atomic(durable=True)
+def hold_place(
+    *, actor: User, footage_request: FootageRequest, reason: str, http_request: HttpRequest | None = None
+) -> LegalHold:
+    """A custodian preserves the request's footage and package beyond their retention."""
+    footage_request = lock_request(footage_request)
+    permissions.ensure_can_hold(actor, footage_request)
+    if not reason.strip():
+        raise WorkflowRefused(_("Give the reason for the legal hold."))
+    hold = hold_create(footage_request, actor=actor, reason=reason, http_request=http_request)
+    if hold is None:
+        raise WorkflowRefused(_("A legal hold is already in place on this request."))
+    return hold
+
+
+@transaction.atomic(durable=True)
+def hold_release(
+    *, actor: User, footage_request: FootageRequest, reason: str = "", http_request: HttpRequest | None = None
+) -> LegalHold:
+    """Lift the active legal hold; the preserved copies are removed and retention applies again."""
+    footage_request = lock_request(footage_request)
+    permissions.ensure_can_hold(actor, footage_request)
+    hold = LegalHold.objects.select_for_update().filter(footage_request=footage_request, released_at__isnull=True).first()
+    if hold is None:
+        raise WorkflowRefused(_("No legal hold is in place on this request."))
+    hold.released_at = timezone.now()
+    hold.released_by = actor
+    hold.save(update_fields=["released_at", "released_by"])
+    record_event(
+        actor=actor,
+        action=Action.HOLD_RELEASE,
+        target=footage_request,
+        data={"hold": hold.pk, "reason": reason, "segments_held": hold.segments_held},
+        http_request=http_request,
+    )
+    if hold.path:
+        path = hold.path
+        transaction.on_commit(lambda: shutil.rmtree(path, ignore_errors=True))
+    return hold
+
+
+def hold_preserve(hold_id: int) -> int:
+    """Hard-link (or copy, across file systems) every segment the held request covers into the holding area."""
+    hold = LegalHold.objects.select_related("footage_request").get(pk=hold_id)
+    if hold.released_at is not None:
+        return 0
+    target = Path(settings.LEGAL_HOLD_ROOT) / hold.footage_request.reference / str(hold.pk)
+    count = 0
+    for item in hold.footage_request.items.select_related("camera"):
+        source = source_for(item.camera.code)
+        for segment in source.list_segments(item.start, item.end).segments:
+            # The holding area is itself a "generic" layout in UTC, so an export can read it like any recorder.
+            destination = confined(
+                target, target / item.camera.code / f"{segment.start.astimezone(dt.UTC):%Y-%m-%d/%H-%M-%S}.mp4"
+            )
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            if destination.exists():
+                count += 1
+                continue
+            local = source.local_path(segment)
+            try:
+                if local is None:
+                    raise OSError("remote segment")
+                os.link(local, destination)
+            except OSError:
+                with source.open_segment(segment) as src, open(destination, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1024 * 1024)
+            count += 1
+    LegalHold.objects.filter(pk=hold.pk).update(path=str(target), segments_held=count)
+    return count
