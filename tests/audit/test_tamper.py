@@ -153,69 +153,58 @@ def _index(lines, seq):
     return next(number for number, line in enumerate(lines) if json.loads(line)["seq"] == seq)
 
 
-def test_offline_verifier_finds_an_edited_payload_in_the_file(ledger, tmp_path):
-    bundle = _export(tmp_path / "bundle")
-    lines = _lines(bundle)
-    record = json.loads(lines[_index(lines, ledger)])
+def edit_line_payload(lines, here):
+    record = json.loads(lines[here])
     record["payload"] = '{"n":-1}'
-    lines[_index(lines, ledger)] = json.dumps(record, ensure_ascii=False)
-    _write(bundle, lines)
-    ok, report = verify_bundle(bundle)
-    assert not ok and report[0].startswith(f"BROKEN at seq {ledger}: hash: ")
+    lines[here] = json.dumps(record, ensure_ascii=False)
 
 
-def test_offline_verifier_finds_a_deleted_line(ledger, tmp_path):
-    bundle = _export(tmp_path / "bundle")
-    lines = _lines(bundle)
-    del lines[_index(lines, ledger)]
-    _write(bundle, lines)
-    ok, report = verify_bundle(bundle)
-    assert not ok and report[0].startswith(f"BROKEN at seq {ledger}: gap: ")
+def delete_line(lines, here):
+    del lines[here]
 
 
-def test_offline_verifier_finds_swapped_lines(ledger, tmp_path):
-    bundle = _export(tmp_path / "bundle")
-    lines = _lines(bundle)
-    here = _index(lines, ledger)
+def swap_lines(lines, here):
     lines[here], lines[here + 1] = lines[here + 1], lines[here]
-    _write(bundle, lines)
-    ok, report = verify_bundle(bundle)
-    assert not ok and report[0].startswith(f"BROKEN at seq {ledger}: gap: ")
 
 
-def test_offline_verifier_finds_swapped_contents_under_kept_numbers(ledger, tmp_path):
-    bundle = _export(tmp_path / "bundle")
-    lines = _lines(bundle)
-    here = _index(lines, ledger)
+def swap_contents(lines, here):
+    """Swap two events but keep their sequence numbers where they were."""
     first, second = json.loads(lines[here]), json.loads(lines[here + 1])
     first["seq"], second["seq"] = second["seq"], first["seq"]
     lines[here], lines[here + 1] = json.dumps(second, ensure_ascii=False), json.dumps(first, ensure_ascii=False)
-    _write(bundle, lines)
-    ok, report = verify_bundle(bundle)
-    assert not ok and report[0].startswith(f"BROKEN at seq {ledger}: link: ")
 
 
-def test_offline_verifier_finds_a_forged_hash_at_the_next_link(ledger, tmp_path):
-    bundle = _export(tmp_path / "bundle")
-    lines = _lines(bundle)
-    record = json.loads(lines[_index(lines, ledger)])
+def forge_line_hash(lines, here):
+    """Edit an event and recompute its own hash: the next event's link gives it away."""
+    record = json.loads(lines[here])
     record["payload"] = '{"n":-1}'
     envelope, payload, _ = event_from_json(record)
     record["hash"] = event_hash(envelope, payload)
-    lines[_index(lines, ledger)] = json.dumps(record, ensure_ascii=False)
-    _write(bundle, lines)
-    ok, report = verify_bundle(bundle)
-    assert not ok and report[0].startswith(f"BROKEN at seq {ledger + 1}: link: ")
+    lines[here] = json.dumps(record, ensure_ascii=False)
 
 
-def test_offline_verifier_finds_a_duplicated_event(ledger, tmp_path):
+def duplicate_line(lines, here):
+    lines.insert(here + 1, lines[here])
+
+
+FILE_TAMPERS = [
+    pytest.param(edit_line_payload, 0, "hash", id="edited-payload"),
+    pytest.param(delete_line, 0, "gap", id="deleted-line"),
+    pytest.param(swap_lines, 0, "gap", id="swapped-lines"),
+    pytest.param(swap_contents, 0, "link", id="swapped-contents-kept-numbers"),
+    pytest.param(forge_line_hash, 1, "link", id="forged-hash"),
+    pytest.param(duplicate_line, 0, "fork", id="duplicated-event"),
+]
+
+
+@pytest.mark.parametrize(("tamper", "offset", "kind"), FILE_TAMPERS)
+def test_offline_verifier_finds_tampering_in_the_bundle_file(ledger, tamper, offset, kind, tmp_path):
     bundle = _export(tmp_path / "bundle")
     lines = _lines(bundle)
-    here = _index(lines, ledger)
-    lines.insert(here + 1, lines[here])
+    tamper(lines, _index(lines, ledger))
     _write(bundle, lines)
     ok, report = verify_bundle(bundle)
-    assert not ok and report[0].startswith(f"BROKEN at seq {ledger}: fork: ")
+    assert not ok and report[0].startswith(f"BROKEN at seq {ledger + offset}: {kind}: ")
 
 
 def test_chain_walker_names_two_events_on_the_same_predecessor_a_fork(ledger):

@@ -6,67 +6,30 @@ CI); elsewhere it is skipped.
 
 import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from audit import record_event
 from audit.models import Action, VerificationRun
 from config.celery import app
+from tests.celery_worker import needs_worker, start_worker, stop_worker, worker_environment
 
-ROOT = Path(__file__).resolve().parents[2]
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL.startswith("redis://"),
-        reason="needs PostgreSQL and a Redis broker",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_worker]
 
 
 @pytest.fixture
 def worker():
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     queue = f"test-{os.getpid()}"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process = start_worker(worker_environment(), queue, loglevel="WARNING", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     try:
         yield queue
     finally:
         app.conf.task_always_eager = eager
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_worker(process)
 
 
 def test_verify_now_runs_on_a_real_worker(worker, auditor):

@@ -1,7 +1,5 @@
 """In a real browser, under the Content-Security-Policy: no page, the admin's included, trips it."""
 
-from pathlib import Path
-
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -11,9 +9,6 @@ from tests.e2e.test_shell import city, sign_in  # noqa: F401 - the fixture and t
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-if not Path("/usr/bin/chromium").exists():
-    pytest.skip("/usr/bin/chromium is not installed", allow_module_level=True)
 
 # Collected in the page itself: every violation the browser reports, whether or not it reaches the console.
 WATCH_VIOLATIONS = """

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import zoneinfo
-from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -14,6 +13,7 @@ from governance.services import regulation_publish
 from oversight.models import Report
 from requests.models import FootageRequest, Status
 from tests.auth import enrol_for_browser, fresh_code
+from tests.e2e.screens import DESKTOP, PHONE, assert_fits_width
 from tests.factories import (
     DEFAULT_PASSWORD,
     AgencyFactory,
@@ -29,16 +29,8 @@ from tests.requests.conftest import PDF_BYTES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-if not Path("/usr/bin/chromium").exists():
-    pytest.skip("/usr/bin/chromium is not installed", allow_module_level=True)
-
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 VIETNAM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 PDF = PDF_BYTES
-WIDER_THAN_SCREEN = """(width) => [...document.querySelectorAll("body *")]
-    .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest(".table-wrap, .nav-links"))
-    .slice(0, 5).map((el) => el.tagName + "." + el.className)"""
 STREETS = ["Hàng Bạc", "Đinh Liệt", "Mã Mây", "Hàng Buồm", "Tạ Hiện"]
 
 
@@ -121,13 +113,6 @@ def pass_second_factor(page, base_url, username):
     page.wait_for_url(f"{base_url}/accounts/second-factor/**")
     page.fill("#id_code", fresh_code(user))
     page.click("main button[type=submit]")
-
-
-def assert_fits_width(page):
-    overflow = page.evaluate("document.documentElement.scrollWidth") - page.viewport_size["width"]
-    if overflow > 0:
-        culprits = page.evaluate(WIDER_THAN_SCREEN, page.viewport_size["width"])
-        raise AssertionError(f"{page.url} is {overflow}px wider than the screen: {culprits}")
 
 
 def shoot(page, path):

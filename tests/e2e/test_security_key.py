@@ -2,7 +2,6 @@
 authenticator stands in for the key; the page's script is the one served from our static files)."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +10,6 @@ from tests.auth import enrol_for_browser, fresh_code
 from tests.factories import DEFAULT_PASSWORD, AgencyFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-if not Path("/usr/bin/chromium").exists():
-    pytest.skip("/usr/bin/chromium is not installed", allow_module_level=True)
 
 
 def sign_in_with_password(page, base_url, username):

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import zoneinfo
-from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -12,6 +11,7 @@ from governance.models import Agency, AssignmentRule, Camera, User
 from governance.second_factor import requires_second_factor
 from governance.services import regulation_publish
 from tests.auth import enrol_for_browser, fresh_code
+from tests.e2e.screens import DESKTOP, PHONE, assert_fits_width
 from tests.factories import (
     DEFAULT_PASSWORD,
     AgencyFactory,
@@ -27,14 +27,6 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-if not Path("/usr/bin/chromium").exists():
-    pytest.skip("/usr/bin/chromium is not installed", allow_module_level=True)
-
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-WIDER_THAN_SCREEN = """(width) => [...document.querySelectorAll("body *")]
-    .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest(".table-wrap, .nav-links"))
-    .slice(0, 5).map((el) => el.tagName + "." + el.className)"""
 STREETS = ["Hàng Bạc", "Đinh Tiên Hoàng", "Lê Thái Tổ", "Tràng Tiền", "Hàng Đào", "Phố Huế"]
 
 
@@ -131,14 +123,6 @@ def sign_in(page, base_url, username):
         page.fill("#id_code", fresh_code(user))
         page.click("main button[type=submit]")
     page.wait_for_url(f"{base_url}/")
-
-
-def assert_fits_width(page):
-    """Nothing but the tables (which scroll inside their frame) may push the page wider than the screen."""
-    overflow = page.evaluate("document.documentElement.scrollWidth") - page.viewport_size["width"]
-    if overflow > 0:
-        culprits = page.evaluate(WIDER_THAN_SCREEN, page.viewport_size["width"])
-        raise AssertionError(f"{page.url} is {overflow}px wider than the screen: {culprits}")
 
 
 def screenshot(page, path):

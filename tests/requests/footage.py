@@ -2,6 +2,7 @@
 
 import datetime as dt
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from requests import workflow
 from requests.sources.testpattern import write_segments
 from tests.factories import category
+from tests.requests import probe
 
 SEGMENT_SECONDS = 2
 SEGMENTS = 12
@@ -57,6 +59,19 @@ def footage(segment_bank, settings, tmp_path):
     settings.EXPORT_ROOT = tmp_path / "exports"
     settings.LEGAL_HOLD_ROOT = tmp_path / "holds"
     return Footage(root=root, origin=origin, exports=tmp_path / "exports", holds=tmp_path / "holds")
+
+
+def add_sound(path: Path) -> None:
+    """Give the segment at `path` a sound track (a sine tone), its video copied as it was."""
+    silent = path.with_suffix(".silent.mp4")
+    path.rename(silent)
+    subprocess.run(
+        [probe.FFMPEG, "-nostdin", "-v", "error", "-i", str(silent), "-f", "lavfi", "-i", "sine=duration=2"]
+        + ["-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    silent.unlink()
 
 
 def approved(world, windows, *, cameras=None):

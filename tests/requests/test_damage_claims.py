@@ -32,7 +32,7 @@ from requests.permissions import WorkflowRefused
 from requests.selectors import verification_token
 from tests.factories import UserFactory
 from tests.requests import probe
-from tests.requests.footage import approved
+from tests.requests.footage import add_sound, approved
 from tests.requests.footage import export as run_export
 from tests.requests.test_decode_check import _manifest, _text, damage_payload
 
@@ -104,18 +104,6 @@ def _slice(path, sample):
             return at + 4, length
         at += 4 + length
     raise AssertionError("no slice in the sample")
-
-
-def _with_sound(path):
-    silent = path.with_suffix(".silent.mp4")
-    path.rename(silent)
-    subprocess.run(
-        [probe.FFMPEG, "-nostdin", "-v", "error", "-i", str(silent), "-f", "lavfi", "-i", "sine=duration=2"]
-        + ["-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(path)],
-        check=True,
-        capture_output=True,
-    )
-    silent.unlink()
 
 
 def _plain_vietnamese(text):
@@ -285,7 +273,7 @@ def test_sound_is_declared_not_checked_wherever_the_check_is_described(
     world, footage, django_capture_on_commit_callbacks, client
 ):
     for seconds in (2, 4, 6, 8):
-        _with_sound(footage.segment(seconds))
+        add_sound(footage.segment(seconds))
     segment = footage.segment(4)
     with av.open(str(segment)) as container:
         keyframes = [(p.pos, p.size) for p in container.demux(container.streams.video[0]) if p.size and p.is_keyframe]
@@ -325,7 +313,7 @@ def test_sound_is_declared_not_checked_wherever_the_check_is_described(
 
 def test_an_intact_clip_with_sound_says_only_its_pictures_decoded(world, footage, django_capture_on_commit_callbacks):
     for seconds in (2, 4, 6, 8):
-        _with_sound(footage.segment(seconds))
+        add_sound(footage.segment(seconds))
     _footage_request, _release, entry, handover = _exported(world, footage, django_capture_on_commit_callbacks)
     assert entry["integrity"]["decoded"] is True and entry["integrity"]["not_checked"] == ["audio"]
     text = _text(handover)

@@ -13,14 +13,11 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from kombu import Exchange, Queue
 
 from audit.models import Action, AuditEvent
@@ -29,19 +26,13 @@ from requests import workflow
 from requests.models import FootageRequest, Release, Status
 from requests.sources.testpattern import write_segments
 from requests.staging import staging_sweep
+from tests.celery_worker import needs_worker, start_worker, stop_worker, worker_environment
 from tests.requests.footage import approved
 
-ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = int(os.environ.get("EXPORT_KILL_ROUNDS", "20"))
 REQUESTS = 3
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL.startswith("redis://"),
-        reason="needs PostgreSQL and a Redis broker",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_worker]
 
 
 class Worker:
@@ -52,27 +43,7 @@ class Worker:
     def start(self):
         if self.process is not None and self.process.poll() is None:
             return
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "-Q",
-                self.queue,
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        self.process = start_worker(self.env, self.queue, loglevel="INFO", stdout=self.log, stderr=subprocess.STDOUT)
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
@@ -80,11 +51,7 @@ class Worker:
 
     def stop(self):
         if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            stop_worker(self.process)
 
 
 def _forget_queue(queue):
@@ -107,21 +74,16 @@ def _forget_queue(queue):
 
 @pytest.fixture
 def worker_env(footage, tmp_path):
-    db = connection.settings_dict
     queue = f"test-export-{uuid.uuid4().hex[:12]}"
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-            "FOOTAGE_ROOT": str(footage.root),
-            "FOOTAGE_LAYOUT": "frigate",
-            "EXPORT_ROOT": str(footage.exports),
-            "LEGAL_HOLD_ROOT": str(footage.holds),
-            # A message held by a killed worker comes back quickly.
-            "CELERY_VISIBILITY_TIMEOUT": "2",
-            # Exports and the e-mails they send stay on a queue of this test's own.
-            "CELERY_QUEUE": queue,
-        }
+    env = worker_environment(
+        FOOTAGE_ROOT=str(footage.root),
+        FOOTAGE_LAYOUT="frigate",
+        EXPORT_ROOT=str(footage.exports),
+        LEGAL_HOLD_ROOT=str(footage.holds),
+        # A message held by a killed worker comes back quickly.
+        CELERY_VISIBILITY_TIMEOUT="2",
+        # Exports and the e-mails they send stay on a queue of this test's own.
+        CELERY_QUEUE=queue,
     )
     before = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager = False

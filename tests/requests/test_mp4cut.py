@@ -15,7 +15,7 @@ from requests import export, mp4boxes, mp4cut
 from requests.models import Status
 from requests.sources import source_for
 from tests.requests import probe
-from tests.requests.footage import approved
+from tests.requests.footage import add_sound, approved
 from tests.requests.footage import export as run_export
 
 
@@ -131,16 +131,7 @@ def test_frames_shown_out_of_decoding_order_are_all_kept_and_shown_without_a_jum
 
 def test_segments_with_sound_are_cut_by_ffmpeg(world, footage, django_capture_on_commit_callbacks):
     # The same camera recorded sound for two segments: the copy of samples handles one video track only.
-    with_sound = footage.segment(4)
-    silent = with_sound.with_suffix(".silent.mp4")
-    with_sound.rename(silent)
-    subprocess.run(
-        [probe.FFMPEG, "-nostdin", "-v", "error", "-i", str(silent), "-f", "lavfi", "-i", "sine=duration=2"]
-        + ["-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(with_sound)],
-        check=True,
-        capture_output=True,
-    )
-    silent.unlink()
+    add_sound(footage.segment(4))
     footage_request = run_export(world, approved(world, [(footage.at(3), footage.at(7))]), django_capture_on_commit_callbacks)
 
     assert footage_request.status == Status.RELEASED
