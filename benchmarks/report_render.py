@@ -138,7 +138,8 @@ def fill(releases, seed=7):
         )
         requests.append(
             FootageRequest(
-                reference=f"YC-{submitted.year}-{n + 1:06d}",
+                # Numbered from 500001: the demo data seeded first holds the low numbers of the year.
+                reference=f"YC-{submitted.year}-{n + 500_001:06d}",
                 agency=agencies[agency_index],
                 requester=requesters[agency_index * 2 + n % 2],
                 legal_basis=basis,
