@@ -427,10 +427,6 @@ PATTERN_TITLES = {
 }
 
 
-def _is_working_time(moment):
-    return calendar.is_working_time(moment)
-
-
 def _volume_findings(scope):
     length = dt.timedelta(days=scope.days)
     periods = settings.REPORT_BASELINE_PERIODS
@@ -478,7 +474,7 @@ def _after_hours_findings(scope):
         )
     )
     for at, reference, urgency, last, first, username in approvals:
-        if not _is_working_time(at):
+        if not calendar.is_working_time(at):
             who = display_name(last, first, username)
             findings.append(
                 Finding("after_hours", who, f"phê duyệt lúc {local_time(at)} ({URGENCY_VI.get(urgency, urgency)})", reference)
@@ -489,7 +485,7 @@ def _after_hours_findings(scope):
         .values_list("created_at", "footage_request__reference", "footage_request__urgency", "footage_request__agency__name_vi")
     )
     for at, reference, urgency, agency in releases:
-        if not _is_working_time(at):
+        if not calendar.is_working_time(at):
             findings.append(
                 Finding(
                     "after_hours",
