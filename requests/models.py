@@ -84,7 +84,9 @@ class FootageRequest(models.Model):
     content_hash = models.CharField(_("content SHA-256"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # The first filing never moves; `submitted_at` is the latest (re)submission, from which the deadline runs.
+    first_submitted_at = models.DateTimeField(_("first filed at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("last submitted at"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     info_requested_at = models.DateTimeField(_("information requested at"), null=True, blank=True)
     # When the request reached its outcome: fully approved, rejected, withdrawn or expired.
@@ -125,6 +127,8 @@ class FootageRequest(models.Model):
             ),
             models.Index(fields=["agency", "-created_at", "-id"], name="request_agency_recent"),
             models.Index(fields=["status", "info_requested_at"], name="request_needs_info_age"),
+            models.Index(fields=["first_submitted_at"], name="request_first_filed"),
+            models.Index(fields=["decided_at"], name="request_decided"),
         ]
 
     def __str__(self):
@@ -169,6 +173,83 @@ class RequestItem(models.Model):
     @property
     def hours(self):
         return (self.end - self.start).total_seconds() / 3600
+
+
+class Submission(models.Model):
+    """One filing of a request, as it was sent: the first and every resubmission after a question. Never changed.
+
+    `items` are the scope as filed. Submissions reconstructed from the ledger for requests filed before
+    submissions were kept have `items_recorded` False unless their content hash proves the items unchanged.
+    """
+
+    footage_request = models.ForeignKey(
+        FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="submissions"
+    )
+    number = models.PositiveSmallIntegerField(_("submission number"))
+    submitted_at = models.DateTimeField(_("submitted at"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    content_hash = models.CharField(_("content SHA-256"), max_length=64, blank=True)
+    items_recorded = models.BooleanField(_("scope recorded"), default=True)
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        ordering = ["footage_request", "number"]
+        constraints = [models.UniqueConstraint(fields=["footage_request", "number"], name="submission_number_unique")]
+        indexes = [models.Index(fields=["submitted_at"], name="submission_time")]
+
+    def __str__(self):
+        return f"{self.footage_request} #{self.number}"
+
+
+class SubmittedItem(models.Model):
+    """One camera window as it was filed in a submission (what was asked, before any narrowing)."""
+
+    submission = models.ForeignKey(Submission, verbose_name=_("submission"), on_delete=models.CASCADE, related_name="items")
+    camera = models.ForeignKey(Camera, verbose_name=_("camera"), on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("to"))
+    data_category = models.ForeignKey(DataCategory, verbose_name=_("data category"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("filed item")
+        verbose_name_plural = _("filed items")
+        ordering = ["submission", "camera__code", "start"]
+
+    def __str__(self):
+        return f"{self.camera.code} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
+
+    @property
+    def hours(self):
+        return (self.end - self.start).total_seconds() / 3600
+
+
+class StatusChange(models.Model):
+    """Every status a request has moved into, and when: its state at any past moment is the last change before it."""
+
+    footage_request = models.ForeignKey(
+        FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(_("from"), max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=16, choices=Status.choices)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["footage_request", "at", "id"]
+        indexes = [models.Index(fields=["footage_request", "at"], name="status_change_request_time")]
+
+    def __str__(self):
+        return f"{self.footage_request} {self.from_status}→{self.to_status}"
 
 
 def attachment_path(instance, filename):
@@ -223,6 +304,8 @@ class Decision(models.Model):
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     reason = models.TextField(_("reason"), blank=True)
     content_hash = models.CharField(_("content SHA-256 decided on"), max_length=64)
+    # An approval that narrowed the scope: the content it narrowed from (the approval signs the narrowed content).
+    narrowed_from = models.CharField(_("content SHA-256 before narrowing"), max_length=64, blank=True)
     regulation_version = models.ForeignKey(
         RegulationVersion, verbose_name=_("regulation version applied"), on_delete=models.PROTECT, related_name="+"
     )

@@ -41,6 +41,9 @@ from requests.models import (
     ReleaseFile,
     RequestItem,
     Status,
+    StatusChange,
+    Submission,
+    SubmittedItem,
     Urgency,
 )
 from requests.permissions import WorkflowRefused
@@ -57,7 +60,10 @@ def _move(footage_request, transition):
             _("The request is now “%(status)s”; this action is no longer possible.")
             % {"status": footage_request.get_status_display()}
         )
-    if target is not None:
+    if target is not None and target != footage_request.status:
+        StatusChange.objects.create(
+            footage_request=footage_request, from_status=footage_request.status, to_status=target, at=timezone.now()
+        )
         footage_request.status = target
 
 
@@ -175,6 +181,7 @@ def request_create(
     )
     footage_request.priority = URGENCY_PRIORITY[Urgency(footage_request.urgency)]
     footage_request.save()
+    StatusChange.objects.create(footage_request=footage_request, to_status=footage_request.status, at=now)
     _set_items(footage_request, items)
     _refresh_content_hash(footage_request)
     footage_request.save(update_fields=["content_hash"])
@@ -298,9 +305,11 @@ def request_submit(*, actor: User, footage_request: FootageRequest, http_request
     footage_request.due_at = calendar.response_due(
         legal_basis=footage_request.legal_basis, urgency=footage_request.urgency, start=now
     )
+    footage_request.first_submitted_at = footage_request.first_submitted_at or now
     footage_request.info_requested_at = None
     _refresh_content_hash(footage_request)
     footage_request.save()
+    submission = _keep_submission(footage_request, actor, items)
     _grant(footage_request, reviewers, Role.REVIEWER, ("view_footagerequest", "review_footagerequest"))
     _grant(footage_request, approvers, Role.APPROVER, ("view_footagerequest", "approve_footagerequest"))
     record_event(
@@ -313,6 +322,7 @@ def request_submit(*, actor: User, footage_request: FootageRequest, http_request
             "due_at": footage_request.due_at,
             "urgency": footage_request.urgency,
             "resubmission": resubmission,
+            "submission": submission.number,
             "reviewer_agencies": sorted(reviewers),
             "approver_agencies": sorted(approvers),
         },
@@ -329,7 +339,29 @@ def request_submit(*, actor: User, footage_request: FootageRequest, http_request
     return footage_request
 
 
-def _decide(footage_request, actor, step, outcome, reason):
+def _keep_submission(footage_request, actor, items):
+    """Keep this filing as it was sent: its time, deadline, content hash and every camera window."""
+    number = footage_request.submissions.count() + 1
+    submission = Submission.objects.create(
+        footage_request=footage_request,
+        number=number,
+        submitted_at=footage_request.submitted_at,
+        submitted_by=actor,
+        due_at=footage_request.due_at,
+        content_hash=footage_request.content_hash,
+    )
+    SubmittedItem.objects.bulk_create(
+        [
+            SubmittedItem(
+                submission=submission, camera=item.camera, start=item.start, end=item.end, data_category=item.data_category
+            )
+            for item in items
+        ]
+    )
+    return submission
+
+
+def _decide(footage_request, actor, step, outcome, reason, narrowed_from=""):
     return Decision.objects.create(
         footage_request=footage_request,
         step=step,
@@ -338,6 +370,7 @@ def _decide(footage_request, actor, step, outcome, reason):
         outcome=outcome,
         reason=reason,
         content_hash=footage_request.content_hash,
+        narrowed_from=narrowed_from,
         regulation_version=footage_request.regulation_version,
     )
 
@@ -437,15 +470,18 @@ def request_approve(
     footage_request = lock_request(footage_request)
     permissions.ensure_can_sign(actor, footage_request)
     changes = {}
+    before = footage_request.content_hash
     if narrow:
-        before = footage_request.content_hash
         changes = _narrow(footage_request, narrow)
         _refresh_content_hash(footage_request)
         if footage_request.content_hash != before:
             footage_request.save(update_fields=["content_hash", "updated_at"])
+    narrowed_from = before if footage_request.content_hash != before else ""
     try:
         with transaction.atomic():
-            decision = _decide(footage_request, actor, Decision.Step.APPROVAL, Decision.Outcome.APPROVE, reason)
+            decision = _decide(
+                footage_request, actor, Decision.Step.APPROVAL, Decision.Outcome.APPROVE, reason, narrowed_from=narrowed_from
+            )
     except IntegrityError:
         raise WorkflowRefused(
             _("You have already signed this request; a second approval must come from another official.")
