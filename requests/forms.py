@@ -6,13 +6,14 @@ import zoneinfo
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.models import Camera, DataCategory
+from governance.models import Agency, Camera, DataCategory
 from governance.selectors import legal_bases_valid_on, regulation_in_force
-from requests.models import Urgency
+from requests.models import FootageRequest, Status, Urgency
 from requests.pdfcheck import NotAPlainPdf, check_pdf
 from requests.rules import check_request_content
 
@@ -352,6 +353,55 @@ class ApproveForm(ActionForm):
             if (start, end) != (item.start, item.end):
                 narrow[item.pk] = (start, end)
         return narrow
+
+
+BAD_LIST_CURSOR = _("This page address is not valid; start again from the newest requests.")
+LIST_CURSOR_ERRORS = {"invalid": BAD_LIST_CURSOR, "min_value": BAD_LIST_CURSOR, "max_value": BAD_LIST_CURSOR}
+
+
+class RequestListForm(forms.Form):
+    """The request list's query string: an overseer's filters (agency, status, reference) and the keyset cursor.
+
+    Only the agencies given are offered; any other agency id is refused as a choice.
+    """
+
+    agency = forms.ModelChoiceField(
+        label=_("Requesting agency"), queryset=Agency.objects.none(), required=False, empty_label=_("All agencies")
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All statuses")), *Status.choices])
+    reference = forms.CharField(
+        label=_("Reference"),
+        required=False,
+        max_length=FootageRequest._meta.get_field("reference").max_length,
+        widget=forms.SearchInput(attrs={"placeholder": "YC-2026-000123", "autocomplete": "off"}),
+    )
+    before = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput, error_messages=LIST_CURSOR_ERRORS
+    )
+
+    def __init__(self, *args, agencies: QuerySet[Agency] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        agency = self.fields["agency"]
+        agency.queryset = agencies if agencies is not None else Agency.objects.none()
+        agency.error_messages["invalid_choice"] = _("Choose one of the agencies whose requests you oversee.")
+
+    def clean_reference(self) -> str:
+        # References are written in capitals (YC-2026-000123); an officer may type them in lower case.
+        return self.cleaned_data["reference"].strip().upper()
+
+    def filters(self) -> dict:
+        """The filters given, for `requests.selectors.listed_requests` (call after `is_valid()`)."""
+        data = self.cleaned_data
+        return {
+            "agency": data.get("agency"),
+            "status": data.get("status") or None,
+            "reference": data.get("reference") or None,
+        }
+
+    def before_id(self) -> int | None:
+        """The cursor alone, if it is valid: a bad filter does not stop the page from opening."""
+        self.is_valid()
+        return getattr(self, "cleaned_data", {}).get("before")
 
 
 class NotificationsReadForm(forms.Form):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from governance.models import Role, User
 from governance.second_factor import second_factor_refusal
 from requests.models import Decision, FootageRequest, Status
-from requests.selectors import binding_approvals
+from requests.selectors import binding_approvals, overseen_agencies
 from requests.transitions import allows
 
 
@@ -145,6 +145,11 @@ def can_create(user: User) -> bool:
 def can_see_review_queue(user: User) -> bool:
     """The queue of requests waiting for a review or a decision: reviewers and approvers."""
     return user.has_role(Role.REVIEWER, Role.APPROVER)
+
+
+def can_list_overseen_requests(user: User) -> bool:
+    """List every request one reads as an overseer, by agency: auditors, agencies' and system administrators."""
+    return overseen_agencies(user).exists()
 
 
 # Release ---------------------------------------------------------------------

@@ -1,14 +1,15 @@
 """Reads of footage requests. Every list, detail, download and report starts from `requests_visible_to`."""
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, F, Field, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, Field, Func, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.query import EmptyQuerySet
 from django.http import Http404
 
-from governance.models import Role, User
+from governance.models import Agency, Role, User
 from governance.permissions import agencies_overseen_by
 from requests.models import (
     EXPORT_QUEUE_STATUSES,
@@ -18,8 +19,12 @@ from requests.models import (
     FootageRequestGroupObjectPermission,
     LegalHold,
     Release,
+    RequestItem,
     Status,
+    Submission,
+    SubmittedItem,
 )
+from requests.transitions import allows, past_approval
 
 
 @lru_cache(maxsize=8)
@@ -85,18 +90,46 @@ def get_visible_request_or_404(user: User, reference: str, *, for_update: bool =
         raise Http404 from None
 
 
+def _newest_first(footage_requests, *, status, size, before_id):
+    if status:
+        footage_requests = footage_requests.filter(status=status)
+    if before_id:
+        footage_requests = footage_requests.filter(id__lt=before_id)
+    return list(footage_requests.order_by("-id")[:size])
+
+
 def agency_requests(
     user: User, *, status: str | None = None, size: int = 50, before_id: int | None = None
 ) -> list[FootageRequest]:
     """The user's agency's requests, newest first (keyset on id)."""
     if user.agency_id is None:
         return []
-    qs = requests_visible_to(user).filter(agency_id=user.agency_id)
-    if status:
-        qs = qs.filter(status=status)
-    if before_id:
-        qs = qs.filter(id__lt=before_id)
-    return list(qs.select_related("legal_basis", "requester").order_by("-id")[:size])
+    qs = requests_visible_to(user).filter(agency_id=user.agency_id).select_related("legal_basis", "requester")
+    return _newest_first(qs, status=status, size=size, before_id=before_id)
+
+
+def overseen_agencies(user: User) -> QuerySet[Agency]:
+    """The agencies whose requests `user` reads as an overseer, by name (all of them for a system administrator)."""
+    overseen = agencies_overseen_by(user)
+    return (Agency.objects.all() if overseen is None else overseen).order_by("name_vi")
+
+
+def listed_requests(
+    user: User,
+    *,
+    agency: Agency | None = None,
+    status: str | None = None,
+    reference: str | None = None,
+    size: int = 50,
+    before_id: int | None = None,
+) -> list[FootageRequest]:
+    """Every request the user may see, newest first (keyset on id), narrowed to one agency, a status, a reference prefix."""
+    qs = requests_visible_to(user).select_related("agency", "legal_basis", "requester")
+    if agency is not None:
+        qs = qs.filter(agency=agency)
+    if reference:
+        qs = qs.filter(reference__startswith=reference)
+    return _newest_first(qs, status=status, size=size, before_id=before_id)
 
 
 def review_queue(user: User, *, size: int = 50, after: tuple | None = None) -> list[FootageRequest]:
@@ -139,6 +172,65 @@ def binding_approvals(footage_request: FootageRequest) -> QuerySet[Decision]:
 def binding_approvals_among(requests: QuerySet[FootageRequest] | list[int]) -> QuerySet[Decision]:
     """The same rule for many requests at once (a report's register): each request's approvals on its current content."""
     return Decision.objects.filter(_binding(F("footage_request__content_hash")), footage_request__in=requests)
+
+
+def _windows(items):
+    return sorted((item.camera_id, item.start, item.end, item.data_category_id) for item in items)
+
+
+@dataclass(frozen=True)
+class FiledScope:
+    """Every filing of a request, the scope as last filed beside the scope now, and the approvals that narrowed it."""
+
+    footage_request: FootageRequest
+    submissions: list[Submission]  # first filing first, each with its items and who sent it
+    current: list[RequestItem]
+    narrowings: list[Decision]  # approvals since the latest filing that narrowed the scope, oldest first
+
+    @property
+    def latest(self) -> Submission | None:
+        return self.submissions[-1] if self.submissions else None
+
+    @property
+    def requested(self) -> list[SubmittedItem] | None:
+        """The camera windows as last filed; None when never filed or when that filing's scope was not recorded."""
+        latest = self.latest
+        return list(latest.items.all()) if latest is not None and latest.items_recorded else None
+
+    @property
+    def differs(self) -> bool:
+        """Whether the scope now is not the scope as last filed (narrowed by an approver, or changed since)."""
+        requested = self.requested
+        if requested is None:
+            return bool(self.narrowings)
+        return _windows(requested) != _windows(self.current)
+
+    @property
+    def current_kind(self) -> str:
+        """What the scope now is when it differs: "changed" (not yet filed again), "approved" or "narrowed"."""
+        if allows("update", self.footage_request.status):
+            return "changed"
+        return "approved" if past_approval(self.footage_request.status) else "narrowed"
+
+
+def filed_scope(footage_request: FootageRequest, current: list[RequestItem] | None = None) -> FiledScope:
+    """The request's filings and its scope as filed and as it is now; `current` saves reading the items again."""
+    submissions = list(
+        footage_request.submissions.select_related("submitted_by").prefetch_related(
+            Prefetch("items", SubmittedItem.objects.select_related("camera__area", "data_category"))
+        )
+    )
+    if current is None:
+        current = list(footage_request.items.select_related("camera__area", "data_category"))
+    narrowings = footage_request.decisions.filter(outcome=Decision.Outcome.APPROVE).exclude(narrowed_from="")
+    if submissions:
+        narrowings = narrowings.filter(created_at__gte=submissions[-1].submitted_at)
+    return FiledScope(
+        footage_request=footage_request,
+        submissions=submissions,
+        current=current,
+        narrowings=list(narrowings.select_related("actor", "actor_agency").order_by("created_at", "id")),
+    )
 
 
 def request_export_pending(footage_request_id: int) -> bool:

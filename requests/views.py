@@ -40,6 +40,7 @@ from requests.forms import (
     ReasonForm,
     RejectForm,
     RequestForm,
+    RequestListForm,
     ReviewForm,
     VerifyForm,
     WithdrawForm,
@@ -52,9 +53,12 @@ from requests.selectors import (
     active_hold,
     agency_requests,
     binding_approvals,
+    filed_scope,
     get_release_for_verification_or_404,
     get_visible_request_or_404,
     is_overdue,
+    listed_requests,
+    overseen_agencies,
     release_of,
     requests_visible_to,
     review_queue,
@@ -90,10 +94,19 @@ def _list_page(rows):
 @login_required
 @require_http_methods(READ_ONLY)
 def request_list(request):
+    """The agency's own requests; for an overseer, every request it reads, with filters."""
     ensure_can_read_governance(request.user)
-    before = request.GET.get("before", "")
-    before_id = int(before) if before.isdigit() else None
-    footage_requests, more = _list_page(agency_requests(request.user, size=PAGE_SIZE + 1, before_id=before_id))
+    overseer = permissions.can_list_overseen_requests(request.user)
+    form = RequestListForm(request.GET, agencies=overseen_agencies(request.user) if overseer else None)
+    before_id = form.before_id()
+    filters_valid = True
+    if not overseer:
+        rows = agency_requests(request.user, size=PAGE_SIZE + 1, before_id=before_id)
+    elif form.is_valid():
+        rows = listed_requests(request.user, **form.filters(), size=PAGE_SIZE + 1, before_id=before_id)
+    else:
+        rows, filters_valid = [], False
+    footage_requests, more = _list_page(rows)
     return render(
         request,
         "requests/list.html",
@@ -102,6 +115,10 @@ def request_list(request):
             "older_than": footage_requests[-1].pk if more else None,
             "is_older_page": before_id is not None,
             "can_create": permissions.can_create(request.user),
+            "is_overseer": overseer,
+            "form": form,
+            "filters_valid": filters_valid,
+            "is_filtered": overseer and filters_valid and any(form.filters().values()),
         },
     )
 
@@ -245,6 +262,7 @@ def request_detail(request, reference):
     footage_request = get_visible_request_or_404(user, reference)
     services.request_record_view(actor=user, footage_request=footage_request, http_request=request)
     items = list(footage_request.items.select_related("camera__area", "data_category"))
+    scope = filed_scope(footage_request, items)
     decisions = list(footage_request.decisions.select_related("actor", "actor_agency"))
     binding = set(binding_approvals(footage_request).values_list("pk", flat=True))
     for decision in decisions:
@@ -271,6 +289,8 @@ def request_detail(request, reference):
             "is_overdue": is_overdue(footage_request, timezone.now()),
             "past_approval": transitions.past_approval(footage_request.status),
             "items": items,
+            # Every filing, and the scope as last filed beside the scope now where an approver narrowed it.
+            "scope": scope,
             "attachments": list(footage_request.attachments.all()),
             "comments": list(footage_request.comments.select_related("author")),
             "decisions": decisions,
