@@ -35,6 +35,7 @@ MONO_ADVANCE = 0.602  # DejaVu Sans Mono: every glyph is 1233/2048 em wide
 INK = colors.HexColor("#1f2933")
 HEAD_FILL = colors.HexColor("#e6edf5")
 RULE = colors.HexColor("#9aa5b1")
+WARNING_INK = colors.HexColor("#b03a2e")
 
 
 def register_fonts():
@@ -86,6 +87,22 @@ def styles():
         "h1": ParagraphStyle("h1", parent=base, fontName=BOLD, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4),
         "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=10, leading=13, spaceBefore=6, spaceAfter=3),
         "mono": ParagraphStyle("mono", parent=base, fontName=MONO, fontSize=7.5, leading=9.5),
+        # What the reader must not miss: bold red on a pale red box.
+        "warning": ParagraphStyle(
+            "warning",
+            parent=base,
+            fontName=BOLD,
+            textColor=WARNING_INK,
+            backColor=colors.HexColor("#fdecea"),
+            borderColor=WARNING_INK,
+            borderWidth=0.8,
+            borderPadding=4,
+            # The box, drawn outside the text by its padding, lines up with the tables below.
+            leftIndent=4,
+            rightIndent=4,
+            spaceBefore=6,
+            spaceAfter=8,
+        ),
     }
 
 

@@ -6,23 +6,24 @@ register, the lists of late or unusual requests). The register is read in
 chunks so that memory and time grow with the number of releases, not faster.
 """
 
+import dataclasses
 import datetime as dt
+import json
 import math
 import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncWeek
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from audit.ledger_check import verify_range
-from audit.models import AuditEvent, Checkpoint, VerificationRun
+from audit.models import Action, AuditEvent, Checkpoint, Outcome, VerificationRun
 from audit.selectors import current_signing_key, signing_keys_for_range
 from governance import calendar
-from governance.models import Agency, DataCategory, LegalBasis, display_name
+from governance.models import Area, DataCategory, LegalBasis, display_name
 from governance.selectors import agencies_within
 from governance.timefmt import local_time
 from requests.models import (
@@ -30,10 +31,14 @@ from requests.models import (
     Decision,
     DownloadGrant,
     FootageRequest,
+    LegalHold,
     Release,
     ReleaseFile,
     RequestItem,
     Status,
+    StatusChange,
+    Submission,
+    SubmittedItem,
     Urgency,
 )
 from requests.selectors import binding_approvals_among
@@ -59,14 +64,29 @@ class ReportScope:
     area: object = None
     legal_basis: object = None
     jurisdiction: object = None  # an Area; None means the whole system (system administrators)
+    # Set (by `collect`) only while the period is still running: the figures are then counted up to this moment.
+    as_of: dt.datetime | None = None
 
     @property
     def start(self) -> dt.datetime:
         return _local_midnight(self.date_from)
 
     @property
-    def end(self) -> dt.datetime:
+    def period_end(self) -> dt.datetime:
         return _local_midnight(self.date_to + dt.timedelta(days=1))
+
+    @property
+    def end(self) -> dt.datetime:
+        """The moment every figure is counted up to: the period's end, or the build time of a period still running."""
+        return min(self.period_end, self.as_of) if self.as_of else self.period_end
+
+    @property
+    def unfinished(self) -> bool:
+        return self.end < self.period_end
+
+    @property
+    def whole_system(self) -> bool:
+        return self.agency is None and self.area is None and self.legal_basis is None and self.jurisdiction is None
 
     @property
     def days(self) -> int:
@@ -110,27 +130,230 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-# Summary and breakdowns --------------------------------------------------------
+# Who: a person by name and account ---------------------------------------------------
+
+SYSTEM = "hệ thống (tự động)"
 
 
-def _measures(scope):
-    # A draft can be withdrawn too; never filed, it is no outcome of the period.
-    decided = scope.during("decided_at") & Q(submitted_at__isnull=False)
-    return {
-        "filed": Count("pk", filter=scope.during("submitted_at")),
-        "approved": Count("pk", filter=decided & Q(status__in=APPROVED_FAMILY)),
-        "rejected": Count("pk", filter=decided & Q(status=Status.REJECTED)),
-        "withdrawn": Count("pk", filter=decided & Q(status=Status.WITHDRAWN)),
-        "expired": Count("pk", filter=decided & Q(status=Status.EXPIRED)),
-        "released": Count("pk", filter=scope.during("release__created_at") & ~Q(status=Status.DAMAGE_HELD)),
-    }
+def person(last_name: str, first_name: str, username: str | None) -> str:
+    """A person as every list names them: display name and account ("Nguyễn Văn An (ioc-hk.approver)")."""
+    if not username:
+        return SYSTEM
+    name = display_name(last_name or "", first_name or "", username)
+    return name if name == username else f"{name} ({username})"
 
 
-def _active(scope):
-    """Requests something happened to in the period: filed, decided or released."""
-    return scope.requests().filter(
-        scope.during("submitted_at") | scope.during("decided_at") | scope.during("release__created_at")
+# The requests behind every count ------------------------------------------------------
+
+OUTCOME_OF_STATUS = {
+    **dict.fromkeys(APPROVED_FAMILY, "approved"),
+    Status.REJECTED: "rejected",
+    Status.WITHDRAWN: "withdrawn",
+    Status.EXPIRED: "expired",
+}
+STATE_VI = {
+    Status.DRAFT: "Bản nháp",
+    Status.SUBMITTED: "Chờ xem xét",
+    Status.IN_REVIEW: "Đang xem xét",
+    Status.NEEDS_INFO: "Chờ bổ sung thông tin",
+}
+URGENCY_VI = {Urgency.NORMAL: "Thường", Urgency.URGENT: "Khẩn", Urgency.EMERGENCY: "Khẩn cấp"}
+
+
+@dataclass
+class RequestFact:
+    """One request the period's figures speak of, with every count it adds to, as of the period's end."""
+
+    pk: int
+    reference: str
+    agency: str
+    agency_code: str
+    legal_basis: str
+    urgency: str
+    first_filed_at: dt.datetime | None
+    due_at: dt.datetime | None  # the deadline in force at the period's end (or at the decision)
+    decided_at: dt.datetime | None  # only when decided before the period's end
+    released_at: dt.datetime | None  # only when handed over in the period
+    state_at_end: str
+    outcome: str  # approved, rejected, withdrawn or expired when decided in the period, else ""
+    filed: bool = False
+    released: bool = False
+    late: bool = False
+    hours_late: float | None = None
+    open_at_end: bool = False
+    overdue_at_end: bool = False
+    narrowed: bool = False
+    camera_areas: tuple = ()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "filed": int(self.filed),
+            "approved": int(self.outcome == "approved"),
+            "rejected": int(self.outcome == "rejected"),
+            "withdrawn": int(self.outcome == "withdrawn"),
+            "expired": int(self.outcome == "expired"),
+            "released": int(self.released),
+        }
+
+
+def _handed_over():
+    """Releases whose footage was handed over: not those held for damage a custodian has yet to acknowledge.
+
+    A held release is handed over when the damage is acknowledged, and `created_at` moves to that moment."""
+    return Release.objects.exclude(footage_request__status=Status.DAMAGE_HELD)
+
+
+def _releases(scope):
+    return _handed_over().filter(scope.during("created_at"), footage_request__in=scope.requests())
+
+
+def _undecided_at_end(scope) -> Q:
+    return Q(first_submitted_at__lt=scope.end) & (Q(decided_at__isnull=True) | Q(decided_at__gte=scope.end))
+
+
+def states_at(request_ids: list[int], moment: dt.datetime) -> dict[int, str]:
+    """Each request's status at `moment`: the last status it moved into before then."""
+    states = {}
+    for part in _chunks(request_ids):
+        for request_id, status in (
+            StatusChange.objects.filter(footage_request_id__in=part, at__lt=moment)
+            .order_by("footage_request_id", "at", "id")
+            .values_list("footage_request_id", "to_status")
+        ):
+            states[request_id] = status
+    return states
+
+
+def _dues_at(request_ids, moment):
+    """The deadline each request had at `moment`: that of its latest submission before then."""
+    dues = {}
+    for part in _chunks(request_ids):
+        for request_id, due_at in (
+            Submission.objects.filter(footage_request_id__in=part, submitted_at__lt=moment)
+            .order_by("footage_request_id", "number")
+            .values_list("footage_request_id", "due_at")
+        ):
+            dues[request_id] = due_at
+    return dues
+
+
+def _chunks(ids, size=5000):
+    ids = list(ids)
+    for offset in range(0, len(ids), size):
+        yield ids[offset : offset + size]
+
+
+def _filed_items(request_ids, moment, *, first_only=False):
+    """Items as filed before `moment`: (request id, camera id, area id, data category id, start, end).
+
+    A submission whose scope was not recorded (filed before submissions were kept) counts the request's
+    present items instead."""
+    rows, unrecorded = [], set()
+    for part in _chunks(request_ids):
+        submissions = Submission.objects.filter(footage_request_id__in=part, submitted_at__lt=moment)
+        if first_only:
+            submissions = submissions.filter(number=1)
+        unrecorded.update(submissions.filter(items_recorded=False).values_list("footage_request_id", flat=True))
+        rows.extend(
+            SubmittedItem.objects.filter(submission__in=submissions.filter(items_recorded=True)).values_list(
+                "submission__footage_request_id", "camera_id", "camera__area_id", "data_category_id", "start", "end"
+            )
+        )
+    for part in _chunks(unrecorded):
+        rows.extend(
+            RequestItem.objects.filter(footage_request_id__in=part).values_list(
+                "footage_request_id", "camera_id", "camera__area_id", "data_category_id", "start", "end"
+            )
+        )
+    return rows
+
+
+def request_facts(scope: ReportScope) -> list[RequestFact]:
+    """Every request filed, decided, released or narrowed in the period, or open at its end, oldest filing first."""
+    narrowed_ids = set(
+        Decision.objects.filter(scope.during("created_at"), footage_request__in=scope.requests())
+        .exclude(narrowed_from="")
+        .values_list("footage_request_id", flat=True)
     )
+    rows = (
+        scope.requests()
+        .filter(
+            scope.during("first_submitted_at")
+            | (scope.during("decided_at") & Q(first_submitted_at__isnull=False))
+            | scope.during("release__created_at")
+            | _undecided_at_end(scope)
+            | Q(pk__in=narrowed_ids)
+        )
+        .values_list(
+            "pk",
+            "reference",
+            "agency__name_vi",
+            "agency__code",
+            "legal_basis__code",
+            "urgency",
+            "first_submitted_at",
+            "decided_at",
+            "status",
+            "due_at",
+            "release__created_at",
+        )
+    )
+    start, end = scope.start, scope.end
+    facts = []
+    for pk, reference, agency, agency_code, basis, urgency, first, decided, status, due, released in rows:
+        decided_before_end = decided is not None and decided < end
+        in_period = decided_before_end and decided >= start and first is not None
+        facts.append(
+            RequestFact(
+                pk=pk,
+                reference=reference,
+                agency=agency,
+                agency_code=agency_code,
+                legal_basis=basis,
+                urgency=urgency,
+                first_filed_at=first,
+                due_at=due if decided_before_end else None,
+                decided_at=decided if decided_before_end else None,
+                released_at=released if released and start <= released < end and status != Status.DAMAGE_HELD else None,
+                state_at_end=status if decided_before_end else "",
+                outcome=OUTCOME_OF_STATUS.get(status, "") if in_period else "",
+                filed=first is not None and start <= first < end,
+                narrowed=pk in narrowed_ids,
+            )
+        )
+    open_ids = [f.pk for f in facts if f.decided_at is None and f.first_filed_at is not None and f.first_filed_at < end]
+    # An approved request may have been exported, released or closed since the period ended: its state then is read.
+    moved_on = [
+        f.pk
+        for f in facts
+        if f.decided_at is not None and f.state_at_end in APPROVED_FAMILY and f.state_at_end != Status.APPROVED
+    ]
+    states, dues = states_at(open_ids + moved_on, end), _dues_at(open_ids, end)
+    areas = {}
+    for request_id, _camera, area_id, _category, _start, _end in _filed_items([f.pk for f in facts], end):
+        areas.setdefault(request_id, set()).add(area_id)
+    area_names = dict(Area.objects.filter(pk__in={a for s in areas.values() for a in s}).values_list("pk", "name_vi"))
+    for fact in facts:
+        fact.released = fact.released_at is not None
+        fact.camera_areas = tuple(sorted(area_names.get(a, "?") for a in areas.get(fact.pk, ())))
+        if fact.decided_at is None and fact.pk in states:
+            fact.state_at_end = states[fact.pk]
+            fact.due_at = dues.get(fact.pk)
+            fact.open_at_end = fact.state_at_end in STILL_OPEN
+            waiting = fact.state_at_end in AWAITING_DECISION and fact.due_at is not None and fact.due_at < end
+            fact.overdue_at_end = waiting
+            if waiting and fact.due_at >= start:
+                fact.late, fact.hours_late = True, hours_between(fact.due_at, end)
+        elif fact.outcome in ("approved", "rejected") and fact.due_at and fact.decided_at > fact.due_at:
+            fact.late, fact.hours_late = True, hours_between(fact.due_at, fact.decided_at)
+        if fact.decided_at is not None and fact.pk in states:
+            fact.state_at_end = states[fact.pk]
+    facts.sort(key=lambda f: (f.first_filed_at or end, f.reference))
+    return facts
+
+
+# Summary and breakdowns --------------------------------------------------------
 
 
 @dataclass
@@ -139,42 +362,61 @@ class Breakdown:
     counts: dict
 
 
-def _breakdown(scope, key, label_of):
-    rows = _active(scope).values(key).annotate(**_measures(scope)).order_by(key)
-    breakdowns = [Breakdown(label_of(row[key]), {name: row[name] for name in OUTCOMES}) for row in rows]
+def _group(facts, keys_of):
+    groups = {}
+    for fact in facts:
+        if not any(fact.counts.values()):
+            continue
+        for key in keys_of(fact):
+            counts = groups.setdefault(key, dict.fromkeys(OUTCOMES, 0))
+            for name, n in fact.counts.items():
+                counts[name] += n
+    breakdowns = [Breakdown(label, counts) for label, counts in groups.items()]
     return sorted(breakdowns, key=lambda b: (-b.counts["filed"], -sum(b.counts.values()), b.label))
 
 
-def summary(scope: ReportScope) -> dict:
-    counts = _active(scope).aggregate(**_measures(scope))
-    released_items = RequestItem.objects.filter(
-        footage_request__in=scope.requests().filter(scope.during("release__created_at"))
-    ).values_list("camera_id", "start", "end")
+def summary(scope: ReportScope, facts: list[RequestFact]) -> dict:
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for fact in facts:
+        for name, n in fact.counts.items():
+            counts[name] += n
+    released = [f.pk for f in facts if f.released]
     cameras, hours = set(), 0.0
-    for camera_id, start, end in released_items:
-        cameras.add(camera_id)
-        hours += hours_between(start, end)
-    return {**counts, "footage_hours": hours, "cameras": len(cameras)}
+    for part in _chunks(released):
+        for camera_id, start, end in RequestItem.objects.filter(footage_request_id__in=part).values_list(
+            "camera_id", "start", "end"
+        ):
+            cameras.add(camera_id)
+            hours += hours_between(start, end)
+    return {
+        **counts,
+        "footage_hours": hours,
+        "cameras": len(cameras),
+        "open_at_end": sum(f.open_at_end for f in facts),
+        "overdue_at_end": sum(f.overdue_at_end for f in facts),
+        "late": sum(f.late for f in facts),
+        "narrowed": sum(f.narrowed for f in facts),
+    }
 
 
-def by_agency(scope: ReportScope) -> list[Breakdown]:
-    names = dict(Agency.objects.values_list("pk", "name_vi"))
-    return _breakdown(scope, "agency_id", lambda pk: names.get(pk, "?"))
+def by_agency(facts: list[RequestFact]) -> list[Breakdown]:
+    return _group(facts, lambda f: [f.agency])
 
 
-def by_legal_basis(scope: ReportScope) -> list[Breakdown]:
-    names = {pk: f"{code} — {title}" for pk, code, title in LegalBasis.objects.values_list("pk", "code", "title_vi")}
-    return _breakdown(scope, "legal_basis_id", lambda pk: names.get(pk, "?"))
+def by_legal_basis(facts: list[RequestFact]) -> list[Breakdown]:
+    titles = dict(LegalBasis.objects.values_list("code", "title_vi"))
+    return _group(facts, lambda f: [f"{f.legal_basis} — {titles.get(f.legal_basis, '?')}"])
 
 
-URGENCY_VI = {Urgency.NORMAL: "Thường", Urgency.URGENT: "Khẩn", Urgency.EMERGENCY: "Khẩn cấp"}
-
-
-def by_urgency(scope: ReportScope) -> list[Breakdown]:
-    order = list(URGENCY_VI)
-    rows = _breakdown(scope, "urgency", lambda code: URGENCY_VI.get(code, code))
-    labels = [URGENCY_VI[code] for code in order]
+def by_urgency(facts: list[RequestFact]) -> list[Breakdown]:
+    labels = list(URGENCY_VI.values())
+    rows = _group(facts, lambda f: [URGENCY_VI.get(f.urgency, f.urgency)])
     return sorted(rows, key=lambda b: labels.index(b.label) if b.label in labels else len(labels))
+
+
+def by_camera_area(facts: list[RequestFact]) -> list[Breakdown]:
+    """Where the cameras were: a request counts once in every area one of its filed cameras stands in."""
+    return _group(facts, lambda f: f.camera_areas or ("?",))
 
 
 @dataclass
@@ -186,27 +428,31 @@ class CategoryRow:
     released_hours: float
 
 
-def by_category(scope: ReportScope) -> list[CategoryRow]:
+def by_category(scope: ReportScope, facts: list[RequestFact]) -> list[CategoryRow]:
+    """Items as first filed (requests filed in the period) and as released (the approved scope)."""
     names = dict(DataCategory.objects.values_list("pk", "name_vi"))
-    filed = (
-        RequestItem.objects.filter(footage_request__in=scope.requests().filter(scope.during("submitted_at")))
-        .values("data_category_id")
-        .annotate(requests=Count("footage_request_id", distinct=True), items=Count("pk"))
-    )
-    rows = {row["data_category_id"]: [row["requests"], row["items"], 0, 0.0] for row in filed}
-    released = RequestItem.objects.filter(
-        footage_request__in=scope.requests().filter(scope.during("release__created_at"))
-    ).values_list("data_category_id", "start", "end")
-    for category_id, start, end in released:
+    rows, requests_of = {}, {}
+    for request_id, _camera, _area, category_id, _start, _end in _filed_items(
+        [f.pk for f in facts if f.filed], scope.end, first_only=True
+    ):
         row = rows.setdefault(category_id, [0, 0, 0, 0.0])
-        row[2] += 1
-        row[3] += hours_between(start, end)
+        row[1] += 1
+        requests_of.setdefault(category_id, set()).add(request_id)
+    for category_id, ids in requests_of.items():
+        rows[category_id][0] = len(ids)
+    for part in _chunks([f.pk for f in facts if f.released]):
+        for category_id, start, end in RequestItem.objects.filter(footage_request_id__in=part).values_list(
+            "data_category_id", "start", "end"
+        ):
+            row = rows.setdefault(category_id, [0, 0, 0, 0.0])
+            row[2] += 1
+            row[3] += hours_between(start, end)
     return sorted(
         (CategoryRow(names.get(pk, "?"), *values) for pk, values in rows.items()), key=lambda r: (-r.requests_filed, r.label)
     )
 
 
-# Turnaround and deadlines -------------------------------------------------------------
+# Turnaround, deadlines and what stood open at the end ------------------------------------------
 
 
 @dataclass
@@ -215,45 +461,36 @@ class LateRow:
     agency: str
     legal_basis: str
     urgency: str
-    submitted_at: dt.datetime
+    submitted_at: dt.datetime  # first filing
     due_at: dt.datetime
-    decided_at: dt.datetime | None  # None: still waiting
+    decided_at: dt.datetime | None  # None: not decided when the period ended
     hours_late: float
 
 
-def _late(reference, agency, basis, urgency, submitted_at, due_at, decided_at, counted_until):
-    label = URGENCY_VI.get(urgency, urgency)
-    return LateRow(reference, agency, basis, label, submitted_at, due_at, decided_at, hours_between(due_at, counted_until))
+def turnaround(scope: ReportScope, facts: list[RequestFact]) -> dict:
+    """Hours from first filing to decision and to release (median, p90), and every deadline missed in the period.
 
-
-def turnaround(scope: ReportScope, *, now: dt.datetime | None = None) -> dict:
-    """Hours from submission to decision and to release (median, p90), and every deadline missed in the period."""
-    now = now or timezone.now()
-    decided = (
-        scope.requests()
-        .filter(scope.during("decided_at"), status__in=(*APPROVED_FAMILY, Status.REJECTED), submitted_at__isnull=False)
-        .values_list("reference", "agency__name_vi", "legal_basis__code", "urgency", "submitted_at", "due_at", "decided_at")
-    )
-    to_decision, late = [], []
-    for reference, agency, basis, urgency, submitted_at, due_at, decided_at in decided:
-        to_decision.append(hours_between(submitted_at, decided_at))
-        if due_at and decided_at > due_at:
-            late.append(_late(reference, agency, basis, urgency, submitted_at, due_at, decided_at, decided_at))
-    horizon = min(scope.end, now)
-    waiting = (
-        scope.requests()
-        .filter(status__in=AWAITING_DECISION, due_at__gte=scope.start, due_at__lt=horizon)
-        .values_list("reference", "agency__name_vi", "legal_basis__code", "urgency", "submitted_at", "due_at")
-    )
-    for reference, agency, basis, urgency, submitted_at, due_at in waiting:
-        late.append(_late(reference, agency, basis, urgency, submitted_at, due_at, None, horizon))
+    A deadline is missed in the period when a decision in the period came after it, or when it fell in
+    the period and the request still waited on the authority at the period's end (counted to the end)."""
+    to_decision = [
+        hours_between(f.first_filed_at, f.decided_at) for f in facts if f.outcome in ("approved", "rejected") and f.first_filed_at
+    ]
+    to_release = [hours_between(f.first_filed_at, f.released_at) for f in facts if f.released and f.first_filed_at]
+    late = [
+        LateRow(
+            f.reference,
+            f.agency,
+            f.legal_basis,
+            URGENCY_VI.get(f.urgency, f.urgency),
+            f.first_filed_at,
+            f.due_at,
+            f.decided_at,
+            f.hours_late,
+        )
+        for f in facts
+        if f.late
+    ]
     late.sort(key=lambda row: (row.due_at, row.reference))
-    released = (
-        _handed_over()
-        .filter(scope.during("created_at"), footage_request__in=scope.requests(), footage_request__submitted_at__isnull=False)
-        .values_list("footage_request__submitted_at", "created_at")
-    )
-    to_release = [hours_between(submitted_at, created_at) for submitted_at, created_at in released]
     return {
         "decisions": len(to_decision),
         "decision_median": median(to_decision),
@@ -263,6 +500,37 @@ def turnaround(scope: ReportScope, *, now: dt.datetime | None = None) -> dict:
         "release_p90": percentile(to_release, 0.9),
         "late": late,
     }
+
+
+@dataclass
+class OpenRow:
+    reference: str
+    agency: str
+    legal_basis: str
+    urgency: str
+    first_filed_at: dt.datetime
+    state: str  # in Vietnamese
+    due_at: dt.datetime | None
+    hours_overdue: float | None  # None: not overdue at the period's end (or waiting on the requester)
+
+
+def open_at_end(scope: ReportScope, facts: list[RequestFact]) -> list[OpenRow]:
+    """Requests filed and not decided when the period ended, overdue ones first, however old."""
+    rows = [
+        OpenRow(
+            f.reference,
+            f.agency,
+            f.legal_basis,
+            URGENCY_VI.get(f.urgency, f.urgency),
+            f.first_filed_at,
+            STATE_VI.get(f.state_at_end, f.state_at_end),
+            f.due_at,
+            hours_between(f.due_at, scope.end) if f.overdue_at_end else None,
+        )
+        for f in facts
+        if f.open_at_end
+    ]
+    return sorted(rows, key=lambda r: (r.hours_overdue is None, -(r.hours_overdue or 0), r.first_filed_at, r.reference))
 
 
 # The release register ------------------------------------------------------------------
@@ -278,8 +546,10 @@ class RegisterRow:
     approvers: list
     windows: list  # (camera code, start, end)
     files: list  # (kind, name, sha256): the video files, then manifest, hand-over record and package
-    downloads: int
+    downloads: int  # downloads made before the period's end
     spans: dict = field(default_factory=dict)  # video file name -> (camera code, first timestamp, last timestamp)
+    custodian: str = ""
+    recipients: list = field(default_factory=list)  # download links issued before the period's end
 
     @property
     def videos(self) -> list[tuple[str, str]]:
@@ -292,15 +562,6 @@ class RegisterRow:
 
 def register_count(scope: ReportScope) -> int:
     return _releases(scope).count()
-
-
-def _handed_over():
-    """Releases whose footage was handed over: not those held for damage a custodian has yet to acknowledge."""
-    return Release.objects.exclude(footage_request__status=Status.DAMAGE_HELD)
-
-
-def _releases(scope):
-    return _handed_over().filter(scope.during("created_at"), footage_request__in=scope.requests())
 
 
 def register(scope: ReportScope, *, chunk: int = REGISTER_CHUNK) -> Iterator[RegisterRow]:
@@ -320,14 +581,28 @@ def register(scope: ReportScope, *, chunk: int = REGISTER_CHUNK) -> Iterator[Reg
                 "footage_request__agency__name_vi",
                 "footage_request__legal_basis__code",
                 "footage_request__case_reference",
+                "footage_request__export_requested_by__last_name",
+                "footage_request__export_requested_by__first_name",
+                "footage_request__export_requested_by__username",
             )
         )
+        references = [row[3] for row in releases]
+        # Counted in the ledger up to the period's end: a download made later never changes this report.
         downloads = dict(
-            DownloadGrant.objects.filter(release_id__in=part)
-            .values_list("release_id")
-            .annotate(n=Sum("downloads"))
-            .values_list("release_id", "n")
+            AuditEvent.objects.filter(
+                action=Action.RELEASE_DOWNLOAD, outcome=Outcome.SUCCESS, reference__in=references, occurred_at__lt=scope.end
+            )
+            .values_list("reference")
+            .annotate(n=Count("seq"))
+            .values_list("reference", "n")
         )
+        recipients = {}
+        for release_id, last, first, username in (
+            DownloadGrant.objects.filter(release_id__in=part, created_at__lt=scope.end)
+            .order_by("release_id", "created_at", "id")
+            .values_list("release_id", "user__last_name", "user__first_name", "user__username")
+        ):
+            recipients.setdefault(release_id, []).append(person(last, first, username))
         request_ids = [row[2] for row in releases]
         windows, approvers, files = {}, {}, {}
         for request_id, code, start, end in (
@@ -342,7 +617,7 @@ def register(scope: ReportScope, *, chunk: int = REGISTER_CHUNK) -> Iterator[Reg
             .order_by("footage_request_id", "created_at", "id")
             .values_list("footage_request_id", "actor__last_name", "actor__first_name", "actor__username")
         ):
-            approvers.setdefault(request_id, []).append(display_name(last, first, username))
+            approvers.setdefault(request_id, []).append(person(last, first, username))
         order = {kind: n for n, kind in enumerate(FILE_ORDER)}
         spans = {}
         for release_id, kind, name, sha256, camera, first, last in (
@@ -355,7 +630,16 @@ def register(scope: ReportScope, *, chunk: int = REGISTER_CHUNK) -> Iterator[Reg
                 spans.setdefault(release_id, {})[name] = (camera, first, last)
         for listed in files.values():
             listed.sort(key=lambda f: order.get(f[0], len(order)))
-        for release_id, released_at, request_id, reference, agency, basis, case_reference in releases:
+        for (
+            release_id,
+            released_at,
+            request_id,
+            reference,
+            agency,
+            basis,
+            case_reference,
+            *custodian,
+        ) in releases:
             signed = approvers.get(request_id, [])
             yield RegisterRow(
                 reference=reference,
@@ -367,7 +651,9 @@ def register(scope: ReportScope, *, chunk: int = REGISTER_CHUNK) -> Iterator[Reg
                 windows=windows.get(request_id, []),
                 files=files.get(release_id, []),
                 spans=spans.get(release_id, {}),
-                downloads=downloads.get(release_id) or 0,
+                downloads=downloads.get(reference) or 0,
+                custodian=person(*custodian) if custodian[2] else "",
+                recipients=list(dict.fromkeys(recipients.get(release_id, []))),
             )
 
 
@@ -402,7 +688,7 @@ def refusals(scope: ReportScope) -> list[RefusalRow]:
         )
     )
     return [
-        RefusalRow(reference, at, agency, basis, display_name(last, first, username), official_agency, reason)
+        RefusalRow(reference, at, agency, basis, person(last, first, username), official_agency, reason)
         for reference, at, agency, basis, last, first, username, official_agency, reason in rows
     ]
 
@@ -430,11 +716,11 @@ PATTERN_TITLES = {
 def _volume_findings(scope):
     length = dt.timedelta(days=scope.days)
     periods = settings.REPORT_BASELINE_PERIODS
-    before = scope.requests().filter(submitted_at__gte=scope.start - periods * length, submitted_at__lt=scope.start)
+    before = scope.requests().filter(first_submitted_at__gte=scope.start - periods * length, first_submitted_at__lt=scope.start)
     baseline = dict(before.values_list("agency_id").annotate(n=Count("pk")).values_list("agency_id", "n"))
     current = (
         scope.requests()
-        .filter(scope.during("submitted_at"))
+        .filter(scope.during("first_submitted_at"))
         .values_list("agency_id", "agency__name_vi")
         .annotate(n=Count("pk"))
         .values_list("agency_id", "agency__name_vi", "n")
@@ -475,7 +761,7 @@ def _after_hours_findings(scope):
     )
     for at, reference, urgency, last, first, username in approvals:
         if not calendar.is_working_time(at):
-            who = display_name(last, first, username)
+            who = person(last, first, username)
             findings.append(
                 Finding("after_hours", who, f"phê duyệt lúc {local_time(at)} ({URGENCY_VI.get(urgency, urgency)})", reference)
             )
@@ -517,7 +803,7 @@ def _one_approver_findings(scope):
     )
     per_agency = {}
     for agency_id, agency, _actor_id, last, first, username, n in signatures:
-        per_agency.setdefault((agency_id, agency), []).append((n, display_name(last, first, username)))
+        per_agency.setdefault((agency_id, agency), []).append((n, person(last, first, username)))
     approved = dict(
         scope.requests()
         .filter(
@@ -540,30 +826,36 @@ def _one_approver_findings(scope):
     return sorted(findings, key=lambda f: f.subject)
 
 
-def _paperwork_findings(scope, now):
+def _paperwork_findings(scope):
+    """Emergencies filed in the period with no official letter attached within the grace, judged at the period's end."""
     grace = dt.timedelta(hours=settings.EMERGENCY_PAPERWORK_HOURS)
-    letters = Attachment.objects.filter(footage_request=OuterRef("pk"), kind=Attachment.Kind.OFFICIAL_LETTER)
-    missing = (
+    filed = (
         scope.requests()
-        .filter(scope.during("submitted_at"), urgency=Urgency.EMERGENCY, submitted_at__lt=now - grace)
-        .exclude(Exists(letters))
-        .order_by("submitted_at", "id")
-        .values_list("reference", "agency__name_vi", "submitted_at")
+        .filter(scope.during("first_submitted_at"), urgency=Urgency.EMERGENCY, first_submitted_at__lte=scope.end - grace)
+        .order_by("first_submitted_at", "id")
+        .values_list("pk", "reference", "agency__name_vi", "first_submitted_at")
     )
-    return [
-        Finding(
-            "paperwork",
-            agency,
-            f"gửi lúc {local_time(submitted_at)}, quá {settings.EMERGENCY_PAPERWORK_HOURS} giờ chưa có công văn",
-            reference,
-        )
-        for reference, agency, submitted_at in missing
-    ]
+    findings = []
+    for pk, reference, agency, submitted_at in filed:
+        in_time = Attachment.objects.filter(
+            footage_request_id=pk, kind=Attachment.Kind.OFFICIAL_LETTER, uploaded_at__lte=submitted_at + grace
+        ).exists()
+        if not in_time:
+            findings.append(
+                Finding(
+                    "paperwork",
+                    agency,
+                    f"gửi lúc {local_time(submitted_at)}, quá {settings.EMERGENCY_PAPERWORK_HOURS} giờ chưa có công văn",
+                    reference,
+                )
+            )
+    return findings
 
 
 def _near_limit_findings(scope):
+    """Requests filed in the period whose filed scope came close to its legal basis's limits."""
     share = settings.REPORT_NEAR_LIMIT
-    filed = scope.requests().filter(scope.during("submitted_at"))
+    filed = scope.requests().filter(scope.during("first_submitted_at"))
     limits = {
         pk: (reference, agency, max_hours, max_cameras)
         for pk, reference, agency, max_hours, max_cameras in filed.values_list(
@@ -571,9 +863,7 @@ def _near_limit_findings(scope):
         )
     }
     longest, cameras = {}, {}
-    for request_id, camera_id, start, end in RequestItem.objects.filter(footage_request__in=filed).values_list(
-        "footage_request_id", "camera_id", "start", "end"
-    ):
+    for request_id, camera_id, _area, _category, start, end in _filed_items(list(limits), scope.end):
         longest[request_id] = max(longest.get(request_id, 0.0), hours_between(start, end))
         cameras.setdefault(request_id, set()).add(camera_id)
     findings = []
@@ -588,15 +878,353 @@ def _near_limit_findings(scope):
     return findings
 
 
-def patterns(scope: ReportScope, *, now: dt.datetime | None = None) -> dict[str, list[Finding]]:
-    now = now or timezone.now()
+def patterns(scope: ReportScope) -> dict[str, list[Finding]]:
     return {
         "volume": _volume_findings(scope),
         "after_hours": _after_hours_findings(scope),
         "one_approver": _one_approver_findings(scope),
-        "paperwork": _paperwork_findings(scope, now),
+        "paperwork": _paperwork_findings(scope),
         "near_limit": _near_limit_findings(scope),
     }
+
+
+# Holds, ended requests, narrowing and who did what ------------------------------------------
+
+
+@dataclass
+class HoldRow:
+    reference: str
+    agency: str
+    placed_at: dt.datetime
+    placed_by: str
+    reason: str
+    segments_held: int
+    lifted_at: dt.datetime | None  # None: still in force when the period ended
+    lifted_by: str
+
+
+def holds(scope: ReportScope) -> list[HoldRow]:
+    """Legal holds placed or lifted in the period, and those in force at its end."""
+    in_force_at_end = Q(placed_at__lt=scope.end) & (Q(released_at__isnull=True) | Q(released_at__gte=scope.end))
+    rows = (
+        LegalHold.objects.filter(
+            scope.during("placed_at") | scope.during("released_at") | in_force_at_end,
+            footage_request__in=scope.requests(),
+        )
+        .order_by("placed_at", "id")
+        .values_list(
+            "footage_request__reference",
+            "footage_request__agency__name_vi",
+            "placed_at",
+            "placed_by__last_name",
+            "placed_by__first_name",
+            "placed_by__username",
+            "reason",
+            "segments_held",
+            "released_at",
+            "released_by__last_name",
+            "released_by__first_name",
+            "released_by__username",
+        )
+    )
+    result = []
+    for reference, agency, placed_at, pl, pf, pu, reason, segments, lifted_at, ll, lf, lu in rows:
+        lifted = lifted_at is not None and lifted_at < scope.end
+        result.append(
+            HoldRow(
+                reference,
+                agency,
+                placed_at,
+                person(pl, pf, pu),
+                reason,
+                segments,
+                lifted_at if lifted else None,
+                person(ll, lf, lu) if lifted else "",
+            )
+        )
+    return result
+
+
+@dataclass
+class EndedRow:
+    reference: str
+    agency: str
+    legal_basis: str
+    outcome: str  # in Vietnamese: withdrawn or expired
+    first_filed_at: dt.datetime | None
+    ended_at: dt.datetime
+    by: str
+    reason: str
+
+
+ENDED_VI = {Status.WITHDRAWN: "Rút lại", Status.EXPIRED: "Hết hạn (không bổ sung thông tin)"}
+ENDING_ACTIONS = {Status.WITHDRAWN: Action.REQUEST_WITHDRAW, Status.EXPIRED: Action.REQUEST_EXPIRE}
+
+
+def ended(scope: ReportScope) -> list[EndedRow]:
+    """Requests withdrawn or expired in the period (filed ones: a draft withdrawn was never a request), who ended them, why."""
+    rows = list(
+        scope.requests()
+        .filter(scope.during("decided_at"), status__in=list(ENDED_VI), first_submitted_at__isnull=False)
+        .order_by("decided_at", "id")
+        .values_list("reference", "agency__name_vi", "legal_basis__code", "status", "first_submitted_at", "decided_at")
+    )
+    events = {}
+    for part in _chunks([row[0] for row in rows]):
+        for reference, action, actor_id, username, payload in (
+            AuditEvent.objects.filter(reference__in=part, action__in=list(ENDING_ACTIONS.values()))
+            .order_by("seq")
+            .values_list("reference", "action", "actor_id", "actor_username", "payload")
+        ):
+            events[(reference, action)] = (actor_id, username, json.loads(payload or "{}"))
+    names = {
+        pk: (last, first)
+        for pk, last, first in get_user_model()
+        .objects.filter(pk__in={e[0] for e in events.values() if e[0]})
+        .values_list("pk", "last_name", "first_name")
+    }
+    result = []
+    for reference, agency, basis, status, first_filed, ended_at in rows:
+        actor_id, username, payload = events.get((reference, ENDING_ACTIONS[status]), (None, "", {}))
+        last, first = names.get(actor_id, ("", ""))
+        result.append(
+            EndedRow(
+                reference,
+                agency,
+                basis,
+                ENDED_VI[status],
+                first_filed,
+                ended_at,
+                person(last, first, username),
+                str(payload.get("reason") or ""),
+            )
+        )
+    return result
+
+
+@dataclass
+class NarrowedRow:
+    reference: str
+    agency: str
+    narrowed_at: dt.datetime
+    by: str
+    requested: list  # (camera code, start, end) as last filed; None when that scope was not recorded
+    approved: list  # (camera code, start, end) as approved
+
+
+def narrowed(scope: ReportScope) -> list[NarrowedRow]:
+    """Approvals in the period that narrowed the scope, with the scope as filed and as approved."""
+    rows = list(
+        Decision.objects.filter(scope.during("created_at"), footage_request__in=scope.requests())
+        .exclude(narrowed_from="")
+        .order_by("created_at", "id")
+        .values_list(
+            "footage_request_id",
+            "footage_request__reference",
+            "footage_request__agency__name_vi",
+            "created_at",
+            "actor__last_name",
+            "actor__first_name",
+            "actor__username",
+        )
+    )
+    request_ids = {row[0] for row in rows}
+    requested, approved = {}, {}
+    for request_id, number, recorded, code, start, end in (
+        Submission.objects.filter(footage_request_id__in=request_ids, submitted_at__lt=scope.end)
+        .order_by("footage_request_id", "number", "items__camera__code", "items__start")
+        .values_list("footage_request_id", "number", "items_recorded", "items__camera__code", "items__start", "items__end")
+    ):
+        windows = requested.get(request_id)
+        if windows is None or windows[0] != number:
+            requested[request_id] = windows = (number, [] if recorded else None)
+        if windows[1] is not None and code:
+            windows[1].append((code, start, end))
+    for request_id, code, start, end in (
+        RequestItem.objects.filter(footage_request_id__in=request_ids)
+        .order_by("footage_request_id", "camera__code", "start")
+        .values_list("footage_request_id", "camera__code", "start", "end")
+    ):
+        approved.setdefault(request_id, []).append((code, start, end))
+    return [
+        NarrowedRow(
+            reference,
+            agency,
+            at,
+            person(last, first, username),
+            requested.get(request_id, (0, None))[1],
+            approved.get(request_id, []),
+        )
+        for request_id, reference, agency, at, last, first, username in rows
+    ]
+
+
+ACTIVITY_VI = {
+    Action.REQUEST_SUBMIT: "Gửi yêu cầu",
+    Action.REQUEST_REVIEW: "Thẩm định",
+    Action.REQUEST_ASK_INFO: "Yêu cầu bổ sung thông tin",
+    Action.REQUEST_APPROVE: "Ký phê duyệt",
+    Action.REQUEST_REJECT: "Từ chối",
+    Action.REQUEST_WITHDRAW: "Rút lại",
+    Action.REQUEST_EXPIRE: "Hết hạn",
+    Action.REQUEST_EXPORT_START: "Bắt đầu trích xuất",
+    Action.REQUEST_EXPORT_FAIL: "Trích xuất lỗi",
+    Action.RELEASE_CREATE: "Cung cấp dữ liệu",
+    Action.RELEASE_DAMAGE: "Khai báo dữ liệu hỏng",
+    Action.RELEASE_DAMAGE_ACKNOWLEDGE: "Xác nhận dữ liệu hỏng",
+    Action.RELEASE_LINK: "Cấp liên kết tải",
+    Action.RELEASE_DOWNLOAD: "Tải xuống",
+    Action.RELEASE_DOWNLOAD_REFUSED: "Từ chối tải xuống",
+    Action.RELEASE_LINK_EXPIRED: "Dùng liên kết đã hết hạn",
+    Action.RELEASE_REVOKE: "Thu hồi liên kết tải",
+    Action.RELEASE_PURGE: "Xóa gói dữ liệu",
+    Action.HOLD_PLACE: "Đặt lệnh lưu giữ",
+    Action.HOLD_RELEASE: "Gỡ lệnh lưu giữ",
+    Action.REQUEST_CLOSE: "Xác nhận đã nhận",
+}
+DOWNLOAD_ACTIONS = (Action.RELEASE_DOWNLOAD, Action.RELEASE_DOWNLOAD_REFUSED, Action.RELEASE_LINK_EXPIRED)
+# Why the download check refused a download (the ledger keeps its code), in words.
+DOWNLOAD_REFUSAL_VI = {
+    "tampered": "liên kết bị sửa đổi",
+    "unknown link": "liên kết không tồn tại",
+    "expired": "liên kết đã hết hạn",
+    "someone else's link": "dùng liên kết cấp cho người khác",
+    "no longer a recipient": "không còn là người được nhận dữ liệu",
+    "revoked": "liên kết đã bị thu hồi",
+    "download limit reached": "đã dùng hết số lượt tải",
+    "purged": "gói dữ liệu đã bị xóa",
+    "unknown file": "tệp không có trong gói dữ liệu",
+}
+RECOMMENDATION_VI = {"recommend_approve": "đề nghị phê duyệt", "recommend_reject": "đề nghị từ chối"}
+# The kinds of act a person's activity is summed by (the columns of the report's per-person table).
+ACTIVITY_KINDS = {
+    Action.REQUEST_SUBMIT: "Gửi",
+    Action.REQUEST_REVIEW: "Thẩm định",
+    Action.REQUEST_ASK_INFO: "Hỏi thêm",
+    Action.REQUEST_APPROVE: "Phê duyệt",
+    Action.REQUEST_REJECT: "Từ chối",
+    Action.REQUEST_EXPORT_START: "Trích xuất",
+    Action.REQUEST_EXPORT_FAIL: "Trích xuất",
+    Action.RELEASE_CREATE: "Trích xuất",
+    Action.RELEASE_DAMAGE: "Trích xuất",
+    Action.RELEASE_DAMAGE_ACKNOWLEDGE: "Trích xuất",
+    Action.RELEASE_LINK: "Liên kết",
+    Action.RELEASE_REVOKE: "Liên kết",
+    Action.RELEASE_DOWNLOAD: "Tải",
+    Action.RELEASE_DOWNLOAD_REFUSED: "Bị từ chối tải",
+    Action.RELEASE_LINK_EXPIRED: "Bị từ chối tải",
+    Action.HOLD_PLACE: "Lưu giữ",
+    Action.HOLD_RELEASE: "Lưu giữ",
+}
+OTHER_KIND = "Khác"
+KIND_ORDER = (*dict.fromkeys(ACTIVITY_KINDS.values()), OTHER_KIND)
+
+
+@dataclass
+class ActivityRow:
+    at: dt.datetime
+    reference: str
+    action: str  # the ledger's action code
+    label: str  # in Vietnamese
+    who: str
+    agency: str  # the actor's agency code when the event was written
+    refused: bool
+    detail: str  # in Vietnamese
+    seq: int
+    file: str = ""  # a download: the file taken ("package": the whole package)
+    reason: str = ""  # a refusal: the download check's code; otherwise the reason given, as typed
+
+
+def _detail(action, payload):
+    """What an event says beyond who and when, in words."""
+    if action == Action.RELEASE_DOWNLOAD:
+        return "cả gói dữ liệu" if payload.get("file") in (None, "package") else str(payload["file"])
+    if action in (Action.RELEASE_DOWNLOAD_REFUSED, Action.RELEASE_LINK_EXPIRED):
+        reason = str(payload.get("reason") or "")
+        return DOWNLOAD_REFUSAL_VI.get(reason, reason)
+    parts = []
+    if payload.get("outcome") in RECOMMENDATION_VI:
+        parts.append(RECOMMENDATION_VI[payload["outcome"]])
+    for key in ("reason", "question"):
+        if payload.get(key):
+            parts.append(str(payload[key]))
+    if payload.get("narrowed"):
+        parts.append("thu hẹp phạm vi: " + ", ".join(sorted(payload["narrowed"])))
+    if payload.get("grants"):
+        parts.append(f"thu hồi {len(payload['grants'])} liên kết")
+    if payload.get("segments_held"):
+        parts.append(f"{payload['segments_held']} đoạn ghi hình được lưu giữ")
+    if payload.get("retry"):
+        parts.append("chạy lại sau lỗi")
+    return "; ".join(parts)
+
+
+@dataclass
+class PersonActivity:
+    who: str
+    agency: str
+    counts: dict  # kind (ACTIVITY_KINDS' values, "Khác") -> events
+    first_at: dt.datetime
+    last_at: dt.datetime
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def activity_by_person(rows: list[ActivityRow]) -> list[PersonActivity]:
+    """Each person's acts in the period, summed by kind: the short form of the activity list."""
+    people = {}
+    for row in rows:
+        entry = people.get((row.who, row.agency))
+        if entry is None:
+            entry = people[(row.who, row.agency)] = PersonActivity(
+                row.who, row.agency, dict.fromkeys(KIND_ORDER, 0), row.at, row.at
+            )
+        entry.counts[ACTIVITY_KINDS.get(row.action, OTHER_KIND)] += 1
+        entry.first_at, entry.last_at = min(entry.first_at, row.at), max(entry.last_at, row.at)
+    return sorted(people.values(), key=lambda p: (p.agency, -p.total, p.who))
+
+
+def activity(scope: ReportScope) -> list[ActivityRow]:
+    """Who did what to the scope's requests in the period, from the ledger: every decision, export, link, download
+    (and refused download), hold and receipt, each with the person's name and account."""
+    concerned = ~Q(reference="") if scope.whole_system else Q(reference__in=scope.requests().values("reference"))
+    events = (
+        AuditEvent.objects.filter(scope.during("occurred_at"), concerned, action__in=list(ACTIVITY_VI))
+        .order_by("seq")
+        .values_list(
+            "seq", "occurred_at", "reference", "action", "actor_id", "actor_username", "actor_agency", "outcome", "payload"
+        )
+    )
+    rows = list(events)
+    names = {
+        pk: (last, first)
+        for pk, last, first in get_user_model()
+        .objects.filter(pk__in={row[4] for row in rows if row[4]})
+        .values_list("pk", "last_name", "first_name")
+    }
+    result = []
+    for seq, at, reference, action, actor_id, username, agency, outcome, payload_text in rows:
+        last, first = names.get(actor_id, ("", ""))
+        payload = json.loads(payload_text or "{}")
+        downloaded = action == Action.RELEASE_DOWNLOAD
+        result.append(
+            ActivityRow(
+                at=at,
+                reference=reference,
+                action=action,
+                label=ACTIVITY_VI.get(action, action),
+                who=person(last, first, username),
+                agency=agency,
+                refused=outcome != Outcome.SUCCESS,
+                detail=_detail(action, payload),
+                seq=seq,
+                file=str(payload.get("file") or "package") if downloaded else "",
+                reason=str(payload.get("reason") or ""),
+            )
+        )
+    return result
 
 
 # Ledger integrity ---------------------------------------------------------------------------
@@ -612,13 +1240,34 @@ class Integrity:
     ok: bool | None  # None: no event in the period
     problem: str
     seconds: float
-    checkpoint: object  # the latest signed Checkpoint, or None
+    checkpoint: object  # the latest signed Checkpoint when the report was built, or None
     last_full_run: object  # the latest finished whole-chain VerificationRun, or None
     current_key: object = None  # the SigningKey that signs checkpoints now, or None
     signing_keys: list = field(default_factory=list)  # SigningKeys of the checkpoints fixing the period's events
+    # The first signed checkpoint at or after the period's last event: it fixes every event of the period.
+    # None: no signed checkpoint covers the period yet, and the period's events are proved only by the chain.
+    covering_checkpoint: object = None
+    scoped_events: int = 0  # events of the period that concern the report's scope
+    whole_system: bool = True  # whether the report's scope is the whole system
+
+
+def _covering_checkpoint(scope, first, last):
+    """The first signed checkpoint that fixes every event of the period.
+
+    A checkpoint's own record in the ledger is written after the head it signs, so the record of the period's last
+    checkpoint is never fixed by it; records of signing are left out of what must be covered."""
+    last_fact = (
+        AuditEvent.objects.filter(seq__gte=first, seq__lte=last)
+        .exclude(action=Action.LEDGER_CHECKPOINT)
+        .aggregate(last=Max("seq"))["last"]
+    )
+    if last_fact is None:
+        return None
+    return Checkpoint.objects.filter(seq__gte=last_fact).order_by("seq").first()
 
 
 def integrity(scope: ReportScope) -> Integrity:
+    """The chain check of every event of the period, system-wide (the chain is one, whatever the report's scope)."""
     bounds = AuditEvent.objects.filter(scope.during("occurred_at")).aggregate(first=Min("seq"), last=Max("seq"))
     first, last = bounds["first"], bounds["last"]
     checkpoint = Checkpoint.objects.order_by("-seq").first()
@@ -628,10 +1277,16 @@ def integrity(scope: ReportScope) -> Integrity:
         .first()
     )
     current_key = current_signing_key()
+    whole = scope.whole_system
     if first is None:
-        return Integrity(0, None, "", None, "", None, "", 0.0, checkpoint, last_full_run, current_key)
+        return Integrity(0, None, "", None, "", None, "", 0.0, checkpoint, last_full_run, current_key, whole_system=whole)
     result = verify_range(first, last)
     hashes = dict(AuditEvent.objects.filter(seq__in=[first, last]).values_list("seq", "hash"))
+    scoped = (
+        last - first + 1
+        if whole
+        else AuditEvent.objects.filter(scope.during("occurred_at"), reference__in=scope.requests().values("reference")).count()
+    )
     return Integrity(
         events=last - first + 1,
         first_seq=first,
@@ -645,6 +1300,9 @@ def integrity(scope: ReportScope) -> Integrity:
         last_full_run=last_full_run,
         current_key=current_key,
         signing_keys=signing_keys_for_range(first, last),
+        covering_checkpoint=_covering_checkpoint(scope, first, last),
+        scoped_events=scoped,
+        whole_system=whole,
     )
 
 
@@ -658,26 +1316,22 @@ WEEK_SERIES = (
 )
 
 
-def weekly(scope: ReportScope) -> list[tuple[dt.date, dict[str, int]]]:
-    """Requests filed per week (weeks start on Monday, local time), split by where they stand now."""
-    rows = (
-        scope.requests()
-        .filter(scope.during("submitted_at"))
-        .annotate(week=TruncWeek("submitted_at", tzinfo=ZoneInfo(settings.TIME_ZONE)))
-        .values_list("week", "status")
-        .annotate(n=Count("pk"))
-        .values_list("week", "status", "n")
-    )
+def weekly(scope: ReportScope, facts: list[RequestFact]) -> list[tuple[dt.date, dict[str, int]]]:
+    """Requests filed per week (weeks start on Monday, local time), split by where they stood at the period's end."""
     series_of = {status: key for key, _label, statuses in WEEK_SERIES for status in statuses}
+    keys = [key for key, _l, _s in WEEK_SERIES]
     weeks = {}
-    for week, status, n in rows:
-        day = week.date() if isinstance(week, dt.datetime) else week
-        bucket = weeks.setdefault(day, dict.fromkeys((key for key, _l, _s in WEEK_SERIES), 0))
-        bucket[series_of.get(status, "open")] += n
+    for fact in facts:
+        if not fact.filed:
+            continue
+        day = timezone.localtime(fact.first_filed_at).date()
+        monday = day - dt.timedelta(days=day.weekday())
+        bucket = weeks.setdefault(monday, dict.fromkeys(keys, 0))
+        bucket[series_of.get(fact.state_at_end, "open")] += 1
     first = scope.date_from - dt.timedelta(days=scope.date_from.weekday())
     result, day = [], first
     while day <= scope.date_to:
-        result.append((day, weeks.get(day, dict.fromkeys((key for key, _l, _s in WEEK_SERIES), 0))))
+        result.append((day, weeks.get(day, dict.fromkeys(keys, 0))))
         day += dt.timedelta(days=7)
     return result
 
@@ -693,34 +1347,59 @@ class ReportData:
     by_agency: list
     by_legal_basis: list
     by_urgency: list
+    by_camera_area: list
     by_category: list
     turnaround: dict
+    open_at_end: list
     register_size: int
     refusals: list
+    ended: list
+    narrowed: list
+    holds: list
+    activity: list
     patterns: dict
     integrity: Integrity
     weekly: list
+    facts: list = field(default_factory=list, repr=False)
     register_rows: object = field(default=None, repr=False)  # a fresh iterator over the register when called
+
+    @property
+    def downloads(self) -> list[ActivityRow]:
+        """Downloads and refused downloads in the period."""
+        return [row for row in self.activity if row.action in DOWNLOAD_ACTIONS]
 
 
 def collect(
     scope: ReportScope, *, now: dt.datetime | None = None, progress: Callable[[int, str], None] | None = None
 ) -> ReportData:
-    """Every section but the register, which is read while it is written out (see `register`)."""
-    now = now or timezone.now()
+    """Every section but the register, which is read while it is written out (see `register`).
+
+    Every figure is a function of the period and scope alone: what happened after the period's end
+    never changes one. `now` is the build stamp, and the moment figures are counted up to while the period is
+    still running (the report then says so)."""
     step = progress or (lambda percent, stage: None)
+    now = now or timezone.now()
+    if now < scope.period_end:
+        scope = dataclasses.replace(scope, as_of=now)
     step(5, "summary")
-    data = {"summary": summary(scope)}
-    data["by_agency"] = by_agency(scope)
-    data["by_legal_basis"] = by_legal_basis(scope)
-    data["by_urgency"] = by_urgency(scope)
-    data["by_category"] = by_category(scope)
+    facts = request_facts(scope)
+    data = {"facts": facts, "summary": summary(scope, facts)}
+    data["by_agency"] = by_agency(facts)
+    data["by_legal_basis"] = by_legal_basis(facts)
+    data["by_urgency"] = by_urgency(facts)
+    data["by_camera_area"] = by_camera_area(facts)
+    data["by_category"] = by_category(scope, facts)
     step(12, "turnaround")
-    data["turnaround"] = turnaround(scope, now=now)
+    data["turnaround"] = turnaround(scope, facts)
+    data["open_at_end"] = open_at_end(scope, facts)
     data["refusals"] = refusals(scope)
+    data["ended"] = ended(scope)
+    data["narrowed"] = narrowed(scope)
+    data["holds"] = holds(scope)
+    data["activity"] = activity(scope)
     step(18, "patterns")
-    data["patterns"] = patterns(scope, now=now)
-    data["weekly"] = weekly(scope)
+    data["patterns"] = patterns(scope)
+    data["weekly"] = weekly(scope, facts)
     step(24, "integrity")
     data["integrity"] = integrity(scope)
     return ReportData(

@@ -9,6 +9,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, PageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from audit.models import Action
 from documents.pdf import (
     BOLD,
     MONO,
@@ -28,7 +29,7 @@ from documents.pdf import (
     when,
 )
 from governance.timefmt import local, local_time
-from oversight.report_data import PATTERN_TITLES, WEEK_SERIES
+from oversight.report_data import KIND_ORDER, PATTERN_TITLES, WEEK_SERIES, activity_by_person
 
 SERIES_COLOURS = [colors.HexColor(c) for c in ("#2f6f4f", "#b03a2e", "#8a8f98", "#d4a017", "#2c5d8f")]
 
@@ -54,7 +55,7 @@ def _drawing(width, height):
 
 def weekly_chart(weekly, series, width=160 * mm, height=62 * mm):
     drawing = _drawing(width, height)
-    drawing.add(String(0, height - 8, nfc("Số yêu cầu gửi mỗi tuần, theo kết quả hiện tại"), fontName=BOLD, fontSize=8))
+    drawing.add(String(0, height - 8, nfc("Số yêu cầu gửi mỗi tuần, theo tình trạng khi kết thúc kỳ"), fontName=BOLD, fontSize=8))
     chart = VerticalBarChart()
     # A few weeks keep slim bars: the plot widens with the weeks up to the space there is.
     chart.x, chart.y, chart.height = 28, 30, height - 48
@@ -111,6 +112,13 @@ def agency_chart(breakdowns, width=104 * mm, height=62 * mm, top=10):
 PAGE = landscape(A4)
 CONTENT_WIDTH = PAGE[0] - 24 * mm - 12  # margins, and the frame's 6 pt padding on each side
 OUTCOME_HEADER = ["Gửi", "Phê duyệt", "Từ chối", "Rút lại", "Hết hạn", "Đã cung cấp"]
+DATE_COLUMN = 36 * mm  # "03/12/2026 08:02 (UTC+7)" on one line at 7 pt
+SECONDS_COLUMN = 40 * mm  # "03/12/2026 08:02:54 (UTC+7)" on one line at 7 pt
+
+
+def _rest_last(*widths):
+    """Column widths for a full-width table: those given, then the last column takes what is left."""
+    return [*widths, CONTENT_WIDTH - sum(widths)]
 
 
 def _scope_lines(data, meta):
@@ -121,6 +129,10 @@ def _scope_lines(data, meta):
         ("Địa bàn", scope.area.name_vi if scope.area else "Tất cả"),
         ("Căn cứ pháp lý", f"{scope.legal_basis.code} — {scope.legal_basis.title_vi}" if scope.legal_basis else "Tất cả"),
         ("Phạm vi thẩm quyền", scope.jurisdiction.name_vi if scope.jurisdiction else "Toàn hệ thống"),
+        (
+            "Cách chọn theo địa bàn",
+            "Theo địa bàn của cơ quan đề nghị, không theo nơi đặt camera (camera đặt ở đâu: xem bảng 1.2)",
+        ),
         ("Mã báo cáo", meta["code"]),
         ("Người lập", meta["author"]),
         ("Thời điểm lập", when(data.generated_at, seconds=True)),
@@ -131,7 +143,10 @@ def _scope_lines(data, meta):
 def _breakdown_table(title, rows):
     header = [title, *OUTCOME_HEADER]
     body = [
-        [b.label, *(number(b.counts[name]) for name in ("filed", "approved", "rejected", "withdrawn", "expired", "released"))]
+        [
+            "Không xác định" if b.label == "?" else b.label,
+            *(number(b.counts[name]) for name in ("filed", "approved", "rejected", "withdrawn", "expired", "released")),
+        ]
         for b in rows
     ]
     widths = [CONTENT_WIDTH - 6 * 24 * mm] + [24 * mm] * 6
@@ -142,17 +157,29 @@ def _breakdown_table(title, rows):
 
 def _summary_section(data):
     s = data.summary
-    figures = [
+    outcomes = [
         ("Yêu cầu gửi trong kỳ", number(s["filed"])),
         ("Được phê duyệt", number(s["approved"])),
         ("Bị từ chối", number(s["rejected"])),
         ("Bị rút lại", number(s["withdrawn"])),
         ("Hết hạn (không bổ sung thông tin)", number(s["expired"])),
         ("Đã cung cấp dữ liệu", number(s["released"])),
+    ]
+    footage_and_deadlines = [
         ("Số giờ ghi hình đã cung cấp", decimal(s["footage_hours"], 2)),
         ("Số camera có dữ liệu được cung cấp", number(s["cameras"])),
+        ("Còn mở khi kết thúc kỳ (chưa có quyết định)", number(s["open_at_end"])),
+        ("Quá hạn khi kết thúc kỳ (chờ quyết định sau hạn xử lý)", number(s["overdue_at_end"])),
+        ("Trễ hạn trong kỳ", number(s["late"])),
+        ("Bị thu hẹp phạm vi khi phê duyệt", number(s["narrowed"])),
     ]
-    story = [para("1. Tổng hợp", "h1"), key_values(figures, (90 * mm, 60 * mm)), Spacer(1, 4 * mm)]
+    # Two columns side by side, so that the charts still fit on the first page.
+    columns = Table(
+        [[key_values(outcomes, (88 * mm, 40 * mm)), key_values(footage_and_deadlines, (88 * mm, 40 * mm))]],
+        colWidths=[134 * mm, 134 * mm],
+    )
+    columns.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), REGULAR, 8), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story = [para("1. Tổng hợp", "h1"), columns, Spacer(1, 4 * mm)]
     charts = Table([[weekly_chart(data.weekly, WEEK_SERIES), agency_chart(data.by_agency)]], colWidths=[162 * mm, 106 * mm])
     charts.setStyle(
         TableStyle(
@@ -161,9 +188,18 @@ def _summary_section(data):
     )
     story += [charts, Spacer(1, 3 * mm)]
     story += [para("1.1. Theo cơ quan đề nghị", "h2"), *_breakdown_table("Cơ quan", data.by_agency)]
-    story += [para("1.2. Theo căn cứ pháp lý", "h2"), *_breakdown_table("Căn cứ pháp lý", data.by_legal_basis)]
-    story += [para("1.3. Theo mức độ khẩn", "h2"), *_breakdown_table("Mức độ", data.by_urgency)]
-    story.append(para("1.4. Theo loại dữ liệu", "h2"))
+    story += [
+        para("1.2. Theo nơi đặt camera", "h2"),
+        para(
+            "Nơi các camera trong yêu cầu được đặt, theo phạm vi đã gửi. Một yêu cầu có camera ở nhiều địa bàn được tính "
+            "một lần ở mỗi địa bàn, nên tổng các dòng có thể lớn hơn số yêu cầu.",
+            "small",
+        ),
+        *_breakdown_table("Địa bàn đặt camera", data.by_camera_area),
+    ]
+    story += [para("1.3. Theo căn cứ pháp lý", "h2"), *_breakdown_table("Căn cứ pháp lý", data.by_legal_basis)]
+    story += [para("1.4. Theo mức độ khẩn", "h2"), *_breakdown_table("Mức độ", data.by_urgency)]
+    story.append(para("1.5. Theo loại dữ liệu", "h2"))
     if data.by_category:
         story += table(
             ["Loại dữ liệu", "Yêu cầu gửi có loại này", "Hạng mục đề nghị", "Hạng mục đã cung cấp", "Giờ đã cung cấp"],
@@ -183,18 +219,29 @@ def _turnaround_section(data):
     t = data.turnaround
     figures = [
         ("Số quyết định (phê duyệt, từ chối) trong kỳ", number(t["decisions"])),
-        ("Thời gian từ khi gửi đến khi quyết định — trung vị", _hours(t["decision_median"])),
-        ("Thời gian từ khi gửi đến khi quyết định — phân vị 90", _hours(t["decision_p90"])),
+        ("Thời gian từ khi gửi lần đầu đến khi quyết định — trung vị", _hours(t["decision_median"])),
+        ("Thời gian từ khi gửi lần đầu đến khi quyết định — phân vị 90", _hours(t["decision_p90"])),
         ("Số lần cung cấp dữ liệu trong kỳ", number(t["releases"])),
-        ("Thời gian từ khi gửi đến khi cung cấp — trung vị", _hours(t["release_median"])),
-        ("Thời gian từ khi gửi đến khi cung cấp — phân vị 90", _hours(t["release_p90"])),
-        ("Số yêu cầu quá hạn xử lý", number(len(t["late"]))),
+        ("Thời gian từ khi gửi lần đầu đến khi cung cấp — trung vị", _hours(t["release_median"])),
+        ("Thời gian từ khi gửi lần đầu đến khi cung cấp — phân vị 90", _hours(t["release_p90"])),
+        ("Số yêu cầu trễ hạn xử lý trong kỳ", number(len(t["late"]))),
+        (
+            "Số yêu cầu còn mở khi kết thúc kỳ / trong đó quá hạn",
+            f"{number(data.summary['open_at_end'])} / {number(data.summary['overdue_at_end'])}",
+        ),
     ]
     story = [para("2. Thời gian xử lý", "h1"), key_values(figures, (110 * mm, 60 * mm))]
-    story.append(para("2.1. Yêu cầu quá hạn xử lý", "h2"))
+    story += [
+        para("2.1. Yêu cầu trễ hạn xử lý trong kỳ", "h2"),
+        para(
+            "Yêu cầu được quyết định trong kỳ sau hạn xử lý, và yêu cầu có hạn xử lý rơi vào kỳ mà đến khi kết thúc kỳ "
+            "vẫn chờ quyết định (số giờ trễ tính đến hết kỳ). Thời gian tính từ lần gửi đầu tiên.",
+            "small",
+        ),
+    ]
     if t["late"]:
         story += table(
-            ["Số yêu cầu", "Cơ quan", "Căn cứ", "Mức độ", "Gửi lúc", "Hạn xử lý", "Quyết định lúc", "Quá hạn (giờ)"],
+            ["Số yêu cầu", "Cơ quan", "Căn cứ", "Mức độ", "Gửi lần đầu", "Hạn xử lý", "Quyết định lúc", "Trễ hạn (giờ)"],
             [
                 [
                     r.reference,
@@ -203,16 +250,56 @@ def _turnaround_section(data):
                     r.urgency,
                     when(r.submitted_at),
                     when(r.due_at),
-                    when(r.decided_at) if r.decided_at else "Chưa quyết định",
+                    when(r.decided_at) if r.decided_at else "chưa quyết định khi kết thúc kỳ",
                     decimal(r.hours_late),
                 ]
                 for r in t["late"]
             ],
-            [30 * mm, 62 * mm, 45 * mm, 18 * mm, 28 * mm, 28 * mm, 32 * mm, 22 * mm],
+            _rest_last(28 * mm, 52 * mm, 38 * mm, 16 * mm, DATE_COLUMN, DATE_COLUMN, DATE_COLUMN),
             align_right=(7,),
         )
     else:
-        story.append(para("Không có yêu cầu nào quá hạn xử lý trong kỳ.", "small"))
+        story.append(para("Không có yêu cầu nào trễ hạn xử lý trong kỳ.", "small"))
+    story += [
+        CondPageBreak(30 * mm),
+        para("2.2. Yêu cầu còn mở và quá hạn khi kết thúc kỳ", "h2"),
+        para(
+            "Yêu cầu đã gửi nhưng chưa có quyết định vào thời điểm kết thúc kỳ, kể cả yêu cầu gửi từ trước kỳ; yêu cầu quá "
+            "hạn xếp trước, số giờ quá hạn tính đến hết kỳ. Yêu cầu đang chờ bổ sung thông tin chờ bên đề nghị nên không "
+            "tính quá hạn.",
+            "small",
+        ),
+    ]
+    if data.open_at_end:
+        story += table(
+            [
+                "Số yêu cầu",
+                "Cơ quan",
+                "Căn cứ",
+                "Mức độ",
+                "Gửi lần đầu",
+                "Tình trạng khi kết thúc kỳ",
+                "Hạn xử lý",
+                "Quá hạn (giờ)",
+            ],
+            [
+                [
+                    r.reference,
+                    r.agency,
+                    r.legal_basis,
+                    r.urgency,
+                    when(r.first_filed_at),
+                    r.state,
+                    when(r.due_at),
+                    decimal(r.hours_overdue) if r.hours_overdue is not None else "—",
+                ]
+                for r in data.open_at_end
+            ],
+            _rest_last(28 * mm, 52 * mm, 38 * mm, 16 * mm, DATE_COLUMN, 34 * mm, DATE_COLUMN),
+            align_right=(7,),
+        )
+    else:
+        story.append(para("Không có: mọi yêu cầu đã gửi đều có quyết định trước khi kết thúc kỳ.", "small"))
     return story
 
 
@@ -229,19 +316,36 @@ REGISTER_HEADER = [
     "Cơ quan nhận",
     "Căn cứ, số vụ việc",
     "Người phê duyệt",
+    "Người trích xuất, người nhận",
     "Tệp video (camera, thời gian ghi hình) và SHA-256",
     "Lượt tải",
 ]
-REGISTER_WIDTHS = [25 * mm, 42 * mm, 40 * mm, 32 * mm, 118 * mm, 11 * mm]
+# The file column takes what is left: a SHA-256 line in 6 pt monospace needs about 84 mm.
+REGISTER_WIDTHS = [25 * mm, 34 * mm, 36 * mm, 38 * mm, 38 * mm]
+REGISTER_WIDTHS += [CONTENT_WIDTH - sum(REGISTER_WIDTHS) - 11 * mm, 11 * mm]
 FILE_LINE, HASH_LINE = (REGULAR, 6.0), (MONO, 6.0)
 
 
-def _span(code, start, end):
+def _span(code, start, end, *, seconds=False):
+    """A camera and a window: "HB-001 01/11 08:00–10:00 (UTC+7)", with seconds when asked."""
     if start is None or end is None:
         return code or ""
     start, end = local(start), local(end)
-    until = local_time(end, "%H:%M" if start.date() == end.date() else "%d/%m %H:%M")
-    return f"{code} {start:%d/%m %H:%M}–{until}"
+    clock = "%H:%M:%S" if seconds else "%H:%M"
+    until = local_time(end, clock if start.date() == end.date() else f"%d/%m {clock}")
+    return f"{code} {start.strftime(f'%d/%m {clock}')}–{until}"
+
+
+def _windows_need_seconds(*lists):
+    """Whether windows must show seconds: one of them starts or ends inside a minute (lists may be None)."""
+    return any(start.second or end.second for windows in lists for _code, start, end in windows or ())
+
+
+def _handled_by(row):
+    """Who exported the footage and who was given a download link, one labelled line each."""
+    lines = [f"Trích xuất: {row.custodian or '—'}"]
+    lines += [f"Nhận: {recipient}" for recipient in row.recipients] or ["Nhận: chưa cấp liên kết tải"]
+    return "\n".join(lines)
 
 
 def register_cells(row):
@@ -259,6 +363,7 @@ def register_cells(row):
         row.agency,
         f"{row.legal_basis}\n{row.case_reference}" if row.case_reference else row.legal_basis,
         "\n".join(row.approvers) or "—",
+        _handled_by(row),
         Lines(files or [("—", *FILE_LINE)]),
         number(row.downloads),
     ]
@@ -271,7 +376,8 @@ def _register_section(data, progress):
         para(
             f"{number(data.register_size)} lần cung cấp dữ liệu trong kỳ, theo thứ tự thời gian. Mỗi tệp video kèm giá trị "
             "băm SHA-256 ghi trong danh mục (manifest) của gói dữ liệu; người phê duyệt là những người đã ký đúng nội dung "
-            "được cung cấp. Giá trị băm của gói dữ liệu, danh mục và biên bản giao nhận có trong bảng "
+            "được cung cấp; người nhận là những người được cấp liên kết tải trước khi kết thúc kỳ, và lượt tải tính các lần "
+            "tải đến hết kỳ. Giá trị băm của gói dữ liệu, danh mục và biên bản giao nhận có trong bảng "
             "10_so_theo_doi_tep.csv đi kèm và trong hồ sơ của từng yêu cầu.",
             "small",
         ),
@@ -285,14 +391,14 @@ def _register_section(data, progress):
                 progress(25 + int(45 * n / total), "register")
             yield register_cells(row)
 
-    story += table(REGISTER_HEADER, rows(), REGISTER_WIDTHS, size=6.5, align_right=(5,))
+    story += table(REGISTER_HEADER, rows(), REGISTER_WIDTHS, size=6.5, align_right=(6,))
     if not data.register_size:
         story.append(para("Không có lần cung cấp dữ liệu nào trong kỳ.", "small"))
     return story
 
 
 def _refusal_section(data):
-    story = [CondPageBreak(40 * mm), para("4. Các trường hợp từ chối", "h1")]
+    story = [CondPageBreak(40 * mm), para("6. Các trường hợp từ chối", "h1")]
     if not data.refusals:
         return [*story, para("Không có yêu cầu nào bị từ chối trong kỳ.", "small")]
     return story + table(
@@ -301,7 +407,192 @@ def _refusal_section(data):
             [r.reference, when(r.decided_at), r.agency, r.legal_basis, f"{r.official}\n{r.official_agency}", r.reason]
             for r in data.refusals
         ],
-        [30 * mm, 28 * mm, 50 * mm, 40 * mm, 45 * mm, CONTENT_WIDTH - 193 * mm],
+        _rest_last(28 * mm, DATE_COLUMN, 46 * mm, 38 * mm, 45 * mm),
+    )
+
+
+# Downloads: what the ledger's download events say, in words. The refusal reasons are the download check's codes.
+DOWNLOAD_RESULT_VI = {
+    Action.RELEASE_DOWNLOAD: "Đã tải",
+    Action.RELEASE_DOWNLOAD_REFUSED: "Bị từ chối",
+    Action.RELEASE_LINK_EXPIRED: "Bị từ chối: liên kết hết hạn",
+}
+
+
+def _download_reason_and_file(row):
+    """Why a download was refused (or "—") and the file it took (or "—"): the ledger gives one or the other."""
+    if row.refused:
+        return row.detail or "—", "—"
+    return "—", row.detail or "—"
+
+
+def _download_section(data):
+    rows = data.downloads
+    refused = sum(1 for r in rows if r.refused)
+    story = [
+        CondPageBreak(40 * mm),
+        para("4. Tải dữ liệu và lượt tải bị từ chối", "h1"),
+        para(
+            "Mỗi lần tải dữ liệu đã cung cấp trong kỳ và mỗi lần bị từ chối (liên kết hết hạn, bị thu hồi, cấp cho người "
+            "khác, hết lượt tải…), theo nhật ký hệ thống"
+            + (f": {number(len(rows) - refused)} lượt tải, {number(refused)} lượt bị từ chối." if rows else "."),
+            "small",
+        ),
+    ]
+    if not rows:
+        return [*story, para("Không có lượt tải hoặc lượt tải bị từ chối nào trong kỳ.", "small")]
+    return story + table(
+        ["Thời điểm", "Số yêu cầu", "Người tải", "Cơ quan", "Kết quả", "Lý do từ chối", "Tệp"],
+        [
+            [
+                when(r.at, seconds=True),
+                r.reference or "—",
+                r.who,
+                r.agency or "—",
+                DOWNLOAD_RESULT_VI.get(r.action, r.label),
+                *_download_reason_and_file(r),
+            ]
+            for r in rows
+        ],
+        _rest_last(SECONDS_COLUMN, 28 * mm, 48 * mm, 26 * mm, 36 * mm, 50 * mm),
+    )
+
+
+def _hold_section(data):
+    story = [
+        CondPageBreak(40 * mm),
+        para("5. Lệnh lưu giữ dữ liệu", "h1"),
+        para(
+            "Lệnh lưu giữ giữ lại đoạn ghi hình và gói dữ liệu của một yêu cầu quá thời hạn lưu trữ thông thường. Gồm các "
+            "lệnh đặt hoặc gỡ trong kỳ và các lệnh còn hiệu lực khi kết thúc kỳ.",
+            "small",
+        ),
+    ]
+    if not data.holds:
+        return [*story, para("Không có lệnh lưu giữ nào được đặt, được gỡ hoặc còn hiệu lực trong kỳ.", "small")]
+    return story + table(
+        ["Số yêu cầu", "Cơ quan đề nghị", "Đặt lúc", "Người đặt", "Số đoạn lưu giữ", "Gỡ lúc, người gỡ", "Lý do đặt"],
+        [
+            [
+                r.reference,
+                r.agency,
+                when(r.placed_at),
+                r.placed_by,
+                number(r.segments_held),
+                f"{when(r.lifted_at)}\n{r.lifted_by}" if r.lifted_at else "Còn hiệu lực khi kết thúc kỳ",
+                r.reason or "—",
+            ]
+            for r in data.holds
+        ],
+        _rest_last(28 * mm, 40 * mm, DATE_COLUMN, 44 * mm, 18 * mm, 46 * mm),
+        align_right=(4,),
+    )
+
+
+def _ended_section(data):
+    story = [
+        CondPageBreak(40 * mm),
+        para("7. Yêu cầu rút lại và hết hạn", "h1"),
+        para(
+            "Yêu cầu đã gửi được bên đề nghị rút lại trong kỳ, và yêu cầu hết hạn trong kỳ vì bên đề nghị không bổ sung thông "
+            f"tin trong {settings.REQUEST_INFO_EXPIRY_DAYS} ngày (hệ thống tự đóng).",
+            "small",
+        ),
+    ]
+    if not data.ended:
+        return [*story, para("Không có yêu cầu nào bị rút lại hoặc hết hạn trong kỳ.", "small")]
+    return story + table(
+        ["Số yêu cầu", "Cơ quan đề nghị", "Căn cứ", "Kết quả", "Gửi lần đầu\nKết thúc lúc", "Người thực hiện", "Lý do"],
+        [
+            [
+                r.reference,
+                r.agency,
+                r.legal_basis,
+                r.outcome,
+                f"{when(r.first_filed_at)}\n{when(r.ended_at)}",
+                r.by,
+                r.reason or "—",
+            ]
+            for r in data.ended
+        ],
+        _rest_last(28 * mm, 40 * mm, 38 * mm, 30 * mm, DATE_COLUMN, 44 * mm),
+    )
+
+
+def _scope_cells(requested, approved):
+    """The scope as filed, each window marked when the approval dropped its camera or shortened it, and as approved."""
+    seconds = _windows_need_seconds(requested, approved)
+    granted = "\n".join(_span(*window, seconds=seconds) for window in approved) or "—"
+    if requested is None:
+        return "không được ghi lại", granted
+    kept, cameras = set(approved), {code for code, _start, _end in approved}
+    lines = []
+    for code, start, end in requested:
+        mark = "" if (code, start, end) in kept else (" (rút ngắn)" if code in cameras else " (bỏ)")
+        lines.append(_span(code, start, end, seconds=seconds) + mark)
+    return "\n".join(lines) or "—", granted
+
+
+def _narrowed_section(data):
+    story = [
+        CondPageBreak(40 * mm),
+        para("8. Yêu cầu được phê duyệt với phạm vi thu hẹp", "h1"),
+        para(
+            "Khi phê duyệt, người phê duyệt có thể bỏ bớt camera hoặc rút ngắn khoảng thời gian, không được mở rộng. Phạm vi "
+            "đề nghị là phạm vi của lần gửi gần nhất trước khi kết thúc kỳ; “(rút ngắn)” và “(bỏ)” đánh dấu phần đã thay đổi.",
+            "small",
+        ),
+    ]
+    if not data.narrowed:
+        return [*story, para("Không có yêu cầu nào được phê duyệt với phạm vi thu hẹp trong kỳ.", "small")]
+    return story + table(
+        ["Số yêu cầu", "Cơ quan đề nghị", "Thu hẹp lúc", "Người phê duyệt", "Phạm vi đề nghị", "Phạm vi được phê duyệt"],
+        [
+            [
+                r.reference,
+                r.agency,
+                when(r.narrowed_at),
+                r.by,
+                *_scope_cells(r.requested, r.approved),
+            ]
+            for r in data.narrowed
+        ],
+        _rest_last(28 * mm, 38 * mm, DATE_COLUMN, 44 * mm, (CONTENT_WIDTH - 146 * mm) / 2),
+    )
+
+
+def _activity_section(data):
+    rows = [r for r in data.activity if r.action not in DOWNLOAD_RESULT_VI]
+    story = [
+        CondPageBreak(40 * mm),
+        para("10. Hoạt động của cán bộ trên các yêu cầu", "h1"),
+        para(
+            "Ai đã làm gì với các yêu cầu thuộc phạm vi báo cáo trong kỳ, theo nhật ký hệ thống, cộng theo từng người: gửi, "
+            "thẩm định, hỏi thêm thông tin, phê duyệt, từ chối, trích xuất và cung cấp, cấp và thu hồi liên kết tải, lưu giữ; "
+            "“Khác” gồm rút lại, hết hạn, xóa gói dữ liệu và xác nhận đã nhận. Các lượt tải ở mục 4; người phê duyệt từng lần "
+            "cung cấp ở mục 3. Cơ quan là cơ quan của người thực hiện lúc thao tác. Danh sách đầy đủ "
+            f"{number(len(data.activity))} sự kiện (thời điểm, số yêu cầu, hành động, chi tiết, số sự kiện trong nhật ký) ở "
+            "bảng 11e_hoat_dong.csv của báo cáo dạng CSV cùng kỳ.",
+            "small",
+        ),
+    ]
+    if not rows:
+        return [*story, para("Không có hoạt động nào trên các yêu cầu thuộc phạm vi báo cáo trong kỳ.", "small")]
+    kinds = [kind for kind in KIND_ORDER if kind not in ("Tải", "Bị từ chối tải")]
+    people = activity_by_person(rows)
+    return story + table(
+        ["Người thực hiện", "Cơ quan", *kinds, "Lần đầu – lần cuối"],
+        [
+            [
+                p.who,
+                p.agency or "—",
+                *(number(p.counts[kind]) if p.counts[kind] else "" for kind in kinds),
+                f"{when(p.first_at)}\n{when(p.last_at)}",
+            ]
+            for p in people
+        ],
+        _rest_last(58 * mm, 24 * mm, *([15 * mm] * len(kinds))),
+        align_right=tuple(range(2, 2 + len(kinds))),
     )
 
 
@@ -317,10 +608,10 @@ def _pattern_section(data):
         "paperwork": f"Gửi theo thủ tục khẩn cấp, quá {settings.EMERGENCY_PAPERWORK_HOURS} giờ chưa có công văn.",
         "near_limit": f"Dùng từ {decimal(settings.REPORT_NEAR_LIMIT * 100, 0)}% giới hạn thời lượng hoặc số camera của căn cứ.",
     }
-    story = [CondPageBreak(40 * mm), para("5. Dấu hiệu cần xem xét", "h1")]
+    story = [CondPageBreak(40 * mm), para("9. Dấu hiệu cần xem xét", "h1")]
     for number_, (kind, title) in enumerate(PATTERN_TITLES.items(), start=1):
         findings = data.patterns[kind]
-        story += [para(f"5.{number_}. {title} ({number(len(findings))})", "h2"), para(notes[kind], "small")]
+        story += [para(f"9.{number_}. {title} ({number(len(findings))})", "h2"), para(notes[kind], "small")]
         if findings:
             story += table(
                 ["Đối tượng", "Số yêu cầu", "Chi tiết"],
@@ -358,13 +649,20 @@ def _integrity_section(data):
         result = f"Toàn vẹn: {number(i.events)} sự kiện đã được tính lại giá trị băm và kiểm tra liên kết ({decimal(i.seconds, 2)} giây)."
     else:
         result = f"PHÁT HIỆN SAI LỆCH: {i.problem}"
-    checkpoint = (
-        f"sự kiện số {number(i.checkpoint.seq)}, ký lúc {when(i.checkpoint.signed_at, seconds=True)} (khóa {i.checkpoint.key_id})\n"
-        f"giá trị băm {i.checkpoint.hash}\n"
-        f"dấu vân tay khóa ký {i.checkpoint.display_fingerprint or 'không đọc được'}"
-        if i.checkpoint
-        else "Chưa có điểm kiểm tra nào được ký."
-    )
+    if i.ok is None:
+        checked = "Không có sự kiện nào của hệ thống trong kỳ."
+    elif i.whole_system:
+        checked = f"Toàn bộ {number(i.events)} sự kiện của hệ thống trong kỳ (báo cáo này có phạm vi toàn hệ thống)."
+    else:
+        checked = (
+            f"Phần kiểm tra này bao gồm toàn bộ {number(i.events)} sự kiện của hệ thống trong kỳ (mọi cơ quan), vì nhật ký "
+            f"là một chuỗi băm duy nhất; {number(i.scoped_events)} sự kiện trong số đó thuộc phạm vi báo cáo."
+        )
+    uncovered = i.ok is not None and i.covering_checkpoint is None
+    if i.covering_checkpoint:
+        covering = _checkpoint_text(i.covering_checkpoint)
+    else:
+        covering = "Chưa có (xem cảnh báo ở trên)." if uncovered else "—"
     run = i.last_full_run
     full = (
         f"{'Toàn vẹn' if run.status == 'passed' else 'Phát hiện sai lệch'} — {number(run.events_checked)} sự kiện, "
@@ -373,10 +671,15 @@ def _integrity_section(data):
         else "Chưa có lần kiểm tra toàn bộ nào."
     )
     pairs = [
+        ("Phạm vi kiểm tra", checked),
         ("Kết quả kiểm tra các sự kiện của kỳ", result),
         ("Sự kiện đầu tiên của kỳ", f"số {number(i.first_seq)}\n{i.first_hash}" if i.first_seq else "—"),
         ("Sự kiện cuối cùng của kỳ", f"số {number(i.last_seq)}\n{i.last_hash}" if i.last_seq else "—"),
-        ("Điểm kiểm tra đã ký gần nhất (Ed25519)", checkpoint),
+        ("Điểm kiểm tra có chữ ký bao trùm kỳ (điểm đầu tiên từ sự kiện cuối của kỳ trở đi)", covering),
+        (
+            "Điểm kiểm tra đã ký gần nhất (Ed25519)",
+            _checkpoint_text(i.checkpoint) if i.checkpoint else "Chưa có điểm kiểm tra nào được ký.",
+        ),
         ("Lần kiểm tra toàn bộ nhật ký gần nhất", full),
         *signing_key_pairs(i.current_key, i.signing_keys, "các sự kiện của kỳ"),
     ]
@@ -389,13 +692,28 @@ def _integrity_section(data):
         "của sự kiện đầu và cuối kỳ ở trên phải trùng với giá trị trong tệp events.jsonl. Giá trị băm SHA-256 của chính "
         "báo cáo này được ghi vào nhật ký khi báo cáo được lập."
     )
-    return [
-        CondPageBreak(60 * mm),
-        para("6. Tính toàn vẹn của nhật ký hệ thống", "h1"),
-        key_values(pairs, (70 * mm, 180 * mm)),
-        Spacer(1, 3 * mm),
-        para(how, "small"),
-    ]
+    story = [CondPageBreak(60 * mm), para("11. Tính toàn vẹn của nhật ký hệ thống", "h1")]
+    if uncovered:
+        latest = f"; điểm kiểm tra đã ký gần nhất dừng ở sự kiện số {number(i.checkpoint.seq)}" if i.checkpoint else ""
+        story.append(
+            para(
+                "CẢNH BÁO: chưa có điểm kiểm tra có chữ ký nào bao trùm các sự kiện của kỳ này (sự kiện cuối của kỳ là số "
+                f"{number(i.last_seq)}{latest}). Cho đến khi có, các sự kiện của kỳ chỉ được chứng minh bằng chuỗi băm trong "
+                "chính cơ sở dữ liệu này: người có quyền ghi vào cơ sở dữ liệu có thể sửa sự kiện rồi tính lại cả chuỗi mà "
+                "phép kiểm tra dưới đây không phát hiện được. Hãy kiểm tra lại báo cáo này sau khi có điểm kiểm tra có chữ ký "
+                "tiếp theo: lập lại báo cáo cho cùng kỳ, hoặc chạy verifier.py trên bản nhật ký xuất ra sau thời điểm đó.",
+                "warning",
+            )
+        )
+    return [*story, key_values(pairs, (70 * mm, 180 * mm)), Spacer(1, 3 * mm), para(how, "small")]
+
+
+def _checkpoint_text(checkpoint):
+    return (
+        f"sự kiện số {number(checkpoint.seq)}, ký lúc {when(checkpoint.signed_at, seconds=True)} (khóa {checkpoint.key_id})\n"
+        f"giá trị băm {checkpoint.hash}\n"
+        f"dấu vân tay khóa ký {checkpoint.display_fingerprint or 'không đọc được'}"
+    )
 
 
 def render_period_report(data, out, *, code, author, progress=None):
@@ -418,13 +736,18 @@ def render_period_report(data, out, *, code, author, progress=None):
         para(title.upper(), "title"),
         para(f"Kỳ báo cáo từ ngày {day(data.scope.date_from)} đến ngày {day(data.scope.date_to)}", "subtitle"),
         Spacer(1, 4 * mm),
-        key_values(_scope_lines(data, meta), (50 * mm, 120 * mm)),
+        key_values(_scope_lines(data, meta), (50 * mm, 160 * mm)),
     ]
     story += _summary_section(data)
     story += [CondPageBreak(50 * mm), *_turnaround_section(data)]
     story += _register_section(data, progress)
+    story += _download_section(data)
+    story += _hold_section(data)
     story += _refusal_section(data)
+    story += _ended_section(data)
+    story += _narrowed_section(data)
     story += _pattern_section(data)
+    story += _activity_section(data)
     story += _integrity_section(data)
     header = page_header(f"{title} — {code}")
     footer = f"Mã báo cáo {code} · lập lúc {when(data.generated_at, seconds=True)}"
@@ -433,6 +756,83 @@ def render_period_report(data, out, *, code, author, progress=None):
 
 
 # The request dossier --------------------------------------------------------------------------------
+
+SCOPE_NOW_TITLES = {
+    "approved": "Phạm vi được phê duyệt",
+    "narrowed": "Phạm vi sau khi thu hẹp",
+    "changed": "Phạm vi đang sửa, chưa gửi lại",
+}
+
+
+def _name_and_account(user):
+    return f"{user.display_name} ({user.username})" if user else "—"
+
+
+def _latest_filing(scope, footage_request):
+    latest = scope.latest
+    sent = when(footage_request.submitted_at)
+    if latest is not None and latest.number > 1:
+        sent = f"{sent} (lần gửi thứ {number(latest.number)})"
+    return f"{sent} / {when(footage_request.due_at)}"
+
+
+def _filings_section(scope, width):
+    story = [para("2. Các lần gửi", "h1")]
+    if not scope.submissions:
+        return [*story, para("Yêu cầu chưa được gửi.", "small")]
+    return story + table(
+        ["Lần", "Thời điểm gửi", "Người gửi", "Hạn xử lý", "Nội dung đã gửi (SHA-256)", "Phạm vi"],
+        [
+            [
+                number(s.number),
+                when(s.submitted_at),
+                _name_and_account(s.submitted_by),
+                when(s.due_at),
+                s.content_hash or "—",
+                f"{number(len(s.items.all()))} hạng mục" if s.items_recorded else "phạm vi không được ghi lại",
+            ]
+            for s in scope.submissions
+        ],
+        # Times as wide as "03/12/2026 08:00 (UTC+7)", a name with its account on one line; the hash wraps.
+        [9 * mm, 36 * mm, 38 * mm, 36 * mm, width - 137 * mm, 18 * mm],
+        fonts={4: MONO},
+        align_right=(0,),
+    )
+
+
+def _items_table(items, width):
+    return table(
+        ["Camera", "Tên", "Từ", "Đến", "Loại dữ liệu"],
+        [[i.camera.code, i.camera.name, when(i.start), when(i.end), i.data_category.name_vi] for i in items],
+        [24 * mm, 40 * mm, 36 * mm, 36 * mm, width - 136 * mm],
+    )
+
+
+def _scope_section(dossier, width):
+    """The camera windows: as last filed and, where an approver narrowed them (or they changed since), as they are now."""
+    scope = dossier.scope
+    story = [para("3. Camera và khoảng thời gian", "h1")]
+    latest = scope.latest
+    if not scope.differs:
+        if latest is not None:
+            story.append(para(f"Phạm vi đề nghị như lần gửi thứ {number(latest.number)}; không bị thu hẹp.", "small"))
+        return story + _items_table(dossier.items, width)
+    requested = scope.requested
+    story.append(para(f"3.1. Phạm vi đề nghị (lần gửi thứ {number(latest.number)})" if latest else "3.1. Phạm vi đề nghị", "h2"))
+    if requested is None:
+        story.append(para("Phạm vi không được ghi lại cho lần gửi này.", "small"))
+    else:
+        story += _items_table(requested, width)
+    story.append(para(f"3.2. {SCOPE_NOW_TITLES[scope.current_kind]}", "h2"))
+    for d in scope.narrowings:
+        story.append(
+            para(
+                f"Thu hẹp bởi {_name_and_account(d.actor)} — {d.actor_agency.name_vi}, lúc {when(d.created_at)}. "
+                f"Nội dung trước khi thu hẹp (SHA-256) {d.narrowed_from}; sau khi thu hẹp {d.content_hash}.",
+                "small",
+            )
+        )
+    return story + _items_table(dossier.items, width)
 
 
 def render_dossier(dossier, out, *, code, author):
@@ -468,40 +868,37 @@ def render_dossier(dossier, out, *, code, author):
                 ("Mục đích", footage_request.purpose),
                 ("Mức độ", dossier.urgency_label),
                 ("Quy chế áp dụng", dossier.regulation_label),
-                ("Gửi lúc / hạn xử lý", f"{when(footage_request.submitted_at)} / {when(footage_request.due_at)}"),
+                ("Gửi lần đầu", when(footage_request.first_submitted_at)),
+                ("Lần gửi gần nhất / hạn xử lý", _latest_filing(dossier.scope, footage_request)),
                 ("Quyết định lúc", when(footage_request.decided_at)),
                 ("Giá trị băm nội dung (SHA-256)", footage_request.content_hash or "—"),
             ],
             (50 * mm, width - 50 * mm),
         ),
-        para("2. Camera và khoảng thời gian", "h1"),
     ]
-    story += table(
-        ["Camera", "Tên", "Từ", "Đến", "Loại dữ liệu"],
-        [[i.camera.code, i.camera.name, when(i.start), when(i.end), i.data_category.name_vi] for i in dossier.items],
-        [28 * mm, 52 * mm, 28 * mm, 28 * mm, width - 136 * mm],
-    )
-    story.append(para("3. Tài liệu kèm theo", "h1"))
+    story += _filings_section(dossier.scope, width)
+    story += _scope_section(dossier, width)
+    story.append(para("4. Tài liệu kèm theo", "h1"))
     story += table(
         ["Loại", "Tên tệp", "Tải lên", "SHA-256"],
         [
-            [a.get_kind_display(), a.original_name, f"{when(a.uploaded_at)}\n{a.uploaded_by.display_name}", a.sha256]
+            [a.kind_label, a.original_name, f"{when(a.uploaded_at)}\n{a.uploaded_by.display_name}", a.sha256]
             for a in dossier.attachments
         ],
         [32 * mm, 38 * mm, 32 * mm, width - 102 * mm],
         fonts={3: MONO},
     )
-    story.append(para("4. Các quyết định", "h1"))
+    story.append(para("5. Các quyết định", "h1"))
     story += table(
         ["Thời điểm", "Bước", "Người quyết định", "Kết quả", "Lý do", "Nội dung đã xét (SHA-256)"],
         [
             [
                 when(d.created_at),
-                d.get_step_display(),
-                f"{d.actor.display_name}\n{d.actor_agency.name_vi}",
-                d.get_outcome_display(),
+                d.step_label,
+                f"{_name_and_account(d.actor)}\n{d.actor_agency.name_vi}",
+                f"{d.outcome_label}\n(thu hẹp phạm vi)" if d.narrowed_from else d.outcome_label,
                 d.reason or "—",
-                d.content_hash,
+                f"{d.content_hash}\ntrước khi thu hẹp:\n{d.narrowed_from}" if d.narrowed_from else d.content_hash,
             ]
             for d in dossier.decisions
         ],
@@ -509,13 +906,13 @@ def render_dossier(dossier, out, *, code, author):
         fonts={5: MONO},
     )
     if dossier.comments:
-        story.append(para("5. Trao đổi", "h1"))
+        story.append(para("6. Trao đổi", "h1"))
         story += table(
             ["Thời điểm", "Người viết", "Nội dung"],
             [[when(c.created_at), c.author.display_name, c.body] for c in dossier.comments],
             [26 * mm, 40 * mm, width - 66 * mm],
         )
-    story.append(para("6. Dữ liệu đã cung cấp", "h1"))
+    story.append(para("7. Dữ liệu đã cung cấp", "h1"))
     release = dossier.release
     # A package held for damaged footage was exported, not released: nobody could download it yet.
     held = release is not None and dossier.footage_request.status == "damage_held"
@@ -570,7 +967,7 @@ def render_dossier(dossier, out, *, code, author):
                 story.append(para(f"{name}: {lines[0]}", "small"))
                 story += [para(f"– {line}", "small") for line in lines[1:]]
             story += [para(line, "small") for line in dossier.integrity_scope]
-    story += [PageBreak(), para("7. Nhật ký hệ thống của yêu cầu", "h1")]
+    story += [PageBreak(), para("8. Nhật ký hệ thống của yêu cầu", "h1")]
     story += table(
         ["Số", "Thời điểm", "Người thực hiện", "Hành động", "Kết quả", "Giá trị băm"],
         [

@@ -32,6 +32,7 @@ from oversight.report_csv import write_report_csv
 from oversight.report_data import ReportScope, collect
 from oversight.report_pdf import render_dossier, render_period_report
 from requests.models import FootageRequest
+from requests.selectors import FiledScope, filed_scope
 
 FORMATS = ("pdf", "csv")
 
@@ -320,6 +321,7 @@ class Dossier:
     release: object
     files: list
     events: list
+    scope: FiledScope  # every filing, the scope as last filed, and the approvals that narrowed it
     current_key: object = None  # the SigningKey that signs checkpoints now, or None
     signing_keys: list = field(default_factory=list)  # SigningKeys of the checkpoints fixing the events
     integrity: list = field(default_factory=list)  # (file name, lines saying what the decode check found)
@@ -340,19 +342,28 @@ def _dossier(footage_request):
             event.action_label = str(event.get_action_display())
             event.outcome_label = str(event.get_outcome_display())
         version = footage_request.regulation_version
+        items = list(footage_request.items.select_related("camera", "data_category").order_by("camera__code", "start"))
+        decisions = list(footage_request.decisions.select_related("actor", "actor_agency").order_by("created_at", "id"))
+        for decision in decisions:
+            decision.step_label = str(decision.get_step_display())
+            decision.outcome_label = str(decision.get_outcome_display())
+        attachments = list(footage_request.attachments.select_related("uploaded_by").order_by("uploaded_at", "id"))
+        for attachment in attachments:
+            attachment.kind_label = str(attachment.get_kind_display())
         return Dossier(
             footage_request=footage_request,
             generated_at=timezone.now(),
             status_label=str(footage_request.get_status_display()),
             urgency_label=str(footage_request.get_urgency_display()),
             regulation_label=f"{version.number} — {version.title}" if version else "—",
-            items=list(footage_request.items.select_related("camera", "data_category").order_by("camera__code", "start")),
-            attachments=list(footage_request.attachments.select_related("uploaded_by").order_by("uploaded_at", "id")),
-            decisions=list(footage_request.decisions.select_related("actor", "actor_agency").order_by("created_at", "id")),
+            items=items,
+            attachments=attachments,
+            decisions=decisions,
             comments=list(footage_request.comments.select_related("author").order_by("created_at", "id")),
             release=release,
             files=list(release.files.order_by("kind", "name")) if release else [],
             events=events,
+            scope=filed_scope(footage_request, items),
             current_key=current_signing_key(),
             signing_keys=signing_keys_for_range(events[0].seq, events[-1].seq) if events else [],
             integrity=[(f.name, damage_lines_vi(f.integrity)) for f in videos],

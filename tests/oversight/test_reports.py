@@ -28,7 +28,7 @@ from oversight.permissions import ReportRefused
 from oversight.report_data import ReportScope, collect
 from oversight.reports import report_request
 from requests import releases, workflow
-from requests.models import Decision, DownloadGrant, FootageRequest, Release, ReleaseFile, Status
+from requests.models import Decision, FootageRequest, Release, ReleaseFile, Status, Submission
 from tests.auth import sign_in_verified
 from tests.factories import AgencyFactory, UserFactory
 from tests.pdf import embedded_fonts, pdf_text
@@ -49,17 +49,22 @@ def week(world, footage, django_capture_on_commit_callbacks):
     released = run_export(world, released, django_capture_on_commit_callbacks)
     assert released.status == Status.RELEASED
     _grant, token = releases.release_link_issue(actor=world.insider, footage_request=released)
-    DownloadGrant.objects.filter(release__footage_request=released).update(downloads=2)
+    for _ in range(2):
+        releases.release_download_open(actor=world.insider, token=token)
 
     rejected = world.reviewed()
     workflow.request_reject(actor=world.approver, footage_request=rejected, reason="Không đủ căn cứ: thiếu số quyết định")
     withdrawn = world.submitted()
     workflow.request_withdraw(actor=world.insider, footage_request=withdrawn, reason="Đã có dữ liệu khác")
     late = world.submitted(items=world.items(hours=23))
-    FootageRequest.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(hours=5))
+    overdue = timezone.now() - dt.timedelta(hours=5)
+    FootageRequest.objects.filter(pk=late.pk).update(due_at=overdue)
+    Submission.objects.filter(footage_request=late).update(due_at=overdue)
     emergency = world.draft(urgency="emergency", attach=False)
     workflow.request_submit(actor=world.insider, footage_request=emergency)
-    FootageRequest.objects.filter(pk=emergency.pk).update(submitted_at=timezone.now() - dt.timedelta(days=4))
+    filed = timezone.now() - dt.timedelta(days=4)
+    FootageRequest.objects.filter(pk=emergency.pk).update(submitted_at=filed, first_submitted_at=filed)
+    Submission.objects.filter(footage_request=emergency).update(submitted_at=filed)
     return {
         "released": released,
         "rejected": rejected,
@@ -130,7 +135,9 @@ def test_register_lists_each_release_with_its_approvers_windows_files_and_downlo
     (row,) = list(collect(this_week()).register_rows())
     release = Release.objects.get()
     assert row.reference == week["released"].reference and row.agency == AGENCY_A
-    assert row.approvers == [world.approver.display_name]
+    assert row.approvers == [f"{world.approver.display_name} ({world.approver.username})"]
+    assert row.recipients == [f"{world.insider.display_name} ({world.insider.username})"]
+    assert row.custodian == f"{world.custodian.display_name} ({world.custodian.username})"
     assert row.downloads == 2
     files = set(release.files.values_list("kind", "name", "sha256"))
     assert set(row.files) == files and {kind for kind, _n, _s in files} == {"video", "manifest", "handover", "package"}
@@ -145,7 +152,7 @@ def test_refusals_and_unusual_patterns_are_found(world, week):
     data = collect(this_week())
     (refusal,) = data.refusals
     assert refusal.reference == week["rejected"].reference and refusal.reason.startswith("Không đủ căn cứ")
-    assert refusal.official == world.approver.display_name
+    assert refusal.official == f"{world.approver.display_name} ({world.approver.username})"
     assert [f.reference for f in data.patterns["paperwork"]] == [week["emergency"].reference]
     assert week["late"].reference in [f.reference for f in data.patterns["near_limit"]]
     # Six requests from one agency in a week after none before: far above its own baseline.
@@ -232,7 +239,7 @@ def test_csv_tables_carry_the_same_figures(world, week, tmp_path):
         files = list(csv.DictReader(io.TextIOWrapper(archive.open("10_so_theo_doi_tep.csv"), encoding="utf-8-sig")))
     assert summary["filed"] == "5" and summary["released"] == "1"
     assert [row["so_yeu_cau"] for row in register] == [week["released"].reference]
-    assert register[0]["co_quan"] == AGENCY_A and register[0]["luot_tai"] == "2"
+    assert register[0]["co_quan"] == AGENCY_A and register[0]["luot_tai_den_cuoi_ky"] == "2"
     assert {(row["loai"], row["tep"], row["sha256"]) for row in files} == set(
         ReleaseFile.objects.values_list("kind", "name", "sha256")
     )
