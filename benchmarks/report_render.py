@@ -6,7 +6,9 @@
 Fills a scratch database (it refuses one that already holds requests it did
 not make) with a city's releases over 80 days: 20,000 released requests with
 their items, decisions, files and download links, a tenth as many rejected
-or withdrawn, and the ledger events they would have written, hash-chained.
+or withdrawn, the history the workflow keeps (each request's filing with its
+items as filed, every status it moved into and when), and the ledger events
+they would have written, hash-chained.
 Then, for a period holding 5,000 releases and for one holding all 20,000, it
 times separately:
 
@@ -57,6 +59,9 @@ from requests.models import (  # noqa: E402
     ReleaseFile,
     RequestItem,
     Status,
+    StatusChange,
+    Submission,
+    SubmittedItem,
 )
 
 DAYS = 80
@@ -86,11 +91,12 @@ def log(message=""):
 
 
 def fill(releases, seed=7):
-    if FootageRequest.objects.exclude(purpose__startswith=MARK).exists():
-        sys.exit("This database holds real requests: point DATABASE_URL at a scratch database.")
+    # Filled before: the demo data seeded ahead of the fill is part of it.
     if FootageRequest.objects.filter(purpose__startswith=MARK).exists():
         log("filled already")
         return
+    if FootageRequest.objects.exclude(purpose__startswith=MARK).exists():
+        sys.exit("This database holds real requests: point DATABASE_URL at a scratch database.")
     rng = random.Random(seed)
     started = time.perf_counter()
     end = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
@@ -152,6 +158,7 @@ def fill(releases, seed=7):
                 status=status,
                 regulation_version=version,
                 content_hash=hashlib.sha256(str(n).encode()).hexdigest(),
+                first_submitted_at=submitted,
                 submitted_at=submitted,
                 due_at=submitted + dt.timedelta(hours=120),
                 decided_at=decided,
@@ -201,6 +208,7 @@ def fill(releases, seed=7):
                 )
             )
     RequestItem.objects.bulk_create(items, batch_size=5000)
+    fill_history(requests, plan, items, random.Random(seed + 1))
     _bulk_decisions(decisions)
     Release.objects.bulk_create(release_rows, batch_size=2000)
     # created_at is auto_now_add: set the release time to an hour after the decision.
@@ -273,6 +281,60 @@ def released_after(decided):
     """The export runs soon after the decision (within the hour, on the same working day where it can)."""
     released = decided + dt.timedelta(minutes=40)
     return released if timezone.localtime(released).hour < 18 else decided + dt.timedelta(minutes=5)
+
+
+def fill_history(requests, plan, items, rng):
+    """What the workflow keeps besides the ledger: the filing with its items, and every status change with its time.
+
+    Each request was drafted shortly before it was filed (its `created_at` moves there) and filed once; a released one
+    was exported and released as `released_after` says, and a closed one had its receipt confirmed hours later."""
+    submissions, changes = [], []
+    for footage_request, (released, decided) in zip(requests, plan, strict=True):
+        submitted = footage_request.submitted_at
+        footage_request.created_at = submitted - dt.timedelta(minutes=rng.uniform(10, 90))
+        submissions.append(
+            Submission(
+                footage_request=footage_request,
+                number=1,
+                submitted_at=submitted,
+                submitted_by_id=footage_request.requester_id,
+                due_at=footage_request.due_at,
+                content_hash=footage_request.content_hash,
+            )
+        )
+        moves = [(Status.DRAFT, footage_request.created_at), (Status.SUBMITTED, submitted)]
+        if footage_request.status != Status.WITHDRAWN or rng.random() < 0.5:
+            moves.append((Status.IN_REVIEW, submitted + (decided - submitted) * rng.uniform(0.2, 0.6)))
+        if released:
+            handed_over = released_after(decided)
+            moves += [(Status.APPROVED, decided), (Status.EXPORTING, decided + dt.timedelta(minutes=2))]
+            moves.append((Status.RELEASED, handed_over))
+            if footage_request.status == Status.CLOSED:
+                footage_request.closed_at = handed_over + dt.timedelta(hours=rng.uniform(2, 48))
+                moves.append((Status.CLOSED, footage_request.closed_at))
+        else:
+            moves.append((footage_request.status, decided))
+        previous = ""
+        for status, at in moves:
+            changes.append(StatusChange(footage_request=footage_request, from_status=previous, to_status=status, at=at))
+            previous = status
+    FootageRequest.objects.bulk_update(requests, ["created_at", "closed_at"], batch_size=2000)
+    Submission.objects.bulk_create(submissions, batch_size=5000)
+    submission_of = {s.footage_request_id: s.pk for s in submissions}
+    SubmittedItem.objects.bulk_create(
+        (
+            SubmittedItem(
+                submission_id=submission_of[item.footage_request_id],
+                camera_id=item.camera_id,
+                start=item.start,
+                end=item.end,
+                data_category_id=item.data_category_id,
+            )
+            for item in items
+        ),
+        batch_size=5000,
+    )
+    StatusChange.objects.bulk_create(changes, batch_size=5000)
 
 
 def _bulk_decisions(decisions):

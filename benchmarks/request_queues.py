@@ -6,15 +6,21 @@
 
 Use a scratch database. The first run fills it with a city (ten districts,
 a hundred wards, about three hundred agencies, 40,000 cameras, users in every
-role) and a million requests over three years, with their items and the
-group object permissions the workflow would have granted; later runs find the
-city and skip the fill. Then it times, for an approver of the busiest
-monitoring centre and a requesting officer of the busiest agency (and a quiet
-one of each), the pages of `review_queue` and `agency_requests`, a detail
-lookup through `requests_visible_to`, and guardian's generic
-`get_objects_for_user` asked the same question. It prints p50 / p95 of the
-database time (each query's execution, summed) and of the wall time, and the
-number of queries for page sizes 10, 50 and 200, which must not change.
+role) and a million requests over three years, with their items, the group
+object permissions the workflow would have granted, and the history it keeps
+(first filing time, each filed request's filing with its items as filed, every
+status change); later runs find the city and skip the fill. Then it times, for
+an approver of the busiest monitoring centre and a requesting officer of the
+busiest agency (and a quiet one of each), the pages of `review_queue` and
+`agency_requests`, a detail lookup through `requests_visible_to`, and
+guardian's generic `get_objects_for_user` asked the same question; and for
+overseers (the auditors of the busiest district and of the city, the
+administrators of a busy and a quiet agency) the request list: `listed_requests`
+first, later and filtered pages, and for the auditors the whole page through
+the view and its template, signed in. It prints p50 / p95 of the database time
+(each query's execution, summed) and of the wall time, and the number of
+queries for page sizes 10, 50 and 200, which must not change (a page's size is
+the view's own).
 
 --explain prints EXPLAIN (ANALYZE, BUFFERS) of the slowest query of each
 case (without it, of each case over the bar).
@@ -37,9 +43,12 @@ import django  # noqa: E402
 django.setup()
 
 import datetime as dt  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
 
 from django.contrib.auth.models import Group, Permission  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from guardian.shortcuts import get_objects_for_user  # noqa: E402
 
 from governance.models import (  # noqa: E402
@@ -55,6 +64,7 @@ from governance.models import (  # noqa: E402
     User,
     role_group_name,
 )
+from governance.services import role_group  # noqa: E402
 from requests import selectors  # noqa: E402
 from requests.models import OPEN_STATUSES, FootageRequest  # noqa: E402
 
@@ -148,7 +158,14 @@ PURPOSES = [
     "Xác minh đơn tố giác lừa đảo",
     "Tìm người thất lạc",
 ]
-BIG_TABLES = ["requests_footagerequest", "requests_requestitem", "requests_footagerequestgroupobjectpermission"]
+BIG_TABLES = [
+    "requests_footagerequest",
+    "requests_requestitem",
+    "requests_footagerequestgroupobjectpermission",
+    "requests_submission",
+    "requests_submitteditem",
+    "requests_statuschange",
+]
 
 SIZES = (10, 50, 200)
 PAGE = 50
@@ -444,7 +461,8 @@ FROM (
 REQUEST_SQL = """
 INSERT INTO requests_footagerequest (id, reference, agency_id, requester_id, legal_basis_id, letter_number, letter_date,
     case_reference, purpose, urgency, priority, status, regulation_version_id, content_hash, created_at, updated_at,
-    submitted_at, due_at, info_requested_at, decided_at, closed_at, export_progress, export_stage, export_error)
+    first_submitted_at, submitted_at, due_at, info_requested_at, decided_at, closed_at, export_progress, export_stage,
+    export_error)
 SELECT r.id,
        'YC-' || y.year || '-' || lpad((row_number() OVER (PARTITION BY y.year ORDER BY r.id))::text, 6, '0'),
        r.agency_id, r.requester_id, r.basis, (100 + r.h4 %% 900) || '/CV-' || r.agency_id, (r.created_at - interval '1 day')::date,
@@ -455,6 +473,7 @@ SELECT r.id,
        md5(r.id::text) || md5('c' || r.id::text),
        r.created_at,
        coalesce(d.decided_at, d.info_at, r.submitted_at, r.created_at),
+       r.submitted_at,
        r.submitted_at,
        r.submitted_at + CASE r.priority WHEN 0 THEN interval '2 hours' WHEN 1 THEN interval '24 hours' ELSE interval '120 hours' END,
        d.info_at,
@@ -506,6 +525,52 @@ CROSS JOIN LATERAL (VALUES
     (c.custodians, %(export)s, r.status IN ('approved', 'export_failed', 'released', 'closed'))
 ) AS v(grp, perm, granted)
 WHERE v.granted
+"""
+
+# What request_submit keeps: each filed request's one filing (numbered as its request, shifted past existing rows).
+SUBMISSION_SQL = """
+INSERT INTO requests_submission (id, footage_request_id, number, submitted_at, submitted_by_id, due_at, content_hash,
+    items_recorded)
+SELECT f.id + %(submissions)s, f.id, 1, f.submitted_at, f.requester_id, f.due_at, f.content_hash, true
+FROM requests_footagerequest f
+WHERE f.id > %(offset)s AND f.submitted_at IS NOT NULL
+"""
+
+SUBMITTED_ITEM_SQL = """
+INSERT INTO requests_submitteditem (submission_id, camera_id, start, "end", data_category_id)
+SELECT i.footage_request_id + %(submissions)s, i.camera_id, i.start, i."end", i.data_category_id
+FROM requests_requestitem i
+JOIN bench_fr r ON r.id = i.footage_request_id
+WHERE r.status <> 'draft'
+"""
+
+# Every status each request moved into (what workflow._move writes): half of those asked for more information or
+# withdrawn had been taken into review first; exports start half an hour after the approval and end half an hour later.
+STATUS_CHANGE_SQL = """
+INSERT INTO requests_statuschange (footage_request_id, from_status, to_status, at)
+SELECT f.id, v.from_status, v.to_status, v.at
+FROM requests_footagerequest f
+CROSS JOIN LATERAL (
+    SELECT f.status IN ('in_review', 'approved', 'export_failed', 'released', 'closed', 'rejected')
+           OR (f.status IN ('needs_info', 'withdrawn', 'expired') AND f.id %% 2 = 0) AS reviewed,
+           f.status IN ('approved', 'export_failed', 'released', 'closed') AS approved,
+           f.status IN ('export_failed', 'released', 'closed') AS exported
+) AS p
+CROSS JOIN LATERAL (VALUES
+    (1, '', 'draft', f.created_at, true),
+    (2, 'draft', 'submitted', f.submitted_at, f.submitted_at IS NOT NULL),
+    (3, 'submitted', 'in_review', f.submitted_at + make_interval(mins => 10 + (f.id %% 50)::int), p.reviewed),
+    (4, CASE WHEN p.reviewed THEN 'in_review' ELSE 'submitted' END, 'needs_info', f.info_requested_at,
+     f.info_requested_at IS NOT NULL),
+    (5, 'in_review', 'approved', f.decided_at, p.approved),
+    (5, CASE WHEN f.status = 'expired' THEN 'needs_info' WHEN p.reviewed THEN 'in_review' ELSE 'submitted' END,
+     f.status, f.decided_at, f.status IN ('rejected', 'withdrawn', 'expired')),
+    (6, 'approved', 'exporting', f.decided_at + interval '30 minutes', p.exported),
+    (7, 'exporting', CASE WHEN f.status = 'export_failed' THEN 'export_failed' ELSE 'released' END,
+     f.decided_at + interval '1 hour', p.exported),
+    (8, 'released', 'closed', f.closed_at, f.status = 'closed')
+) AS v(n, from_status, to_status, at, kept)
+WHERE f.id > %(offset)s AND v.kept
 """
 
 
@@ -609,10 +674,14 @@ def fill(target):
             )
             timed(cursor, "items", ITEM_SQL, ids["categories"])
             timed(cursor, "permission rows", GRANT_SQL, {name.split("_")[0]: pk for name, pk in perms.items()})
+            submissions = one_value(cursor, "SELECT coalesce(max(id), 0) FROM requests_submission")[0]
+            history = {"offset": offset, "submissions": submissions}
+            timed(cursor, "submissions", SUBMISSION_SQL, history)
+            timed(cursor, "submitted items", SUBMITTED_ITEM_SQL, history)
+            timed(cursor, "status changes", STATUS_CHANGE_SQL, history)
         cursor.execute("SET LOCAL session_replication_role = origin")
-        cursor.execute(
-            "SELECT setval(pg_get_serial_sequence('requests_footagerequest', 'id'), (SELECT max(id) FROM requests_footagerequest))"
-        )
+        for table in ("requests_footagerequest", "requests_submission"):
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     fill_seconds = time.perf_counter() - started
     log(f"filled in {fill_seconds:.0f} s")
     started = time.perf_counter()
@@ -785,6 +854,97 @@ def build_cases(people, rng):
     return cases
 
 
+def choose_overseers():
+    """The auditors of the busiest district's inspectorate and of the city's, and administrators of a busy and a quiet
+    agency (made on first use: the fill gives no agency an administrator), each with the agencies they oversee."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.code, count(*) FROM requests_footagerequest r JOIN governance_agency a ON a.id = r.agency_id
+            GROUP BY 1 ORDER BY 2 DESC
+            """
+        )
+        agencies = cursor.fetchall()
+    people = {
+        "auditor, busiest district": User.objects.get(username=f"thanh-tra-{DISTRICTS[0][0]}-auditor-0"),
+        "auditor, city": User.objects.get(username=f"thanh-tra-{CITY}-auditor-0"),
+    }
+    for label, (code, _count) in (
+        ("administrator, busiest agency", agencies[0]),
+        ("administrator, quiet agency", agencies[len(agencies) * 9 // 10]),
+    ):
+        agency = Agency.objects.get(code=code)
+        with transaction.atomic():
+            user, _created = User.objects.get_or_create(
+                username=f"{code}-administrator", defaults={"password": "!", "agency": agency, "first_name": code}
+            )
+            Membership.objects.get_or_create(user=user, role=Role.ADMINISTRATOR, defaults={"agency": agency})
+            user.groups.add(role_group(agency=agency, role=Role.ADMINISTRATOR))
+        people[label] = user
+    overseers = {}
+    for label, user in people.items():
+        scope = selectors.overseen_agencies(user)
+        counts = dict(agencies)
+        ranked = sorted(scope, key=lambda agency: counts.get(agency.code, 0), reverse=True)
+        overseers[label] = (user, ranked, counts)
+        total = sum(counts.get(agency.code, 0) for agency in ranked)
+        log(f"  {label}: {user.username} ({len(ranked)} agencies, {total:,} requests)")
+    return overseers
+
+
+def request_list_page(user, query):
+    """The request list as the browser gets it: through the middleware, the view and the template, signed in."""
+    client = Client()
+    client.force_login(user)
+    url = reverse("requests:list") + (f"?{urlencode(query)}" if query else "")
+
+    def call(u, size, n):
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+        return [None] * response.content.count(b'<tr class="')
+
+    return call
+
+
+def build_overseer_cases(overseers, rng):
+    """The overseers' request list: `listed_requests` (first, later and filtered pages) and, for auditors, the page."""
+    cases = []
+    for label, (user, ranked, counts) in overseers.items():
+        rows = selectors.listed_requests(user, size=5000)
+        before = [rows[later(rng, rows)].pk for _ in range(100)]
+        cases += [
+            (f"listed_requests first page [{label}]", user, lambda u, size, n: selectors.listed_requests(u, size=size)),
+            (
+                f"listed_requests later page [{label}]",
+                user,
+                lambda u, size, n, before=before: selectors.listed_requests(u, size=size, before_id=before[n % len(before)]),
+            ),
+        ]
+        if not label.startswith("auditor"):
+            continue
+        # Filtered by the quietest agency that files at all: a page of its requests reaches years back.
+        quiet = min((agency for agency in ranked if counts.get(agency.code)), key=lambda agency: counts[agency.code])
+        filters = [
+            (f"agency {ranked[0].code}", {"agency": ranked[0]}),
+            (f"agency {quiet.code} ({counts.get(quiet.code, 0)})", {"agency": quiet}),
+            ("status needs_info", {"status": "needs_info"}),
+        ]
+        for name, given in filters:
+            cases.append(
+                (
+                    f"listed_requests {name} [{label}]",
+                    user,
+                    lambda u, size, n, given=given: selectors.listed_requests(u, **given, size=size),
+                )
+            )
+        cases.append((f"page: first [{label}]", user, request_list_page(user, {})))
+        for name, given in filters:
+            query = {key: value.pk if isinstance(value, Agency) else value for key, value in given.items()}
+            cases.append((f"page: {name} [{label}]", user, request_list_page(user, query)))
+    return cases
+
+
 def run_case(user, call, size, n):
     """One call as a page view makes it: a freshly loaded user (no role cache), timed query by query."""
     user = User.objects.get(pk=user.pk)
@@ -857,7 +1017,8 @@ def print_table(title, results):
 
 def check_constant(results):
     for r in results:
-        if not r.get("error"):
+        # A page's size is the view's, and the session's activity stamp is written once a minute.
+        if not r.get("error") and not r["name"].startswith("page:"):
             assert len(set(r["counts"].values())) == 1, f"{r['name']}: queries per page change with the page size: {r['counts']}"
 
 
@@ -891,7 +1052,15 @@ def main():
         f"as the code stands: page of {PAGE}, {options.runs} runs each, milliseconds (bar: p95 database time <= {BAR_MS:g} ms)",
         results,
     )
-    explain(results, options.explain)
+    log("\noverseers measured:")
+    overseer_results = measure(build_overseer_cases(choose_overseers(), random.Random(6)), options.runs)
+    check_constant(overseer_results)
+    print_table(
+        f"the request list for overseers: page of {PAGE}, {options.runs} runs each, milliseconds "
+        f"(bar: p95 database time <= {BAR_MS:g} ms)",
+        overseer_results,
+    )
+    explain(results + overseer_results, options.explain)
     if fill_seconds is not None:
         log(f"\nfill took {fill_seconds:.0f} s")
 

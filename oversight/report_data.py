@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from audit.ledger_check import verify_range
@@ -829,27 +829,27 @@ def _one_approver_findings(scope):
 def _paperwork_findings(scope):
     """Emergencies filed in the period with no official letter attached within the grace, judged at the period's end."""
     grace = dt.timedelta(hours=settings.EMERGENCY_PAPERWORK_HOURS)
-    filed = (
+    in_time = Attachment.objects.filter(
+        footage_request=OuterRef("pk"),
+        kind=Attachment.Kind.OFFICIAL_LETTER,
+        uploaded_at__lte=OuterRef("first_submitted_at") + grace,
+    )
+    missing = (
         scope.requests()
         .filter(scope.during("first_submitted_at"), urgency=Urgency.EMERGENCY, first_submitted_at__lte=scope.end - grace)
+        .exclude(Exists(in_time))
         .order_by("first_submitted_at", "id")
-        .values_list("pk", "reference", "agency__name_vi", "first_submitted_at")
+        .values_list("reference", "agency__name_vi", "first_submitted_at")
     )
-    findings = []
-    for pk, reference, agency, submitted_at in filed:
-        in_time = Attachment.objects.filter(
-            footage_request_id=pk, kind=Attachment.Kind.OFFICIAL_LETTER, uploaded_at__lte=submitted_at + grace
-        ).exists()
-        if not in_time:
-            findings.append(
-                Finding(
-                    "paperwork",
-                    agency,
-                    f"gửi lúc {local_time(submitted_at)}, quá {settings.EMERGENCY_PAPERWORK_HOURS} giờ chưa có công văn",
-                    reference,
-                )
-            )
-    return findings
+    return [
+        Finding(
+            "paperwork",
+            agency,
+            f"gửi lúc {local_time(submitted_at)}, quá {settings.EMERGENCY_PAPERWORK_HOURS} giờ chưa có công văn",
+            reference,
+        )
+        for reference, agency, submitted_at in missing
+    ]
 
 
 def _near_limit_findings(scope):

@@ -241,3 +241,116 @@ def test_the_overseer_list_is_in_vietnamese_by_default(client, world, district_i
     page = client.get(LIST).content.decode()
 
     assert "Đơn vị đề nghị" in page and "Tất cả đơn vị" in page
+
+
+# Probing the list from outside one's scope -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def ward_inspector(world):
+    """An auditor of the Hàng Bạc ward inspectorate: its area holds ward police A and none of the traffic police."""
+    inspectorate = AgencyFactory(code="thanh-tra-hang-bac", kind=Agency.Kind.INSPECTORATE, area=world.ward)
+    return UserFactory(username="thanhtra-hb", agency=inspectorate, roles=["auditor"])
+
+
+@pytest.fixture
+def traffic_request(world):
+    """A request of the traffic police (B) for a camera that stands in Hàng Bạc, filed last: the newest of all."""
+    world.draft(attach=False)
+    footage_request = world.submitted(actor=world.outsider)
+    assert {item.camera.area for item in footage_request.items.all()} == {world.ward}
+    return footage_request
+
+
+def test_a_ward_inspector_never_lists_another_agencys_request_for_the_wards_cameras(
+    client, world, ward_inspector, traffic_request
+):
+    sign_in_verified(client, ward_inspector, language="en")
+    # The page repeats the query typed (in the language switch's return address): only a link to the request would leak.
+    link = reverse("requests:detail", args=[traffic_request.reference])
+
+    for query in (
+        {},
+        {"reference": traffic_request.reference},
+        {"reference": traffic_request.reference.lower()},
+        {"status": Status.SUBMITTED},
+        {"agency": world.agency_a.pk, "reference": traffic_request.reference},
+        {"before": traffic_request.pk + 1},
+    ):
+        response = client.get(LIST, query)
+        assert traffic_request.reference not in listed(response), query
+        assert link not in response.content.decode(), query
+    assert "No requests match these filters" in client.get(LIST, {"reference": traffic_request.reference}).content.decode()
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["%", "_", "YC-%", "YC-____-", "%2026%", "' OR '1'='1", "YC-2026-0' --", "\\", '"><script>x</script>'],
+)
+def test_a_reference_with_wildcards_or_quotes_matches_only_itself(client, world, district_inspector, reference):
+    own = world.draft(attach=False)
+    sign_in_verified(client, district_inspector, language="en")
+    assert listed(client.get(LIST, {"reference": own.reference[:4]})) == [own.reference]  # a real prefix matches
+
+    response = client.get(LIST, {"reference": reference})
+
+    assert listed(response) == []
+    assert "<script>x</script>" not in response.content.decode()
+
+
+@pytest.mark.parametrize("status", ["submitted' OR '1'='1", "submitted;--", "SUBMITTED", "draft,submitted"])
+def test_a_status_that_is_not_one_of_the_statuses_lists_nothing(client, world, district_inspector, status):
+    world.submitted()
+    sign_in_verified(client, district_inspector, language="en")
+
+    response = client.get(LIST, {"status": status})
+
+    assert listed(response) == []
+    assert "Correct the filters above to see requests" in response.content.decode()
+
+
+def test_a_reference_far_beyond_its_length_gives_the_filter_error_not_a_failure(client, world, district_inspector):
+    sign_in_verified(client, district_inspector, language="en")
+
+    response = client.get(LIST, {"reference": "YC-2026-" + "0" * 20000})
+
+    assert listed(response) == [] and "Correct the filters above to see requests" in response.content.decode()
+
+
+def test_the_cursor_pages_only_through_the_readers_own_requests(client, world, ward_inspector, traffic_request):
+    own = list(FootageRequest.objects.filter(agency=world.agency_a).order_by("-id").values_list("reference", flat=True))
+    sign_in_verified(client, ward_inspector, language="en")
+
+    # A cursor just past B's request, at it, and at the largest id there is: only A's requests, newest first.
+    for before in (traffic_request.pk + 1, traffic_request.pk, 2**63 - 1):
+        assert listed(client.get(LIST, {"before": before})) == own, before
+    beyond = client.get(LIST, {"before": 2**63})
+    assert listed(beyond) == [] and "This page address is not valid" in beyond.content.decode()
+    # An officer of A given the same cursors sees its own agency's list, from the newest when the cursor is bad.
+    client.force_login(world.insider)
+    for before in (traffic_request.pk, 2**63):
+        assert listed(client.get(LIST, {"before": before})) == own, before
+
+
+def test_an_agency_administrator_finds_no_other_agencys_request_whatever_the_filters(client, world, traffic_request):
+    administrator = UserFactory(username="quantri-a", agency=world.agency_a, roles=["administrator"])
+    own = list(FootageRequest.objects.filter(agency=world.agency_a).order_by("-id").values_list("reference", flat=True))
+    sign_in_verified(client, administrator, language="en")
+
+    assert listed(client.get(LIST, {"reference": traffic_request.reference})) == []
+    assert listed(client.get(LIST, {"status": Status.SUBMITTED, "reference": "YC-"})) == []
+    assert listed(client.get(LIST, {"agency": world.agency_a.pk, "before": traffic_request.pk})) == own
+    # A query string naming two agencies: the last one counts, and B is refused as a choice.
+    forged = client.get(f"{LIST}?agency={world.agency_a.pk}&agency={world.agency_b.pk}")
+    assert listed(forged) == [] and reverse("requests:detail", args=[traffic_request.reference]) not in forged.content.decode()
+    assert listed(client.get(f"{LIST}?agency={world.agency_b.pk}&agency={world.agency_a.pk}")) == own
+
+
+def test_a_requester_is_never_listed_another_agencys_request_by_its_reference(client, world, traffic_request):
+    own = list(FootageRequest.objects.filter(agency=world.agency_a).order_by("-id").values_list("reference", flat=True))
+    sign_in_verified(client, world.insider, language="en")
+
+    response = client.get(LIST, {"reference": traffic_request.reference, "agency": world.agency_b.pk})
+
+    assert listed(response) == own
+    assert reverse("requests:detail", args=[traffic_request.reference]) not in response.content.decode()
