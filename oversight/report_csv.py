@@ -104,7 +104,18 @@ def write_report_csv(data, out, *, code):
                 sheet.writerow([key, _hours(value) if isinstance(value, float) or value is None else value])
         with _Sheet(archive, "08_qua_han.csv") as sheet:
             sheet.writerow(
-                ["so_yeu_cau", "co_quan", "can_cu", "muc_do", "gui_lan_dau", "han_xu_ly", "quyet_dinh_luc", "qua_han_gio"]
+                [
+                    "so_yeu_cau",
+                    "co_quan",
+                    "can_cu",
+                    "muc_do",
+                    "gui_lan_dau",
+                    "han_xu_ly",
+                    "quyet_dinh_luc",
+                    "qua_han_gio",
+                    "xu_ly_sau_han_luc",
+                    "xu_ly_sau_han",
+                ]
             )
             for r in t["late"]:
                 sheet.writerow(
@@ -117,6 +128,8 @@ def write_report_csv(data, out, *, code):
                         _iso(r.due_at),
                         _iso(r.decided_at),
                         _hours(r.hours_late),
+                        _iso(r.acted_at),
+                        r.acted,
                     ]
                 )
         with _Sheet(archive, "08b_mo_cuoi_ky.csv") as sheet:
@@ -160,7 +173,8 @@ def write_report_csv(data, out, *, code):
             sheet.writerow(["so_yeu_cau", "co_quan", "thu_hep_luc", "nguoi_thu_hep", "pham_vi_de_nghi", "pham_vi_phe_duyet"])
             for r in data.narrowed:
                 requested = "không được ghi lại" if r.requested is None else _windows(r.requested)
-                sheet.writerow([r.reference, r.agency, _iso(r.narrowed_at), r.by, requested, _windows(r.approved)])
+                approved = "không được ghi lại" if r.approved is None else _windows(r.approved)
+                sheet.writerow([r.reference, r.agency, _iso(r.narrowed_at), r.by, requested, approved])
         with _Sheet(archive, "11d_luu_giu.csv") as sheet:
             sheet.writerow(["so_yeu_cau", "co_quan", "dat_luc", "nguoi_dat", "ly_do", "so_doan_luu", "go_luc", "nguoi_go"])
             for r in data.holds:
@@ -171,7 +185,7 @@ def write_report_csv(data, out, *, code):
                         _iso(r.placed_at),
                         r.placed_by,
                         r.reason,
-                        r.segments_held,
+                        "đang sao lưu cuối kỳ" if r.segments_held is None else r.segments_held,
                         _iso(r.lifted_at) or "còn hiệu lực cuối kỳ",
                         r.lifted_by,
                     ]

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from audit.ledger_check import verify_range
@@ -27,6 +29,7 @@ from governance.models import Area, DataCategory, LegalBasis, display_name
 from governance.selectors import agencies_within
 from governance.timefmt import local_time
 from requests.models import (
+    ApprovedItem,
     Attachment,
     Decision,
     DownloadGrant,
@@ -103,11 +106,25 @@ class ReportScope:
         if self.area is not None:
             qs = qs.filter(agency__area__path__startswith=self.area.path)
         if self.legal_basis is not None:
-            qs = qs.filter(legal_basis=self.legal_basis)
+            # The basis the request stood under at the end: a refiling under another basis later leaves it here.
+            qs = qs.filter(Exact(filed_as("legal_basis", self.end), self.legal_basis.pk))
         return qs
 
     def during(self, field_name: str) -> Q:
         return Q(**{f"{field_name}__gte": self.start, f"{field_name}__lt": self.end})
+
+
+def filed_as(field_name: str, moment: dt.datetime, *, first: bool = False):
+    """A request's legal basis or urgency as filed: at its latest filing before `moment` (or its first filing).
+
+    Falls back to the request as it is now where the filing did not record it (filings rebuilt from the
+    ledger whose content has changed since), and for a request not yet filed then."""
+    filings = Submission.objects.filter(footage_request=OuterRef("pk"), submitted_at__lt=moment)
+    filings = filings.filter(number=1) if first else filings.order_by("-number")
+    if field_name == "urgency":
+        return Coalesce(NullIf(Subquery(filings.values("urgency")[:1]), Value("")), F("urgency"))
+    output = IntegerField()  # a key: the subquery's and the request's column
+    return Coalesce(Subquery(filings.values(field_name)[:1], output_field=output), F(field_name), output_field=output)
 
 
 def _local_midnight(day):
@@ -180,6 +197,9 @@ class RequestFact:
     released: bool = False
     late: bool = False
     hours_late: float | None = None
+    late_due_at: dt.datetime | None = None  # the deadline missed
+    late_acted_at: dt.datetime | None = None  # when the authority acted after it; None: still waiting at the end
+    late_acted: str = ""  # the status it moved to then
     open_at_end: bool = False
     overdue_at_end: bool = False
     narrowed: bool = False
@@ -247,8 +267,9 @@ def _chunks(ids, size=5000):
 def _filed_items(request_ids, moment, *, first_only=False):
     """Items as filed before `moment`: (request id, camera id, area id, data category id, start, end).
 
-    A submission whose scope was not recorded (filed before submissions were kept) counts the request's
-    present items instead."""
+    The area is where the camera stood when the item was filed. A submission whose scope was not recorded
+    (filed before submissions were kept) counts the request's present items, and their cameras' present areas.
+    """
     rows, unrecorded = [], set()
     for part in _chunks(request_ids):
         submissions = Submission.objects.filter(footage_request_id__in=part, submitted_at__lt=moment)
@@ -257,7 +278,12 @@ def _filed_items(request_ids, moment, *, first_only=False):
         unrecorded.update(submissions.filter(items_recorded=False).values_list("footage_request_id", flat=True))
         rows.extend(
             SubmittedItem.objects.filter(submission__in=submissions.filter(items_recorded=True)).values_list(
-                "submission__footage_request_id", "camera_id", "camera__area_id", "data_category_id", "start", "end"
+                "submission__footage_request_id",
+                "camera_id",
+                Coalesce("area_id", "camera__area_id"),
+                "data_category_id",
+                "start",
+                "end",
             )
         )
     for part in _chunks(unrecorded):
@@ -267,6 +293,51 @@ def _filed_items(request_ids, moment, *, first_only=False):
             )
         )
     return rows
+
+
+def missed_deadlines(scope: ReportScope) -> dict[int, tuple[dt.datetime, dt.datetime | None, str]]:
+    """Deadlines that fell in the period while the request waited on the authority.
+
+    {request: (deadline, when the authority acted or None if still waiting at the end, the status it moved to)}.
+
+    A deadline is missed when the request was still submitted or in review at that moment (not answered, asked
+    for information, decided or withdrawn); the hours run until the authority acted or the period ended. A
+    deadline replaced by a resubmission before it fell is not one. The latest missed deadline of a request counts."""
+    start, end = scope.start, scope.end
+    candidates = list(
+        Submission.objects.filter(due_at__gte=start, due_at__lt=end, submitted_at__lt=end, footage_request__in=scope.requests())
+        .order_by()
+        .values_list("footage_request_id", flat=True)
+        .distinct()
+    )
+    filings, moves = {}, {}
+    for part in _chunks(candidates):
+        for request_id, submitted_at, due_at in (
+            Submission.objects.filter(footage_request_id__in=part, submitted_at__lt=end)
+            .order_by("footage_request_id", "number")
+            .values_list("footage_request_id", "submitted_at", "due_at")
+        ):
+            filings.setdefault(request_id, []).append((submitted_at, due_at))
+        for request_id, to_status, at in (
+            StatusChange.objects.filter(footage_request_id__in=part, at__lt=end)
+            .order_by("footage_request_id", "at", "id")
+            .values_list("footage_request_id", "to_status", "at")
+        ):
+            moves.setdefault(request_id, []).append((at, to_status))
+    missed = {}
+    for request_id, submitted in filings.items():
+        history = moves.get(request_id, [])
+        for index, (_submitted_at, due_at) in enumerate(submitted):
+            if due_at is None or not start <= due_at < end:
+                continue
+            if index + 1 < len(submitted) and submitted[index + 1][0] <= due_at:
+                continue
+            state = next((status for at, status in reversed(history) if at <= due_at), None)
+            if state not in AWAITING_DECISION:
+                continue
+            acted = next(((at, status) for at, status in history if at > due_at and status not in AWAITING_DECISION), None)
+            missed[request_id] = (due_at, *(acted or (None, "")))
+    return missed
 
 
 def request_facts(scope: ReportScope) -> list[RequestFact]:
@@ -285,13 +356,14 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
             | _undecided_at_end(scope)
             | Q(pk__in=narrowed_ids)
         )
+        .annotate(basis_then=filed_as("legal_basis", scope.end), urgency_then=filed_as("urgency", scope.end))
         .values_list(
             "pk",
             "reference",
             "agency__name_vi",
             "agency__code",
-            "legal_basis__code",
-            "urgency",
+            "basis_then",
+            "urgency_then",
             "first_submitted_at",
             "decided_at",
             "status",
@@ -300,8 +372,11 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
         )
     )
     start, end = scope.start, scope.end
+    rows = list(rows)
+    basis_codes = dict(LegalBasis.objects.filter(pk__in={row[4] for row in rows}).values_list("pk", "code"))
     facts = []
-    for pk, reference, agency, agency_code, basis, urgency, first, decided, status, due, released in rows:
+    for pk, reference, agency, agency_code, basis_id, urgency, first, decided, status, due, released in rows:
+        basis = basis_codes[basis_id]
         decided_before_end = decided is not None and decided < end
         in_period = decided_before_end and decided >= start and first is not None
         facts.append(
@@ -330,6 +405,7 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
         if f.decided_at is not None and f.state_at_end in APPROVED_FAMILY and f.state_at_end != Status.APPROVED
     ]
     states, dues = states_at(open_ids + moved_on, end), _dues_at(open_ids, end)
+    missed = missed_deadlines(scope)
     areas = {}
     for request_id, _camera, area_id, _category, _start, _end in _filed_items([f.pk for f in facts], end):
         areas.setdefault(request_id, set()).add(area_id)
@@ -341,12 +417,16 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
             fact.state_at_end = states[fact.pk]
             fact.due_at = dues.get(fact.pk)
             fact.open_at_end = fact.state_at_end in STILL_OPEN
-            waiting = fact.state_at_end in AWAITING_DECISION and fact.due_at is not None and fact.due_at < end
-            fact.overdue_at_end = waiting
-            if waiting and fact.due_at >= start:
-                fact.late, fact.hours_late = True, hours_between(fact.due_at, end)
-        elif fact.outcome in ("approved", "rejected") and fact.due_at and fact.decided_at > fact.due_at:
-            fact.late, fact.hours_late = True, hours_between(fact.due_at, fact.decided_at)
+            fact.overdue_at_end = fact.state_at_end in AWAITING_DECISION and fact.due_at is not None and fact.due_at < end
+        if fact.outcome in ("approved", "rejected") and fact.due_at and fact.decided_at > fact.due_at:
+            # Decided in the period after the deadline in force then, wherever that deadline fell.
+            fact.late, fact.late_due_at = True, fact.due_at
+            fact.late_acted_at, fact.late_acted = fact.decided_at, fact.outcome
+        elif fact.pk in missed:
+            fact.late = True
+            fact.late_due_at, fact.late_acted_at, fact.late_acted = missed[fact.pk]
+        if fact.late:
+            fact.hours_late = hours_between(fact.late_due_at, fact.late_acted_at or end)
         if fact.decided_at is not None and fact.pk in states:
             fact.state_at_end = states[fact.pk]
     facts.sort(key=lambda f: (f.first_filed_at or end, f.reference))
@@ -465,13 +545,26 @@ class LateRow:
     due_at: dt.datetime
     decided_at: dt.datetime | None  # None: not decided when the period ended
     hours_late: float
+    acted_at: dt.datetime | None  # when the authority acted after the deadline; None: still waiting at the end
+    acted: str  # what it did then, in Vietnamese
+
+
+# What ended a wait on the authority.
+ACTED_VI = {
+    Status.APPROVED: "phê duyệt",
+    Status.REJECTED: "từ chối",
+    Status.NEEDS_INFO: "đề nghị bổ sung thông tin",
+    Status.WITHDRAWN: "cơ quan đề nghị rút yêu cầu",
+    Status.EXPIRED: "hết hiệu lực",
+}
 
 
 def turnaround(scope: ReportScope, facts: list[RequestFact]) -> dict:
     """Hours from first filing to decision and to release (median, p90), and every deadline missed in the period.
 
-    A deadline is missed in the period when a decision in the period came after it, or when it fell in
-    the period and the request still waited on the authority at the period's end (counted to the end)."""
+    A deadline is missed in the period when a decision in the period came after it, or when it fell in the
+    period while the request waited on the authority: counted until the authority acted (decided or asked for
+    information) or the period ended."""
     to_decision = [
         hours_between(f.first_filed_at, f.decided_at) for f in facts if f.outcome in ("approved", "rejected") and f.first_filed_at
     ]
@@ -483,9 +576,11 @@ def turnaround(scope: ReportScope, facts: list[RequestFact]) -> dict:
             f.legal_basis,
             URGENCY_VI.get(f.urgency, f.urgency),
             f.first_filed_at,
-            f.due_at,
+            f.late_due_at,
             f.decided_at,
             f.hours_late,
+            f.late_acted_at,
+            ACTED_VI.get(f.late_acted, f.late_acted),
         )
         for f in facts
         if f.late
@@ -836,7 +931,8 @@ def _paperwork_findings(scope):
     )
     missing = (
         scope.requests()
-        .filter(scope.during("first_submitted_at"), urgency=Urgency.EMERGENCY, first_submitted_at__lte=scope.end - grace)
+        .filter(scope.during("first_submitted_at"), first_submitted_at__lte=scope.end - grace)
+        .filter(Exact(filed_as("urgency", scope.end, first=True), Urgency.EMERGENCY))
         .exclude(Exists(in_time))
         .order_by("first_submitted_at", "id")
         .values_list("reference", "agency__name_vi", "first_submitted_at")
@@ -856,12 +952,18 @@ def _near_limit_findings(scope):
     """Requests filed in the period whose filed scope came close to its legal basis's limits."""
     share = settings.REPORT_NEAR_LIMIT
     filed = scope.requests().filter(scope.during("first_submitted_at"))
-    limits = {
-        pk: (reference, agency, max_hours, max_cameras)
-        for pk, reference, agency, max_hours, max_cameras in filed.values_list(
-            "pk", "reference", "agency__name_vi", "legal_basis__max_window_hours", "legal_basis__max_cameras"
+    rows = list(
+        filed.annotate(basis_then=filed_as("legal_basis", scope.end)).values_list(
+            "pk", "reference", "agency__name_vi", "basis_then"
+        )
+    )
+    bases = {
+        pk: (max_hours, max_cameras)
+        for pk, max_hours, max_cameras in LegalBasis.objects.filter(pk__in={row[3] for row in rows}).values_list(
+            "pk", "max_window_hours", "max_cameras"
         )
     }
+    limits = {pk: (reference, agency, *bases[basis]) for pk, reference, agency, basis in rows}
     longest, cameras = {}, {}
     for request_id, camera_id, _area, _category, start, end in _filed_items(list(limits), scope.end):
         longest[request_id] = max(longest.get(request_id, 0.0), hours_between(start, end))
@@ -898,7 +1000,7 @@ class HoldRow:
     placed_at: dt.datetime
     placed_by: str
     reason: str
-    segments_held: int
+    segments_held: int | None  # None: the copy into the holding area had not finished when the period ended
     lifted_at: dt.datetime | None  # None: still in force when the period ended
     lifted_by: str
 
@@ -921,6 +1023,8 @@ def holds(scope: ReportScope) -> list[HoldRow]:
             "placed_by__username",
             "reason",
             "segments_held",
+            "preserved_at",
+            "path",
             "released_at",
             "released_by__last_name",
             "released_by__first_name",
@@ -928,8 +1032,10 @@ def holds(scope: ReportScope) -> list[HoldRow]:
         )
     )
     result = []
-    for reference, agency, placed_at, pl, pf, pu, reason, segments, lifted_at, ll, lf, lu in rows:
+    for reference, agency, placed_at, pl, pf, pu, reason, segments, preserved_at, path, lifted_at, ll, lf, lu in rows:
         lifted = lifted_at is not None and lifted_at < scope.end
+        # Holds preserved before the finishing time was kept have a holding area but no time: their count stands.
+        preserved = preserved_at < scope.end if preserved_at else bool(path)
         result.append(
             HoldRow(
                 reference,
@@ -937,7 +1043,7 @@ def holds(scope: ReportScope) -> list[HoldRow]:
                 placed_at,
                 person(pl, pf, pu),
                 reason,
-                segments,
+                segments if preserved else None,
                 lifted_at if lifted else None,
                 person(ll, lf, lu) if lifted else "",
             )
@@ -1009,7 +1115,7 @@ class NarrowedRow:
     narrowed_at: dt.datetime
     by: str
     requested: list  # (camera code, start, end) as last filed; None when that scope was not recorded
-    approved: list  # (camera code, start, end) as approved
+    approved: list  # (camera code, start, end) as this approval narrowed it; None when that scope was not recorded
 
 
 def narrowed(scope: ReportScope) -> list[NarrowedRow]:
@@ -1019,6 +1125,7 @@ def narrowed(scope: ReportScope) -> list[NarrowedRow]:
         .exclude(narrowed_from="")
         .order_by("created_at", "id")
         .values_list(
+            "pk",
             "footage_request_id",
             "footage_request__reference",
             "footage_request__agency__name_vi",
@@ -1026,9 +1133,11 @@ def narrowed(scope: ReportScope) -> list[NarrowedRow]:
             "actor__last_name",
             "actor__first_name",
             "actor__username",
+            "content_hash",
+            "footage_request__content_hash",
         )
     )
-    request_ids = {row[0] for row in rows}
+    request_ids = {row[1] for row in rows}
     requested, approved = {}, {}
     for request_id, number, recorded, code, start, end in (
         Submission.objects.filter(footage_request_id__in=request_ids, submitted_at__lt=scope.end)
@@ -1040,12 +1149,22 @@ def narrowed(scope: ReportScope) -> list[NarrowedRow]:
             requested[request_id] = windows = (number, [] if recorded else None)
         if windows[1] is not None and code:
             windows[1].append((code, start, end))
+    for decision_id, code, start, end in (
+        ApprovedItem.objects.filter(decision_id__in=[row[0] for row in rows])
+        .order_by("decision_id", "camera__code", "start")
+        .values_list("decision_id", "camera__code", "start", "end")
+    ):
+        approved.setdefault(decision_id, []).append((code, start, end))
+    # Narrowings signed before approved scopes were kept: the request's present scope is the one signed only
+    # when its content is still what the approval signed.
+    unrecorded = {row[1] for row in rows if row[0] not in approved and row[8] == row[9]}
+    present = {}
     for request_id, code, start, end in (
-        RequestItem.objects.filter(footage_request_id__in=request_ids)
+        RequestItem.objects.filter(footage_request_id__in=unrecorded)
         .order_by("footage_request_id", "camera__code", "start")
         .values_list("footage_request_id", "camera__code", "start", "end")
     ):
-        approved.setdefault(request_id, []).append((code, start, end))
+        present.setdefault(request_id, []).append((code, start, end))
     return [
         NarrowedRow(
             reference,
@@ -1053,9 +1172,9 @@ def narrowed(scope: ReportScope) -> list[NarrowedRow]:
             at,
             person(last, first, username),
             requested.get(request_id, (0, None))[1],
-            approved.get(request_id, []),
+            approved[pk] if pk in approved else present.get(request_id) if signed == now else None,
         )
-        for request_id, reference, agency, at, last, first, username in rows
+        for pk, request_id, reference, agency, at, last, first, username, signed, now in rows
     ]
 
 

@@ -234,14 +234,15 @@ def _turnaround_section(data):
     story += [
         para("2.1. Yêu cầu trễ hạn xử lý trong kỳ", "h2"),
         para(
-            "Yêu cầu được quyết định trong kỳ sau hạn xử lý, và yêu cầu có hạn xử lý rơi vào kỳ mà đến khi kết thúc kỳ "
-            "vẫn chờ quyết định (số giờ trễ tính đến hết kỳ). Thời gian tính từ lần gửi đầu tiên.",
+            "Yêu cầu được quyết định trong kỳ sau hạn xử lý, và yêu cầu có hạn xử lý rơi vào kỳ khi vẫn đang chờ cơ quan "
+            "xem xét, phê duyệt: số giờ trễ tính đến lúc cơ quan xử lý (quyết định hoặc đề nghị bổ sung thông tin), hoặc "
+            "đến hết kỳ nếu vẫn chờ. Cột “Gửi lần đầu” là lần gửi đầu tiên; “Hạn xử lý” là hạn đã bị trễ.",
             "small",
         ),
     ]
     if t["late"]:
         story += table(
-            ["Số yêu cầu", "Cơ quan", "Căn cứ", "Mức độ", "Gửi lần đầu", "Hạn xử lý", "Quyết định lúc", "Trễ hạn (giờ)"],
+            ["Số yêu cầu", "Cơ quan", "Căn cứ", "Mức độ", "Gửi lần đầu", "Hạn xử lý", "Xử lý sau hạn", "Trễ hạn (giờ)"],
             [
                 [
                     r.reference,
@@ -250,7 +251,7 @@ def _turnaround_section(data):
                     r.urgency,
                     when(r.submitted_at),
                     when(r.due_at),
-                    when(r.decided_at) if r.decided_at else "chưa quyết định khi kết thúc kỳ",
+                    f"{when(r.acted_at)}\n{r.acted}" if r.acted_at else "chưa xử lý khi kết thúc kỳ",
                     decimal(r.hours_late),
                 ]
                 for r in t["late"]
@@ -464,7 +465,8 @@ def _hold_section(data):
         para("5. Lệnh lưu giữ dữ liệu", "h1"),
         para(
             "Lệnh lưu giữ giữ lại đoạn ghi hình và gói dữ liệu của một yêu cầu quá thời hạn lưu trữ thông thường. Gồm các "
-            "lệnh đặt hoặc gỡ trong kỳ và các lệnh còn hiệu lực khi kết thúc kỳ.",
+            "lệnh đặt hoặc gỡ trong kỳ và các lệnh còn hiệu lực khi kết thúc kỳ. “Đang sao lưu”: việc sao chép đoạn ghi "
+            "hình vào khu lưu giữ chưa xong khi kết thúc kỳ.",
             "small",
         ),
     ]
@@ -478,7 +480,7 @@ def _hold_section(data):
                 r.agency,
                 when(r.placed_at),
                 r.placed_by,
-                number(r.segments_held),
+                "đang sao lưu" if r.segments_held is None else number(r.segments_held),
                 f"{when(r.lifted_at)}\n{r.lifted_by}" if r.lifted_at else "Còn hiệu lực khi kết thúc kỳ",
                 r.reason or "—",
             ]
@@ -522,15 +524,19 @@ def _ended_section(data):
 def _scope_cells(requested, approved):
     """The scope as filed, each window marked when the approval dropped its camera or shortened it, and as approved."""
     seconds = _windows_need_seconds(requested, approved)
-    granted = "\n".join(_span(*window, seconds=seconds) for window in approved) or "—"
-    if requested is None:
-        return "không được ghi lại", granted
+    granted = "không được ghi lại" if approved is None else _plain_windows(approved, seconds)
+    if requested is None or approved is None:
+        return ("không được ghi lại" if requested is None else _plain_windows(requested, seconds)), granted
     kept, cameras = set(approved), {code for code, _start, _end in approved}
     lines = []
     for code, start, end in requested:
         mark = "" if (code, start, end) in kept else (" (rút ngắn)" if code in cameras else " (bỏ)")
         lines.append(_span(code, start, end, seconds=seconds) + mark)
     return "\n".join(lines) or "—", granted
+
+
+def _plain_windows(windows, seconds):
+    return "\n".join(_span(*window, seconds=seconds) for window in windows) or "—"
 
 
 def _narrowed_section(data):

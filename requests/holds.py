@@ -117,5 +117,5 @@ def hold_preserve(hold_id: int) -> int:
                 with source.open_segment(segment) as src, open(destination, "wb") as dst:
                     shutil.copyfileobj(src, dst, 1024 * 1024)
             count += 1
-    LegalHold.objects.filter(pk=hold.pk).update(path=str(target), segments_held=count)
+    LegalHold.objects.filter(pk=hold.pk).update(path=str(target), segments_held=count, preserved_at=timezone.now())
     return count

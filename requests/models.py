@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from audit.chain import canonical_json
-from governance.models import Agency, Camera, DataCategory, LegalBasis, RegulationVersion
+from governance.models import Agency, Area, Camera, DataCategory, LegalBasis, RegulationVersion
 
 
 class Status(models.TextChoices):
@@ -198,6 +198,11 @@ class Submission(models.Model):
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     content_hash = models.CharField(_("content SHA-256"), max_length=64, blank=True)
     items_recorded = models.BooleanField(_("scope recorded"), default=True)
+    # As filed; empty on filings rebuilt from the ledger whose content is no longer the request's.
+    legal_basis = models.ForeignKey(
+        LegalBasis, verbose_name=_("legal basis"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, blank=True)
 
     class Meta:
         verbose_name = _("submission")
@@ -215,6 +220,11 @@ class SubmittedItem(models.Model):
 
     submission = models.ForeignKey(Submission, verbose_name=_("submission"), on_delete=models.CASCADE, related_name="items")
     camera = models.ForeignKey(Camera, verbose_name=_("camera"), on_delete=models.PROTECT, related_name="+")
+    # Where the camera stood when the request was filed (a camera can be moved to another area later);
+    # empty on filings kept before areas were recorded.
+    area = models.ForeignKey(
+        Area, verbose_name=_("camera area when filed"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     start = models.DateTimeField(_("from"))
     end = models.DateTimeField(_("to"))
     data_category = models.ForeignKey(DataCategory, verbose_name=_("data category"), on_delete=models.PROTECT, related_name="+")
@@ -326,6 +336,25 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.footage_request} {self.outcome} by {self.actor}"
+
+
+class ApprovedItem(models.Model):
+    """One camera window as a narrowing approval left it: the scope that approval signed, kept though a later
+    approver may narrow it again."""
+
+    decision = models.ForeignKey(Decision, verbose_name=_("decision"), on_delete=models.CASCADE, related_name="items")
+    camera = models.ForeignKey(Camera, verbose_name=_("camera"), on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("to"))
+    data_category = models.ForeignKey(DataCategory, verbose_name=_("data category"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("approved item")
+        verbose_name_plural = _("approved items")
+        ordering = ["decision", "camera__code", "start"]
+
+    def __str__(self):
+        return f"{self.camera.code} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
 
 
 class Comment(models.Model):
@@ -515,6 +544,8 @@ class LegalHold(models.Model):
     placed_at = models.DateTimeField(_("placed at"), auto_now_add=True)
     path = models.CharField(_("holding area"), max_length=500, blank=True)
     segments_held = models.PositiveIntegerField(_("segments preserved"), default=0)
+    # When the copy into the holding area finished (it runs after the hold is placed).
+    preserved_at = models.DateTimeField(_("preserved at"), null=True, blank=True)
     released_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("lifted by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -31,6 +31,7 @@ from requests.holds import hold_create
 from requests.locking import lock_request
 from requests.models import (
     URGENCY_PRIORITY,
+    ApprovedItem,
     Attachment,
     Comment,
     Decision,
@@ -349,11 +350,18 @@ def _keep_submission(footage_request, actor, items):
         submitted_by=actor,
         due_at=footage_request.due_at,
         content_hash=footage_request.content_hash,
+        legal_basis_id=footage_request.legal_basis_id,
+        urgency=footage_request.urgency,
     )
     SubmittedItem.objects.bulk_create(
         [
             SubmittedItem(
-                submission=submission, camera=item.camera, start=item.start, end=item.end, data_category=item.data_category
+                submission=submission,
+                camera=item.camera,
+                area_id=item.camera.area_id,
+                start=item.start,
+                end=item.end,
+                data_category=item.data_category,
             )
             for item in items
         ]
@@ -486,6 +494,12 @@ def request_approve(
         raise WorkflowRefused(
             _("You have already signed this request; a second approval must come from another official.")
         ) from None
+    if narrowed_from:
+        # What this approval narrowed to stays readable after a later approver narrows further.
+        ApprovedItem.objects.bulk_create(
+            ApprovedItem(decision=decision, camera_id=i.camera_id, start=i.start, end=i.end, data_category_id=i.data_category_id)
+            for i in footage_request.items.all()
+        )
     signers = set(binding_approvals(footage_request).values_list("actor_id", flat=True))
     needed = footage_request.approvals_needed()
     complete = len(signers) >= needed

@@ -28,7 +28,7 @@ from oversight.permissions import ReportRefused
 from oversight.report_data import ReportScope, collect
 from oversight.reports import report_request
 from requests import releases, workflow
-from requests.models import Decision, FootageRequest, Release, ReleaseFile, Status, Submission
+from requests.models import Decision, FootageRequest, Release, ReleaseFile, Status, StatusChange, Submission
 from tests.auth import sign_in_verified
 from tests.factories import AgencyFactory, UserFactory
 from tests.pdf import embedded_fonts, pdf_text
@@ -57,9 +57,11 @@ def week(world, footage, django_capture_on_commit_callbacks):
     withdrawn = world.submitted()
     workflow.request_withdraw(actor=world.insider, footage_request=withdrawn, reason="Đã có dữ liệu khác")
     late = world.submitted(items=world.items(hours=23))
-    overdue = timezone.now() - dt.timedelta(hours=5)
-    FootageRequest.objects.filter(pk=late.pk).update(due_at=overdue)
-    Submission.objects.filter(footage_request=late).update(due_at=overdue)
+    # Filed thirty hours ago with a day to answer, and still waiting: five hours past its deadline.
+    overdue, sent = timezone.now() - dt.timedelta(hours=5), timezone.now() - dt.timedelta(hours=30)
+    FootageRequest.objects.filter(pk=late.pk).update(due_at=overdue, submitted_at=sent, first_submitted_at=sent)
+    Submission.objects.filter(footage_request=late).update(due_at=overdue, submitted_at=sent)
+    StatusChange.objects.filter(footage_request=late, to_status=Status.SUBMITTED).update(at=sent)
     emergency = world.draft(urgency="emergency", attach=False)
     workflow.request_submit(actor=world.insider, footage_request=emergency)
     filed = timezone.now() - dt.timedelta(days=4)

@@ -1,4 +1,5 @@
-"""Migration requests/0008 rebuilds from the ledger the filing and status history of requests filed before it was kept.
+"""Migration requests/0008 rebuilds from the ledger the filing and status history of requests filed before it was kept;
+0009 fills each filing's basis and urgency, and each narrowing's approved scope, where the content proves them.
 
 Requests are played through the workflow, their kept history is set aside and erased, and the migration's function
 rebuilds it from the ledger: every filing, every status move in order and the first filing time come back as the
@@ -12,10 +13,11 @@ from contextlib import contextmanager
 import pytest
 import time_machine
 from django.apps import apps
+from django.db.models import F
 from django.utils import timezone
 
 from requests import workflow
-from requests.models import FootageRequest, Status, StatusChange, Submission, SubmittedItem
+from requests.models import ApprovedItem, FootageRequest, Status, StatusChange, Submission, SubmittedItem
 from tests.factories import category
 from tests.requests.footage import export as run_export
 from tests.requests.test_decode_check import damage_payload
@@ -23,6 +25,9 @@ from tests.requests.test_decode_check import damage_payload
 pytestmark = pytest.mark.django_db
 
 rebuild = importlib.import_module("requests.migrations.0008_history_from_the_ledger").rebuild
+fill_from_present_content = importlib.import_module(
+    "requests.migrations.0009_filed_basis_urgency_area_and_approved_scope"
+).fill_from_present_content
 
 
 @contextmanager
@@ -171,3 +176,26 @@ def test_a_request_filed_again_with_a_new_scope_gets_two_filings_the_first_unrec
     # A draft withdrawn before it was ever filed has no filing and no first filing time.
     assert not Submission.objects.filter(footage_request=played["draft"]).exists()
     assert FootageRequest.objects.get(pk=played["draft"].pk).first_submitted_at is None
+
+
+def test_a_filings_basis_and_urgency_and_a_narrowings_scope_are_filled_where_the_content_proves_them(world, played):
+    def filed():
+        return {(s.footage_request_id, s.number): (s.legal_basis_id, s.urgency) for s in Submission.objects.all()}
+
+    def approved():
+        return sorted(ApprovedItem.objects.values_list("decision__footage_request_id", "camera_id", "start", "end"))
+
+    kept, kept_scope = filed(), approved()
+    narrowed = played["narrowed"]
+    assert [row[0] for row in kept_scope] == [narrowed.pk]
+    proven = set(
+        Submission.objects.filter(content_hash=F("footage_request__content_hash")).values_list("footage_request_id", "number")
+    )
+    Submission.objects.update(legal_basis=None, urgency="")
+    ApprovedItem.objects.all().delete()
+
+    fill_from_present_content(apps, None)
+
+    assert filed() == {key: value if key in proven else (None, "") for key, value in kept.items()}
+    assert filed()[(played["refiled"].pk, 1)] == (None, "")
+    assert approved() == kept_scope

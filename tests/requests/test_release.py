@@ -153,7 +153,7 @@ def test_a_hold_preserves_the_segments_and_lifting_it_removes_the_copies(
     with django_capture_on_commit_callbacks(execute=True):
         hold = holds.hold_place(actor=world.custodian, footage_request=released, reason="Vụ án đang điều tra")
     hold.refresh_from_db()
-    assert hold.segments_held == 3
+    assert hold.segments_held == 3 and hold.preserved_at >= hold.placed_at
     kept = sorted(Path(hold.path).rglob("*.mp4"))
     assert len(kept) == 3
     # The camera overwrites its recordings; the held copies survive.
