@@ -7,7 +7,7 @@ Fills a scratch database (it refuses one that already holds requests it did
 not make) with a city's releases over 80 days: 20,000 released requests with
 their items, decisions, files and download links, a tenth as many rejected
 or withdrawn, the history the workflow keeps (each request's filing with its
-items as filed, every status it moved into and when), and the ledger events
+basis, urgency and items as filed, every status it moved into and when), and the ledger events
 they would have written, hash-chained.
 Then, for a period holding 5,000 releases and for one holding all 20,000, it
 times separately:
@@ -300,6 +300,8 @@ def fill_history(requests, plan, items, rng):
                 submitted_by_id=footage_request.requester_id,
                 due_at=footage_request.due_at,
                 content_hash=footage_request.content_hash,
+                legal_basis_id=footage_request.legal_basis_id,
+                urgency=footage_request.urgency,
             )
         )
         moves = [(Status.DRAFT, footage_request.created_at), (Status.SUBMITTED, submitted)]
@@ -326,6 +328,7 @@ def fill_history(requests, plan, items, rng):
             SubmittedItem(
                 submission_id=submission_of[item.footage_request_id],
                 camera_id=item.camera_id,
+                area_id=item.camera.area_id,
                 start=item.start,
                 end=item.end,
                 data_category_id=item.data_category_id,

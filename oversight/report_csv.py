@@ -14,7 +14,9 @@ OUTCOME_KEYS = ["filed", "approved", "rejected", "withdrawn", "expired", "releas
 
 
 def _iso(moment):
-    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+    # The centre's time zone (the default one; `localtime` would look up the active one for each of a hundred
+    # thousand cells).
+    return moment.astimezone(timezone.get_default_timezone()).isoformat(timespec="seconds") if moment else ""
 
 
 def _hours(value):

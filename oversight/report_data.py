@@ -6,6 +6,7 @@ register, the lists of late or unusual requests). The register is read in
 chunks so that memory and time grow with the number of releases, not faster.
 """
 
+import collections
 import dataclasses
 import datetime as dt
 import json
@@ -16,7 +17,22 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -264,7 +280,7 @@ def _chunks(ids, size=5000):
         yield ids[offset : offset + size]
 
 
-def _filed_items(request_ids, moment, *, first_only=False):
+def _filed_items(request_ids, moment):
     """Items as filed before `moment`: (request id, camera id, area id, data category id, start, end).
 
     The area is where the camera stood when the item was filed. A submission whose scope was not recorded
@@ -273,8 +289,6 @@ def _filed_items(request_ids, moment, *, first_only=False):
     rows, unrecorded = [], set()
     for part in _chunks(request_ids):
         submissions = Submission.objects.filter(footage_request_id__in=part, submitted_at__lt=moment)
-        if first_only:
-            submissions = submissions.filter(number=1)
         unrecorded.update(submissions.filter(items_recorded=False).values_list("footage_request_id", flat=True))
         rows.extend(
             SubmittedItem.objects.filter(submission__in=submissions.filter(items_recorded=True)).values_list(
@@ -295,6 +309,46 @@ def _filed_items(request_ids, moment, *, first_only=False):
     return rows
 
 
+def _filed_areas(request_ids, moment) -> dict[int, set[int]]:
+    """The areas the cameras of each request's filings before `moment` stood in when filed (present items and areas
+    for a filing whose scope was not recorded)."""
+    areas, unrecorded = {}, set()
+    for part in _chunks(request_ids):
+        submissions = Submission.objects.filter(footage_request_id__in=part, submitted_at__lt=moment)
+        unrecorded.update(submissions.filter(items_recorded=False).values_list("footage_request_id", flat=True))
+        pairs = (
+            SubmittedItem.objects.filter(submission__in=submissions.filter(items_recorded=True))
+            .order_by()
+            .values_list("submission__footage_request_id", Coalesce("area_id", "camera__area_id"))
+            .distinct()
+        )
+        for request_id, area_id in pairs:
+            areas.setdefault(request_id, set()).add(area_id)
+    for part in _chunks(unrecorded):
+        pairs = (
+            RequestItem.objects.filter(footage_request_id__in=part)
+            .order_by()
+            .values_list("footage_request_id", "camera__area_id")
+            .distinct()
+        )
+        for request_id, area_id in pairs:
+            areas.setdefault(request_id, set()).add(area_id)
+    return areas
+
+
+def _window():
+    return ExpressionWrapper(F("end") - F("start"), output_field=DurationField())
+
+
+def _hours(duration: dt.timedelta | None) -> float:
+    return duration.total_seconds() / 3600 if duration else 0.0
+
+
+def _released_items(scope):
+    """The items (the approved scope) of the requests handed over in the period."""
+    return RequestItem.objects.filter(footage_request__in=_releases(scope).values("footage_request_id")).order_by()
+
+
 def missed_deadlines(scope: ReportScope) -> dict[int, tuple[dt.datetime, dt.datetime | None, str]]:
     """Deadlines that fell in the period while the request waited on the authority.
 
@@ -304,40 +358,23 @@ def missed_deadlines(scope: ReportScope) -> dict[int, tuple[dt.datetime, dt.date
     for information, decided or withdrawn); the hours run until the authority acted or the period ended. A
     deadline replaced by a resubmission before it fell is not one. The latest missed deadline of a request counts."""
     start, end = scope.start, scope.end
-    candidates = list(
-        Submission.objects.filter(due_at__gte=start, due_at__lt=end, submitted_at__lt=end, footage_request__in=scope.requests())
-        .order_by()
-        .values_list("footage_request_id", flat=True)
-        .distinct()
+    moves = StatusChange.objects.filter(footage_request_id=OuterRef("footage_request_id"))
+    state_at_due = moves.filter(at__lte=OuterRef("due_at")).order_by("-at", "-id").values("to_status")[:1]
+    # The authority acted when the request moved out of waiting on it: the first such move after the deadline.
+    first_act = moves.filter(at__gt=OuterRef("due_at"), at__lt=end).exclude(to_status__in=AWAITING_DECISION).order_by("at", "id")
+    replaced = Submission.objects.filter(
+        footage_request_id=OuterRef("footage_request_id"), number=OuterRef("number") + 1, submitted_at__lte=OuterRef("due_at")
     )
-    filings, moves = {}, {}
-    for part in _chunks(candidates):
-        for request_id, submitted_at, due_at in (
-            Submission.objects.filter(footage_request_id__in=part, submitted_at__lt=end)
-            .order_by("footage_request_id", "number")
-            .values_list("footage_request_id", "submitted_at", "due_at")
-        ):
-            filings.setdefault(request_id, []).append((submitted_at, due_at))
-        for request_id, to_status, at in (
-            StatusChange.objects.filter(footage_request_id__in=part, at__lt=end)
-            .order_by("footage_request_id", "at", "id")
-            .values_list("footage_request_id", "to_status", "at")
-        ):
-            moves.setdefault(request_id, []).append((at, to_status))
-    missed = {}
-    for request_id, submitted in filings.items():
-        history = moves.get(request_id, [])
-        for index, (_submitted_at, due_at) in enumerate(submitted):
-            if due_at is None or not start <= due_at < end:
-                continue
-            if index + 1 < len(submitted) and submitted[index + 1][0] <= due_at:
-                continue
-            state = next((status for at, status in reversed(history) if at <= due_at), None)
-            if state not in AWAITING_DECISION:
-                continue
-            acted = next(((at, status) for at, status in history if at > due_at and status not in AWAITING_DECISION), None)
-            missed[request_id] = (due_at, *(acted or (None, "")))
-    return missed
+    rows = (
+        Submission.objects.filter(due_at__gte=start, due_at__lt=end, submitted_at__lt=end, footage_request__in=scope.requests())
+        .exclude(Exists(replaced))
+        .alias(state_at_due=Subquery(state_at_due))
+        .filter(state_at_due__in=AWAITING_DECISION)
+        .annotate(acted_at=Subquery(first_act.values("at")[:1]), acted=Subquery(first_act.values("to_status")[:1]))
+        .order_by("footage_request_id", "number")
+        .values_list("footage_request_id", "due_at", "acted_at", "acted")
+    )
+    return {request_id: (due_at, acted_at, acted or "") for request_id, due_at, acted_at, acted in rows}
 
 
 def request_facts(scope: ReportScope) -> list[RequestFact]:
@@ -347,32 +384,39 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
         .exclude(narrowed_from="")
         .values_list("footage_request_id", flat=True)
     )
-    rows = (
-        scope.requests()
-        .filter(
-            scope.during("first_submitted_at")
-            | (scope.during("decided_at") & Q(first_submitted_at__isnull=False))
-            | scope.during("release__created_at")
-            | _undecided_at_end(scope)
-            | Q(pk__in=narrowed_ids)
-        )
-        .annotate(basis_then=filed_as("legal_basis", scope.end), urgency_then=filed_as("urgency", scope.end))
-        .values_list(
-            "pk",
-            "reference",
-            "agency__name_vi",
-            "agency__code",
-            "basis_then",
-            "urgency_then",
-            "first_submitted_at",
-            "decided_at",
-            "status",
-            "due_at",
-            "release__created_at",
+    # Each way into the report is one indexed read; the rows are then read by key.
+    requests = scope.requests()
+    ids = narrowed_ids | set(
+        Release.objects.filter(scope.during("created_at"), footage_request__in=requests).values_list(
+            "footage_request_id", flat=True
         )
     )
+    for reason in (
+        scope.during("first_submitted_at"),
+        scope.during("decided_at") & Q(first_submitted_at__isnull=False),
+        _undecided_at_end(scope),
+    ):
+        ids.update(requests.filter(reason).values_list("pk", flat=True))
+    rows = []
+    for part in _chunks(sorted(ids)):
+        rows += (
+            FootageRequest.objects.filter(pk__in=part)
+            .annotate(basis_then=filed_as("legal_basis", scope.end), urgency_then=filed_as("urgency", scope.end))
+            .values_list(
+                "pk",
+                "reference",
+                "agency__name_vi",
+                "agency__code",
+                "basis_then",
+                "urgency_then",
+                "first_submitted_at",
+                "decided_at",
+                "status",
+                "due_at",
+                "release__created_at",
+            )
+        )
     start, end = scope.start, scope.end
-    rows = list(rows)
     basis_codes = dict(LegalBasis.objects.filter(pk__in={row[4] for row in rows}).values_list("pk", "code"))
     facts = []
     for pk, reference, agency, agency_code, basis_id, urgency, first, decided, status, due, released in rows:
@@ -406,9 +450,7 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
     ]
     states, dues = states_at(open_ids + moved_on, end), _dues_at(open_ids, end)
     missed = missed_deadlines(scope)
-    areas = {}
-    for request_id, _camera, area_id, _category, _start, _end in _filed_items([f.pk for f in facts], end):
-        areas.setdefault(request_id, set()).add(area_id)
+    areas = _filed_areas([f.pk for f in facts], end)
     area_names = dict(Area.objects.filter(pk__in={a for s in areas.values() for a in s}).values_list("pk", "name_vi"))
     for fact in facts:
         fact.released = fact.released_at is not None
@@ -460,18 +502,11 @@ def summary(scope: ReportScope, facts: list[RequestFact]) -> dict:
     for fact in facts:
         for name, n in fact.counts.items():
             counts[name] += n
-    released = [f.pk for f in facts if f.released]
-    cameras, hours = set(), 0.0
-    for part in _chunks(released):
-        for camera_id, start, end in RequestItem.objects.filter(footage_request_id__in=part).values_list(
-            "camera_id", "start", "end"
-        ):
-            cameras.add(camera_id)
-            hours += hours_between(start, end)
+    released = _released_items(scope).aggregate(duration=Sum(_window()), cameras=Count("camera_id", distinct=True))
     return {
         **counts,
-        "footage_hours": hours,
-        "cameras": len(cameras),
+        "footage_hours": _hours(released["duration"]),
+        "cameras": released["cameras"],
         "open_at_end": sum(f.open_at_end for f in facts),
         "overdue_at_end": sum(f.overdue_at_end for f in facts),
         "late": sum(f.late for f in facts),
@@ -511,22 +546,30 @@ class CategoryRow:
 def by_category(scope: ReportScope, facts: list[RequestFact]) -> list[CategoryRow]:
     """Items as first filed (requests filed in the period) and as released (the approved scope)."""
     names = dict(DataCategory.objects.values_list("pk", "name_vi"))
-    rows, requests_of = {}, {}
-    for request_id, _camera, _area, category_id, _start, _end in _filed_items(
-        [f.pk for f in facts if f.filed], scope.end, first_only=True
-    ):
-        row = rows.setdefault(category_id, [0, 0, 0, 0.0])
-        row[1] += 1
-        requests_of.setdefault(category_id, set()).add(request_id)
-    for category_id, ids in requests_of.items():
-        rows[category_id][0] = len(ids)
-    for part in _chunks([f.pk for f in facts if f.released]):
-        for category_id, start, end in RequestItem.objects.filter(footage_request_id__in=part).values_list(
-            "data_category_id", "start", "end"
-        ):
-            row = rows.setdefault(category_id, [0, 0, 0, 0.0])
-            row[2] += 1
-            row[3] += hours_between(start, end)
+    first_filings = Submission.objects.filter(
+        number=1, footage_request__in=scope.requests().filter(scope.during("first_submitted_at"))
+    )
+    filed = [
+        SubmittedItem.objects.filter(submission__in=first_filings.filter(items_recorded=True))
+        .order_by()
+        .values("data_category_id")
+        .annotate(items=Count("id"), requests=Count("submission__footage_request_id", distinct=True)),
+        # A first filing whose scope was not recorded counts the request's present items.
+        RequestItem.objects.filter(footage_request__in=first_filings.filter(items_recorded=False).values("footage_request_id"))
+        .order_by()
+        .values("data_category_id")
+        .annotate(items=Count("id"), requests=Count("footage_request_id", distinct=True)),
+    ]
+    rows = {}
+    for counted in filed:
+        for group in counted:
+            row = rows.setdefault(group["data_category_id"], [0, 0, 0, 0.0])
+            row[0] += group["requests"]
+            row[1] += group["items"]
+    for group in _released_items(scope).values("data_category_id").annotate(items=Count("id"), duration=Sum(_window())):
+        row = rows.setdefault(group["data_category_id"], [0, 0, 0, 0.0])
+        row[2] += group["items"]
+        row[3] += _hours(group["duration"])
     return sorted(
         (CategoryRow(names.get(pk, "?"), *values) for pk, values in rows.items()), key=lambda r: (-r.requests_filed, r.label)
     )
@@ -659,8 +702,13 @@ def register_count(scope: ReportScope) -> int:
     return _releases(scope).count()
 
 
-def register(scope: ReportScope, *, chunk: int = REGISTER_CHUNK) -> Iterator[RegisterRow]:
-    """One row per release in the period, oldest first, read `chunk` releases at a time."""
+def register(
+    scope: ReportScope, *, chunk: int = REGISTER_CHUNK, downloads: dict[str, int] | None = None
+) -> Iterator[RegisterRow]:
+    """One row per release in the period, oldest first, read `chunk` releases at a time.
+
+    `downloads` are the downloads of each reference counted from the period's activity (`collect` has read
+    those events already); without it they are counted in the ledger, chunk by chunk."""
     ids = list(_releases(scope).order_by("created_at", "id").values_list("pk", flat=True))
     for offset in range(0, len(ids), chunk):
         part = ids[offset : offset + chunk]
@@ -681,16 +729,8 @@ def register(scope: ReportScope, *, chunk: int = REGISTER_CHUNK) -> Iterator[Reg
                 "footage_request__export_requested_by__username",
             )
         )
-        references = [row[3] for row in releases]
         # Counted in the ledger up to the period's end: a download made later never changes this report.
-        downloads = dict(
-            AuditEvent.objects.filter(
-                action=Action.RELEASE_DOWNLOAD, outcome=Outcome.SUCCESS, reference__in=references, occurred_at__lt=scope.end
-            )
-            .values_list("reference")
-            .annotate(n=Count("seq"))
-            .values_list("reference", "n")
-        )
+        counted = downloads if downloads is not None else _downloads_of([row[3] for row in releases], scope.end)
         recipients = {}
         for release_id, last, first, username in (
             DownloadGrant.objects.filter(release_id__in=part, created_at__lt=scope.end)
@@ -746,10 +786,27 @@ def register(scope: ReportScope, *, chunk: int = REGISTER_CHUNK) -> Iterator[Reg
                 windows=windows.get(request_id, []),
                 files=files.get(release_id, []),
                 spans=spans.get(release_id, {}),
-                downloads=downloads.get(reference) or 0,
+                downloads=counted.get(reference) or 0,
                 custodian=person(*custodian) if custodian[2] else "",
                 recipients=list(dict.fromkeys(recipients.get(release_id, []))),
             )
+
+
+def _downloads_of(references, end):
+    return dict(
+        AuditEvent.objects.filter(
+            action=Action.RELEASE_DOWNLOAD, outcome=Outcome.SUCCESS, reference__in=references, occurred_at__lt=end
+        )
+        .values_list("reference")
+        .annotate(n=Count("seq"))
+        .values_list("reference", "n")
+    )
+
+
+def downloads_counted(rows: list["ActivityRow"]) -> dict[str, int]:
+    """Successful downloads per request among the period's activity: a release of the period is downloaded only
+    after it was made, so these are all its downloads up to the period's end."""
+    return collections.Counter(r.reference for r in rows if r.action == Action.RELEASE_DOWNLOAD and not r.refused)
 
 
 # Refusals ------------------------------------------------------------------------------
@@ -964,17 +1021,30 @@ def _near_limit_findings(scope):
         )
     }
     limits = {pk: (reference, agency, *bases[basis]) for pk, reference, agency, basis in rows}
+    filings = Submission.objects.filter(footage_request__in=filed, submitted_at__lt=scope.end)
     longest, cameras = {}, {}
-    for request_id, camera_id, _area, _category, start, end in _filed_items(list(limits), scope.end):
+    for group in (
+        SubmittedItem.objects.filter(submission__in=filings)
+        .order_by()
+        .values("submission__footage_request_id")
+        .annotate(longest=Max(_window()), cameras=Count("camera_id", distinct=True))
+    ):
+        longest[group["submission__footage_request_id"]] = _hours(group["longest"])
+        cameras[group["submission__footage_request_id"]] = group["cameras"]
+    # Requests with a filing whose scope was not recorded: counted with their present items, one by one.
+    unrecorded = set(filings.filter(items_recorded=False).values_list("footage_request_id", flat=True))
+    windows = {}
+    for request_id, camera_id, _area, _category, start, end in _filed_items(list(unrecorded), scope.end):
         longest[request_id] = max(longest.get(request_id, 0.0), hours_between(start, end))
-        cameras.setdefault(request_id, set()).add(camera_id)
+        windows.setdefault(request_id, set()).add(camera_id)
+    cameras.update({request_id: len(ids) for request_id, ids in windows.items()})
     findings = []
     for pk, (reference, agency, max_hours, max_cameras) in sorted(limits.items(), key=lambda kv: kv[1][0]):
         notes = []
         if max_hours and longest.get(pk, 0) >= share * max_hours:
             notes.append(f"khoảng dài nhất {_vi(longest[pk])}/{max_hours} giờ")
-        if max_cameras and len(cameras.get(pk, ())) >= share * max_cameras:
-            notes.append(f"{len(cameras[pk])}/{max_cameras} camera")
+        if max_cameras and cameras.get(pk, 0) >= share * max_cameras:
+            notes.append(f"{cameras[pk]}/{max_cameras} camera")
         if notes:
             findings.append(Finding("near_limit", agency, "; ".join(notes), reference))
     return findings
@@ -1525,7 +1595,7 @@ def collect(
         scope=scope,
         generated_at=now,
         register_size=register_count(scope),
-        register_rows=lambda: register(scope),
+        register_rows=lambda: register(scope, downloads=downloads_counted(data["activity"])),
         **data,
     )
 

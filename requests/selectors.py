@@ -1,6 +1,8 @@
 """Reads of footage requests. Every list, detail, download and report starts from `requests_visible_to`."""
 
 import datetime as dt
+import functools
+import operator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,16 +41,31 @@ def requests_visible_to(user: User | None) -> QuerySet[FootageRequest]:
     request for a system administrator, its area's agencies' for an auditor, its
     own agency's for an agency's administrator. The ledger reads the same scope
     (`oversight.selectors.reader_scope`)."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    ways = visibility(user)
+    if ways is None:
+        return FootageRequest.objects.all()
+    if not ways:
         return FootageRequest.objects.none()
+    return FootageRequest.objects.filter(functools.reduce(operator.or_, ways))
+
+
+def visibility(user: User | None) -> list[Q] | None:
+    """The ways a request is visible to `user`, any one of which suffices; None: every request.
+
+    One condition per way (the overseen agencies, the groups' grants), so that a list can read each on its own
+    index and merge them (`listed_requests`) where one OR of both would scan the whole table."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
     overseen = agencies_overseen_by(user)
     if overseen is None:
-        return FootageRequest.objects.all()
+        return None
+    ways = []
+    if not isinstance(overseen, EmptyQuerySet):
+        ways.append(Q(agency__in=overseen.values("pk")))
     granted = _group_permission(user, "view_footagerequest")
-    if isinstance(overseen, EmptyQuerySet):
-        return FootageRequest.objects.filter(granted) if granted is not None else FootageRequest.objects.none()
-    visible = Q(agency__in=overseen.values("pk"))
-    return FootageRequest.objects.filter(visible | granted if granted is not None else visible)
+    if granted is not None:
+        ways.append(Q(granted))
+    return ways
 
 
 def _group_permission(user, *codenames):
@@ -123,13 +140,22 @@ def listed_requests(
     size: int = 50,
     before_id: int | None = None,
 ) -> list[FootageRequest]:
-    """Every request the user may see, newest first (keyset on id), narrowed to one agency, a status, a reference prefix."""
-    qs = requests_visible_to(user).select_related("agency", "legal_basis", "requester")
-    if agency is not None:
-        qs = qs.filter(agency=agency)
-    if reference:
-        qs = qs.filter(reference__startswith=reference)
-    return _newest_first(qs, status=status, size=size, before_id=before_id)
+    """Every request the user may see, newest first (keyset on id), narrowed to one agency, a status, a reference prefix.
+
+    Each way the user sees requests is read as its own page and the pages merged: the newest `size` of the
+    union are the newest `size` of the pages put together."""
+    ways = visibility(user)
+    if ways == []:
+        return []
+    merged = {}
+    for way in [Q()] if ways is None else ways:
+        qs = FootageRequest.objects.filter(way).select_related("agency", "legal_basis", "requester")
+        if agency is not None:
+            qs = qs.filter(agency=agency)
+        if reference:
+            qs = qs.filter(reference__startswith=reference)
+        merged.update((r.pk, r) for r in _newest_first(qs, status=status, size=size, before_id=before_id))
+    return sorted(merged.values(), key=lambda r: r.pk, reverse=True)[:size]
 
 
 def review_queue(user: User, *, size: int = 50, after: tuple | None = None) -> list[FootageRequest]:
