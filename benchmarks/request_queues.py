@@ -530,17 +530,19 @@ WHERE v.granted
 # What request_submit keeps: each filed request's one filing (numbered as its request, shifted past existing rows).
 SUBMISSION_SQL = """
 INSERT INTO requests_submission (id, footage_request_id, number, submitted_at, submitted_by_id, due_at, content_hash,
-    items_recorded)
-SELECT f.id + %(submissions)s, f.id, 1, f.submitted_at, f.requester_id, f.due_at, f.content_hash, true
+    items_recorded, legal_basis_id, urgency)
+SELECT f.id + %(submissions)s, f.id, 1, f.submitted_at, f.requester_id, f.due_at, f.content_hash, true, f.legal_basis_id,
+    f.urgency
 FROM requests_footagerequest f
 WHERE f.id > %(offset)s AND f.submitted_at IS NOT NULL
 """
 
 SUBMITTED_ITEM_SQL = """
-INSERT INTO requests_submitteditem (submission_id, camera_id, start, "end", data_category_id)
-SELECT i.footage_request_id + %(submissions)s, i.camera_id, i.start, i."end", i.data_category_id
+INSERT INTO requests_submitteditem (submission_id, camera_id, area_id, start, "end", data_category_id)
+SELECT i.footage_request_id + %(submissions)s, i.camera_id, c.area_id, i.start, i."end", i.data_category_id
 FROM requests_requestitem i
 JOIN bench_fr r ON r.id = i.footage_request_id
+JOIN governance_camera c ON c.id = i.camera_id
 WHERE r.status <> 'draft'
 """
 

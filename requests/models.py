@@ -126,6 +126,9 @@ class FootageRequest(models.Model):
                 name="request_awaiting_export",
             ),
             models.Index(fields=["agency", "-created_at", "-id"], name="request_agency_recent"),
+            # The request lists, newest first (keyset on id) within an agency: without it a quiet agency's page
+            # walks the whole table backwards looking for its few rows.
+            models.Index(fields=["agency", "-id"], name="request_agency_newest"),
             models.Index(fields=["status", "info_requested_at"], name="request_needs_info_age"),
             models.Index(fields=["first_submitted_at"], name="request_first_filed"),
             models.Index(fields=["decided_at"], name="request_decided"),

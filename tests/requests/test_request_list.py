@@ -2,10 +2,12 @@
 
 import pytest
 from django.urls import reverse
+from guardian.shortcuts import assign_perm
 
-from governance.models import Agency
+from governance.models import Agency, role_group_name
 from requests.forms import RequestListForm
 from requests.models import FootageRequest, Status
+from requests.selectors import listed_requests
 from tests.auth import sign_in_verified
 from tests.factories import AgencyFactory, ProvinceFactory, UserFactory, WardFactory, grant
 
@@ -354,3 +356,32 @@ def test_a_requester_is_never_listed_another_agencys_request_by_its_reference(cl
 
     assert listed(response) == own
     assert reverse("requests:detail", args=[traffic_request.reference]) not in response.content.decode()
+
+
+def test_an_administrator_lists_its_agencys_requests_and_those_granted_to_its_groups_merged_newest_first(world):
+    """Its agency's requests and those its groups were granted are read apart and merged: every page is the newest
+    of both, with no request twice (its requester group holds grants on its own agency's requests too) and none
+    skipped."""
+    head = grant(UserFactory(username="quantri-a", agency=world.agency_a, roles=["administrator"]), "requester")
+    group = head.groups.get(name=role_group_name(world.agency_a, "requester"))
+    made = []
+    for n in range(6):
+        footage_request = world.draft(actor=world.outsider if n % 2 else world.insider, attach=False)
+        if n % 2:  # another agency's request, shared with the administrator's group
+            assign_perm("view_footagerequest", group, footage_request)
+        made.append(footage_request)
+    hidden = world.draft(actor=world.outsider, attach=False)
+    newest_first = [r.reference for r in reversed(made)]
+
+    pages, before = [], None
+    while True:
+        page = listed_requests(head, size=4, before_id=before)
+        pages.append([r.reference for r in page])
+        if len(page) < 4:
+            break
+        before = page[-1].pk
+
+    assert pages == [newest_first[:4], newest_first[4:]]
+    assert hidden.reference not in pages[0] + pages[1]
+    assert [r.reference for r in listed_requests(head, agency=world.agency_b, size=10)] == newest_first[0::2]
+    assert [r.reference for r in listed_requests(head, agency=world.agency_a, size=10)] == newest_first[1::2]
