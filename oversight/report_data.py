@@ -261,17 +261,18 @@ def states_at(request_ids: list[int], moment: dt.datetime) -> dict[int, str]:
     return states
 
 
-def _dues_at(request_ids, moment):
-    """The deadline each request had at `moment`: that of its latest submission before then."""
-    dues = {}
+def _filings_at(request_ids, moment) -> dict[int, tuple[dt.datetime | None, int | None, str]]:
+    """Each request's latest filing before `moment`: (its deadline, legal basis id, urgency); the basis and
+    urgency are None and "" where that filing did not record them (rebuilt from the ledger)."""
+    filings = {}
     for part in _chunks(request_ids):
-        for request_id, due_at in (
+        for request_id, due_at, basis_id, urgency in (
             Submission.objects.filter(footage_request_id__in=part, submitted_at__lt=moment)
             .order_by("footage_request_id", "number")
-            .values_list("footage_request_id", "due_at")
+            .values_list("footage_request_id", "due_at", "legal_basis_id", "urgency")
         ):
-            dues[request_id] = due_at
-    return dues
+            filings[request_id] = (due_at, basis_id, urgency)
+    return filings
 
 
 def _chunks(ids, size=5000):
@@ -289,7 +290,7 @@ def _filed_items(request_ids, moment):
     rows, unrecorded = [], set()
     for part in _chunks(request_ids):
         submissions = Submission.objects.filter(footage_request_id__in=part, submitted_at__lt=moment)
-        unrecorded.update(submissions.filter(items_recorded=False).values_list("footage_request_id", flat=True))
+        unrecorded.update(submissions.filter(items_recorded=False).order_by().values_list("footage_request_id", flat=True))
         rows.extend(
             SubmittedItem.objects.filter(submission__in=submissions.filter(items_recorded=True)).values_list(
                 "submission__footage_request_id",
@@ -315,7 +316,7 @@ def _filed_areas(request_ids, moment) -> dict[int, set[int]]:
     areas, unrecorded = {}, set()
     for part in _chunks(request_ids):
         submissions = Submission.objects.filter(footage_request_id__in=part, submitted_at__lt=moment)
-        unrecorded.update(submissions.filter(items_recorded=False).values_list("footage_request_id", flat=True))
+        unrecorded.update(submissions.filter(items_recorded=False).order_by().values_list("footage_request_id", flat=True))
         pairs = (
             SubmittedItem.objects.filter(submission__in=submissions.filter(items_recorded=True))
             .order_by()
@@ -401,14 +402,14 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
     for part in _chunks(sorted(ids)):
         rows += (
             FootageRequest.objects.filter(pk__in=part)
-            .annotate(basis_then=filed_as("legal_basis", scope.end), urgency_then=filed_as("urgency", scope.end))
+            .order_by()
             .values_list(
                 "pk",
                 "reference",
                 "agency__name_vi",
                 "agency__code",
-                "basis_then",
-                "urgency_then",
+                "legal_basis_id",
+                "urgency",
                 "first_submitted_at",
                 "decided_at",
                 "status",
@@ -417,10 +418,13 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
             )
         )
     start, end = scope.start, scope.end
-    basis_codes = dict(LegalBasis.objects.filter(pk__in={row[4] for row in rows}).values_list("pk", "code"))
+    # Basis and urgency as last filed before the end (a later refiling under others leaves them).
+    filings = _filings_at([row[0] for row in rows], end)
+    basis_codes = dict(LegalBasis.objects.values_list("pk", "code"))
     facts = []
     for pk, reference, agency, agency_code, basis_id, urgency, first, decided, status, due, released in rows:
-        basis = basis_codes[basis_id]
+        _due, basis_then, urgency_then = filings.get(pk, (None, None, ""))
+        basis, urgency = basis_codes[basis_then or basis_id], urgency_then or urgency
         decided_before_end = decided is not None and decided < end
         in_period = decided_before_end and decided >= start and first is not None
         facts.append(
@@ -448,7 +452,7 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
         for f in facts
         if f.decided_at is not None and f.state_at_end in APPROVED_FAMILY and f.state_at_end != Status.APPROVED
     ]
-    states, dues = states_at(open_ids + moved_on, end), _dues_at(open_ids, end)
+    states = states_at(open_ids + moved_on, end)
     missed = missed_deadlines(scope)
     areas = _filed_areas([f.pk for f in facts], end)
     area_names = dict(Area.objects.filter(pk__in={a for s in areas.values() for a in s}).values_list("pk", "name_vi"))
@@ -457,7 +461,7 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
         fact.camera_areas = tuple(sorted(area_names.get(a, "?") for a in areas.get(fact.pk, ())))
         if fact.decided_at is None and fact.pk in states:
             fact.state_at_end = states[fact.pk]
-            fact.due_at = dues.get(fact.pk)
+            fact.due_at = filings.get(fact.pk, (None,))[0]
             fact.open_at_end = fact.state_at_end in STILL_OPEN
             fact.overdue_at_end = fact.state_at_end in AWAITING_DECISION and fact.due_at is not None and fact.due_at < end
         if fact.outcome in ("approved", "rejected") and fact.due_at and fact.decided_at > fact.due_at:
@@ -1032,7 +1036,7 @@ def _near_limit_findings(scope):
         longest[group["submission__footage_request_id"]] = _hours(group["longest"])
         cameras[group["submission__footage_request_id"]] = group["cameras"]
     # Requests with a filing whose scope was not recorded: counted with their present items, one by one.
-    unrecorded = set(filings.filter(items_recorded=False).values_list("footage_request_id", flat=True))
+    unrecorded = set(filings.filter(items_recorded=False).order_by().values_list("footage_request_id", flat=True))
     windows = {}
     for request_id, camera_id, _area, _category, start, end in _filed_items(list(unrecorded), scope.end):
         longest[request_id] = max(longest.get(request_id, 0.0), hours_between(start, end))
