@@ -1,4 +1,5 @@
-"""Reads of footage requests. Every list, detail, download and report starts from `requests_visible_to`."""
+"""Reads of footage requests. Every list, detail, download and report starts from `requests_visible_to` (or the
+same rule split into its ways, `visibility`)."""
 
 import datetime as dt
 import functools
