@@ -9,6 +9,7 @@ chunks so that memory and time grow with the number of releases, not faster.
 import collections
 import dataclasses
 import datetime as dt
+import functools
 import json
 import math
 import statistics
@@ -35,7 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import Exact
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.ledger_check import verify_range
 from audit.models import Action, AuditEvent, Checkpoint, Outcome, VerificationRun
@@ -190,7 +191,18 @@ STATE_VI = {
     Status.IN_REVIEW: "Đang xem xét",
     Status.NEEDS_INFO: "Chờ bổ sung thông tin",
 }
-URGENCY_VI = {Urgency.NORMAL: "Thường", Urgency.URGENT: "Khẩn", Urgency.EMERGENCY: "Khẩn cấp"}
+
+
+@functools.cache
+def _urgency_words() -> dict[str, str]:
+    # The pages' own words (the catalogue's), so that an emergency reads the same on screen, in the PDF and the CSV.
+    with translation.override("vi"):
+        return {value: str(label) for value, label in Urgency.choices}
+
+
+def urgency_vi(code: str) -> str:
+    """The urgency as the pages say it in Vietnamese: Khẩn (emergency), Gấp (urgent), Thường (normal)."""
+    return _urgency_words().get(code, code)
 
 
 @dataclass
@@ -528,8 +540,8 @@ def by_legal_basis(facts: list[RequestFact]) -> list[Breakdown]:
 
 
 def by_urgency(facts: list[RequestFact]) -> list[Breakdown]:
-    labels = list(URGENCY_VI.values())
-    rows = _group(facts, lambda f: [URGENCY_VI.get(f.urgency, f.urgency)])
+    labels = list(_urgency_words().values())
+    rows = _group(facts, lambda f: [urgency_vi(f.urgency)])
     return sorted(rows, key=lambda b: labels.index(b.label) if b.label in labels else len(labels))
 
 
@@ -621,7 +633,7 @@ def turnaround(scope: ReportScope, facts: list[RequestFact]) -> dict:
             f.reference,
             f.agency,
             f.legal_basis,
-            URGENCY_VI.get(f.urgency, f.urgency),
+            urgency_vi(f.urgency),
             f.first_filed_at,
             f.late_due_at,
             f.decided_at,
@@ -663,7 +675,7 @@ def open_at_end(scope: ReportScope, facts: list[RequestFact]) -> list[OpenRow]:
             f.reference,
             f.agency,
             f.legal_basis,
-            URGENCY_VI.get(f.urgency, f.urgency),
+            urgency_vi(f.urgency),
             f.first_filed_at,
             STATE_VI.get(f.state_at_end, f.state_at_end),
             f.due_at,
@@ -864,7 +876,7 @@ PATTERN_TITLES = {
     "volume": "Số yêu cầu vượt xa mức thường lệ của cơ quan",
     "after_hours": "Phê duyệt hoặc cung cấp dữ liệu ngoài giờ hành chính",
     "one_approver": "Một người phê duyệt phần lớn yêu cầu của một cơ quan",
-    "paperwork": "Yêu cầu khẩn cấp chưa bổ sung công văn sau thời hạn",
+    "paperwork": "Yêu cầu khẩn chưa bổ sung công văn sau thời hạn",
     "near_limit": "Yêu cầu sát giới hạn của căn cứ pháp lý",
 }
 
@@ -918,9 +930,7 @@ def _after_hours_findings(scope):
     for at, reference, urgency, last, first, username in approvals:
         if not calendar.is_working_time(at):
             who = person(last, first, username)
-            findings.append(
-                Finding("after_hours", who, f"phê duyệt lúc {local_time(at)} ({URGENCY_VI.get(urgency, urgency)})", reference)
-            )
+            findings.append(Finding("after_hours", who, f"phê duyệt lúc {local_time(at)} ({urgency_vi(urgency)})", reference))
     releases = (
         _releases(scope)
         .order_by("created_at", "id")
@@ -932,7 +942,7 @@ def _after_hours_findings(scope):
                 Finding(
                     "after_hours",
                     agency,
-                    f"dữ liệu cung cấp lúc {local_time(at)} ({URGENCY_VI.get(urgency, urgency)})",
+                    f"dữ liệu cung cấp lúc {local_time(at)} ({urgency_vi(urgency)})",
                     reference,
                 )
             )

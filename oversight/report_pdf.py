@@ -611,7 +611,7 @@ def _pattern_section(data):
         "và ngày nghỉ riêng của trung tâm.",
         "one_approver": f"Một người ký trên {decimal(settings.REPORT_APPROVER_SHARE * 100, 0)}% số yêu cầu được phê duyệt "
         f"của cơ quan (từ {settings.REPORT_APPROVER_MIN} yêu cầu).",
-        "paperwork": f"Gửi theo thủ tục khẩn cấp, quá {settings.EMERGENCY_PAPERWORK_HOURS} giờ chưa có công văn.",
+        "paperwork": f"Gửi theo thủ tục khẩn, quá {settings.EMERGENCY_PAPERWORK_HOURS} giờ chưa có công văn.",
         "near_limit": f"Dùng từ {decimal(settings.REPORT_NEAR_LIMIT * 100, 0)}% giới hạn thời lượng hoặc số camera của căn cứ.",
     }
     story = [CondPageBreak(40 * mm), para("9. Dấu hiệu cần xem xét", "h1")]

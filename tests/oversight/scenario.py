@@ -97,7 +97,7 @@ CASE_BASIS = Basis(
     ("video",),
     case_required=True,
 )
-URGENCY_VI = {"normal": "Thường", "urgent": "Khẩn", "emergency": "Khẩn cấp"}
+URGENCY_VI = {"normal": "Thường", "urgent": "Gấp", "emergency": "Khẩn"}  # the regulation's words: THƯỜNG, GẤP, KHẨN
 STATE_VI = {"submitted": "Chờ xem xét", "in_review": "Đang xem xét", "needs_info": "Chờ bổ sung thông tin"}
 APPROVED_FAMILY = {"approved", "exporting", "released", "closed", "export_failed", "damage_held"}
 SENSITIVE = {"plate_events", "face_events"}

@@ -116,7 +116,7 @@ def test_each_breakdown_row_counts_the_requests_of_its_agency_basis_urgency_and_
     # Cameras stand in three wards, and the city-wide traffic police asks for all of them: the two views differ.
     assert set(november.expected_by_camera_area()) == {"Phường Hàng Bạc", "Phường Hàng Đào", "Phường Hàng Buồm"}
     assert november.expected_by_camera_area() != november.expected_by_agency()
-    assert [row.label for row in data.by_urgency] == ["Thường", "Khẩn", "Khẩn cấp"]
+    assert [row.label for row in data.by_urgency] == ["Thường", "Gấp", "Khẩn"]
 
 
 def test_category_rows_count_items_as_first_filed_and_as_released(november):

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import statistics
 import unicodedata
 import zipfile
@@ -112,7 +113,7 @@ def test_summary_and_breakdowns_equal_the_figures_counted_straight_from_the_data
     agency_row = next(row for row in data.by_agency if row.label == AGENCY_A)
     assert agency_row.counts == expected
     assert sum(row.counts["filed"] for row in data.by_urgency) == 5
-    emergency_row = next(row for row in data.by_urgency if row.label == "Khẩn cấp")
+    emergency_row = next(row for row in data.by_urgency if row.label == "Khẩn")
     assert emergency_row.counts["filed"] == 1
 
 
@@ -245,6 +246,36 @@ def test_csv_tables_carry_the_same_figures(world, week, tmp_path):
     assert {(row["loai"], row["tep"], row["sha256"]) for row in files} == set(
         ReleaseFile.objects.values_list("kind", "name", "sha256")
     )
+
+
+def test_an_emergency_and_an_urgent_request_read_the_same_word_on_the_page_in_the_pdf_and_in_the_csv(
+    client, world, week, tmp_path
+):
+    from oversight.report_csv import write_report_csv
+
+    urgent = world.submitted(urgency="urgent")
+    words = {}
+    sign_in_verified(client, world.insider, language="vi")
+    for footage_request in (week["emergency"], urgent):
+        page = client.get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
+        badge = re.search(rf'class="badge badge-{footage_request.urgency}">(?:<span aria-hidden="true">⚠ </span>)?([^<]+)<', page)
+        words[footage_request.urgency] = badge.group(1)
+    assert words == {"emergency": "Khẩn", "urgent": "Gấp"}  # the regulation's KHẨN and GẤP
+
+    data = collect(this_week())
+    stream = io.BytesIO()
+    report_pdf.render_period_report(data, stream, code="BC-TEST", author="Thanh tra")
+    text = " ".join(unicodedata.normalize("NFC", "\n".join(pdf_text(stream.getvalue())[0])).split())
+    out = tmp_path / "report.zip"
+    with open(out, "wb") as archive_stream:
+        write_report_csv(data, archive_stream, code="BC-TEST")
+    with zipfile.ZipFile(out) as archive:
+        by_urgency = list(csv.DictReader(io.TextIOWrapper(archive.open("04_theo_muc_do.csv"), encoding="utf-8-sig")))
+        paperwork = list(csv.reader(io.TextIOWrapper(archive.open("12_dau_hieu.csv"), encoding="utf-8-sig")))
+    assert {row["muc_do"] for row in by_urgency} == {"Thường", "Gấp", "Khẩn"}
+    assert "Khẩn cấp" not in text and "Khẩn cấp" not in str(paperwork)
+    section = text.split("1.4. Theo mức độ khẩn", 1)[1].split("1.5.", 1)[0]
+    assert [word for word in ("Thường", "Gấp", "Khẩn") if word in section] == ["Thường", "Gấp", "Khẩn"]
 
 
 def test_an_empty_period_renders_a_sensible_report(world, tmp_path):
