@@ -131,17 +131,19 @@ class ReportScope:
         return Q(**{f"{field_name}__gte": self.start, f"{field_name}__lt": self.end})
 
 
-def filed_as(field_name: str, moment: dt.datetime, *, first: bool = False):
+def filed_as(field_name: str, moment: dt.datetime, *, first: bool = False, via: str = ""):
     """A request's legal basis or urgency as filed: at its latest filing before `moment` (or its first filing).
 
     Falls back to the request as it is now where the filing did not record it (filings rebuilt from the
-    ledger whose content has changed since), and for a request not yet filed then."""
-    filings = Submission.objects.filter(footage_request=OuterRef("pk"), submitted_at__lt=moment)
+    ledger whose content has changed since), and for a request not yet filed then. `via` names the request
+    from another model's rows ("footage_request" for a decision or a release)."""
+    request, present = (f"{via}_id", f"{via}__{field_name}") if via else ("pk", field_name)
+    filings = Submission.objects.filter(footage_request=OuterRef(request), submitted_at__lt=moment)
     filings = filings.filter(number=1) if first else filings.order_by("-number")
     if field_name == "urgency":
-        return Coalesce(NullIf(Subquery(filings.values("urgency")[:1]), Value("")), F("urgency"))
+        return Coalesce(NullIf(Subquery(filings.values("urgency")[:1]), Value("")), F(present))
     output = IntegerField()  # a key: the subquery's and the request's column
-    return Coalesce(Subquery(filings.values(field_name)[:1], output_field=output), F(field_name), output_field=output)
+    return Coalesce(Subquery(filings.values(field_name)[:1], output_field=output), F(present), output_field=output)
 
 
 def _local_midnight(day):
@@ -368,7 +370,8 @@ def missed_deadlines(scope: ReportScope) -> dict[int, tuple[dt.datetime, dt.date
     {request: (deadline, when the authority acted or None if still waiting at the end, the status it moved to)}.
 
     A deadline is missed when the request was still submitted or in review at that moment (not answered, asked
-    for information, decided or withdrawn); the hours run until the authority acted or the period ended. A
+    for information, decided or withdrawn); the hours run until it left that state (the authority decided or
+    asked for information, or the requesting agency withdrew it) or the period ended. A
     deadline replaced by a resubmission before it fell is not one. The latest missed deadline of a request counts."""
     start, end = scope.start, scope.end
     moves = StatusChange.objects.filter(footage_request_id=OuterRef("footage_request_id"))
@@ -623,7 +626,7 @@ def turnaround(scope: ReportScope, facts: list[RequestFact]) -> dict:
 
     A deadline is missed in the period when a decision in the period came after it, or when it fell in the
     period while the request waited on the authority: counted until the authority acted (decided or asked for
-    information) or the period ended."""
+    information), the requesting agency withdrew the request, or the period ended."""
     to_decision = [
         hours_between(f.first_filed_at, f.decided_at) for f in facts if f.outcome in ("approved", "rejected") and f.first_filed_at
     ]
@@ -918,10 +921,11 @@ def _after_hours_findings(scope):
             footage_request__in=scope.requests(),
         )
         .order_by("created_at", "id")
+        .annotate(urgency_then=filed_as("urgency", scope.end, via="footage_request"))
         .values_list(
             "created_at",
             "footage_request__reference",
-            "footage_request__urgency",
+            "urgency_then",
             "actor__last_name",
             "actor__first_name",
             "actor__username",
@@ -934,7 +938,8 @@ def _after_hours_findings(scope):
     releases = (
         _releases(scope)
         .order_by("created_at", "id")
-        .values_list("created_at", "footage_request__reference", "footage_request__urgency", "footage_request__agency__name_vi")
+        .annotate(urgency_then=filed_as("urgency", scope.end, via="footage_request"))
+        .values_list("created_at", "footage_request__reference", "urgency_then", "footage_request__agency__name_vi")
     )
     for at, reference, urgency, agency in releases:
         if not calendar.is_working_time(at):
@@ -1157,8 +1162,11 @@ def ended(scope: ReportScope) -> list[EndedRow]:
         scope.requests()
         .filter(scope.during("decided_at"), status__in=list(ENDED_VI), first_submitted_at__isnull=False)
         .order_by("decided_at", "id")
-        .values_list("reference", "agency__name_vi", "legal_basis__code", "status", "first_submitted_at", "decided_at")
+        .annotate(basis_then=filed_as("legal_basis", scope.end))
+        .values_list("reference", "agency__name_vi", "basis_then", "status", "first_submitted_at", "decided_at")
     )
+    codes = dict(LegalBasis.objects.values_list("pk", "code"))
+    rows = [(reference, agency, codes[basis], *rest) for reference, agency, basis, *rest in rows]
     events = {}
     for part in _chunks([row[0] for row in rows]):
         for reference, action, actor_id, username, payload in (

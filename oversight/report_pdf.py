@@ -235,8 +235,8 @@ def _turnaround_section(data):
         para("2.1. Yêu cầu trễ hạn xử lý trong kỳ", "h2"),
         para(
             "Yêu cầu được quyết định trong kỳ sau hạn xử lý, và yêu cầu có hạn xử lý rơi vào kỳ khi vẫn đang chờ cơ quan "
-            "xem xét, phê duyệt: số giờ trễ tính đến lúc cơ quan xử lý (quyết định hoặc đề nghị bổ sung thông tin), hoặc "
-            "đến hết kỳ nếu vẫn chờ. Cột “Gửi lần đầu” là lần gửi đầu tiên; “Hạn xử lý” là hạn đã bị trễ.",
+            "xem xét, phê duyệt: số giờ trễ tính đến lúc cơ quan xử lý (quyết định hoặc đề nghị bổ sung thông tin) hoặc "
+            "cơ quan đề nghị rút yêu cầu, hoặc đến hết kỳ nếu vẫn chờ. Cột “Gửi lần đầu” là lần gửi đầu tiên; “Hạn xử lý” là hạn đã bị trễ.",
             "small",
         ),
     ]

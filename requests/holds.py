@@ -117,5 +117,16 @@ def hold_preserve(hold_id: int) -> int:
                 with source.open_segment(segment) as src, open(destination, "wb") as dst:
                     shutil.copyfileobj(src, dst, 1024 * 1024)
             count += 1
-    LegalHold.objects.filter(pk=hold.pk).update(path=str(target), segments_held=count, preserved_at=timezone.now())
+    with transaction.atomic():
+        # Locked as `hold_release` locks it: a hold lifted while its copy ran leaves no copy behind.
+        current = LegalHold.objects.select_for_update().get(pk=hold.pk)
+        lifted = current.released_at is not None
+        if not lifted and current.preserved_at is None:
+            # A copy run again (a task delivered twice) keeps the first finishing time and count: a report of a
+            # period may have printed them.
+            current.path, current.segments_held, current.preserved_at = str(target), count, timezone.now()
+            current.save(update_fields=["path", "segments_held", "preserved_at"])
+    if lifted:
+        shutil.rmtree(target, ignore_errors=True)
+        return 0
     return count

@@ -551,6 +551,7 @@ def test_a_deadline_missed_before_the_reviewer_asked_for_information_stays_misse
         workflow.request_ask_info(actor=world.reviewer, footage_request=waited, question="Bổ sung số quyết định")
 
     def act():  # answered, then approved in time for the new deadline
+        workflow.request_comment(actor=world.insider, footage_request=waited, body="Số quyết định: 12/QĐ")
         workflow.request_submit(actor=world.insider, footage_request=waited)
         workflow.request_review(actor=world.reviewer, footage_request=waited, recommend_approval=True, reason="Đủ")
         workflow.request_approve(actor=world.approver, footage_request=waited, reason="Đồng ý")
@@ -572,6 +573,7 @@ def test_a_deadline_replaced_by_a_resubmission_before_it_fell_is_not_missed(worl
         answered = world.submitted()
         workflow.request_ask_info(actor=world.reviewer, footage_request=answered, question="Bổ sung")
     with clock(week.at(1, 10)):
+        workflow.request_comment(actor=world.insider, footage_request=answered, body="Đã bổ sung")
         workflow.request_submit(actor=world.insider, footage_request=answered)
     first, second = answered.submissions.all()
     assert first.due_at < second.due_at
@@ -596,3 +598,50 @@ def test_a_hold_placed_a_minute_before_the_end_and_copied_after_it_reports_the_c
     assert changed == {}
     (row,) = rows_of(before, "11d_luu_giu.csv", released.reference)
     assert row[5] == "đang sao lưu cuối kỳ"
+
+
+def test_an_after_hours_signature_keeps_the_urgency_filed_when_the_request_is_edited_after_the_period(world, week, later):
+    with clock(week.at(1, 21)):  # after working hours; plate events need a second approver, so it stays open
+        end = timezone.now() - dt.timedelta(hours=3)
+        signed = world.reviewed(items=[video(world.anpr, end - dt.timedelta(hours=4), end, "plate_events")])
+        workflow.request_approve(actor=world.approver, footage_request=signed, reason="Đồng ý")
+
+    def act():
+        workflow.request_ask_info(actor=world.reviewer, footage_request=signed, question="Bổ sung")
+        items = [video(i.camera, i.start, i.end, i.data_category.code) for i in signed.items.all()]
+        workflow.request_update(actor=world.insider, footage_request=signed, items=items, urgency="urgent")
+
+    before, changed = rebuilt_after(week, later, act)
+    assert changed == {}
+    (finding,) = rows_of(before, "12_dau_hieu.csv", signed.reference)
+    assert "(Thường)" in " ".join(finding)
+
+
+def test_a_hold_copy_run_again_after_the_period_keeps_its_count_and_time(
+    world, footage, week, later, django_capture_on_commit_callbacks
+):
+    released = released_in_week(world, footage, django_capture_on_commit_callbacks, week)
+    with clock(week.at(2, 9)), django_capture_on_commit_callbacks(execute=True):
+        hold = holds.hold_place(actor=world.custodian, footage_request=released, reason="Lưu giữ theo yêu cầu VKS")
+
+    before, changed = rebuilt_after(week, later, lambda: holds.hold_preserve(hold.pk))  # the task delivered twice
+    assert changed == {}
+    (row,) = rows_of(before, "11d_luu_giu.csv", released.reference)
+    assert row[5].isdigit() and int(row[5]) > 0
+
+
+def test_a_request_withdrawn_after_a_change_of_basis_is_listed_under_the_basis_it_was_filed_under(world, week):
+    with clock(week.at(1, 9)):
+        changed = world.submitted()
+        workflow.request_ask_info(actor=world.reviewer, footage_request=changed, question="Bổ sung")
+        items = [video(i.camera, i.start, i.end, i.data_category.code) for i in changed.items.all()]
+        workflow.request_update(
+            actor=world.insider, footage_request=changed, items=items, legal_basis=world.case_basis, case_reference="45/QĐ"
+        )
+        workflow.request_withdraw(actor=world.insider, footage_request=changed, reason="Không cần nữa")
+
+    tables = tables_built(week.scope(legal_basis=world.basis), week.built)
+    (ended,) = rows_of(tables, "11b_rut_lai_het_han.csv", changed.reference)
+    (fact,) = rows_of(tables, "14_yeu_cau_theo_chi_so.csv", changed.reference)
+    assert world.basis.code in ended and world.basis.code in fact
+    assert world.case_basis.code not in ended

@@ -98,6 +98,7 @@ def played(world, footage, settings, django_capture_on_commit_callbacks):
             items=world.items(world.camera, world.anpr, ago_hours=5),
             submit=True,
         )
+        workflow.request_comment(actor=world.insider, footage_request=unchanged, body="Số quyết định: 12/QĐ")
         workflow.request_submit(actor=world.insider, footage_request=unchanged)
     with clock(1, 10):
         workflow.request_acknowledge_damage(actor=world.custodian, footage_request=held, note="Giao nguyên trạng")

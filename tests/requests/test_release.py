@@ -270,3 +270,23 @@ def test_a_custodian_sees_no_empty_actions_card_on_a_released_request(world, rel
     client.cookies["django_language"] = "en"
     page = client.get(f"/requests/{released.reference}/").content.decode()
     assert "Export and release" in page and "Your actions" not in page
+
+
+def test_a_hold_lifted_while_its_copy_runs_leaves_no_copy_behind(
+    world, footage, released, django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        hold = holds.hold_place(actor=world.custodian, footage_request=released, reason="Vụ án đang điều tra")
+    real_source_for = holds.source_for
+
+    def lifted_midway(code):
+        # The custodian lifts the hold while the copy reads the recorder.
+        if LegalHold.objects.filter(pk=hold.pk, released_at__isnull=True).exists():
+            holds.hold_release(actor=world.custodian, footage_request=released, reason="Đã có quyết định")
+        return real_source_for(code)
+
+    monkeypatch.setattr(holds, "source_for", lifted_midway)
+    assert holds.hold_preserve(hold.pk) == 0
+    assert not (Path(settings.LEGAL_HOLD_ROOT) / released.reference / str(hold.pk)).exists()
+    hold.refresh_from_db()
+    assert hold.preserved_at is None and hold.segments_held == 0
