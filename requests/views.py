@@ -47,7 +47,7 @@ from requests.forms import (
     available_legal_bases,
     request_item_formset,
 )
-from requests.models import Notification, Status, Urgency
+from requests.models import Decision, Notification, Status, Urgency
 from requests.permissions import WorkflowRefused
 from requests.selectors import (
     active_hold,
@@ -303,12 +303,16 @@ def request_detail(request, reference):
             # The actions card holds the decisions; export, hold and receipt have their own section.
             "any_action": any(can[name] for name in ("edit", "review", "sign", "ask_info", "withdraw")),
             # Several forms share field names on one page: each gets its own element ids.
-            "review_form": ReviewForm(initial={"recommendation": "approve"}, auto_id="review_%s"),
+            "review_form": ReviewForm(auto_id="review_%s"),  # the reviewer chooses: nothing is chosen for them
             "ask_info_form": AskInfoForm(auto_id="ask_info_%s"),
             "approve_form": ApproveForm(items=items, auto_id="approve_%s"),
             "reject_form": RejectForm(auto_id="reject_%s"),
             "withdraw_form": WithdrawForm(auto_id="withdraw_%s"),
             "comment_form": CommentForm(auto_id="comment_%s"),
+            # Sent back for information: the question, and a reply box where it is asked.
+            "question": _open_question(footage_request, decisions),
+            "answer_form": _answer_form(),
+            "can_answer": can["comment"] and user.agency_id == footage_request.agency_id,
             "hold_form": HoldForm(auto_id="hold_%s"),
             "release": release_of(footage_request),
             "hold": active_hold(footage_request),
@@ -316,6 +320,20 @@ def request_detail(request, reference):
             "export_error": failure_text(footage_request.export_error),
         },
     )
+
+
+def _open_question(footage_request, decisions):
+    """The question a request waiting for information was sent back with (the latest one), else None."""
+    if footage_request.status != Status.NEEDS_INFO:
+        return None
+    asked = [d for d in decisions if d.outcome == Decision.Outcome.REQUEST_INFO]
+    return asked[-1] if asked else None
+
+
+def _answer_form():
+    form = CommentForm(auto_id="answer_%s")
+    form.fields["body"].label = _("Your answer")
+    return form
 
 
 @login_required

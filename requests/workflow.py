@@ -272,6 +272,13 @@ def request_submit(*, actor: User, footage_request: FootageRequest, http_request
     footage_request = lock_request(footage_request)
     permissions.ensure_can_submit(actor, footage_request)
     resubmission = footage_request.status == Status.NEEDS_INFO
+    if resubmission and not _answered(footage_request):
+        raise WorkflowRefused(
+            _(
+                "Answer the question, or change the request or attach a document, before submitting it again:"
+                " nothing has changed since the question was asked."
+            )
+        )
     _move(footage_request, "submit")
     version = regulation_in_force()
     if version is None:
@@ -338,6 +345,19 @@ def request_submit(*, actor: User, footage_request: FootageRequest, http_request
         # Footage of an emergency must outlive the camera's retention while the paperwork catches up.
         hold_create(footage_request, actor=None, reason="yêu cầu khẩn cấp: lưu giữ ngay khi gửi", http_request=http_request)
     return footage_request
+
+
+def _answered(footage_request) -> bool:
+    """Whether the requesting agency answered the question it was sent back with: a message from one of its
+    officers since then, a document attached since then, or content that differs from the last filing."""
+    asked = footage_request.info_requested_at
+    if asked is not None:
+        if footage_request.comments.filter(created_at__gte=asked, author__agency_id=footage_request.agency_id).exists():
+            return True
+        if footage_request.attachments.filter(uploaded_at__gte=asked).exists():
+            return True
+    last = footage_request.submissions.order_by("-number").values_list("content_hash", flat=True).first()
+    return last is None or last != footage_request.compute_content_hash()
 
 
 def _keep_submission(footage_request, actor, items):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
-from requests import workflow
+from requests import services, workflow
 from requests.models import Attachment, FootageRequest, Status
 from tests.auth import sign_in_verified
 from tests.requests.conftest import PDF_BYTES, pdf_file
@@ -277,6 +277,82 @@ def test_question_goes_back_to_the_requester_who_resubmits(client, world):
     footage_request.refresh_from_db()
     assert footage_request.status == Status.SUBMITTED
     assert footage_request.comments.count() == 2
+
+
+def asked(client, world, question="Đề nghị bổ sung số quyết định khởi tố."):
+    footage_request = world.submitted()
+    sign_in_verified(client, world.reviewer, language="vi")
+    client.post(reverse("requests:ask-info", args=[footage_request.reference]), {"question": question})
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.NEEDS_INFO
+    return footage_request
+
+
+def test_the_question_and_the_reply_box_sit_in_the_banner_for_the_requesting_agency_only(client, world):
+    footage_request = asked(client, world)
+    detail = reverse("requests:detail", args=[footage_request.reference])
+
+    page = client.get(detail).content.decode()  # the reviewer who asked: the question, no reply box
+    banner = page.split('aria-labelledby="question-heading"', 1)[1].split("</section>", 1)[0]
+    assert "Đề nghị bổ sung số quyết định khởi tố." in banner and 'data-action="answer"' not in banner
+
+    sign_in_verified(client, world.insider, language="vi")
+    page = client.get(detail).content.decode()
+    banner = page.split('aria-labelledby="question-heading"', 1)[1].split("</section>", 1)[0]
+    assert "Đề nghị bổ sung số quyết định khởi tố." in banner and world.reviewer.display_name in banner
+    assert 'data-action="answer"' in banner and "Câu trả lời của bạn" in banner
+    assert page.index("question-heading") < page.index('data-action="submit"')
+
+
+def test_resubmitting_unanswered_and_unchanged_is_refused_with_a_translated_message_and_changes_nothing(client, world):
+    footage_request = asked(client, world)
+    sign_in_verified(client, world.insider, language="vi")
+    filings, events = footage_request.submissions.count(), AuditEvent.objects.count()
+
+    response = client.post(reverse("requests:submit", args=[footage_request.reference]), follow=True)
+
+    assert "Hãy trả lời câu hỏi" in response.content.decode()
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.NEEDS_INFO
+    assert footage_request.submissions.count() == filings
+    assert not AuditEvent.objects.filter(seq__gt=events, action=Action.REQUEST_SUBMIT).exists()
+
+
+@pytest.mark.parametrize("answer", ["message", "document", "change"])
+def test_an_answer_a_document_or_a_change_lets_the_request_go_back(client, world, answer):
+    footage_request = asked(client, world)
+    if answer == "message":
+        workflow.request_comment(actor=world.insider, footage_request=footage_request, body="Số 12/QĐ-KT ngày 01/12.")
+    elif answer == "document":
+        services.request_attach(actor=world.insider, footage_request=footage_request, uploaded_file=pdf_file())
+    else:
+        items = [
+            {"camera": i.camera, "start": i.start, "end": i.end - dt.timedelta(minutes=30), "data_category": i.data_category}
+            for i in footage_request.items.all()
+        ]
+        workflow.request_update(actor=world.insider, footage_request=footage_request, items=items)
+    workflow.request_submit(actor=world.insider, footage_request=footage_request)
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.SUBMITTED and footage_request.submissions.count() == 2
+
+
+def test_a_reviewers_own_message_is_not_the_requesters_answer(client, world):
+    footage_request = asked(client, world)
+    workflow.request_comment(actor=world.reviewer, footage_request=footage_request, body="Nhắc lại câu hỏi.")
+    with pytest.raises(workflow.WorkflowRefused):
+        workflow.request_submit(actor=world.insider, footage_request=footage_request)
+
+
+def test_the_review_form_chooses_nothing_for_the_reviewer(client, world):
+    footage_request = world.submitted()
+    sign_in_verified(client, world.reviewer, language="vi")
+    page = client.get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
+    review = page.split('data-action="review"', 1)[0].rsplit("<form", 1)[1]
+    assert 'name="recommendation"' in review and "checked" not in review
+
+    client.post(reverse("requests:review", args=[footage_request.reference]), {"reason": "Đủ căn cứ"})
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.SUBMITTED  # no recommendation chosen, nothing recorded
 
 
 def test_queue_lists_emergencies_first_and_highlights_overdue(client, world):
