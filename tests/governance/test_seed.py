@@ -9,7 +9,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import translation
 
-from audit.models import Action, AuditEvent
+from audit.models import Action, AuditEvent, Checkpoint
 from governance.models import Agency, Camera, LegalBasis, Membership, RegulationVersion, Role, User
 from governance.permissions import is_system_administrator
 from governance.selectors import roles_given_by_regulation
@@ -111,6 +111,13 @@ def test_seed_demo_twice_changes_nothing(demo, capsys):
     assert demo.key_path.read_bytes() == key_bytes
     out = capsys.readouterr().out
     assert "nothing changed" in out or "không thay đổi" in out
+
+
+def test_seed_demo_signs_a_first_checkpoint_over_everything_it_wrote(demo):
+    checkpoint = Checkpoint.objects.get()
+    last = AuditEvent.objects.order_by("-seq").first()
+    assert last.action == Action.LEDGER_CHECKPOINT and checkpoint.seq == last.seq - 1
+    assert f"sequence {checkpoint.seq}" in demo.out
 
 
 def test_seed_demo_files_requests_every_role_can_work_on(demo):

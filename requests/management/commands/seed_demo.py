@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.demo import DemoRefused, demo_instructions, demo_second_factor_seed, refuse_in_production
+from audit.checkpoints import SigningKeyError, checkpoint_create
 from governance.demo import DEMO_PASSWORD, Seeder
 from requests.demo import seed_requests
 
@@ -21,6 +22,13 @@ class Command(BaseCommand):
         seeder.changes += demo_second_factor_seed(users)
         if seeder.changes:
             self.stdout.write(self.style.SUCCESS(_("Demo data written (%(n)d changes).") % {"n": seeder.changes}))
+            # A new user opens the ledger pages and the verifier on a ledger that a signed checkpoint already fixes.
+            try:
+                checkpoint = checkpoint_create()
+            except SigningKeyError as error:
+                self.stdout.write(self.style.WARNING(str(error)))
+            else:
+                self.stdout.write(_("Ledger checkpoint signed at sequence %(seq)s.") % {"seq": checkpoint.seq})
         else:
             self.stdout.write(_("Demo data already in place; nothing changed."))
         self.stdout.write("")
