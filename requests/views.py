@@ -689,4 +689,7 @@ def verify_release(request, token):
         return render(
             request, "requests/verify_gone.html", {"reason": gone.reason, "days": settings.VERIFY_LINK_DAYS}, status=410
         )
+    except Http404:
+        # A mistyped or cut link: the same page, saying what to check and whom to ask (and nothing about any release).
+        return render(request, "requests/verify_gone.html", {"reason": "unknown"}, status=404)
     return _verify_page(request, release=release, token=token)

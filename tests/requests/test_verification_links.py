@@ -139,3 +139,22 @@ def test_a_file_over_the_verification_limit_is_refused_with_a_way_out(world, rel
     page = response.content.decode()
     assert "files of at most 1000\xa0bytes are checked here" in page and "paste its SHA-256" in page
     assert events(Action.RELEASE_VERIFY) == []
+
+
+@pytest.mark.parametrize("mangle", [lambda token: token[:-12], lambda token: token.upper(), lambda token: "abc"])
+def test_a_mistyped_or_cut_link_gets_a_page_that_says_what_to_check_and_whom_to_ask(released, client, mangle):  # noqa: F811
+    token = verification_token(released.release)
+    response = client.get(f"/requests/verify/{mangle(token)}/", HTTP_ACCEPT_LANGUAGE="vi")
+    page = response.content.decode()
+    assert response.status_code == 404 and 'data-verify-gone="unknown"' in page
+    assert "biên bản bàn giao" in page and "trung tâm giám sát" in page.lower()
+    assert released.reference not in page
+
+
+def test_the_result_says_khop_or_khong_khop_in_large_letters(released, client):  # noqa: F811
+    video = released.release.files.get(kind="video")
+    url = link(released.release)
+    matched = client.post(url, {"sha256": video.sha256}, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert '<strong class="verdict">KHỚP</strong>' in matched
+    other = client.post(url, {"sha256": "0" * 64}, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert '<strong class="verdict">KHÔNG KHỚP</strong>' in other and 'data-result="no-match"' in other
