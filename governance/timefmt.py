@@ -9,6 +9,7 @@ reader's time zone with it. Every app may use this module; it imports none.
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 DATE_TIME = "%d/%m/%Y %H:%M"
 DATE_TIME_SECONDS = "%d/%m/%Y %H:%M:%S"
@@ -43,3 +44,19 @@ def local_time(moment, fmt=DATE_TIME):
 def file_stamp(moment):
     """A moment in Vietnam time for a file name, ISO 8601 basic format with the offset: "20261202T173000+0700"."""
     return local(moment).strftime("%Y%m%dT%H%M%S%z")
+
+
+def duration_text(seconds: float) -> str:
+    """A length of time as people say it, in the active language: "2 giờ 30 phút", "18 phút", "45 giây".
+
+    Hours and minutes above a minute (seconds dropped, rounded to the nearest minute), seconds below it."""
+    total = round(seconds)
+    if total < 60:
+        return ngettext("%(n)d second", "%(n)d seconds", total) % {"n": total}
+    hours, minutes = divmod(round(total / 60), 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
+    if minutes or not hours:
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
+    return " ".join(parts)

@@ -9,6 +9,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from audit.chain import canonical_json
 from governance.models import Agency, Area, Camera, DataCategory, LegalBasis, RegulationVersion
+from governance.timefmt import duration_text
 
 
 class Status(models.TextChoices):
@@ -177,6 +178,10 @@ class RequestItem(models.Model):
     def hours(self):
         return (self.end - self.start).total_seconds() / 3600
 
+    @property
+    def duration_text(self):
+        return duration_text((self.end - self.start).total_seconds())
+
 
 class Submission(models.Model):
     """One filing of a request, as it was sent: the first and every resubmission after a question. Never changed.
@@ -243,6 +248,10 @@ class SubmittedItem(models.Model):
     @property
     def hours(self):
         return (self.end - self.start).total_seconds() / 3600
+
+    @property
+    def duration_text(self):
+        return duration_text((self.end - self.start).total_seconds())
 
 
 class StatusChange(models.Model):

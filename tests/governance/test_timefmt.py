@@ -3,7 +3,10 @@
 import datetime as dt
 import zoneinfo
 
-from governance.timefmt import DATE_TIME_SECONDS, file_stamp, local_time, zone_name
+import pytest
+from django.utils import translation
+
+from governance.timefmt import DATE_TIME_SECONDS, duration_text, file_stamp, local_time, zone_name
 
 MOMENT = dt.datetime(2026, 12, 2, 10, 30, 5, tzinfo=dt.UTC)
 
@@ -38,3 +41,21 @@ def test_zones_are_named_by_their_offset():
         "UTC-3",
         "UTC+7",
     ]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "vi", "en"),
+    [
+        (45, "45 giây", "45 seconds"),
+        (1080, "18 phút", "18 minutes"),
+        (3600, "1 giờ", "1 hour"),
+        (9000, "2 giờ 30 phút", "2 hours 30 minutes"),
+        (7199.6, "2 giờ", "2 hours"),
+        (59.4, "59 giây", "59 seconds"),
+    ],
+)
+def test_a_duration_reads_in_hours_minutes_and_seconds_not_a_decimal_hour(seconds, vi, en):
+    with translation.override("vi"):
+        assert duration_text(seconds) == vi
+    with translation.override("en"):
+        assert duration_text(seconds) == en

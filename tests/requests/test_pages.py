@@ -12,6 +12,7 @@ from audit.models import Action, AuditEvent
 from requests import services, workflow
 from requests.models import Attachment, FootageRequest, Status
 from tests.auth import sign_in_verified
+from tests.factories import category
 from tests.requests.conftest import PDF_BYTES, pdf_file
 
 pytestmark = pytest.mark.django_db
@@ -438,3 +439,16 @@ def test_every_request_status_has_a_badge_style_on_every_page():
     stylesheet = (settings.BASE_DIR / "static" / "css" / "app.css").read_text()
     missing = [status for status in Status.values if f".badge-req-{status} " not in stylesheet.replace(",", " ")]
     assert missing == []
+
+
+def test_a_windows_length_reads_in_hours_and_minutes(client, world):
+    start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=4)
+    items = [
+        {"camera": world.camera, "start": start, "end": start + dt.timedelta(hours=2), "data_category": category("video")},
+        {"camera": world.anpr, "start": start, "end": start + dt.timedelta(minutes=18), "data_category": category("video")},
+    ]
+    footage_request = world.draft(items=items)
+    sign_in_verified(client, world.insider, language="vi")
+    page = client.get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
+    assert "Thời lượng" in page and ">2 giờ<" in page and ">18 phút<" in page
+    assert ">0,3<" not in page
