@@ -202,6 +202,12 @@ def _urgency_words() -> dict[str, str]:
         return {value: str(label) for value, label in Urgency.choices}
 
 
+def hold_reason_vi(code: str) -> str:
+    """A system reason for a legal hold, in Vietnamese (the catalogue's words)."""
+    with translation.override("vi"):
+        return str(dict(LegalHold.ReasonCode.choices).get(code, code))
+
+
 def urgency_vi(code: str) -> str:
     """The urgency as the pages say it in Vietnamese: Khẩn (emergency), Gấp (urgent), Thường (normal)."""
     return _urgency_words().get(code, code)
@@ -1111,6 +1117,7 @@ def holds(scope: ReportScope) -> list[HoldRow]:
             "placed_by__first_name",
             "placed_by__username",
             "reason",
+            "reason_code",
             "segments_held",
             "preserved_at",
             "path",
@@ -1121,7 +1128,8 @@ def holds(scope: ReportScope) -> list[HoldRow]:
         )
     )
     result = []
-    for reference, agency, placed_at, pl, pf, pu, reason, segments, preserved_at, path, lifted_at, ll, lf, lu in rows:
+    for reference, agency, placed_at, pl, pf, pu, typed, code, segments, preserved_at, path, lifted_at, ll, lf, lu in rows:
+        reason = hold_reason_vi(code) if code else typed
         lifted = lifted_at is not None and lifted_at < scope.end
         # Holds preserved before the finishing time was kept have a holding area but no time: their count stands.
         preserved = preserved_at < scope.end if preserved_at else bool(path)
@@ -1356,6 +1364,8 @@ def _detail(action, payload):
     parts = []
     if payload.get("outcome") in RECOMMENDATION_VI:
         parts.append(RECOMMENDATION_VI[payload["outcome"]])
+    if payload.get("reason_code"):
+        parts.append(hold_reason_vi(str(payload["reason_code"])))
     for key in ("reason", "question"):
         if payload.get(key):
             parts.append(str(payload[key]))
@@ -1432,7 +1442,9 @@ def activity(scope: ReportScope) -> list[ActivityRow]:
                 detail=_detail(action, payload),
                 seq=seq,
                 file=str(payload.get("file") or "package") if downloaded else "",
-                reason=str(payload.get("reason") or ""),
+                reason=hold_reason_vi(str(payload["reason_code"]))
+                if payload.get("reason_code")
+                else str(payload.get("reason") or ""),
             )
         )
     return result

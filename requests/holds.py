@@ -27,20 +27,25 @@ from requests.sources.files import confined
 
 
 def hold_create(
-    footage_request: FootageRequest, *, actor: User | None, reason: str, http_request: HttpRequest | None = None
+    footage_request: FootageRequest,
+    *,
+    actor: User | None,
+    reason: str = "",
+    reason_code: str = "",
+    http_request: HttpRequest | None = None,
 ) -> LegalHold | None:
     """Place a hold unless one is active (None then); the caller holds the request's lock and has checked who acts.
 
-    `actor` None is the system's own hold (an emergency request preserved on submission).
+    `actor` None is the system's own hold (an emergency request preserved on submission), with its `reason_code`.
     """
     if LegalHold.objects.filter(footage_request=footage_request, released_at__isnull=True).exists():
         return None
-    hold = LegalHold.objects.create(footage_request=footage_request, reason=reason, placed_by=actor)
+    hold = LegalHold.objects.create(footage_request=footage_request, reason=reason, reason_code=reason_code, placed_by=actor)
     record_event(
         actor=actor,
         action=Action.HOLD_PLACE,
         target=footage_request,
-        data={"hold": hold.pk, "reason": reason, "automatic": actor is None},
+        data={"hold": hold.pk, "reason": reason, "reason_code": reason_code, "automatic": actor is None},
         http_request=http_request,
     )
     from requests.tasks import preserve_held_footage

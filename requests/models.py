@@ -548,8 +548,14 @@ class DownloadGrant(models.Model):
 class LegalHold(models.Model):
     """Footage preserved beyond its retention: segments copied or hard-linked to a holding area, the package kept."""
 
+    class ReasonCode(models.TextChoices):
+        """The system's own reasons: stored as codes, shown in the reader's language."""
+
+        EMERGENCY_FILING = "emergency_filing", _("Emergency request: its footage is preserved as soon as it is filed")
+
     footage_request = models.ForeignKey(FootageRequest, verbose_name=_("request"), on_delete=models.PROTECT, related_name="holds")
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), blank=True)  # as typed by the custodian who placed it
+    reason_code = models.CharField(_("reason (system)"), max_length=30, choices=ReasonCode.choices, blank=True)
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("placed by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -579,6 +585,11 @@ class LegalHold(models.Model):
     @property
     def active(self):
         return self.released_at is None
+
+    @property
+    def reason_text(self):
+        """The reason in the active language: the system's own, translated, or the one a person typed."""
+        return self.get_reason_code_display() if self.reason_code else self.reason
 
 
 # Direct foreign-key permission tables: a million requests must never land in

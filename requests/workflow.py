@@ -36,6 +36,7 @@ from requests.models import (
     Comment,
     Decision,
     FootageRequest,
+    LegalHold,
     Notification,
     ReferenceCounter,
     Release,
@@ -343,7 +344,7 @@ def request_submit(*, actor: User, footage_request: FootageRequest, http_request
     )
     if footage_request.urgency == Urgency.EMERGENCY:
         # Footage of an emergency must outlive the camera's retention while the paperwork catches up.
-        hold_create(footage_request, actor=None, reason="yêu cầu khẩn cấp: lưu giữ ngay khi gửi", http_request=http_request)
+        hold_create(footage_request, actor=None, reason_code=LegalHold.ReasonCode.EMERGENCY_FILING, http_request=http_request)
     return footage_request
 
 

@@ -2,20 +2,24 @@
 
 import datetime as dt
 import hashlib
+import importlib
 import json
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent, Outcome
 from requests import holds, releases, workflow
 from requests.models import LegalHold, Release, Status
 from requests.selectors import verification_token
+from tests.auth import sign_in_verified
 from tests.factories import category
 from tests.requests.footage import approved
 from tests.requests.footage import export as run_export
@@ -27,6 +31,9 @@ def released(world, footage, django_capture_on_commit_callbacks):
     footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
     assert footage_request.status == Status.RELEASED
     return footage_request
+
+
+migration = importlib.import_module("requests.migrations.0011_hold_reason_code")
 
 
 def _link(world, footage_request, user=None):
@@ -221,12 +228,39 @@ def test_a_purged_package_can_no_longer_be_downloaded(world, released, client, d
     assert _refusals(released) == ["purged"]
 
 
-def test_an_emergency_request_is_held_on_submission(world):
+def test_an_emergency_request_is_held_on_submission_and_its_reason_reads_in_the_readers_language(world, client):
     footage_request = world.submitted(urgency="emergency", attach=False)
     hold = LegalHold.objects.get(footage_request=footage_request)
     assert hold.placed_by is None and hold.active
+    assert (hold.reason, hold.reason_code) == ("", LegalHold.ReasonCode.EMERGENCY_FILING)
     event = AuditEvent.objects.get(action=Action.HOLD_PLACE, reference=footage_request.reference)
-    assert json.loads(event.payload)["automatic"] is True
+    payload = json.loads(event.payload)
+    assert payload["automatic"] is True and payload["reason_code"] == "emergency_filing"
+    detail = reverse("requests:detail", args=[footage_request.reference])
+    pages = {}
+    for language in ("vi", "en"):
+        sign_in_verified(client, world.insider, language=language)
+        pages[language] = client.get(detail).content.decode()
+    assert "Yêu cầu khẩn: dữ liệu được lưu giữ ngay khi gửi" in pages["vi"]
+    assert "Emergency request: its footage is preserved as soon as it is filed" in pages["en"]
+    assert "lưu giữ" not in pages["en"].split("Legal hold", 1)[1].split("</p>", 1)[0]
+
+
+def test_emergency_holds_stored_with_a_sentence_are_given_the_code(world):
+    footage_request = world.submitted(urgency="emergency", attach=False)
+    LegalHold.objects.filter(footage_request=footage_request).update(
+        reason="emergency request: preserved on submission", reason_code=""
+    )
+    typed = LegalHold.objects.create(
+        footage_request=world.submitted(), reason="Lưu giữ theo yêu cầu VKS", placed_by=world.custodian
+    )
+
+    migration.emergency_holds_as_code(apps, None)
+
+    hold = LegalHold.objects.get(footage_request=footage_request)
+    assert (hold.reason, hold.reason_code) == ("", "emergency_filing")
+    typed.refresh_from_db()
+    assert (typed.reason, typed.reason_code) == ("Lưu giữ theo yêu cầu VKS", "")
 
 
 def test_verification_by_upload_and_by_pasted_hash(world, released, client):
