@@ -4,6 +4,19 @@ from django.utils.translation import gettext_lazy as _
 from governance.models import Area, Camera
 
 
+class DayFirstDateField(forms.DateField):
+    """A date typed as dd/mm/yyyy whatever the browser's language (its own picker shows mm/dd in English).
+
+    An ISO date (yyyy-mm-dd, what links and a browser's picker send) is read too."""
+
+    widget = forms.DateInput(
+        attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "dd/mm/yyyy", "class": "date"},
+        format="%d/%m/%Y",
+    )
+    input_formats = ["%d/%m/%Y", "%Y-%m-%d"]
+    default_error_messages = {"invalid": _("Write the date as dd/mm/yyyy, for example 02/12/2026.")}
+
+
 class CameraFilterForm(forms.Form):
     """The camera list's search box and filters, read from the query string."""
 

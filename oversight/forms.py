@@ -3,9 +3,9 @@ from django.core.validators import validate_slug
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, Outcome
+from governance.forms import DayFirstDateField
 from oversight.selectors import MAX_PAGE_SIZE, PAGE_SIZE
 
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 BAD_CURSOR = _("This page address is not valid; start again from the newest events.")
 CURSOR_ERRORS = {"invalid": BAD_CURSOR, "min_value": BAD_CURSOR}
 FILTER_FIELDS = ("actor", "agency", "action", "target_type", "target_id", "reference", "outcome", "date_from", "date_to")
@@ -21,18 +21,8 @@ class LedgerFilterForm(forms.Form):
     target_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
     reference = forms.CharField(label=_("Request reference"), max_length=40, required=False)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", _("Any outcome")), *Outcome.choices], required=False)
-    date_from = forms.DateField(
-        label=_("From date"),
-        required=False,
-        input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        label=_("To date"),
-        required=False,
-        input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    date_from = DayFirstDateField(label=_("From date"), required=False)
+    date_to = DayFirstDateField(label=_("To date"), required=False)
     size = forms.IntegerField(label=_("Events per page"), min_value=1, max_value=MAX_PAGE_SIZE, required=False)
     after = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput, error_messages=CURSOR_ERRORS)
     before = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput, error_messages=CURSOR_ERRORS)
@@ -64,12 +54,8 @@ REPORT_MAX_DAYS = 3 * 366
 class ReportForm(forms.Form):
     """The scope of a period report. Agencies and areas offered are those in the user's jurisdiction."""
 
-    date_from = forms.DateField(
-        label=_("From date"), input_formats=DATE_INPUT_FORMATS, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    date_to = forms.DateField(
-        label=_("To date"), input_formats=DATE_INPUT_FORMATS, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    date_from = DayFirstDateField(label=_("From date"))
+    date_to = DayFirstDateField(label=_("To date"))
     agency = forms.ModelChoiceField(label=_("Agency"), queryset=None, required=False, empty_label=_("All agencies"))
     area = forms.ModelChoiceField(label=_("Area"), queryset=None, required=False, empty_label=_("All areas"))
     legal_basis = forms.ModelChoiceField(label=_("Legal basis"), queryset=None, required=False, empty_label=_("All legal bases"))

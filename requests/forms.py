@@ -11,6 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from governance.forms import DayFirstDateField
 from governance.models import Agency, Camera, DataCategory
 from governance.selectors import legal_bases_valid_on, regulation_in_force
 from requests.models import FootageRequest, Status, Urgency
@@ -65,10 +66,18 @@ def available_legal_bases(day=None):
 
 
 class LocalDateTimeField(forms.DateTimeField):
-    """A datetime-local input read and shown as Vietnam time, whatever time zone is active."""
+    """A date and time typed as dd/mm/yyyy hh:mm whatever the browser's language, read and shown as Vietnam time.
 
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+    (A browser's own date picker follows its language: an English browser in a Vietnamese office shows mm/dd.)"""
+
+    widget = forms.DateTimeInput(
+        attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "dd/mm/yyyy hh:mm", "class": "datetime"},
+        format="%d/%m/%Y %H:%M",
+    )
+    input_formats = ["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+    default_error_messages = {
+        "invalid": _("Write the date and time as dd/mm/yyyy hh:mm, for example 02/12/2026 14:30."),
+    }
 
     def to_python(self, value):
         if isinstance(value, str):
@@ -200,8 +209,8 @@ class RequestForm(forms.Form):
         max_length=80,
         help_text=_("The number of the official request letter (công văn), e.g. 123/CV-CAP."),
     )
-    letter_date = forms.DateField(
-        label=_("Official letter date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    letter_date = DayFirstDateField(
+        label=_("Official letter date"),
     )
     case_reference = forms.CharField(label=_("Case or document number"), max_length=120, required=False)
     purpose = forms.CharField(

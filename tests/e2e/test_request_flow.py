@@ -124,7 +124,7 @@ def shoot(page, path):
 
 
 def local(moment):
-    return moment.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M")
+    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")  # as the form asks, whatever the browser
 
 
 def fill_request(page, base_url):

@@ -343,7 +343,7 @@ def test_bad_report_form_input_is_explained_and_changes_nothing(world, client):
     )
     assert "The end date cannot be before the start date." in response.content.decode()
     response = client.post(reverse("oversight:reports"), {"date_from": "31/02/2026", "date_to": today.isoformat()})
-    assert "Enter a valid date." in response.content.decode()
+    assert "Write the date as dd/mm/yyyy, for example 02/12/2026." in response.content.decode()
     assert not Report.objects.exists()
 
 

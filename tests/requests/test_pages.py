@@ -5,8 +5,9 @@ import zoneinfo
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import Action, AuditEvent
 from requests import services, workflow
@@ -452,3 +453,38 @@ def test_a_windows_length_reads_in_hours_and_minutes(client, world):
     page = client.get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
     assert "Thời lượng" in page and ">2 giờ<" in page and ">18 phút<" in page
     assert ">0,3<" not in page
+
+
+def test_time_fields_are_typed_day_first_whatever_the_browsers_language(client, world):
+    from requests.forms import LocalDateTimeField
+
+    field = LocalDateTimeField()
+    moment = field.clean("02/12/2026 14:30")
+    assert moment.utcoffset() == dt.timedelta(hours=7) and (moment.day, moment.month, moment.hour) == (2, 12, 14)
+    assert field.clean("2026-12-02T14:30") == moment  # what a browser's own picker sends
+    with translation.override("vi"):
+        with pytest.raises(ValidationError) as refused:
+            field.clean("12/31/2026 14:30")  # month first
+        assert "dd/mm/yyyy hh:mm" in refused.value.messages[0] and "ví dụ" in refused.value.messages[0]
+
+    footage_request = world.draft()
+    sign_in_verified(client, world.insider, language="en")
+    page = client.get(reverse("requests:edit", args=[footage_request.reference])).content.decode()
+    (item,) = footage_request.items.all()
+    assert 'type="datetime-local"' not in page and 'placeholder="dd/mm/yyyy hh:mm"' in page
+    assert f'value="{timezone.localtime(item.start):%d/%m/%Y %H:%M}"' in page
+
+
+def test_date_fields_are_typed_day_first_too(client, world):
+    from governance.forms import DayFirstDateField
+
+    field = DayFirstDateField()
+    assert field.clean("02/12/2026") == field.clean("2026-12-02") == dt.date(2026, 12, 2)
+    with translation.override("vi"):
+        with pytest.raises(ValidationError) as refused:
+            field.clean("12/31/2026")
+        assert "dd/mm/yyyy" in refused.value.messages[0] and "ví dụ" in refused.value.messages[0]
+    footage_request = world.draft()
+    sign_in_verified(client, world.insider, language="en")
+    page = client.get(reverse("requests:edit", args=[footage_request.reference])).content.decode()
+    assert 'type="date"' not in page and f'value="{footage_request.letter_date:%d/%m/%Y}"' in page
