@@ -1,5 +1,7 @@
 from django import forms
+from django.apps import apps
 from django.core.validators import validate_slug
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, Outcome
@@ -11,13 +13,29 @@ CURSOR_ERRORS = {"invalid": BAD_CURSOR, "min_value": BAD_CURSOR}
 FILTER_FIELDS = ("actor", "agency", "action", "target_type", "target_id", "reference", "outcome", "date_from", "date_to")
 
 
+# The apps whose records the ledger names as the object of an event.
+LEDGER_APPS = ("governance", "requests", "oversight", "audit")
+
+
+def object_kinds() -> list[tuple[str, str]]:
+    """(type as the ledger stores it, its name in the active language) for every kind of object events name."""
+    kinds = [
+        (model._meta.label_lower, capfirst(model._meta.verbose_name))
+        for model in apps.get_models()
+        if model._meta.app_label in LEDGER_APPS and not model._meta.label_lower.endswith("objectpermission")
+    ]
+    return sorted(kinds, key=lambda kind: str(kind[1]))
+
+
 class LedgerFilterForm(forms.Form):
     """The ledger list's GET parameters: filters, page size and one keyset cursor."""
 
     actor = forms.CharField(label=_("User name"), max_length=150, required=False)
     agency = forms.CharField(label=_("Agency code"), max_length=40, required=False, validators=[validate_slug])
     action = forms.ChoiceField(label=_("Action"), choices=[("", _("Any action")), *Action.choices], required=False)
-    target_type = forms.CharField(label=_("Object type"), max_length=64, required=False)
+    target_type = forms.ChoiceField(
+        label=_("Object type"), choices=lambda: [("", _("Any object")), *object_kinds()], required=False
+    )
     target_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
     reference = forms.CharField(label=_("Request reference"), max_length=40, required=False)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", _("Any outcome")), *Outcome.choices], required=False)

@@ -18,7 +18,7 @@ from audit.models import Action
 from audit.selectors import current_signing_key, signing_keys
 from audit.services import verification_run_request
 from governance.models import Role
-from oversight.forms import LedgerFilterForm, ReportForm
+from oversight.forms import LedgerFilterForm, ReportForm, object_kinds
 from oversight.models import Report
 from oversight.permissions import (
     ReportRefused,
@@ -82,8 +82,10 @@ def ledger(request):
             before=form.cleaned_data["before"],
             size=form.cleaned_data["size"],
         )
+        kinds = dict(object_kinds())
         for event in page.rows:
             event.role_labels = _role_labels(event.actor_roles)
+            event.object_kind = kinds.get(event.target_type, event.target_type)
         with transaction.atomic():
             record_event(
                 actor=request.user,

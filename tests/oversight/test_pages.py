@@ -138,8 +138,30 @@ def test_ledger_row_shows_time_actor_action_target_and_short_hash(auditor_client
     assert local.strftime("%d/%m/%Y %H:%M:%S") in page
     assert "alice" in page and "cap-a" in page
     assert str(Action.GOVERNANCE_UPDATE.label) in page
-    assert "governance.camera #42" in page
+    assert "Camera" in page and "#42" in page and "governance.camera" not in page.split("<tbody>", 1)[1]
     assert event.hash[:12] in page
+
+
+def test_ledger_rows_name_their_object_link_their_request_and_set_refusals_apart(admin_client, insider):
+    add_events(1, actor=insider, target=("governance.camera", 7))
+    add_events(1, actor=insider, target=("requests.footagerequest", 3), reference="YC-2025-0003", outcome=Outcome.DENIED)
+
+    page = admin_client.get(LEDGER, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    rows = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+    assert "requests.footagerequest" not in rows and "governance.camera" not in rows
+    assert 'href="/requests/YC-2025-0003/"' in rows
+    assert rows.count('class="is-refused"') == 1 and 'class="badge badge-outcome-denied"' in rows
+    options = page.split('name="target_type"', 1)[1].split("</select>", 1)[0]
+    assert 'value="requests.footagerequest"' in options and 'value="governance.camera"' in options
+    assert "objectpermission" not in options
+
+
+def test_an_object_type_that_is_not_one_is_refused_with_an_error_and_no_events(auditor_client):
+    add_events(1)
+    response = auditor_client.get(LEDGER, {"target_type": "governance.camera' OR 1=1"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and response.context["page"] is None
+    assert "Select a valid choice" in response.content.decode()
 
 
 def test_keyset_pages_are_disjoint_and_consecutive(auditor_client):
