@@ -158,18 +158,16 @@ class FootageRequest(models.Model):
         return max(self.legal_basis.approvals_required, 2 if sensitive else 1)
 
 
-class RequestItem(models.Model):
-    footage_request = models.ForeignKey(FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="items")
+class CameraWindow(models.Model):
+    """A camera's recording between two moments, in one data category: what is asked, filed or approved."""
+
     camera = models.ForeignKey(Camera, verbose_name=_("camera"), on_delete=models.PROTECT, related_name="+")
     start = models.DateTimeField(_("from"))
     end = models.DateTimeField(_("to"))
     data_category = models.ForeignKey(DataCategory, verbose_name=_("data category"), on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        verbose_name = _("requested item")
-        verbose_name_plural = _("requested items")
-        ordering = ["camera__code", "start"]
-        constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="request_item_window_positive")]
+        abstract = True
 
     def __str__(self):
         return f"{self.camera.code} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
@@ -181,6 +179,16 @@ class RequestItem(models.Model):
     @property
     def duration_text(self):
         return duration_text((self.end - self.start).total_seconds())
+
+
+class RequestItem(CameraWindow):
+    footage_request = models.ForeignKey(FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="items")
+
+    class Meta:
+        verbose_name = _("requested item")
+        verbose_name_plural = _("requested items")
+        ordering = ["camera__code", "start"]
+        constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="request_item_window_positive")]
 
 
 class Submission(models.Model):
@@ -223,35 +231,20 @@ class Submission(models.Model):
         return f"{self.footage_request} #{self.number}"
 
 
-class SubmittedItem(models.Model):
+class SubmittedItem(CameraWindow):
     """One camera window as it was filed in a submission (what was asked, before any narrowing)."""
 
     submission = models.ForeignKey(Submission, verbose_name=_("submission"), on_delete=models.CASCADE, related_name="items")
-    camera = models.ForeignKey(Camera, verbose_name=_("camera"), on_delete=models.PROTECT, related_name="+")
     # Where the camera stood when the request was filed (a camera can be moved to another area later);
     # empty on filings kept before areas were recorded.
     area = models.ForeignKey(
         Area, verbose_name=_("camera area when filed"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    start = models.DateTimeField(_("from"))
-    end = models.DateTimeField(_("to"))
-    data_category = models.ForeignKey(DataCategory, verbose_name=_("data category"), on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = _("filed item")
         verbose_name_plural = _("filed items")
         ordering = ["submission", "camera__code", "start"]
-
-    def __str__(self):
-        return f"{self.camera.code} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
-
-    @property
-    def hours(self):
-        return (self.end - self.start).total_seconds() / 3600
-
-    @property
-    def duration_text(self):
-        return duration_text((self.end - self.start).total_seconds())
 
 
 class StatusChange(models.Model):
@@ -350,23 +343,16 @@ class Decision(models.Model):
         return f"{self.footage_request} {self.outcome} by {self.actor}"
 
 
-class ApprovedItem(models.Model):
+class ApprovedItem(CameraWindow):
     """One camera window as a narrowing approval left it: the scope that approval signed, kept though a later
     approver may narrow it again."""
 
     decision = models.ForeignKey(Decision, verbose_name=_("decision"), on_delete=models.CASCADE, related_name="items")
-    camera = models.ForeignKey(Camera, verbose_name=_("camera"), on_delete=models.PROTECT, related_name="+")
-    start = models.DateTimeField(_("from"))
-    end = models.DateTimeField(_("to"))
-    data_category = models.ForeignKey(DataCategory, verbose_name=_("data category"), on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = _("approved item")
         verbose_name_plural = _("approved items")
         ordering = ["decision", "camera__code", "start"]
-
-    def __str__(self):
-        return f"{self.camera.code} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
 
 
 class Comment(models.Model):
