@@ -513,6 +513,7 @@ def _release_page(request, footage_request, *, link=None):
     videos = [f for f in files if f.kind == "video"]
     for video in videos:
         _add_damaged_ranges(video)
+    items = list(footage_request.items.select_related("camera__area", "data_category"))
     grants = list(release.grants.select_related("user"))
     if not permissions.can_see_every_grant(user, footage_request):
         grants = [grant for grant in grants if grant.user_id == user.pk]
@@ -522,6 +523,9 @@ def _release_page(request, footage_request, *, link=None):
         {
             "footage_request": footage_request,
             "release": release,
+            # What was asked beside what was approved and released, where an approver narrowed it.
+            "items": items,
+            "scope": filed_scope(footage_request, items),
             "videos": videos,
             "documents": [f for f in files if f.kind != "video"],
             "damaged": [video for video in videos if video.damaged_ranges or video.decoded is False],

@@ -324,3 +324,31 @@ def test_a_hold_lifted_while_its_copy_runs_leaves_no_copy_behind(
     assert not (Path(settings.LEGAL_HOLD_ROOT) / released.reference / str(hold.pk)).exists()
     hold.refresh_from_db()
     assert hold.preserved_at is None and hold.segments_held == 0
+
+
+def test_the_release_page_shows_the_scope_asked_for_beside_the_narrowed_scope_released(
+    world, footage, client, django_capture_on_commit_callbacks
+):
+    asked = [{"camera": world.camera, "start": footage.at(3), "end": footage.at(9), "data_category": category("video")}]
+    footage_request = world.reviewed(items=asked)
+    (item,) = footage_request.items.all()
+    workflow.request_approve(
+        actor=world.approver, footage_request=footage_request, reason="Đủ", narrow={item.pk: (footage.at(3), footage.at(7))}
+    )
+    footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
+    sign_in_verified(client, world.insider, language="en")
+
+    page = client.get(reverse("requests:release", args=[footage_request.reference])).content.decode()
+
+    requested = page[page.index("Requested scope</h2>") : page.index("Approved scope</h2>")]
+    approved = page[page.index("Approved scope</h2>") : page.index("Files</h2>")]
+    assert f"{timezone.localtime(footage.at(9)):%d/%m/%Y %H:%M}" in requested
+    assert f"{timezone.localtime(footage.at(7)):%d/%m/%Y %H:%M}" in approved
+    assert f"Narrowed by {world.approver.display_name} ({world.approver.username})" in approved
+    assert "Documents</h3>" not in page
+
+
+def test_the_release_page_of_an_unnarrowed_request_shows_no_second_scope(world, released, client):
+    sign_in_verified(client, world.insider, language="en")
+    page = client.get(reverse("requests:release", args=[released.reference])).content.decode()
+    assert "Requested scope</h2>" not in page and "Approved scope</h2>" not in page
