@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.forms import DayFirstDateField
-from governance.models import Agency, Camera, DataCategory
+from governance.models import Agency, Camera, DataCategory, LegalBasis
 from governance.selectors import legal_bases_valid_on, regulation_in_force
 from requests.models import FootageRequest, Status, Urgency
 from requests.pdfcheck import NotAPlainPdf, check_pdf
@@ -369,7 +369,8 @@ LIST_CURSOR_ERRORS = {"invalid": BAD_LIST_CURSOR, "min_value": BAD_LIST_CURSOR, 
 
 
 class RequestListForm(forms.Form):
-    """The request list's query string: an overseer's filters (agency, status, reference) and the keyset cursor.
+    """The request list's query string: its filters (status, reference, case number, legal basis, filing dates; the
+    agency for an overseer) and the keyset cursor.
 
     Only the agencies given are offered; any other agency id is refused as a choice.
     """
@@ -384,19 +385,44 @@ class RequestListForm(forms.Form):
         max_length=FootageRequest._meta.get_field("reference").max_length,
         widget=forms.SearchInput(attrs={"placeholder": "YC-2026-000123", "autocomplete": "off"}),
     )
+    case = forms.CharField(
+        label=_("Case or document number"),
+        required=False,
+        max_length=FootageRequest._meta.get_field("case_reference").max_length,
+        widget=forms.SearchInput(attrs={"autocomplete": "off"}),
+        help_text=_("Its beginning is enough."),
+    )
+    legal_basis = forms.ModelChoiceField(
+        label=_("Legal basis"),
+        queryset=LegalBasis.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All legal bases"),
+    )
+    filed_from = DayFirstDateField(label=_("Filed from"), required=False)
+    filed_to = DayFirstDateField(label=_("Filed until"), required=False)
     before = forms.IntegerField(
         required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput, error_messages=LIST_CURSOR_ERRORS
     )
 
     def __init__(self, *args, agencies: QuerySet[Agency] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if agencies is None:  # an agency's own list: its agency is the only one, and no choice is offered
+            del self.fields["agency"]
+            return
         agency = self.fields["agency"]
-        agency.queryset = agencies if agencies is not None else Agency.objects.none()
+        agency.queryset = agencies
         agency.error_messages["invalid_choice"] = _("Choose one of the agencies whose requests you oversee.")
 
     def clean_reference(self) -> str:
         # References are written in capitals (YC-2026-000123); an officer may type them in lower case.
         return self.cleaned_data["reference"].strip().upper()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("filed_from") and data.get("filed_to") and data["filed_to"] < data["filed_from"]:
+            self.add_error("filed_to", _("The end date cannot be before the start date."))
+        return data
 
     def filters(self) -> dict:
         """The filters given, for `requests.selectors.listed_requests` (call after `is_valid()`)."""
@@ -405,7 +431,16 @@ class RequestListForm(forms.Form):
             "agency": data.get("agency"),
             "status": data.get("status") or None,
             "reference": data.get("reference") or None,
+            "case": (data.get("case") or "").strip() or None,
+            "legal_basis": data.get("legal_basis"),
+            "filed_from": data.get("filed_from"),
+            "filed_to": data.get("filed_to"),
         }
+
+    def filters_valid(self) -> bool:
+        """Whether the filters can be applied. On an agency's own list a bad cursor alone opens the newest page; an
+        overseer is told the page address is not valid."""
+        return self.is_valid() or ("agency" not in self.fields and set(self.errors) == {"before"})
 
     def before_id(self) -> int | None:
         """The cursor alone, if it is valid: a bad filter does not stop the page from opening."""

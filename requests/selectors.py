@@ -11,6 +11,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Exists, F, Field, Func, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.query import EmptyQuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from governance.models import Agency, Role, User
 from governance.permissions import agencies_overseen_by
@@ -117,13 +118,13 @@ def _newest_first(footage_requests, *, status, size, before_id):
 
 
 def agency_requests(
-    user: User, *, status: str | None = None, size: int = 50, before_id: int | None = None
+    user: User, *, status: str | None = None, size: int = 50, before_id: int | None = None, **filters
 ) -> list[FootageRequest]:
-    """The user's agency's requests, newest first (keyset on id)."""
+    """The user's agency's requests, newest first (keyset on id), with the list's filters but the agency."""
     if user.agency_id is None:
         return []
     qs = requests_visible_to(user).filter(agency_id=user.agency_id).select_related("legal_basis", "requester")
-    return _newest_first(qs, status=status, size=size, before_id=before_id)
+    return _newest_first(_filtered(qs, **filters), status=status, size=size, before_id=before_id)
 
 
 def overseen_agencies(user: User) -> QuerySet[Agency]:
@@ -132,14 +133,34 @@ def overseen_agencies(user: User) -> QuerySet[Agency]:
     return (Agency.objects.all() if overseen is None else overseen).order_by("name_vi")
 
 
+def _filtered(qs, *, agency=None, reference=None, case=None, legal_basis=None, filed_from=None, filed_to=None):
+    """A list's filters: the agency, a reference or case-number beginning, the legal basis, first filing days."""
+    if agency is not None:
+        qs = qs.filter(agency=agency)
+    if reference:
+        qs = qs.filter(reference__startswith=reference)
+    if case:
+        qs = qs.filter(case_reference__istartswith=case)
+    if legal_basis is not None:
+        qs = qs.filter(legal_basis=legal_basis)
+    if filed_from is not None:
+        qs = qs.filter(first_submitted_at__gte=_local_midnight(filed_from))
+    if filed_to is not None:
+        qs = qs.filter(first_submitted_at__lt=_local_midnight(filed_to + dt.timedelta(days=1)))
+    return qs
+
+
+def _local_midnight(day):
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_default_timezone())
+
+
 def listed_requests(
     user: User,
     *,
-    agency: Agency | None = None,
     status: str | None = None,
-    reference: str | None = None,
     size: int = 50,
     before_id: int | None = None,
+    **filters,
 ) -> list[FootageRequest]:
     """Every request the user may see, newest first (keyset on id), narrowed to one agency, a status, a reference prefix.
 
@@ -150,11 +171,7 @@ def listed_requests(
         return []
     merged = {}
     for way in [Q()] if ways is None else ways:
-        qs = FootageRequest.objects.filter(way).select_related("agency", "legal_basis", "requester")
-        if agency is not None:
-            qs = qs.filter(agency=agency)
-        if reference:
-            qs = qs.filter(reference__startswith=reference)
+        qs = _filtered(FootageRequest.objects.filter(way).select_related("agency", "legal_basis", "requester"), **filters)
         merged.update((r.pk, r) for r in _newest_first(qs, status=status, size=size, before_id=before_id))
     return sorted(merged.values(), key=lambda r: r.pk, reverse=True)[:size]
 

@@ -100,12 +100,14 @@ def request_list(request):
     form = RequestListForm(request.GET, agencies=overseen_agencies(request.user) if overseer else None)
     before_id = form.before_id()
     filters_valid = True
-    if not overseer:
-        rows = agency_requests(request.user, size=PAGE_SIZE + 1, before_id=before_id)
-    elif form.is_valid():
+    if not form.filters_valid():
+        rows, filters_valid = [], False
+    elif overseer:
         rows = listed_requests(request.user, **form.filters(), size=PAGE_SIZE + 1, before_id=before_id)
     else:
-        rows, filters_valid = [], False
+        # An agency's own officers filter their list too, within their agency whatever agency is asked.
+        filters = {**form.filters(), "agency": None}
+        rows = agency_requests(request.user, **filters, size=PAGE_SIZE + 1, before_id=before_id)
     footage_requests, more = _list_page(rows)
     return render(
         request,
@@ -118,7 +120,7 @@ def request_list(request):
             "is_overseer": overseer,
             "form": form,
             "filters_valid": filters_valid,
-            "is_filtered": overseer and filters_valid and any(form.filters().values()),
+            "is_filtered": filters_valid and any(value for name, value in form.filters().items() if overseer or name != "agency"),
         },
     )
 

@@ -1,7 +1,10 @@
 """The request list: an agency's own requests for its officers; every overseen request, with filters, for overseers."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from governance.models import Agency, role_group_name
@@ -161,7 +164,7 @@ def test_a_requester_still_sees_only_its_own_agencys_list(client, world, neighbo
     neighbours = world.draft(actor=neighbour, attach=False)
     sign_in_verified(client, world.insider, language="en")
 
-    response = client.get(LIST, {"agency": world.agency_b.pk, "status": "nonsense"})
+    response = client.get(LIST, {"agency": world.agency_b.pk})  # no agency to choose: the parameter is ignored
 
     assert listed(response) == [colleague.reference, own.reference]
     page = response.content.decode()
@@ -354,8 +357,9 @@ def test_a_requester_is_never_listed_another_agencys_request_by_its_reference(cl
 
     response = client.get(LIST, {"reference": traffic_request.reference, "agency": world.agency_b.pk})
 
-    assert listed(response) == own
+    assert listed(response) == []  # its own list filtered by that reference: none of A's
     assert reverse("requests:detail", args=[traffic_request.reference]) not in response.content.decode()
+    assert listed(client.get(LIST, {"agency": world.agency_b.pk})) == own
 
 
 def test_an_administrator_lists_its_agencys_requests_and_those_granted_to_its_groups_merged_newest_first(world):
@@ -385,3 +389,38 @@ def test_an_administrator_lists_its_agencys_requests_and_those_granted_to_its_gr
     assert hidden.reference not in pages[0] + pages[1]
     assert [r.reference for r in listed_requests(head, agency=world.agency_b, size=10)] == newest_first[0::2]
     assert [r.reference for r in listed_requests(head, agency=world.agency_a, size=10)] == newest_first[1::2]
+
+
+def test_an_officer_finds_its_requests_by_case_number_basis_and_filing_days(client, world):
+    first = world.submitted(case_reference="45/QĐ-KT", purpose="Trộm xe máy trước số 12 Hàng Bạc")
+    second = world.submitted(basis=world.case_basis, case_reference="46/QĐ-KT")
+    draft = world.draft(case_reference="45/QĐ-KT")  # never filed: no filing day
+    sign_in_verified(client, world.insider, language="vi")
+    today = timezone.localdate()
+
+    assert listed(client.get(LIST, {"case": "45/q"})) == [draft.reference, first.reference]  # case aside
+    assert listed(client.get(LIST, {"legal_basis": world.case_basis.code})) == [second.reference]
+    assert listed(client.get(LIST, {"filed_from": f"{today:%d/%m/%Y}", "filed_to": f"{today:%d/%m/%Y}"})) == [
+        second.reference,
+        first.reference,
+    ]
+    assert listed(client.get(LIST, {"filed_to": f"{today - dt.timedelta(days=1):%d/%m/%Y}"})) == []
+    page = client.get(LIST).content.decode()
+    assert "45/QĐ-KT" in page and "Trộm xe máy trước số 12 Hàng Bạc" in page
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"legal_basis": "NO_SUCH_BASIS"},
+        {"filed_from": "31/02/2026"},
+        {"filed_from": "02/12/2026", "filed_to": "01/12/2026"},
+        {"case": "x" * 121},
+    ],
+)
+def test_bad_search_input_gives_a_translated_error_and_no_list(client, world, query):
+    world.submitted()
+    sign_in_verified(client, world.insider, language="vi")
+    response = client.get(LIST, query)
+    assert listed(response) == []
+    assert 'class="alert alert-error filters-errors"' in response.content.decode()
