@@ -60,3 +60,8 @@ def duration_text(seconds: float) -> str:
     if minutes or not hours:
         parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
     return " ".join(parts)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The first moment of a local (Vietnam) day."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())

@@ -44,7 +44,7 @@ from audit.selectors import current_signing_key, signing_keys_for_range
 from governance import calendar
 from governance.models import Area, DataCategory, LegalBasis, display_name
 from governance.selectors import agencies_within
-from governance.timefmt import local_time
+from governance.timefmt import local_midnight, local_time
 from requests.models import (
     ApprovedItem,
     Attachment,
@@ -89,11 +89,11 @@ class ReportScope:
 
     @property
     def start(self) -> dt.datetime:
-        return _local_midnight(self.date_from)
+        return local_midnight(self.date_from)
 
     @property
     def period_end(self) -> dt.datetime:
-        return _local_midnight(self.date_to + dt.timedelta(days=1))
+        return local_midnight(self.date_to + dt.timedelta(days=1))
 
     @property
     def end(self) -> dt.datetime:
@@ -144,10 +144,6 @@ def filed_as(field_name: str, moment: dt.datetime, *, first: bool = False, via: 
         return Coalesce(NullIf(Subquery(filings.values("urgency")[:1]), Value("")), F(present))
     output = IntegerField()  # a key: the subquery's and the request's column
     return Coalesce(Subquery(filings.values(field_name)[:1], output_field=output), F(present), output_field=output)
-
-
-def _local_midnight(day):
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_default_timezone())
 
 
 def hours_between(start: dt.datetime, end: dt.datetime) -> float:

@@ -90,10 +90,6 @@ def event_neighbours(user: User | None, event: AuditEvent) -> tuple[int | None, 
     return previous, following
 
 
-def _local_midnight(day):
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
-
-
 def filter_events(events: QuerySet[AuditEvent], filters: dict | None) -> QuerySet[AuditEvent]:
     """Narrow `events` by the ledger filter form's cleaned data; each filter leads an index ending in seq."""
     filters = filters or {}

@@ -11,10 +11,10 @@ from django.contrib.auth.models import Permission
 from django.db.models import Exists, F, Field, Func, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.query import EmptyQuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from governance.models import Agency, Role, User
 from governance.permissions import agencies_overseen_by
+from governance.timefmt import local_midnight
 from requests.models import (
     EXPORT_QUEUE_STATUSES,
     OPEN_STATUSES,
@@ -144,14 +144,10 @@ def _filtered(qs, *, agency=None, reference=None, case=None, legal_basis=None, f
     if legal_basis is not None:
         qs = qs.filter(legal_basis=legal_basis)
     if filed_from is not None:
-        qs = qs.filter(first_submitted_at__gte=_local_midnight(filed_from))
+        qs = qs.filter(first_submitted_at__gte=local_midnight(filed_from))
     if filed_to is not None:
-        qs = qs.filter(first_submitted_at__lt=_local_midnight(filed_to + dt.timedelta(days=1)))
+        qs = qs.filter(first_submitted_at__lt=local_midnight(filed_to + dt.timedelta(days=1)))
     return qs
-
-
-def _local_midnight(day):
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_default_timezone())
 
 
 def listed_requests(
