@@ -74,6 +74,8 @@ class Outcome(models.TextChoices):
     SUCCESS = "success", _("Success")
     DENIED = "denied", _("Denied")
     FAILURE = "failure", _("Failure")
+    # A check that ran and found nothing: a file checked against the releases that matches none.
+    NO_MATCH = "no_match", _("No match")
 
 
 class AuditEvent(models.Model):

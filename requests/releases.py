@@ -237,6 +237,7 @@ def release_verify(
         actor=actor,
         action=Action.RELEASE_VERIFY,
         target=release.footage_request if release is not None else None,
+        outcome=Outcome.SUCCESS if matches else Outcome.NO_MATCH,
         data={
             "sha256": sha256,
             "matches": [[m.release.footage_request.reference, m.name] for m in matches],

@@ -263,7 +263,7 @@ def test_emergency_holds_stored_with_a_sentence_are_given_the_code(world):
     assert (typed.reason, typed.reason_code) == ("Lưu giữ theo yêu cầu VKS", "")
 
 
-def test_verification_by_upload_and_by_pasted_hash(world, released, client):
+def test_verification_by_upload_and_by_pasted_hash(world, released, client, superuser):
     release = released.release
     with zipfile.ZipFile(release.package_path) as archive:
         video = release.files.get(kind="video")
@@ -278,6 +278,9 @@ def test_verification_by_upload_and_by_pasted_hash(world, released, client):
     assert b'data-result="no-match"' in page.content
     events = AuditEvent.objects.filter(action=Action.RELEASE_VERIFY).order_by("seq")
     assert [len(json.loads(e.payload)["matches"]) for e in events] == [1, 0, 0]
+    assert [e.outcome for e in events] == [Outcome.SUCCESS, Outcome.NO_MATCH, Outcome.NO_MATCH]  # never "success" unmatched
+    ledger = sign_in_verified(client, superuser, language="vi").get("/audit/", {"outcome": Outcome.NO_MATCH})
+    assert ledger.content.decode().count("badge-outcome-no_match") == 2 and "Không khớp" in ledger.content.decode()
 
 
 def test_a_court_clerk_with_a_verification_link_checks_without_an_account(world, released, client):
