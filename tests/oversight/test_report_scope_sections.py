@@ -462,12 +462,18 @@ def test_a_filing_changed_after_the_period_leaves_its_cameras_categories_and_lim
     assert rows_of(before, "12_dau_hieu.csv", changed.reference) == []
 
 
-def test_an_emergencys_letter_attached_after_the_period_does_not_clear_the_periods_finding(world, week, later):
+def emergency_asked_for_its_letter(world, week) -> FootageRequest:
+    """An emergency filed without its letter on the week's second day and asked for it on the fourth."""
     with clock(week.at(1, 9)):
         emergency = world.draft(urgency="emergency", attach=False)
         workflow.request_submit(actor=world.insider, footage_request=emergency)
     with clock(week.at(3, 9)):
         workflow.request_ask_info(actor=world.reviewer, footage_request=emergency, question="Đề nghị gửi công văn")
+    return emergency
+
+
+def test_an_emergencys_letter_attached_after_the_period_does_not_clear_the_periods_finding(world, week, later):
+    emergency = emergency_asked_for_its_letter(world, week)
 
     def act():
         services.request_attach(actor=world.insider, footage_request=emergency, uploaded_file=pdf_file())
@@ -482,11 +488,7 @@ def test_an_emergencys_letter_attached_after_the_period_does_not_clear_the_perio
 
 
 def test_an_emergency_refiled_after_the_period_as_normal_under_another_basis_keeps_its_periods_figures(world, week, later):
-    with clock(week.at(1, 9)):
-        emergency = world.draft(urgency="emergency", attach=False)
-        workflow.request_submit(actor=world.insider, footage_request=emergency)
-    with clock(week.at(3, 9)):
-        workflow.request_ask_info(actor=world.reviewer, footage_request=emergency, question="Đề nghị gửi công văn")
+    emergency = emergency_asked_for_its_letter(world, week)
 
     def act():
         items = [video(i.camera, i.start, i.end, i.data_category.code) for i in emergency.items.all()]

@@ -212,7 +212,18 @@ def test_bad_filter_input_gives_a_clean_page_with_an_error(client, world, distri
     assert "Correct the filters above to see requests" in page
 
 
-@pytest.mark.parametrize("query", [{"reference": "YC-2026\x00"}, {"agency": "1\x00"}, {"status": "\x00"}, {"before": "\x00"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"reference": "YC-2026\x00"},
+        {"agency": "1\x00"},
+        {"status": "\x00"},
+        {"before": "\x00"},
+        {"case": "45/\x00"},
+        {"legal_basis": "CAND\x00"},
+        {"filed_from": "02/12/2026\x00"},
+    ],
+)
 def test_a_nul_byte_in_a_filter_is_refused_with_a_clean_translated_page(client, world, district_inspector, query):
     footage_request = world.draft(attach=False)
     sign_in_verified(client, district_inspector, language="en")
@@ -225,7 +236,7 @@ def test_a_nul_byte_in_a_filter_is_refused_with_a_clean_translated_page(client, 
     assert footage_request.reference not in page
 
 
-@pytest.mark.parametrize("field", ["reference", "agency", "status", "before"])
+@pytest.mark.parametrize("field", ["reference", "agency", "status", "before", "case", "legal_basis", "filed_from", "filed_to"])
 def test_the_filter_form_itself_refuses_a_nul_byte(world, field):
     form = RequestListForm({field: "1\x00"}, agencies=Agency.objects.all())
 
