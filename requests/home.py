@@ -6,8 +6,8 @@ from django.shortcuts import render
 
 from governance.models import Role
 from governance.permissions import can_read_governance, is_system_administrator
-from requests.permissions import can_see_review_queue
-from requests.selectors import agency_requests, awaiting_export, review_queue
+from requests.selectors import agency_requests
+from requests.todo import tasks_for
 
 
 @login_required
@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "is_system_administrator": is_system_administrator(user),
             "can_read_governance": can_read_governance(user),
             "home_requests": agency_requests(user, size=5) if Role.REQUESTER in roles else [],
-            "home_queue": review_queue(user, size=5) if can_see_review_queue(user) else [],
-            "home_exports": awaiting_export(user, size=5) if Role.CUSTODIAN in roles else [],
+            "has_tasks": bool(roles & {Role.REQUESTER, Role.REVIEWER, Role.APPROVER, Role.CUSTODIAN}),
+            "task_groups": tasks_for(user),
         },
     )

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -58,12 +58,14 @@ from requests.selectors import (
     get_visible_request_or_404,
     is_overdue,
     listed_requests,
+    notification_scope,
     overseen_agencies,
     release_of,
     requests_visible_to,
     review_queue,
     verification_token,
 )
+from requests.todo import waiting_notes
 
 PAGE_SIZE = 50
 CAMERA_RESULTS = 20
@@ -135,6 +137,9 @@ def queue(request):
     if after_id.isdigit():
         after = requests_visible_to(request.user).filter(pk=int(after_id)).values_list("priority", "due_at", "id").first()
     footage_requests, more = _list_page(review_queue(request.user, size=PAGE_SIZE + 1, after=after))
+    notes = waiting_notes(request.user, footage_requests)
+    for footage_request in footage_requests:
+        footage_request.waiting_note = notes.get(footage_request.pk, "")
     return render(
         request,
         "requests/queue.html",
@@ -450,6 +455,8 @@ def cameras(request):
 def notifications(request):
     ensure_can_read_governance(request.user)
     rows = list(Notification.objects.filter(user=request.user).select_related("footage_request")[:NOTIFICATIONS_SHOWN])
+    for row in rows:
+        row.scope = notification_scope(row)
     return render(
         request,
         "requests/notifications.html",
@@ -620,7 +627,8 @@ def download(request, token):
     if not package.exists():
         return render(request, "requests/download_refused.html", {"reason": "missing", "gone": True}, status=410)
     if file_name is None:
-        return FileResponse(open(package, "rb"), as_attachment=True, filename=package.name, content_type="application/zip")
+        name = releases.package_download_name(release)
+        return FileResponse(open(package, "rb"), as_attachment=True, filename=name, content_type="application/zip")
     archive = zipfile.ZipFile(package)
     member = f"{release.footage_request.reference}/{file_name}"
     response = FileResponse(archive.open(member), as_attachment=True, filename=Path(file_name).name)
@@ -629,11 +637,10 @@ def download(request, token):
     return response
 
 
-def _verify_page(request, *, release=None, token=None):
+def _verify_page(request, *, release=None, token=None, refusal=None, refused_as="throttled", status=200):
     matches = None
-    status = 200
-    refusal = None
-    if request.method == "POST":
+    record_token = None
+    if request.method == "POST" and refusal is None:
         form = VerifyForm(request.POST, request.FILES)
         if not request.user.is_authenticated and not verification.anonymous_check_allowed(request):
             releases.release_verify_throttled(release=release, http_request=request)
@@ -651,12 +658,22 @@ def _verify_page(request, *, release=None, token=None):
                     hasher.update(chunk)
                 digest = hasher.hexdigest()
             actor = request.user if request.user.is_authenticated else None
+            checked_at = timezone.now()
             matches = releases.release_verify(actor=actor, sha256=digest, release=release, http_request=request)
             for match in matches:
                 # A package held for damaged footage was exported but never released: the page must not say otherwise.
                 match.held = match.release.footage_request.status == Status.DAMAGE_HELD
                 _add_damaged_ranges(match)
             form.checked = digest.strip().lower()
+            # The result, signed, for the "printable record" button to post back: the file itself is not kept.
+            record_token = verification.record_token(
+                sha256=form.checked,
+                file_name=upload.name if upload else None,
+                size=upload.size if upload else None,
+                checked_at=checked_at,
+                release=release,
+                matches=matches,
+            )
     else:
         form = VerifyForm()
     response = render(
@@ -671,12 +688,66 @@ def _verify_page(request, *, release=None, token=None):
             "signing_key_fingerprint": current_signing_key_fingerprint(),
             "upload_limit": settings.VERIFY_UPLOAD_MAX_BYTES,
             "refusal": refusal,
+            "refused_as": refused_as,
+            "record_token": record_token,
+            "record_minutes": verification.RECORD_MINUTES,
+            "record_url": reverse("requests:verify-release-record", kwargs={"token": token})
+            if token
+            else reverse("requests:verify-record"),
         },
         status=status,
     )
     if status == 429:
         response["Retry-After"] = str(verification.WINDOW_SECONDS)
     return response
+
+
+def _verify_record(request, *, release=None, token=None):
+    """The printable record of a check just made on the page: printed only from the result the page was given,
+    signed by this server; anything else is refused and writes nothing."""
+    if not request.user.is_authenticated and not verification.anonymous_check_allowed(request):
+        releases.release_verify_throttled(release=release, http_request=request)
+        refusal = _("Too many checks from your address in the last minute (at most %(limit)d). Wait a minute and try again.") % {
+            "limit": settings.VERIFY_CHECKS_PER_MINUTE
+        }
+        return _verify_page(request, release=release, token=token, refusal=refusal, status=429)
+    try:
+        result = verification.record_result(request.POST.get("result", ""), release=release)
+    except verification.RecordRefused as refused:
+        if str(refused) == "expired":
+            refusal = _(
+                "This result is too old to be printed (a record can be made for %(minutes)d minutes after the "
+                "check). Check the file again, then download the record."
+            ) % {"minutes": verification.RECORD_MINUTES}
+        else:
+            refusal = _("This result was not given by this page: no record was made. Check the file again.")
+        return _verify_page(request, release=release, token=token, refusal=refusal, refused_as="record", status=400)
+    actor = request.user if request.user.is_authenticated else None
+    pdf = releases.release_verify_record(actor=actor, result=result, http_request=request)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="bien-ban-kiem-tra-{result["sha256"][:12]}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def verify_record(request):
+    ensure_can_read_governance(request.user)
+    return _verify_record(request)
+
+
+@require_POST
+def verify_release_record(request, token):
+    """The printable record of a check made through a verification link, for whoever holds the link."""
+    try:
+        release = get_release_for_verification_or_404(token)
+    except verification.VerificationLinkGone as gone:
+        return render(
+            request, "requests/verify_gone.html", {"reason": gone.reason, "days": settings.VERIFY_LINK_DAYS}, status=410
+        )
+    except Http404:
+        return render(request, "requests/verify_gone.html", {"reason": "unknown"}, status=404)
+    return _verify_record(request, release=release, token=token)
 
 
 @login_required

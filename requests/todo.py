@@ -1,0 +1,269 @@
+""" "Việc cần làm": what waits for the signed-in user, role by role, on the home page.
+
+Each group is one kind of task (a question to answer, a recommendation or a signature due, an export to run, a
+receipt to confirm), the emergencies first and then the nearest deadline, and says whether the next step is the
+user's own or somebody else's ("waiting for the reviewer"). Every group reads from `requests_visible_to` or the
+same group permissions the queues use, so nothing outside the user's scope is counted."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Exists, F, Min, OuterRef, QuerySet, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from governance.models import Role, User
+from requests.models import (
+    EXPORT_QUEUE_STATUSES,
+    Decision,
+    DownloadGrant,
+    FootageRequest,
+    Status,
+    Urgency,
+)
+from requests.selectors import _with_group_permission, requests_visible_to
+
+# How many tasks of one kind the home page lists; the rest are counted and reached through the group's link.
+SHOWN = 5
+COUNT_CAP = 100
+
+
+@dataclass(frozen=True)
+class Task:
+    footage_request: FootageRequest
+    due_at: dt.datetime | None
+    overdue: bool
+
+    @property
+    def emergency(self) -> bool:
+        return self.footage_request.urgency == Urgency.EMERGENCY
+
+
+@dataclass
+class TaskGroup:
+    key: str
+    title: str
+    # What the user does about each task, or, for a group that waits on somebody else, what it waits for.
+    hint: str
+    due_label: str
+    tasks: list[Task] = field(default_factory=list)
+    count: int = 0
+    mine: bool = True
+    more_url: str = ""
+    # A requester's tasks are all of their own agency: naming it on each row says nothing.
+    show_agency: bool = True
+
+    @property
+    def count_text(self) -> str:
+        return f"{COUNT_CAP}+" if self.count > COUNT_CAP else str(self.count)
+
+    @property
+    def overdue(self) -> int:
+        return sum(task.overdue for task in self.tasks)
+
+
+def _group(key, title, hint, due_label, qs, now, *, due=None, mine=True, more_url="", show_agency=True):
+    """A group from an ordered queryset; `due` names the annotation or field holding each task's deadline."""
+    rows = list(qs.select_related("agency", "legal_basis")[:SHOWN])
+    # Counted up to a cap: a queue of thousands is read as "100+", not counted row by row on every home page.
+    count = len(rows) if len(rows) < SHOWN else qs[: COUNT_CAP + 1].count()
+    tasks = []
+    for footage_request in rows:
+        due_at = getattr(footage_request, due) if due else None
+        tasks.append(Task(footage_request, due_at, overdue=mine and due_at is not None and due_at < now))
+    return TaskGroup(key, title, hint, due_label, tasks, count, mine, more_url, show_agency)
+
+
+def _by_urgency_then(qs: QuerySet, *order) -> QuerySet:
+    return qs.order_by("priority", *order, "id")
+
+
+def _listed(status):
+    return f"{reverse('requests:list')}?status={status}"
+
+
+def _requester_groups(user, now):
+    own = requests_visible_to(user).filter(agency_id=user.agency_id)
+    expiry = dt.timedelta(days=settings.REQUEST_INFO_EXPIRY_DAYS)
+    questions = own.filter(status=Status.NEEDS_INFO).annotate(answer_by=F("info_requested_at") + expiry)
+    grant_ends = (
+        DownloadGrant.objects.filter(release__footage_request=OuterRef("pk"), user=user, revoked_at__isnull=True)
+        .values("release__footage_request")
+        .annotate(first=Min("expires_at"))
+        .values("first")
+    )
+    receipts = own.filter(status=Status.RELEASED).annotate(download_by=Subquery(grant_ends))
+    drafts = own.filter(status=Status.DRAFT, requester=user)
+    return [
+        _group(
+            "questions",
+            _("Questions to answer"),
+            _("The reviewers asked for more information: answer in the request, or it expires."),
+            _("answer by"),
+            _by_urgency_then(questions, "info_requested_at"),
+            now,
+            due="answer_by",
+            more_url=_listed(Status.NEEDS_INFO),
+            show_agency=False,
+        ),
+        _group(
+            "receipts",
+            _("Footage to download and confirm"),
+            _("Released to your agency: download the package, check it, and confirm receipt."),
+            _("link valid until"),
+            _by_urgency_then(receipts, "decided_at"),
+            now,
+            due="download_by",
+            more_url=_listed(Status.RELEASED),
+            show_agency=False,
+        ),
+        _group(
+            "drafts",
+            _("Drafts to file"),
+            _("Your requests not yet submitted."),
+            "",
+            _by_urgency_then(drafts, "-updated_at"),
+            now,
+            more_url=_listed(Status.DRAFT),
+            show_agency=False,
+        ),
+    ]
+
+
+def _signed_by(user):
+    return Exists(
+        Decision.objects.filter(
+            footage_request=OuterRef("pk"),
+            actor=user,
+            step=Decision.Step.APPROVAL,
+            outcome=Decision.Outcome.APPROVE,
+            content_hash=OuterRef("content_hash"),
+        )
+    )
+
+
+def _examiner_groups(user, roles, now):
+    groups = []
+    if Role.REVIEWER in roles:
+        to_review = _with_group_permission(user, "review_footagerequest").exclude(agency_id=user.agency_id)
+        groups.append(
+            _group(
+                "review",
+                _("Recommendations due"),
+                _("Check the legal basis, the scope and data minimisation, then recommend."),
+                _("due"),
+                _by_urgency_then(to_review.filter(status=Status.SUBMITTED), "due_at"),
+                now,
+                due="due_at",
+                more_url=reverse("requests:queue"),
+            )
+        )
+    if Role.APPROVER in roles:
+        to_approve = _with_group_permission(user, "approve_footagerequest").exclude(agency_id=user.agency_id)
+        in_review = to_approve.filter(status=Status.IN_REVIEW).alias(signed=_signed_by(user))
+        not_reviewed = to_approve.filter(status=Status.SUBMITTED)
+        if Role.REVIEWER in roles:
+            # What this user reviews is in their own group above, not "waiting for the reviewer".
+            not_reviewed = not_reviewed.exclude(pk__in=_with_group_permission(user, "review_footagerequest").values("pk"))
+        groups += [
+            _group(
+                "sign",
+                _("Waiting for my signature"),
+                _("Reviewed and recommended: approve, narrow, reject or ask for information."),
+                _("due"),
+                _by_urgency_then(in_review.filter(signed=False), "due_at"),
+                now,
+                due="due_at",
+                more_url=reverse("requests:queue"),
+            ),
+            _group(
+                "reviewer",
+                _("Waiting for the reviewer"),
+                _("Not yet reviewed: you can sign once the reviewer has recommended."),
+                _("due"),
+                _by_urgency_then(not_reviewed, "due_at"),
+                now,
+                due="due_at",
+                mine=False,
+            ),
+            _group(
+                "second",
+                _("Signed by me, waiting for another approver"),
+                _("The legal basis asks for more than one signature."),
+                _("due"),
+                _by_urgency_then(in_review.filter(signed=True), "due_at"),
+                now,
+                due="due_at",
+                mine=False,
+            ),
+        ]
+    return groups
+
+
+def _custodian_groups(user, now):
+    assigned = _with_group_permission(user, "export_footagerequest")
+    return [
+        _group(
+            "export",
+            _("Exports to run"),
+            _("Approved: cut the footage, check it and release the package."),
+            _("approved at"),
+            _by_urgency_then(assigned.filter(status__in=EXPORT_QUEUE_STATUSES), "decided_at"),
+            now,
+            due=None,
+        ),
+        _group(
+            "damage",
+            _("Damaged exports to acknowledge"),
+            _("The decode check found damage: read the findings and acknowledge them before the footage is released."),
+            "",
+            _by_urgency_then(assigned.filter(status=Status.DAMAGE_HELD), "decided_at"),
+            now,
+        ),
+        _group(
+            "exporting",
+            _("Exports in progress"),
+            _("Being cut and checked by the worker; the request page shows the progress."),
+            "",
+            _by_urgency_then(assigned.filter(status=Status.EXPORTING), "decided_at"),
+            now,
+            mine=False,
+        ),
+    ]
+
+
+def tasks_for(user: User, *, now: dt.datetime | None = None) -> list[TaskGroup]:
+    """The user's task groups that hold at least one task: their own first, then what waits on others."""
+    now = now or timezone.now()
+    roles = user.role_set()
+    groups = []
+    if Role.REQUESTER in roles and user.agency_id is not None:
+        groups += _requester_groups(user, now)
+    if Role.REVIEWER in roles or Role.APPROVER in roles:
+        groups += _examiner_groups(user, roles, now)
+    if Role.CUSTODIAN in roles:
+        groups += _custodian_groups(user, now)
+    groups = [group for group in groups if group.count]
+    return sorted(groups, key=lambda group: not group.mine)
+
+
+def waiting_notes(user: User, footage_requests: list[FootageRequest]) -> dict[int, str]:
+    """For an approver's queue: the requests whose next step is not theirs, with whom they wait for."""
+    if Role.APPROVER not in user.role_set() or not footage_requests:
+        return {}
+    ids = [footage_request.pk for footage_request in footage_requests]
+    reviewable = set()
+    if Role.REVIEWER in user.role_set():
+        reviewable = set(_with_group_permission(user, "review_footagerequest").filter(pk__in=ids).values_list("pk", flat=True))
+    signed = set(
+        FootageRequest.objects.filter(pk__in=ids, status=Status.IN_REVIEW).filter(_signed_by(user)).values_list("pk", flat=True)
+    )
+    notes = {}
+    for footage_request in footage_requests:
+        if footage_request.status == Status.SUBMITTED and footage_request.pk not in reviewable:
+            notes[footage_request.pk] = _("Waiting for the reviewer")
+        elif footage_request.pk in signed:
+            notes[footage_request.pk] = _("Signed by me, waiting for another approver")
+    return notes
