@@ -106,3 +106,33 @@ class ReportForm(forms.Form):
             elif date_from > timezone.localdate():
                 self.add_error("date_from", _("The period starts in the future."))
         return cleaned
+
+
+# Offline verification bundles ------------------------------------------------------
+
+# A bundle is one ZIP of every ledger event of the period: a year keeps it a size one downloads and checks at once.
+BUNDLE_MAX_DAYS = 366
+
+
+class BundleForm(forms.Form):
+    """The period of an offline verification bundle: whole days in Vietnam time, none of them in the future."""
+
+    date_from = DayFirstDateField(label=_("From date"))
+    date_to = DayFirstDateField(label=_("To date"))
+
+    def clean(self):
+        from django.utils import timezone
+
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to:
+            today = timezone.localdate()
+            if date_from > date_to:
+                self.add_error("date_to", _("The end date cannot be before the start date."))
+            elif date_from > today:
+                self.add_error("date_from", _("The period starts in the future."))
+            elif date_to > today:
+                self.add_error("date_to", _("The period ends in the future; end it today at the latest."))
+            elif (date_to - date_from).days + 1 > BUNDLE_MAX_DAYS:
+                self.add_error("date_to", _("A bundle covers at most 366 days; split the period."))
+        return cleaned

@@ -1,5 +1,7 @@
 """Oversight reports: a period and scope asked for by an overseer, built into a PDF and a zip of CSVs."""
 
+import os
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -75,3 +77,65 @@ class Report(models.Model):
         if not (self.pk and self.requested_at):
             return "BC-?"
         return f"BC-{timezone.localtime(self.requested_at):%Y}-{self.pk:06d}"
+
+
+class BundleRequest(models.Model):
+    """An offline verification bundle of the ledger for a period: built by a task into one ZIP an overseer downloads."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Being built")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    class Failure(models.TextChoices):
+        # Stored as a code and translated when shown; the technical detail goes to `error` and the ledger.
+        NO_SIGNING_KEY = "no_signing_key", _("There is no ledger signing key yet, so there is nothing to verify against.")
+        STORAGE = "storage", _("The bundle could not be written to the report storage.")
+        UNEXPECTED = "unexpected", _("The bundle could not be built because of an unexpected error.")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    date_from = models.DateField(_("from"))
+    date_to = models.DateField(_("to"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    stage = models.CharField(_("stage"), max_length=40, blank=True)
+    failure = models.CharField(_("reason for failure"), max_length=20, choices=Failure.choices, blank=True)
+    error = models.TextField(_("failure"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    zip_path = models.CharField(_("ZIP file"), max_length=500, blank=True)
+    zip_sha256 = models.CharField(_("ZIP SHA-256"), max_length=64, blank=True)
+    zip_size = models.PositiveBigIntegerField(_("ZIP size (bytes)"), default=0)
+    first_seq = models.BigIntegerField(_("first event"), null=True, blank=True)
+    last_seq = models.BigIntegerField(_("last event"), null=True, blank=True)
+    event_count = models.PositiveIntegerField(_("events"), default=0)
+    # Events no signed checkpoint fixed when the bundle was written (its verifier then exits 3).
+    unanchored_from = models.BigIntegerField(_("first event not anchored"), null=True, blank=True)
+    unanchored_to = models.BigIntegerField(_("last event not anchored"), null=True, blank=True)
+    fingerprints = models.JSONField(_("signing key fingerprints"), default=list, blank=True)
+
+    class Meta:
+        db_table = "oversight_bundle_request"
+        verbose_name = _("offline verification bundle")
+        verbose_name_plural = _("offline verification bundles")
+        ordering = ["-requested_at", "-id"]
+        default_permissions = ("view",)
+        constraints = [
+            models.CheckConstraint(condition=models.Q(date_to__gte=models.F("date_from")), name="oversight_bundle_period_ordered")
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def code(self):
+        if not (self.pk and self.requested_at):
+            return "GKC-?"
+        return f"GKC-{timezone.localtime(self.requested_at):%Y}-{self.pk:06d}"
+
+    @property
+    def file_name(self):
+        return os.path.basename(self.zip_path)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from governance.models import Agency, Area, LegalBasis, Role, User
 from governance.permissions import is_system_administrator, oversight_area
 from governance.second_factor import ensure_second_factor, second_factor_refusal
-from oversight.models import Report
+from oversight.models import BundleRequest, Report
 
 LEDGER_READER_ROLES = (Role.AUDITOR, Role.ADMINISTRATOR)
 
@@ -84,4 +84,55 @@ def get_visible_report_or_404(user: User | None, pk: int) -> Report:
     try:
         return reports_visible_to(user).select_related("agency", "area", "legal_basis", "requested_by").get(pk=pk)
     except Report.DoesNotExist:
+        raise Http404 from None
+
+
+# Offline verification bundles -------------------------------------------------------
+
+
+class BundleRefused(Exception):
+    """A bundle the user may not have: the message says why, in the user's language."""
+
+
+def bundle_refusal(user: User | None) -> str | None:
+    """Why this user may not take an offline bundle of the ledger, or None.
+
+    A bundle holds every event of its period, whoever they concern: the chain is
+    proved only over contiguous events, so it cannot be cut to one area. It goes
+    to system administrators, and to auditors whose jurisdiction covers every agency.
+    """
+    if not can_read_ledger(user):
+        return _("Only oversight bodies and administrators may take a copy of the ledger.")
+    if is_system_administrator(user):
+        return second_factor_refusal(user)
+    if not user.has_role(Role.AUDITOR):
+        return _("Offline verification bundles are taken by oversight bodies and the monitoring centre's system administrators.")
+    jurisdiction = oversight_area(user)
+    if jurisdiction is None or Agency.objects.exclude(area__path__startswith=jurisdiction.path).exists():
+        return _(
+            "An offline bundle holds every agency's ledger events of the period, and some agencies are outside your "
+            "jurisdiction. Ask an oversight body of the whole city or the monitoring centre for one."
+        )
+    return second_factor_refusal(user)
+
+
+def ensure_can_take_bundle(user: User | None) -> None:
+    reason = bundle_refusal(user)
+    if reason:
+        raise BundleRefused(reason)
+
+
+def bundles_visible_to(user: User | None) -> QuerySet[BundleRequest]:
+    """Bundles a user may open: the ones they asked for; system administrators see every one."""
+    if not can_read_ledger(user):
+        return BundleRequest.objects.none()
+    if is_system_administrator(user):
+        return BundleRequest.objects.all()
+    return BundleRequest.objects.filter(requested_by=user)
+
+
+def get_visible_bundle_or_404(user: User | None, pk: int) -> BundleRequest:
+    try:
+        return bundles_visible_to(user).select_related("requested_by").get(pk=pk)
+    except BundleRequest.DoesNotExist:
         raise Http404 from None

@@ -3,17 +3,21 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, Checkpoint, VerificationRun
 from audit.selectors import seq_range_for_dates
 from governance.models import User
 from governance.permissions import agencies_overseen_by
-from oversight.permissions import can_read_ledger
+from oversight.permissions import can_read_ledger, reports_visible_to
 from requests.selectors import requests_visible_to
 
 PAGE_SIZE = 50
@@ -88,6 +92,67 @@ def event_neighbours(user: User | None, event: AuditEvent) -> tuple[int | None, 
     previous = events.filter(seq__lt=event.seq).order_by("-seq").values_list("seq", flat=True).first()
     following = events.filter(seq__gt=event.seq).order_by("seq").values_list("seq", flat=True).first()
     return previous, following
+
+
+@dataclass
+class EventObject:
+    """The object of an event as a reader names it: its kind, its name and, when the reader may open it, its page."""
+
+    kind: str
+    name: str
+    url: str = ""
+    named_by_kind: bool = False  # the name says the kind already ("Request YC-2026-000123")
+
+
+# Governance records that are the regulation itself, public to every signed-in official: named by their own text.
+PUBLIC_GOVERNANCE = {"governance.agency", "governance.area", "governance.camera", "governance.datacategory"}
+PUBLIC_GOVERNANCE |= {"governance.legalbasis", "governance.dayoff", "governance.regulationversion", "governance.assignmentrule"}
+
+
+def _object_kind(target_type):
+    try:
+        return capfirst(apps.get_model(target_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return target_type
+
+
+def event_object(user: User | None, event: AuditEvent) -> EventObject | None:
+    """What the event is about, named for `user`: a name only for what the reader may see, a link only to what it may open.
+
+    Outside the reader's scope the object keeps what the ledger row shows: its kind and id.
+    """
+    if not event.target_type:
+        return None
+    kind = str(_object_kind(event.target_type))
+    target_id = event.target_id
+    fallback = EventObject(kind=kind, name=f"#{target_id}")
+    if event.target_type == "requests.footagerequest" and event.reference:
+        # The reference is on the ledger row already; only the link depends on the reader.
+        visible = requests_visible_to(user).filter(reference=event.reference).exists()
+        url = reverse("requests:detail", args=[event.reference]) if visible else ""
+        name = _("Request %(reference)s") % {"reference": event.reference}
+        return EventObject(kind=kind, name=name, url=url, named_by_kind=True)
+    if not target_id.isdigit():
+        return EventObject(kind=kind, name=target_id)
+    if event.target_type == "audit.auditevent":
+        url = reverse("oversight:event", args=[target_id]) if events_visible_to(user).filter(seq=target_id).exists() else ""
+        name = _("Ledger event %(seq)s") % {"seq": target_id}
+        return EventObject(kind=kind, name=name, url=url, named_by_kind=True)
+    if event.target_type == "oversight.report":
+        report = reports_visible_to(user).filter(pk=target_id).first()
+        if report is None:
+            return fallback
+        return EventObject(kind=kind, name=report.code, url=reverse("oversight:report", args=[report.pk]))
+    if event.target_type == USER_TARGET:
+        account = get_user_model().objects.filter(pk=target_id).first()
+        overseen = agencies_overseen_by(user)
+        if account is None or (overseen is not None and not overseen.filter(pk=account.agency_id).exists()):
+            return fallback
+        return EventObject(kind=kind, name=account.get_username())
+    if event.target_type in PUBLIC_GOVERNANCE:
+        record = apps.get_model(event.target_type).objects.filter(pk=target_id).first()
+        return EventObject(kind=kind, name=str(record)) if record is not None else fallback
+    return fallback
 
 
 def filter_events(events: QuerySet[AuditEvent], filters: dict | None) -> QuerySet[AuditEvent]:

@@ -11,4 +11,7 @@ urlpatterns = [
     path("reports/<int:pk>/", views.report_detail, name="report"),
     path("reports/<int:pk>/<str:kind>/", views.report_file, name="report-file"),
     path("dossier/<str:reference>/", views.dossier, name="dossier"),
+    path("bundles/", views.bundles, name="bundles"),
+    path("bundles/<int:pk>/", views.bundle_detail, name="bundle"),
+    path("bundles/<int:pk>/zip/", views.bundle_file, name="bundle-file"),
 ]

@@ -1,6 +1,6 @@
 """Auditor pages: the ledger, one event, and chain verification. Users without the role get 404."""
 
-import json
+import datetime as dt
 from pathlib import Path
 
 from django.contrib import messages
@@ -18,20 +18,28 @@ from audit.models import Action
 from audit.selectors import current_signing_key, signing_keys
 from audit.services import verification_run_request
 from governance.models import Role
-from oversight.forms import LedgerFilterForm, ReportForm, object_kinds
-from oversight.models import Report
+from governance.timefmt import DATE_TIME_SECONDS, local_time
+from oversight.bundles import bundle_download, bundle_request
+from oversight.event_data import event_details
+from oversight.forms import BundleForm, LedgerFilterForm, ReportForm, object_kinds
+from oversight.models import BundleRequest, Report
 from oversight.permissions import (
+    BundleRefused,
     ReportRefused,
+    bundle_refusal,
+    bundles_visible_to,
     ensure_can_read_ledger,
     ensure_can_take_ledger_copy,
+    get_visible_bundle_or_404,
     get_visible_report_or_404,
     report_jurisdiction,
     report_refusal,
     reports_visible_to,
 )
-from oversight.reports import dossier_build, report_download, report_request
+from oversight.reports import dossier_build, download_name, report_download, report_request
 from oversight.selectors import (
     event_neighbours,
+    event_object,
     get_visible_event_or_404,
     latest_checkpoint,
     latest_verification_runs,
@@ -110,10 +118,7 @@ def event_detail(request, seq):
     ensure_can_read_ledger(request.user)
     event = get_visible_event_or_404(request.user, seq)
     previous_seq, next_seq = event_neighbours(request.user, event)
-    try:
-        payload = json.dumps(json.loads(event.payload), indent=2, ensure_ascii=False, sort_keys=True)
-    except ValueError:
-        payload = event.payload
+    details, payload = event_details(event.payload)
     event.role_labels = _role_labels(event.actor_roles)
     with transaction.atomic():
         # The target is given as a pair so the view does not inherit the event's request reference.
@@ -121,7 +126,15 @@ def event_detail(request, seq):
     return render(
         request,
         "oversight/event_detail.html",
-        {"event": event, "payload": payload, "previous_seq": previous_seq, "next_seq": next_seq},
+        {
+            "event": event,
+            "object": event_object(request.user, event),
+            "occurred_local": local_time(event.occurred_at, DATE_TIME_SECONDS),
+            "details": details,
+            "payload": payload,
+            "previous_seq": previous_seq,
+            "next_seq": next_seq,
+        },
     )
 
 
@@ -143,6 +156,7 @@ def verify(request):
             "runs": latest_verification_runs(request.user),
             "under_way": verification_under_way(request.user),
             "checkpoint": latest_checkpoint(request.user),
+            **_bundle_context(request.user),
         },
     )
 
@@ -216,5 +230,71 @@ def dossier(request, reference):
     footage_request = get_visible_request_or_404(request.user, reference)
     content, code, _sha256 = dossier_build(actor=request.user, footage_request=footage_request, http_request=request)
     response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{code}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{download_name(code, timezone.now(), "pdf")}"'
     return response
+
+
+# Offline verification bundles -------------------------------------------------------------
+
+# What a bundle's build is doing, as stored in BundleRequest.stage.
+BUNDLE_STAGES = {
+    "start": gettext_lazy("Starting"),
+    "events": gettext_lazy("Writing the ledger events and signed checkpoints"),
+    "readme": gettext_lazy("Writing the instructions"),
+    "zip": gettext_lazy("Packing the ZIP file"),
+    "done": gettext_lazy("Done"),
+}
+
+
+def _bundle_context(user, form=None):
+    if form is None:
+        # A period that ended yesterday: today's last events are not under a signed checkpoint yet.
+        yesterday = timezone.localdate() - dt.timedelta(days=1)
+        form = BundleForm(initial={"date_from": yesterday.replace(day=1), "date_to": yesterday})
+    return {
+        "bundle_form": form,
+        "bundle_refusal": bundle_refusal(user),
+        "bundles": list(bundles_visible_to(user).select_related("requested_by")[:10]),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def bundles(request):
+    ensure_can_read_ledger(request.user)
+    form = None
+    if request.method == "POST":
+        form = BundleForm(request.POST)
+        if form.is_valid():
+            try:
+                bundle = bundle_request(actor=request.user, http_request=request, **form.cleaned_data)
+            except BundleRefused as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                messages.success(request, _("The bundle is being prepared; this page shows its progress."))
+                return redirect("oversight:bundle", pk=bundle.pk)
+    return render(request, "oversight/bundles.html", _bundle_context(request.user, form))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def bundle_detail(request, pk):
+    ensure_can_read_ledger(request.user)
+    bundle = get_visible_bundle_or_404(request.user, pk)
+    return render(
+        request,
+        "oversight/bundle_detail.html",
+        {"bundle": bundle, "stage_label": BUNDLE_STAGES.get(bundle.stage, "")},
+    )
+
+
+@login_required
+@require_GET  # a HEAD (a link checker, a prefetch) must not be logged as a download
+def bundle_file(request, pk):
+    ensure_can_take_ledger_copy(request.user)
+    bundle = get_visible_bundle_or_404(request.user, pk)
+    # The whole ledger of a period: whoever may no longer take one (moved, role revoked) finds nothing here.
+    if bundle_refusal(request.user) or bundle.status != BundleRequest.Status.READY or not Path(bundle.zip_path).is_file():
+        raise Http404
+    path, name = bundle_download(actor=request.user, bundle=bundle, http_request=request)
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=name, content_type="application/zip")

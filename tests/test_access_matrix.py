@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from governance.models import Agency, AssignmentRule, Camera, Membership
+from oversight.models import BundleRequest
 from oversight.reports import report_request
 from requests import releases
 from requests.models import FootageRequest
@@ -88,7 +89,9 @@ def parameters(world, released, people):  # noqa: F811
         "assignmentrule": rule.pk,
         "accessattempt": 1,
     }
+    bundle = BundleRequest.objects.create(requested_by=people["superuser"][0], date_from=today, date_to=today)
     return {
+        "pk:audit/bundles/": bundle.pk,
         "reference": released.reference,
         "token:requests/download/": download,
         "token:requests/verify/": verification_token(released.release),
@@ -744,6 +747,35 @@ EXPECTED = {
         "POST": {"*": 405, "anon": "login"},
     },
     "audit/reports/<int:pk>/<str:kind>/": {"GET": {"*": 404, "anon": "login"}, "POST": {"*": 405, "anon": "login"}},
+    # Offline bundles: the list and its form for every ledger reader; one bundle (asked for by the superuser) for
+    # whoever asked and the system administrators; its ZIP for nobody while it is being built.
+    "audit/bundles/": {
+        "GET": {
+            "*": 404,
+            "anon": "login",
+            "A.admin": 200,
+            "A.auditor": 200,
+            "centre.admin": 200,
+            "superuser": 200,
+            "B.admin": 200,
+            "B.auditor": 200,
+        },
+        "POST": {
+            "*": 404,
+            "anon": "login",
+            "A.admin": 200,
+            "A.auditor": 200,
+            "centre.admin": 200,
+            "superuser": 200,
+            "B.admin": 200,
+            "B.auditor": 200,
+        },
+    },
+    "audit/bundles/<int:pk>/": {
+        "GET": {"*": 404, "anon": "login", "centre.admin": 200, "superuser": 200},
+        "POST": {"*": 405, "anon": "login"},
+    },
+    "audit/bundles/<int:pk>/zip/": {"GET": {"*": 404, "anon": "login"}, "POST": {"*": 405, "anon": "login"}},
     "audit/dossier/<str:reference>/": {
         "GET": {"*": 404, "anon": "login", "A.admin": 200, "A.auditor": 200, "centre.admin": 200, "superuser": 200},
         "POST": {"*": 405, "anon": "login"},
@@ -765,6 +797,9 @@ EXPECTED = {
     "requests/notifications/read/": {"GET": {"*": 405, "anon": "login"}, "POST": {"*": "302", "anon": "login"}},
     "requests/verify/": {"GET": {"*": 200, "anon": "login"}, "POST": {"*": 200, "anon": "login"}},
     "requests/verify/<str:token>/": {"GET": {"*": 200}, "POST": {"*": 200}},
+    # The verification record is printed only from a result the check page signed: anything else is refused (400).
+    "requests/verify/record/": {"GET": {"*": 405, "anon": "login"}, "POST": {"*": 400, "anon": "login"}},
+    "requests/verify/<str:token>/record/": {"GET": {"*": 405}, "POST": {"*": 400}},
     "requests/download/<str:token>/": {
         "GET": {"*": 404, "anon": "login", "A.requester": 200},
         "POST": {"*": 405, "anon": "login"},
