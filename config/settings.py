@@ -389,6 +389,12 @@ RELEASE_LINK_HOURS = env.int("RELEASE_LINK_HOURS", default=72)
 RELEASE_MAX_DOWNLOADS = env.int("RELEASE_MAX_DOWNLOADS", default=5)
 RELEASE_RETENTION_DAYS = env.int("RELEASE_RETENTION_DAYS", default=30)
 VERIFY_LINK_DAYS = env.int("VERIFY_LINK_DAYS", default=30)
+# The address people open this site at, for links printed where no page is at hand (the hand-over record's
+# verification link and its QR code): the first trusted origin, else the development server's address outside
+# production. Empty: documents print the link's path and say that the site's address is not configured.
+SITE_URL = env.str(
+    "SITE_URL", default=CSRF_TRUSTED_ORIGINS[0] if CSRF_TRUSTED_ORIGINS else ("" if PRODUCTION else "http://127.0.0.1:8000")
+).rstrip("/")
 # Checking a file against a release: the largest file hashed here (larger ones: paste the SHA-256), and how many
 # checks one address may make per minute without signing in.
 VERIFY_UPLOAD_MAX_BYTES = env.int("VERIFY_UPLOAD_MAX_BYTES", default=512 * 1024 * 1024)

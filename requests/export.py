@@ -31,6 +31,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import OperationalError
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -41,10 +42,11 @@ from requests.filecopy import hash_descriptor
 from requests.media import decode_check, hole_threshold, keyframe_times, probe_duration
 from requests.models import FootageRequest, LegalHold
 from requests.mp4boxes import mp4_h264_configurations
-from requests.selectors import binding_approvals
+from requests.selectors import binding_approvals, filed_scope, narrowed_scope
 from requests.sources import source_for
 from requests.sources.files import SegmentFileSource
 from requests.staging import Staging, staging_open
+from requests.verification import verification_token_for_request
 from requests.zipwriter import PackageWriter, finish_bag
 
 # Blocks small enough to stay in the CPU cache between being read, hashed and written: copying through
@@ -685,7 +687,14 @@ def export_build(footage_request_id, *, progress=None):
             manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
             (bag / "manifest.json").write_bytes(manifest_bytes)
             manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
-            handover = render_handover(footage_request=footage_request, manifest=manifest, manifest_sha256=manifest_sha256)
+            handover = render_handover(
+                footage_request=footage_request,
+                manifest=manifest,
+                manifest_sha256=manifest_sha256,
+                scope=narrowed_scope(filed_scope(footage_request)),
+                # The release is made after the package: the link names the request, whose one release it opens.
+                verify_path=reverse("requests:verify-release", kwargs={"token": verification_token_for_request(footage_request)}),
+            )
             (bag / HANDOVER_NAME).write_bytes(handover)
             handover_sha256, handover_size = hashlib.sha256(handover).hexdigest(), len(handover)
             _write_bag_files(bag, footage_request, files)

@@ -10,7 +10,8 @@ import datetime as dt
 import io
 from xml.sax.saxutils import escape
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -20,8 +21,9 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 
 from audit.selectors import current_signing_key_fingerprint
 from documents.pdf import BOLD, REGULAR, nfc, qr_drawing, register_fonts
-from governance.timefmt import DATE_TIME_SECONDS, local_time
+from governance.timefmt import DATE_TIME, DATE_TIME_SECONDS, duration_text, local_time
 from requests.integrity import damage_lines_vi, scope_lines_vi
+from requests.verification import verification_url
 
 # Whatever ReportLab would fill in by itself is Helvetica, which the PDF does not embed: every table names the font.
 BASE_FONT = ("FONT", (0, 0), (-1, -1), REGULAR, 10)
@@ -91,8 +93,114 @@ def _integrity_lines(manifest, s):
     return story
 
 
-def render_handover(*, footage_request, manifest, manifest_sha256):
-    """The PDF bytes of the hand-over record for one package."""
+def _window_text(item):
+    return (
+        f"{item.camera.code}: {local_time(item.start, DATE_TIME_SECONDS)} – {local_time(item.end, DATE_TIME_SECONDS)}"
+        f" ({item.data_category.code})"
+    )
+
+
+REQUESTED_STATE_VI = {
+    "kept": "được duyệt như đề nghị",
+    "shortened": "được duyệt một phần (rút ngắn)",
+    "dropped": "không được duyệt",
+}
+
+
+def _scope_lines(comparison, s):
+    """The scope as requested beside the scope approved, when an approver narrowed it (`selectors.narrowed_scope`:
+    the filing as sent and the scope the request was approved with, never the ledger)."""
+    if comparison is None:
+        return []
+    struck = ParagraphStyle("struck", parent=s["indented"], textColor=colors.HexColor("#8a1c1c"))
+    story = [
+        _p("Phạm vi đề nghị và phạm vi được phê duyệt:", s["heading"]),
+        _p(
+            "Lãnh đạo phê duyệt đã thu hẹp phạm vi dữ liệu so với đề nghị: "
+            + "; ".join(
+                f"{d.actor.display_name} ({d.actor_agency.name_vi if d.actor_agency_id else '—'}), "
+                f"{local_time(d.created_at, DATE_TIME_SECONDS)}"
+                for d in comparison.narrowings
+            )
+            + ". Chỉ dữ liệu trong phạm vi được phê duyệt được trích xuất và giao.",
+            s["small"],
+        ),
+        _p("Phạm vi đề nghị (theo hồ sơ đã gửi):", s["small"]),
+    ]
+    for row in comparison.requested:
+        text = f"• {_window_text(row.item)} — {REQUESTED_STATE_VI[row.state]}"
+        if row.state == "kept":
+            story.append(_p(text, s["indented"]))
+        else:
+            # Struck through: what was asked and not given.
+            story.append(
+                Paragraph(
+                    f"<strike>{escape(nfc(_window_text(row.item)))}</strike> — {escape(REQUESTED_STATE_VI[row.state])}", struck
+                )
+            )
+    story.append(_p("Phạm vi được phê duyệt (đã trích xuất):", s["small"]))
+    story += [_p(f"• {_window_text(row.item)}", s["indented"]) for row in comparison.approved]
+    return story
+
+
+def _verification_link(path, s):
+    """The QR code and the printed address of the page where a recipient checks a file of this package without an
+    account; where the site's address is not configured, only the path, saying so."""
+    if not path:
+        return []
+    url = verification_url(path)
+    until = local_time(timezone.now() + dt.timedelta(days=settings.VERIFY_LINK_DAYS), DATE_TIME)
+    validity = (
+        f"Đường dẫn có hiệu lực đến {until}, trừ khi trung tâm thu hồi trước; sau đó đề nghị trung tâm giám sát "
+        "cấp đường dẫn mới. Giá trị SHA-256 in trong biên bản này vẫn đối chiếu được bằng bất kỳ công cụ tính "
+        "SHA-256 nào."
+    )
+    if url is None:
+        return [
+            _p("Đường dẫn kiểm tra tệp (không cần tài khoản):", s["small"]),
+            _p(path, s["mono"]),
+            _p(
+                "Địa chỉ trang web của hệ thống chưa được cấu hình nên biên bản chỉ in phần đường dẫn, không in mã QR: "
+                "ghép đường dẫn trên vào sau địa chỉ trang web của trung tâm giám sát để mở trang kiểm tra.",
+                s["small"],
+            ),
+            _p(validity, s["small"]),
+        ]
+    return [
+        Table(
+            [
+                [
+                    qr_drawing(url, size=34 * mm),
+                    [
+                        _p(
+                            "Quét mã QR này để mở trang kiểm tra tệp của gói dữ liệu này (không cần tài khoản): tải "
+                            "một tệp lên hoặc dán giá trị SHA-256 của nó, hệ thống cho biết tệp có trùng khớp với một "
+                            "tệp đã giao hay không.",
+                            s["small"],
+                        ),
+                        _p(url, s["mono"]),
+                        _p(validity, s["small"]),
+                    ],
+                ]
+            ],
+            colWidths=[38 * mm, 136 * mm],
+            style=TableStyle([BASE_FONT, ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]),
+        )
+    ]
+
+
+def _clip_length(seconds):
+    """A clip's length as people say it, with the exact seconds the manifest gives: "4 phút (240,5 giây)"."""
+    exact = f"{seconds:.1f} giây".replace(".", ",")
+    if seconds < 60:
+        return exact
+    with translation.override("vi"):
+        return f"{duration_text(seconds)} ({exact})"
+
+
+def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, verify_path=None):
+    """The PDF bytes of the hand-over record for one package: `scope` the narrowed scope to show
+    (`selectors.narrowed_scope`), `verify_path` the path of the package's verification link."""
     register_fonts()
     s = _styles()
     buffer = io.BytesIO()
@@ -169,7 +277,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
                     f"– {local_time(entry['last_timestamp'], DATE_TIME_SECONDS)}",
                     s["small"],
                 ),
-                _p(f"{duration:.1f} giây\n{_size(entry['size'])}" if duration else _size(entry["size"]), s["small"]),
+                _p(f"{_clip_length(duration)}\n{_size(entry['size'])}" if duration else _size(entry["size"]), s["small"]),
                 _p(entry["sha256"], s["mono"]),
             ]
         )
@@ -196,6 +304,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
             story.append(_p(f"• {camera}: {span} ({cause})", s["small"]))
         for item in missing:
             story.append(_p(f"• {item['camera']}: không trích xuất được dữ liệu cho khung giờ đề nghị", s["small"]))
+    story += _scope_lines(scope, s)
     qr = Table(
         [
             [
@@ -216,7 +325,10 @@ def render_handover(*, footage_request, manifest, manifest_sha256):
         colWidths=[36 * mm, 138 * mm],
     )
     qr.setStyle(TableStyle([BASE_FONT, ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-    story += [Spacer(1, 4 * mm), qr, Spacer(1, 4 * mm)]
+    story += [Spacer(1, 4 * mm), qr]
+    if verify_path:
+        story += [_p("Kiểm tra tệp đã nhận:", s["heading"]), *_verification_link(verify_path, s)]
+    story.append(Spacer(1, 4 * mm))
     signatures = Table(
         [
             [_p("ĐẠI DIỆN BÊN GIAO", s["center_bold"]), _p("ĐẠI DIỆN BÊN NHẬN", s["center_bold"])],

@@ -5,6 +5,7 @@ event.
 """
 
 import datetime as dt
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from audit import record_event
 from audit.models import Action, Outcome
 from governance.models import User
+from governance.timefmt import file_stamp
 from requests import permissions, verification
 from requests.locking import lock_request
 from requests.models import DownloadGrant, FootageRequest, LegalHold, Release, ReleaseFile
@@ -81,6 +83,14 @@ def _refuse(actor, action, reason, *, footage_request=None, data=None, http_requ
             http_request=http_request,
             outcome=Outcome.DENIED,
         )
+
+
+def package_download_name(release: Release) -> str:
+    """The package's name as downloaded: its request and its release time in Vietnam time with the offset.
+
+    "YC-2026-000123_20261203T141500+0700.zip": the same clock as every page and the hand-over record.
+    """
+    return f"{release.footage_request.reference}_{file_stamp(release.created_at)}.zip"
 
 
 def release_download_open(
@@ -260,6 +270,35 @@ def release_verify_throttled(*, release: Release, http_request: HttpRequest) -> 
         data={"release": release.pk, "limit_per_minute": settings.VERIFY_CHECKS_PER_MINUTE},
         http_request=http_request,
     )
+
+
+@transaction.atomic(durable=True)
+def release_verify_record(*, actor: User | None, result: dict, http_request: HttpRequest | None = None) -> bytes:
+    """The PDF record of a check (`verification.record_result`, a result the server signed); making it is a ledger
+    event naming the record and the PDF's SHA-256, so that a printed record can be traced."""
+    from requests.verification_record import render_verification_record
+
+    record_id = hashlib.sha256(f"{result['sha256']}|{result['checked_at']}".encode()).hexdigest()[:16].upper()
+    pdf = render_verification_record(result=result, record_id=record_id)
+    release = result["release"]
+    record_event(
+        actor=actor,
+        action=Action.RELEASE_VERIFY_RECORD,
+        target=release.footage_request if release is not None else None,
+        outcome=Outcome.SUCCESS if result["matches"] else Outcome.NO_MATCH,
+        data={
+            "record": record_id,
+            "record_sha256": hashlib.sha256(pdf).hexdigest(),
+            "sha256": result["sha256"],
+            "file_name": result["file_name"],
+            "size": result["size"],
+            "checked_at": result["checked_at"],
+            "matches": [[m.release.footage_request.reference, m.name] for m in result["matches"]],
+            "released_match": result["released_match"],
+        },
+        http_request=http_request,
+    )
+    return pdf
 
 
 @transaction.atomic(durable=True)

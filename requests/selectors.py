@@ -14,10 +14,11 @@ from django.http import Http404
 
 from governance.models import Agency, Role, User
 from governance.permissions import agencies_overseen_by
-from governance.timefmt import local_midnight
+from governance.timefmt import local_midnight, local_time
 from requests.models import (
     EXPORT_QUEUE_STATUSES,
     OPEN_STATUSES,
+    ApprovedItem,
     Decision,
     FootageRequest,
     FootageRequestGroupObjectPermission,
@@ -271,6 +272,88 @@ def filed_scope(footage_request: FootageRequest, current: list[RequestItem] | No
         current=current,
         narrowings=list(narrowings.select_related("actor", "actor_agency").order_by("created_at", "id")),
     )
+
+
+@dataclass(frozen=True)
+class ScopeRow:
+    """One camera window of a scope comparison. A requested window is "kept" (approved as asked), "shortened" or
+    "dropped" (not approved); an approved window is "approved"."""
+
+    item: object  # a SubmittedItem, ApprovedItem or RequestItem
+    state: str
+
+    @property
+    def window_text(self) -> str:
+        """The window in Vietnam time with the zone named, for text read away from a page (an e-mail)."""
+        return f"{local_time(self.item.start)} – {local_time(self.item.end)}"
+
+
+@dataclass(frozen=True)
+class ScopeComparison:
+    """The windows as requested beside the windows as approved, when an approver narrowed them."""
+
+    requested: list[ScopeRow]
+    approved: list[ScopeRow]
+    narrowings: list[Decision]
+
+
+def _key(item):
+    return (item.camera_id, item.data_category_id)
+
+
+def compare_scope(requested, approved, narrowings=()) -> ScopeComparison:
+    """Mark each requested window kept, shortened or dropped against the approved ones (a narrowing only drops
+    windows or shortens them, so an approved window lies inside the requested one it came from)."""
+    left = list(approved)
+    rows = []
+    for item in sorted(requested, key=lambda i: (i.camera.code, i.start, i.pk or 0)):
+        exact = next((a for a in left if _key(a) == _key(item) and (a.start, a.end) == (item.start, item.end)), None)
+        inside = exact or next((a for a in left if _key(a) == _key(item) and item.start <= a.start and a.end <= item.end), None)
+        if inside is not None:
+            left.remove(inside)
+        rows.append(ScopeRow(item, "kept" if exact else "shortened" if inside else "dropped"))
+    return ScopeComparison(
+        requested=rows,
+        approved=[ScopeRow(item, "approved") for item in sorted(approved, key=lambda i: (i.camera.code, i.start, i.pk or 0))],
+        narrowings=list(narrowings),
+    )
+
+
+def narrowed_scope(scope: FiledScope) -> ScopeComparison | None:
+    """The request's scope as last filed beside its scope now, when an approver narrowed it; None otherwise (never
+    narrowed, changed by the requester and not yet filed again, or a filing whose scope was not recorded)."""
+    if not scope.differs or scope.current_kind == "changed" or not scope.narrowings or scope.requested is None:
+        return None
+    return compare_scope(scope.requested, scope.current, scope.narrowings)
+
+
+def notification_scope(notification) -> ScopeComparison | None:
+    """For an approval or narrowing notification: the scope as filed beside the scope the approvals up to that
+    notification left, read from the stored filing (`SubmittedItem`) and the narrowing approvals (`ApprovedItem`);
+    None when no approver narrowed it."""
+    from requests.models import Notification
+
+    if notification.verb not in (Notification.Verb.APPROVED, Notification.Verb.NARROWED):
+        return None
+    footage_request = notification.footage_request
+    submission = footage_request.submissions.filter(submitted_at__lte=notification.created_at).order_by("-number").first()
+    if submission is None or not submission.items_recorded:
+        return None
+    narrowings = list(
+        footage_request.decisions.filter(
+            outcome=Decision.Outcome.APPROVE,
+            created_at__gte=submission.submitted_at,
+            created_at__lte=notification.created_at,
+        )
+        .exclude(narrowed_from="")
+        .select_related("actor", "actor_agency")
+        .prefetch_related(Prefetch("items", ApprovedItem.objects.select_related("camera", "data_category")))
+        .order_by("created_at", "id")
+    )
+    if not narrowings:
+        return None
+    requested = list(submission.items.select_related("camera", "data_category"))
+    return compare_scope(requested, list(narrowings[-1].items.all()), narrowings)
 
 
 def request_export_pending(footage_request_id: int) -> bool:

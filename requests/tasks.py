@@ -4,9 +4,13 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from requests.models import Notification
+from requests.selectors import notification_scope
+from requests.verification import verification_url
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +25,14 @@ def send_notification_emails(notification_ids):
                 continue
             send_mail(
                 subject=notification.text,
-                message=notification.text,
+                message=render_to_string(
+                    "requests/email/notification.txt",
+                    {
+                        "notification": notification,
+                        "scope": notification_scope(notification),
+                        "link": verification_url(reverse("requests:detail", args=[notification.footage_request.reference])),
+                    },
+                ),
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=[notification.user.email],
                 fail_silently=False,

@@ -43,6 +43,19 @@ def verification_token(release):
     return _signer().sign_object({"r": release.pk, "g": release.verify_generation})
 
 
+def verification_token_for_request(footage_request):
+    """The link printed on the hand-over record, made while the package is built (before its release exists): it
+    names the request, whose release is made once, and the first link generation, so revoking the links revokes it
+    too. Valid VERIFY_LINK_DAYS from when it is made."""
+    return _signer().sign_object({"q": footage_request.pk, "g": 0})
+
+
+def verification_url(path):
+    """The absolute address of a path of this site (SITE_URL), or None when the site's address is not configured."""
+    base = (settings.SITE_URL or "").rstrip("/")
+    return f"{base}{path}" if base else None
+
+
 def release_for_token(token):
     """The release a verification link was made for; Http404 for a link that is not ours, VerificationLinkGone for
     one that expired or was revoked."""
@@ -58,7 +71,11 @@ def release_for_token(token):
         raise Http404 from None
     if not isinstance(claims, dict):
         raise Http404
-    release = Release.objects.select_related("footage_request").filter(pk=claims.get("r")).first()
+    releases = Release.objects.select_related("footage_request")
+    if "q" in claims:  # the link of a hand-over record, made before the release: it names the request
+        release = releases.filter(footage_request_id=claims.get("q")).first()
+    else:
+        release = releases.filter(pk=claims.get("r")).first()
     if release is None:
         raise Http404
     if expired:
@@ -96,3 +113,65 @@ def first_refusal_in_window(http_request):
 
 def first_unmatched_in_window(http_request):
     return _first_in_window("unmatched", client_address(http_request))
+
+
+# The verification record ---------------------------------------------------------------------------------------
+
+RECORD_SALT = "requests.release-verify-record"
+# A check's result can be printed as a record for this long after the check (the page holds the signed result).
+RECORD_MINUTES = 30
+
+
+class RecordRefused(Exception):
+    """A verification record asked for with a result this server did not sign, one too old, or one for another
+    link."""
+
+
+def record_token(*, sha256, file_name, size, checked_at, release, matches):
+    """The result of one check, signed, for the page to post back when the record is downloaded: the server prints
+    only what it signed, so no record can say "match" for a file that did not match. Nothing of the file is kept
+    but its name, size and SHA-256."""
+    return signing.TimestampSigner(salt=RECORD_SALT).sign_object(
+        {
+            "h": sha256,
+            "n": file_name,
+            "s": size,
+            "t": checked_at.isoformat(),
+            # Named as the page names them (reference, file name), never by row ids the page does not show.
+            "r": release.footage_request.reference if release is not None else None,
+            "m": [[match.release.footage_request.reference, match.name, bool(match.held)] for match in matches],
+        },
+        compress=True,
+    )
+
+
+def record_result(token, *, release):
+    """The signed result of a check, read back with the released files it matched; RecordRefused otherwise."""
+    from requests.models import ReleaseFile
+
+    try:
+        claims = signing.TimestampSigner(salt=RECORD_SALT).unsign_object(token or "", max_age=RECORD_MINUTES * 60)
+    except signing.SignatureExpired:
+        raise RecordRefused("expired") from None
+    except (signing.BadSignature, ValueError, TypeError):
+        raise RecordRefused("invalid") from None
+    if not isinstance(claims, dict) or claims.get("r") != (release.footage_request.reference if release is not None else None):
+        raise RecordRefused("invalid")
+    held = {(reference, name): is_held for reference, name, is_held in claims["m"]}
+    files = ReleaseFile.objects.filter(sha256=claims["h"]).select_related("release__footage_request")
+    if release is not None:
+        files = files.filter(release=release)
+    matches = [f for f in files.order_by("release__created_at", "name") if (f.release.footage_request.reference, f.name) in held]
+    if len(matches) != len(held):  # a matched file no longer on record: print nothing rather than less
+        raise RecordRefused("invalid")
+    for match in matches:
+        match.held = held[(match.release.footage_request.reference, match.name)]
+    return {
+        "sha256": claims["h"],
+        "file_name": claims["n"],
+        "size": claims["s"],
+        "checked_at": claims["t"],
+        "release": release,
+        "matches": matches,
+        "released_match": any(not match.held for match in matches),
+    }
