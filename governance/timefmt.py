@@ -13,6 +13,8 @@ from django.utils.translation import ngettext
 
 DATE_TIME = "%d/%m/%Y %H:%M"
 DATE_TIME_SECONDS = "%d/%m/%Y %H:%M:%S"
+# From this length on a duration is told in days and hours (a request's windows stay within a day or two).
+DAYS_FROM = 48 * 3600
 
 
 def local(moment):
@@ -47,12 +49,19 @@ def file_stamp(moment):
 
 
 def duration_text(seconds: float) -> str:
-    """A length of time as people say it, in the active language: "2 giờ 30 phút", "18 phút", "45 giây".
+    """A length of time as people say it, in the active language: "3 ngày 4 giờ", "2 giờ 30 phút", "18 phút", "45 giây".
 
-    Hours and minutes above a minute (seconds dropped, rounded to the nearest minute), seconds below it."""
+    Seconds below a minute; hours and minutes (rounded to the nearest minute) below two days; days and hours
+    (rounded to the nearest hour) from two days on, where minutes no longer matter to the reader."""
     total = round(seconds)
     if total < 60:
         return ngettext("%(n)d second", "%(n)d seconds", total) % {"n": total}
+    if total >= DAYS_FROM:
+        days, hours = divmod(round(total / 3600), 24)
+        parts = [ngettext("%(days)s day", "%(days)s days", days) % {"days": days}]
+        if hours:
+            parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
+        return " ".join(parts)
     hours, minutes = divmod(round(total / 60), 60)
     parts = []
     if hours:

@@ -23,6 +23,11 @@ def _hours(value):
     return "" if value is None else f"{value:.2f}"
 
 
+def _minutes(hours):
+    # Turnaround and lateness in whole minutes, the unit named in the column: "0.30" hours read as 30 minutes.
+    return "" if hours is None else str(round(hours * 60))
+
+
 # A spreadsheet takes a cell that starts with one of these as a formula: typed text (a case number, a
 # reason) must never run in an inspector's spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -102,8 +107,10 @@ def write_report_csv(data, out, *, code):
         with _Sheet(archive, "07_thoi_gian_xu_ly.csv") as sheet:
             sheet.writerow(["chi_so", "gia_tri"])
             for key in ("decisions", "decision_median", "decision_p90", "releases", "release_median", "release_p90"):
-                value = t[key]
-                sheet.writerow([key, _hours(value) if isinstance(value, float) or value is None else value])
+                if key in ("decisions", "releases"):
+                    sheet.writerow([key, t[key]])
+                else:
+                    sheet.writerow([f"{key}_phut", _minutes(t[key])])
         with _Sheet(archive, "08_qua_han.csv") as sheet:
             sheet.writerow(
                 [
@@ -114,7 +121,7 @@ def write_report_csv(data, out, *, code):
                     "gui_lan_dau",
                     "han_xu_ly",
                     "quyet_dinh_luc",
-                    "qua_han_gio",
+                    "qua_han_phut",
                     "xu_ly_sau_han_luc",
                     "xu_ly_sau_han",
                 ]
@@ -129,14 +136,14 @@ def write_report_csv(data, out, *, code):
                         _iso(r.submitted_at),
                         _iso(r.due_at),
                         _iso(r.decided_at),
-                        _hours(r.hours_late),
+                        _minutes(r.hours_late),
                         _iso(r.acted_at),
                         r.acted,
                     ]
                 )
         with _Sheet(archive, "08b_mo_cuoi_ky.csv") as sheet:
             sheet.writerow(
-                ["so_yeu_cau", "co_quan", "can_cu", "muc_do", "gui_lan_dau", "trang_thai_cuoi_ky", "han_xu_ly", "qua_han_gio"]
+                ["so_yeu_cau", "co_quan", "can_cu", "muc_do", "gui_lan_dau", "trang_thai_cuoi_ky", "han_xu_ly", "qua_han_phut"]
             )
             for r in data.open_at_end:
                 sheet.writerow(
@@ -148,7 +155,7 @@ def write_report_csv(data, out, *, code):
                         _iso(r.first_filed_at),
                         r.state,
                         _iso(r.due_at),
-                        _hours(r.hours_overdue),
+                        _minutes(r.hours_overdue),
                     ]
                 )
         # A zip takes one member at a time: the file list waits in a spooled file while the register is written.

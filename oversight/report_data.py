@@ -44,7 +44,7 @@ from audit.selectors import current_signing_key, signing_keys_for_range
 from governance import calendar
 from governance.models import Area, DataCategory, LegalBasis, display_name
 from governance.selectors import agencies_within
-from governance.timefmt import local_midnight, local_time
+from governance.timefmt import duration_text, local_midnight, local_time
 from requests.models import (
     ApprovedItem,
     Attachment,
@@ -1063,7 +1063,7 @@ def _near_limit_findings(scope):
     for pk, (reference, agency, max_hours, max_cameras) in sorted(limits.items(), key=lambda kv: kv[1][0]):
         notes = []
         if max_hours and longest.get(pk, 0) >= share * max_hours:
-            notes.append(f"khoảng dài nhất {_vi(longest[pk])}/{max_hours} giờ")
+            notes.append(f"khoảng dài nhất {_duration_vi(longest[pk])} (giới hạn {max_hours} giờ)")
         if max_cameras and cameras.get(pk, 0) >= share * max_cameras:
             notes.append(f"{cameras[pk]}/{max_cameras} camera")
         if notes:
@@ -1274,29 +1274,39 @@ def narrowed(scope: ReportScope) -> list[NarrowedRow]:
     ]
 
 
-ACTIVITY_VI = {
-    Action.REQUEST_SUBMIT: "Gửi yêu cầu",
-    Action.REQUEST_REVIEW: "Thẩm định",
-    Action.REQUEST_ASK_INFO: "Yêu cầu bổ sung thông tin",
-    Action.REQUEST_APPROVE: "Ký phê duyệt",
-    Action.REQUEST_REJECT: "Từ chối",
-    Action.REQUEST_WITHDRAW: "Rút lại",
-    Action.REQUEST_EXPIRE: "Hết hạn",
-    Action.REQUEST_EXPORT_START: "Bắt đầu trích xuất",
-    Action.REQUEST_EXPORT_FAIL: "Trích xuất lỗi",
-    Action.RELEASE_CREATE: "Cung cấp dữ liệu",
-    Action.RELEASE_DAMAGE: "Khai báo dữ liệu hỏng",
-    Action.RELEASE_DAMAGE_ACKNOWLEDGE: "Xác nhận dữ liệu hỏng",
-    Action.RELEASE_LINK: "Cấp liên kết tải",
-    Action.RELEASE_DOWNLOAD: "Tải xuống",
-    Action.RELEASE_DOWNLOAD_REFUSED: "Từ chối tải xuống",
-    Action.RELEASE_LINK_EXPIRED: "Dùng liên kết đã hết hạn",
-    Action.RELEASE_REVOKE: "Thu hồi liên kết tải",
-    Action.RELEASE_PURGE: "Xóa gói dữ liệu",
-    Action.HOLD_PLACE: "Đặt lệnh lưu giữ",
-    Action.HOLD_RELEASE: "Gỡ lệnh lưu giữ",
-    Action.REQUEST_CLOSE: "Xác nhận đã nhận",
-}
+# The actions an official's activity section lists. Their words are the ledger's (`Action` labels in Vietnamese), the
+# same on the ledger page, in this report and in its CSV.
+ACTIVITY_ACTIONS = (
+    Action.REQUEST_SUBMIT,
+    Action.REQUEST_REVIEW,
+    Action.REQUEST_ASK_INFO,
+    Action.REQUEST_APPROVE,
+    Action.REQUEST_REJECT,
+    Action.REQUEST_WITHDRAW,
+    Action.REQUEST_EXPIRE,
+    Action.REQUEST_EXPORT_START,
+    Action.REQUEST_EXPORT_FAIL,
+    Action.RELEASE_CREATE,
+    Action.RELEASE_DAMAGE,
+    Action.RELEASE_DAMAGE_ACKNOWLEDGE,
+    Action.RELEASE_LINK,
+    Action.RELEASE_DOWNLOAD,
+    Action.RELEASE_DOWNLOAD_REFUSED,
+    Action.RELEASE_LINK_EXPIRED,
+    Action.RELEASE_REVOKE,
+    Action.RELEASE_PURGE,
+    Action.HOLD_PLACE,
+    Action.HOLD_RELEASE,
+    Action.REQUEST_CLOSE,
+)
+
+
+def action_vi(action: str) -> str:
+    """An action as the ledger page names it in Vietnamese."""
+    with translation.override("vi"):
+        return str(Action(action).label) if action in Action.values else action
+
+
 DOWNLOAD_ACTIONS = (Action.RELEASE_DOWNLOAD, Action.RELEASE_DOWNLOAD_REFUSED, Action.RELEASE_LINK_EXPIRED)
 # Why the download check refused a download (the ledger keeps its code), in words.
 DOWNLOAD_REFUSAL_VI = {
@@ -1328,8 +1338,8 @@ ACTIVITY_KINDS = {
     Action.RELEASE_DOWNLOAD: "Tải",
     Action.RELEASE_DOWNLOAD_REFUSED: "Bị từ chối tải",
     Action.RELEASE_LINK_EXPIRED: "Bị từ chối tải",
-    Action.HOLD_PLACE: "Lưu giữ",
-    Action.HOLD_RELEASE: "Lưu giữ",
+    Action.HOLD_PLACE: "Bảo toàn",
+    Action.HOLD_RELEASE: "Bảo toàn",
 }
 OTHER_KIND = "Khác"
 KIND_ORDER = (*dict.fromkeys(ACTIVITY_KINDS.values()), OTHER_KIND)
@@ -1370,7 +1380,7 @@ def _detail(action, payload):
     if payload.get("grants"):
         parts.append(f"thu hồi {len(payload['grants'])} liên kết")
     if payload.get("segments_held"):
-        parts.append(f"{payload['segments_held']} đoạn ghi hình được lưu giữ")
+        parts.append(f"{payload['segments_held']} đoạn ghi hình được bảo toàn")
     if payload.get("retry"):
         parts.append("chạy lại sau lỗi")
     return "; ".join(parts)
@@ -1408,7 +1418,7 @@ def activity(scope: ReportScope) -> list[ActivityRow]:
     (and refused download), hold and receipt, each with the person's name and account."""
     concerned = ~Q(reference="") if scope.whole_system else Q(reference__in=scope.requests().values("reference"))
     events = (
-        AuditEvent.objects.filter(scope.during("occurred_at"), concerned, action__in=list(ACTIVITY_VI))
+        AuditEvent.objects.filter(scope.during("occurred_at"), concerned, action__in=list(ACTIVITY_ACTIONS))
         .order_by("seq")
         .values_list(
             "seq", "occurred_at", "reference", "action", "actor_id", "actor_username", "actor_agency", "outcome", "payload"
@@ -1431,7 +1441,7 @@ def activity(scope: ReportScope) -> list[ActivityRow]:
                 at=at,
                 reference=reference,
                 action=action,
-                label=ACTIVITY_VI.get(action, action),
+                label=action_vi(action),
                 who=person(last, first, username),
                 agency=agency,
                 refused=outcome != Outcome.SUCCESS,
@@ -1628,6 +1638,12 @@ def collect(
         register_rows=lambda: register(scope, downloads=downloads_counted(data["activity"])),
         **data,
     )
+
+
+def _duration_vi(hours):
+    """A duration given in hours in Vietnamese words ("22 giờ 30 phút"), whatever language is active."""
+    with translation.override("vi"):
+        return duration_text(hours * 3600)
 
 
 def _vi(value):

@@ -1,6 +1,7 @@
 """The oversight report and the request dossier as PDF, always in Vietnamese, set with the documents kit."""
 
 from django.conf import settings
+from django.utils import translation
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
@@ -28,7 +29,7 @@ from documents.pdf import (
     table,
     when,
 )
-from governance.timefmt import local, local_time
+from governance.timefmt import duration_text, local, local_time
 from oversight.report_data import KIND_ORDER, PATTERN_TITLES, WEEK_SERIES, activity_by_person
 
 SERIES_COLOURS = [colors.HexColor(c) for c in ("#2f6f4f", "#b03a2e", "#8a8f98", "#d4a017", "#2c5d8f")]
@@ -166,7 +167,7 @@ def _summary_section(data):
         ("Đã cung cấp dữ liệu", number(s["released"])),
     ]
     footage_and_deadlines = [
-        ("Số giờ ghi hình đã cung cấp", decimal(s["footage_hours"], 2)),
+        ("Thời lượng ghi hình đã cung cấp", _hours(s["footage_hours"])),
         ("Số camera có dữ liệu được cung cấp", number(s["cameras"])),
         ("Còn mở khi kết thúc kỳ (chưa có quyết định)", number(s["open_at_end"])),
         ("Quá hạn khi kết thúc kỳ (chờ quyết định sau hạn xử lý)", number(s["overdue_at_end"])),
@@ -202,9 +203,9 @@ def _summary_section(data):
     story.append(para("1.5. Theo loại dữ liệu", "h2"))
     if data.by_category:
         story += table(
-            ["Loại dữ liệu", "Yêu cầu gửi có loại này", "Hạng mục đề nghị", "Hạng mục đã cung cấp", "Giờ đã cung cấp"],
+            ["Loại dữ liệu", "Yêu cầu gửi có loại này", "Hạng mục đề nghị", "Hạng mục đã cung cấp", "Thời lượng đã cung cấp"],
             [
-                [r.label, number(r.requests_filed), number(r.items_filed), number(r.released_items), decimal(r.released_hours, 2)]
+                [r.label, number(r.requests_filed), number(r.items_filed), number(r.released_items), _hours(r.released_hours)]
                 for r in data.by_category
             ],
             [CONTENT_WIDTH - 4 * 38 * mm] + [38 * mm] * 4,
@@ -235,14 +236,14 @@ def _turnaround_section(data):
         para("2.1. Yêu cầu trễ hạn xử lý trong kỳ", "h2"),
         para(
             "Yêu cầu được quyết định trong kỳ sau hạn xử lý, và yêu cầu có hạn xử lý rơi vào kỳ khi vẫn đang chờ cơ quan "
-            "xem xét, phê duyệt: số giờ trễ tính đến lúc cơ quan xử lý (quyết định hoặc đề nghị bổ sung thông tin) hoặc "
+            "xem xét, phê duyệt: thời gian trễ tính đến lúc cơ quan xử lý (quyết định hoặc đề nghị bổ sung thông tin) hoặc "
             "cơ quan đề nghị rút yêu cầu, hoặc đến hết kỳ nếu vẫn chờ. Cột “Gửi lần đầu” là lần gửi đầu tiên; “Hạn xử lý” là hạn đã bị trễ.",
             "small",
         ),
     ]
     if t["late"]:
         story += table(
-            ["Số yêu cầu", "Cơ quan", "Căn cứ", "Mức độ", "Gửi lần đầu", "Hạn xử lý", "Xử lý sau hạn", "Trễ hạn (giờ)"],
+            ["Số yêu cầu", "Cơ quan", "Căn cứ", "Mức độ", "Gửi lần đầu", "Hạn xử lý", "Xử lý sau hạn", "Trễ hạn"],
             [
                 [
                     r.reference,
@@ -252,7 +253,7 @@ def _turnaround_section(data):
                     when(r.submitted_at),
                     when(r.due_at),
                     f"{when(r.acted_at)}\n{r.acted}" if r.acted_at else "chưa xử lý khi kết thúc kỳ",
-                    decimal(r.hours_late),
+                    _hours(r.hours_late),
                 ]
                 for r in t["late"]
             ],
@@ -266,7 +267,7 @@ def _turnaround_section(data):
         para("2.2. Yêu cầu còn mở và quá hạn khi kết thúc kỳ", "h2"),
         para(
             "Yêu cầu đã gửi nhưng chưa có quyết định vào thời điểm kết thúc kỳ, kể cả yêu cầu gửi từ trước kỳ; yêu cầu quá "
-            "hạn xếp trước, số giờ quá hạn tính đến hết kỳ. Yêu cầu đang chờ bổ sung thông tin chờ bên đề nghị nên không "
+            "hạn xếp trước, thời gian quá hạn tính đến hết kỳ. Yêu cầu đang chờ bổ sung thông tin chờ bên đề nghị nên không "
             "tính quá hạn.",
             "small",
         ),
@@ -281,7 +282,7 @@ def _turnaround_section(data):
                 "Gửi lần đầu",
                 "Tình trạng khi kết thúc kỳ",
                 "Hạn xử lý",
-                "Quá hạn (giờ)",
+                "Quá hạn",
             ],
             [
                 [
@@ -292,7 +293,7 @@ def _turnaround_section(data):
                     when(r.first_filed_at),
                     r.state,
                     when(r.due_at),
-                    decimal(r.hours_overdue) if r.hours_overdue is not None else "—",
+                    _hours(r.hours_overdue),
                 ]
                 for r in data.open_at_end
             ],
@@ -305,11 +306,11 @@ def _turnaround_section(data):
 
 
 def _hours(value):
+    """A duration given in hours, as a person reads it in the report's language: "18 phút", "3 ngày 4 giờ"."""
     if value is None:
         return "—"
-    if value < 48:
-        return f"{decimal(value)} giờ"
-    return f"{decimal(value)} giờ ({decimal(value / 24)} ngày)"
+    with translation.override("vi"):
+        return duration_text(value * 3600)
 
 
 REGISTER_HEADER = [
@@ -462,18 +463,26 @@ def _download_section(data):
 def _hold_section(data):
     story = [
         CondPageBreak(40 * mm),
-        para("5. Lệnh lưu giữ dữ liệu", "h1"),
+        para("5. Bảo toàn dữ liệu", "h1"),
         para(
-            "Lệnh lưu giữ giữ lại đoạn ghi hình và gói dữ liệu của một yêu cầu quá thời hạn lưu trữ thông thường. Gồm các "
-            "lệnh đặt hoặc gỡ trong kỳ và các lệnh còn hiệu lực khi kết thúc kỳ. “Đang sao lưu”: việc sao chép đoạn ghi "
-            "hình vào khu lưu giữ chưa xong khi kết thúc kỳ.",
+            "Bảo toàn dữ liệu giữ lại đoạn ghi hình và gói dữ liệu của một yêu cầu quá thời hạn lưu trữ thông thường. "
+            "Gồm các lần áp dụng hoặc chấm dứt trong kỳ và các lần bảo toàn còn hiệu lực khi kết thúc kỳ. “Đang sao lưu”: "
+            "việc sao chép đoạn ghi hình vào khu bảo toàn chưa xong khi kết thúc kỳ.",
             "small",
         ),
     ]
     if not data.holds:
-        return [*story, para("Không có lệnh lưu giữ nào được đặt, được gỡ hoặc còn hiệu lực trong kỳ.", "small")]
+        return [*story, para("Không có lần bảo toàn dữ liệu nào được áp dụng, chấm dứt hoặc còn hiệu lực trong kỳ.", "small")]
     return story + table(
-        ["Số yêu cầu", "Cơ quan đề nghị", "Đặt lúc", "Người đặt", "Số đoạn lưu giữ", "Gỡ lúc, người gỡ", "Lý do đặt"],
+        [
+            "Số yêu cầu",
+            "Cơ quan đề nghị",
+            "Áp dụng lúc",
+            "Người áp dụng",
+            "Số đoạn bảo toàn",
+            "Chấm dứt lúc, người chấm dứt",
+            "Lý do",
+        ],
         [
             [
                 r.reference,
@@ -574,7 +583,7 @@ def _activity_section(data):
         para("10. Hoạt động của cán bộ trên các yêu cầu", "h1"),
         para(
             "Ai đã làm gì với các yêu cầu thuộc phạm vi báo cáo trong kỳ, theo nhật ký hệ thống, cộng theo từng người: gửi, "
-            "thẩm định, hỏi thêm thông tin, phê duyệt, từ chối, trích xuất và cung cấp, cấp và thu hồi liên kết tải, lưu giữ; "
+            "thẩm định, hỏi thêm thông tin, phê duyệt, từ chối, trích xuất và cung cấp, cấp và thu hồi liên kết tải, bảo toàn dữ liệu; "
             "“Khác” gồm rút lại, hết hạn, xóa gói dữ liệu và xác nhận đã nhận. Các lượt tải ở mục 4; người phê duyệt từng lần "
             "cung cấp ở mục 3. Cơ quan là cơ quan của người thực hiện lúc thao tác. Danh sách đầy đủ "
             f"{number(len(data.activity))} sự kiện (thời điểm, số yêu cầu, hành động, chi tiết, số sự kiện trong nhật ký) ở "
@@ -640,10 +649,10 @@ def signing_key_line(signing_key):
 def signing_key_pairs(current_key, signing_keys, covered):
     """Label-value rows naming the key that signs the ledger now and the keys whose checkpoints fix `covered`."""
     current = signing_key_line(current_key) if current_key else "Chưa có khóa ký nào được đăng ký."
-    signers = "\n".join(signing_key_line(k) for k in signing_keys) or "Chưa có điểm kiểm tra đã ký nào cố định các sự kiện này."
+    signers = "\n".join(signing_key_line(k) for k in signing_keys) or "Chưa có điểm kiểm chứng đã ký nào cố định các sự kiện này."
     return [
         ("Dấu vân tay khóa ký nhật ký đang dùng (SHA-256 của khóa công khai Ed25519)", current),
-        (f"Khóa đã ký các điểm kiểm tra cố định {covered}", signers),
+        (f"Khóa đã ký các điểm kiểm chứng cố định {covered}", signers),
     ]
 
 
@@ -681,32 +690,36 @@ def _integrity_section(data):
         ("Kết quả kiểm tra các sự kiện của kỳ", result),
         ("Sự kiện đầu tiên của kỳ", f"số {number(i.first_seq)}\n{i.first_hash}" if i.first_seq else "—"),
         ("Sự kiện cuối cùng của kỳ", f"số {number(i.last_seq)}\n{i.last_hash}" if i.last_seq else "—"),
-        ("Điểm kiểm tra có chữ ký bao trùm kỳ (điểm đầu tiên từ sự kiện cuối của kỳ trở đi)", covering),
+        ("Điểm kiểm chứng có chữ ký bao trùm kỳ (điểm đầu tiên từ sự kiện cuối của kỳ trở đi)", covering),
         (
-            "Điểm kiểm tra đã ký gần nhất (Ed25519)",
-            _checkpoint_text(i.checkpoint) if i.checkpoint else "Chưa có điểm kiểm tra nào được ký.",
+            "Điểm kiểm chứng đã ký gần nhất (Ed25519)",
+            _checkpoint_text(i.checkpoint) if i.checkpoint else "Chưa có điểm kiểm chứng nào được ký.",
         ),
         ("Lần kiểm tra toàn bộ nhật ký gần nhất", full),
         *signing_key_pairs(i.current_key, i.signing_keys, "các sự kiện của kỳ"),
     ]
     how = (
-        "Cách tự kiểm tra, không cần hệ thống: xuất nhật ký bằng lệnh "
-        "“python manage.py audit_export --out THƯ_MỤC”, rồi chạy “python THƯ_MỤC/verifier.py THƯ_MỤC --trusted-key "
-        "DẤU_VÂN_TAY” trên bất kỳ máy nào có Python 3, với dấu vân tay khóa ký nêu trên. Chương trình tính lại giá trị băm "
-        "của từng sự kiện, kiểm tra liên kết giữa các sự kiện và chữ ký của các điểm kiểm tra, chỉ chấp nhận điểm kiểm tra "
+        "Cách tự kiểm tra, không cần hệ thống: trên trang “Kiểm chứng nhật ký kiểm toán” của hệ thống, mục “Tải gói "
+        "kiểm chứng ngoại tuyến”, chọn kỳ rồi bấm nút để tải gói kiểm chứng (một tệp ZIP gồm nhật ký của kỳ, các điểm "
+        "kiểm tra đã ký, sổ khóa và chương trình verifier.py; mỗi lần tải được ghi vào nhật ký). Người có quyền truy "
+        "cập máy chủ cũng có thể xuất gói bằng lệnh “python manage.py audit_export --from NGÀY --to NGÀY --out "
+        "THƯ_MỤC” (ngày viết dạng năm-tháng-ngày, ví dụ 2026-11-30). Giải nén tệp ZIP (gói xuất bằng lệnh đã là một "
+        "thư mục) rồi chạy “python THƯ_MỤC/verifier.py THƯ_MỤC --trusted-key DẤU_VÂN_TAY” trên bất kỳ máy nào có "
+        "Python 3, với dấu vân tay khóa ký nêu trên. Chương trình tính lại giá trị băm "
+        "của từng sự kiện, kiểm tra liên kết giữa các sự kiện và chữ ký của các điểm kiểm chứng, chỉ chấp nhận điểm kiểm chứng "
         "do khóa có dấu vân tay đã cho ký, và chỉ ra sự kiện đầu tiên bị sai lệch nếu có. Giá trị băm "
         "của sự kiện đầu và cuối kỳ ở trên phải trùng với giá trị trong tệp events.jsonl. Giá trị băm SHA-256 của chính "
         "báo cáo này được ghi vào nhật ký khi báo cáo được lập."
     )
     story = [CondPageBreak(60 * mm), para("11. Tính toàn vẹn của nhật ký hệ thống", "h1")]
     if uncovered:
-        latest = f"; điểm kiểm tra đã ký gần nhất dừng ở sự kiện số {number(i.checkpoint.seq)}" if i.checkpoint else ""
+        latest = f"; điểm kiểm chứng đã ký gần nhất dừng ở sự kiện số {number(i.checkpoint.seq)}" if i.checkpoint else ""
         story.append(
             para(
-                "CẢNH BÁO: chưa có điểm kiểm tra có chữ ký nào bao trùm các sự kiện của kỳ này (sự kiện cuối của kỳ là số "
+                "CẢNH BÁO: chưa có điểm kiểm chứng có chữ ký nào bao trùm các sự kiện của kỳ này (sự kiện cuối của kỳ là số "
                 f"{number(i.last_seq)}{latest}). Cho đến khi có, các sự kiện của kỳ chỉ được chứng minh bằng chuỗi băm trong "
                 "chính cơ sở dữ liệu này: người có quyền ghi vào cơ sở dữ liệu có thể sửa sự kiện rồi tính lại cả chuỗi mà "
-                "phép kiểm tra dưới đây không phát hiện được. Hãy kiểm tra lại báo cáo này sau khi có điểm kiểm tra có chữ ký "
+                "phép kiểm tra dưới đây không phát hiện được. Hãy kiểm tra lại báo cáo này sau khi có điểm kiểm chứng có chữ ký "
                 "tiếp theo: lập lại báo cáo cho cùng kỳ, hoặc chạy verifier.py trên bản nhật ký xuất ra sau thời điểm đó.",
                 "warning",
             )
@@ -745,7 +758,8 @@ def render_period_report(data, out, *, code, author, progress=None):
         key_values(_scope_lines(data, meta), (50 * mm, 160 * mm)),
     ]
     story += _summary_section(data)
-    story += [CondPageBreak(50 * mm), *_turnaround_section(data)]
+    # The turnaround figures (a heading and eight rows) are read as one table: never split across pages.
+    story += [CondPageBreak(75 * mm), *_turnaround_section(data)]
     story += _register_section(data, progress)
     story += _download_section(data)
     story += _hold_section(data)

@@ -26,6 +26,7 @@ from audit import record_event
 from audit.models import Action, AuditEvent, Outcome
 from audit.selectors import current_signing_key, signing_keys_for_range
 from governance.models import Agency, Area, LegalBasis, User
+from governance.timefmt import file_stamp
 from oversight.models import Report
 from oversight.permissions import ensure_can_report, report_jurisdiction
 from oversight.report_csv import write_report_csv
@@ -290,8 +291,16 @@ def report_build_now(
     return report, built
 
 
+def download_name(stem: str, moment, extension: str) -> str:
+    """A downloaded file's name: its code and when it was made, in Vietnam time with the offset.
+
+    "BC-2026-000001_20261203T141500+0700.pdf": the clock every page and PDF shows, never UTC.
+    """
+    return f"{stem}_{file_stamp(moment)}.{extension}"
+
+
 def report_download(*, actor: User, report: Report, kind: str, http_request: HttpRequest | None = None) -> tuple[Path, str]:
-    """Record a download of one of the report's files and return (path, file name)."""
+    """Record a download of one of the report's files and return (path, the name to download it under)."""
     path = Path(report.pdf_path if kind == "pdf" else report.csv_path)
     with transaction.atomic(durable=True):
         record_event(
@@ -301,7 +310,10 @@ def report_download(*, actor: User, report: Report, kind: str, http_request: Htt
             data={"report": report.code, "format": kind, "sha256": report.pdf_sha256 if kind == "pdf" else report.csv_sha256},
             http_request=http_request,
         )
-    return path, path.name
+    made = report.finished_at or report.requested_at
+    if kind == "pdf":
+        return path, download_name(report.code, made, "pdf")
+    return path, download_name(f"{report.code}-csv", made, "zip")
 
 
 # The request dossier ------------------------------------------------------------------------------

@@ -494,6 +494,11 @@ class ReleaseFile(models.Model):
         return self.name
 
     @property
+    def duration_text(self):
+        """The clip's length as people say it ("1 giờ 5 phút", "45 giây"); "" when unknown."""
+        return duration_text(self.duration) if self.duration else ""
+
+    @property
     def integrity(self):
         """The decode check as manifest.json gives it (its "integrity" section), or None where none was made."""
         if self.decoded is None:

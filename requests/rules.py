@@ -7,6 +7,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from governance.models import Camera
+from governance.timefmt import duration_text
 
 
 def camera_requestable_by(camera, agency):
@@ -67,14 +68,14 @@ def check_request_content(*, agency, legal_basis, case_reference, items, filed_o
             continue
         if end > now:
             errors.append(_("%(where)s: the window ends in the future (%(end)s).") % {"where": where, "end": _when(end)})
-        hours = (end - start).total_seconds() / 3600
-        if hours > legal_basis.max_window_hours:
+        seconds = (end - start).total_seconds()
+        if seconds > legal_basis.max_window_hours * 3600:
             errors.append(
-                _("%(where)s: the window lasts %(hours)s hours; this legal basis allows at most %(max)d.")
+                _("%(where)s: the window lasts %(length)s; this legal basis allows at most %(max)s.")
                 % {
                     "where": where,
-                    "hours": formats.number_format(round(hours, 1), decimal_pos=1),
-                    "max": legal_basis.max_window_hours,
+                    "length": duration_text(seconds),
+                    "max": duration_text(legal_basis.max_window_hours * 3600),
                 }
             )
         oldest = now - dt.timedelta(days=camera.retention_days)

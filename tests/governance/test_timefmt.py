@@ -52,9 +52,25 @@ def test_zones_are_named_by_their_offset():
         (9000, "2 giờ 30 phút", "2 hours 30 minutes"),
         (7199.6, "2 giờ", "2 hours"),
         (59.4, "59 giây", "59 seconds"),
+        (26.5 * 3600, "26 giờ 30 phút", "26 hours 30 minutes"),
     ],
 )
 def test_a_duration_reads_in_hours_minutes_and_seconds_not_a_decimal_hour(seconds, vi, en):
+    with translation.override("vi"):
+        assert duration_text(seconds) == vi
+    with translation.override("en"):
+        assert duration_text(seconds) == en
+
+
+@pytest.mark.parametrize(
+    ("seconds", "vi", "en"),
+    [
+        ((3 * 24 + 4) * 3600 + 20 * 60, "3 ngày 4 giờ", "3 days 4 hours"),
+        (48 * 3600, "2 ngày", "2 days"),
+        ((2 * 24 + 23) * 3600 + 40 * 60, "3 ngày", "3 days"),
+    ],
+)
+def test_from_two_days_on_a_duration_reads_in_days_and_hours(seconds, vi, en):
     with translation.override("vi"):
         assert duration_text(seconds) == vi
     with translation.override("en"):

@@ -61,7 +61,7 @@ WORKING_HOURS = (7, 18)
 EXPIRY_DAYS = 14
 PAPERWORK_HOURS = 72
 SYSTEM = "hệ thống (tự động)"
-EMERGENCY_HOLD_REASON = "Yêu cầu khẩn: dữ liệu được lưu giữ ngay khi gửi"
+EMERGENCY_HOLD_REASON = "Yêu cầu khẩn: dữ liệu được bảo toàn ngay khi gửi"
 
 
 def footage(seconds_from: float, seconds_to: float) -> tuple[dt.datetime, dt.datetime]:

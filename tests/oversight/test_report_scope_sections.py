@@ -563,7 +563,7 @@ def test_a_deadline_missed_before_the_reviewer_asked_for_information_stays_misse
     (row,) = rows_of(before, "08_qua_han.csv", waited.reference)
     header = before["08_qua_han.csv"][0]
     late = dict(zip(header, row, strict=True))
-    assert late["quyet_dinh_luc"] == "" and late["qua_han_gio"] == "3.00"
+    assert late["quyet_dinh_luc"] == "" and late["qua_han_phut"] == "180"
     assert late["xu_ly_sau_han"] == "đề nghị bổ sung thông tin"
     with clock(week.built):
         words = pdf_words(pdf_bytes(collect(week.scope(), now=week.built)))

@@ -241,7 +241,7 @@ def test_an_emergency_request_is_held_on_submission_and_its_reason_reads_in_the_
     for language in ("vi", "en"):
         sign_in_verified(client, world.insider, language=language)
         pages[language] = client.get(detail).content.decode()
-    assert "Yêu cầu khẩn: dữ liệu được lưu giữ ngay khi gửi" in pages["vi"]
+    assert "Yêu cầu khẩn: dữ liệu được bảo toàn ngay khi gửi" in pages["vi"]
     assert "Emergency request: its footage is preserved as soon as it is filed" in pages["en"]
     assert "lưu giữ" not in pages["en"].split("Legal hold", 1)[1].split("</p>", 1)[0]
 

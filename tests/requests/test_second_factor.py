@@ -45,8 +45,8 @@ def test_the_second_factor_prompt_and_refusal_are_in_vietnamese_for_a_vietnamese
 
     page = client.get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
     assert (
-        "Vai trò của đồng chí cần xác thực hai bước: các quyết định, việc trích xuất, phong tỏa dữ liệu, "
-        "bản sao sổ nhật ký và việc quản trị chỉ thực hiện được sau khi xác nhận đăng nhập."
+        "Vai trò của đồng chí cần xác thực hai bước: các quyết định, việc trích xuất, bảo toàn dữ liệu, "
+        "bản sao nhật ký kiểm toán và việc quản trị chỉ thực hiện được sau khi xác nhận đăng nhập."
     ) in page
 
     response = client.post(reverse("requests:approve", args=[footage_request.reference]), {"reason": "Đủ căn cứ"}, follow=True)

@@ -147,7 +147,7 @@ def test_a_mistyped_or_cut_link_gets_a_page_that_says_what_to_check_and_whom_to_
     response = client.get(f"/requests/verify/{mangle(token)}/", HTTP_ACCEPT_LANGUAGE="vi")
     page = response.content.decode()
     assert response.status_code == 404 and 'data-verify-gone="unknown"' in page
-    assert "biên bản bàn giao" in page and "trung tâm giám sát" in page.lower()
+    assert "biên bản giao nhận" in page and "trung tâm giám sát" in page.lower()
     assert released.reference not in page
 
 
