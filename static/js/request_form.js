@@ -1,4 +1,5 @@
-// The request form without a page reload: pick the basis, search cameras, add rows. Works without it too.
+// The request form: search cameras, add rows. Works without it too. The legal basis is applied with its own button,
+// never on change: arrowing through the list with the keyboard must not submit the page at each step.
 (function () {
   "use strict";
 
@@ -7,16 +8,6 @@
   }
 
   ready(function () {
-    var basisForm = document.getElementById("basis-form");
-    if (basisForm) {
-      var select = basisForm.querySelector("select");
-      var button = basisForm.querySelector("[data-continue]");
-      if (select && button) {
-        button.hidden = true;
-        select.addEventListener("change", function () { if (select.value) basisForm.submit(); });
-      }
-    }
-
     var rows = document.querySelector("[data-item-rows]");
     var template = document.getElementById("item-template");
     var addButton = document.querySelector("[data-add-item]");

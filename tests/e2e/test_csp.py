@@ -67,6 +67,7 @@ def test_pages_and_admin_report_no_policy_violation(live_server, browser, city):
     # The request form's script: choosing a basis, the camera search (fetch) and adding a row.
     visit(page, reported, base_url + "/requests/new/")
     page.select_option("#basis-form select", basis.code)
+    page.click("#basis-form [data-continue]")
     page.wait_for_url("**/requests/new/?basis=*")
     page.fill("input.camera-code", "HK-00")
     page.wait_for_timeout(600)

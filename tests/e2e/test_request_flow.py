@@ -1,6 +1,7 @@
 """In a real browser: a ward police officer files a request, the centre reviews and approves it, an inspector reports on it."""
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
@@ -129,7 +130,9 @@ def local(moment):
 
 def fill_request(page, base_url):
     page.goto(f"{base_url}/requests/new/")
-    page.select_option("#id_basis", "CAND_YEU_CAU_TT")  # the script reloads the page with ?basis=
+    page.select_option("#id_basis", "CAND_YEU_CAU_TT")
+    assert "basis=" not in page.url  # choosing is not applying: the keyboard may arrow through the list
+    page.click("#basis-form [data-continue]")
     page.wait_for_selector("text=What this legal basis requires")
     assert "basis=CAND_YEU_CAU_TT" in page.url
     page.fill("#id_letter_number", "128/CV-CAHB")
@@ -218,7 +221,8 @@ def test_request_is_filed_reviewed_and_approved_in_the_browser(live_server, brow
     shoot(inspector, screenshot_dir / "report-ready-desktop.png")
     with inspector.expect_download() as download:
         inspector.click("text=Download the PDF")
-    assert download.value.suggested_filename == f"{report.code}.pdf"
+    # The file is named by the report's code and its build time in Vietnam time, with the offset.
+    assert re.fullmatch(rf"{report.code}_\d{{8}}T\d{{6}}\+0700\.pdf", download.value.suggested_filename)
     inspector.context.close()
 
     phone_inspector = new_page(browser, base_url, PHONE, "thanhtra")

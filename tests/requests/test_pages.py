@@ -118,7 +118,7 @@ def test_submitting_without_the_letter_is_refused_and_nothing_is_filed(client, w
     ("case", "expected"),
     [
         ("future", "the window ends in the future"),
-        ("too_long", "the window lasts 30.0 hours; this legal basis allows at most 24."),
+        ("too_long", "the window lasts 30 hours; this legal basis allows at most 24 hours."),
         ("case_number", "This legal basis requires the case-opening decision number."),
         ("not_pdf", "This file is not a PDF document, whatever its name says."),
         ("oversized", "at most 1.0\xa0KB is accepted"),
