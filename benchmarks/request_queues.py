@@ -11,7 +11,9 @@ object permissions the workflow would have granted, and the history it keeps
 (first filing time, each filed request's filing with its items as filed, every
 status change); later runs find the city and skip the fill. Then it times, for
 an approver of the busiest monitoring centre and a requesting officer of the
-busiest agency (and a quiet one of each), the pages of `review_queue` and
+busiest agency (and a quiet one of each), their home page's tasks
+(`requests.todo.tasks_for`) and the whole home page through its view and
+template, the pages of `review_queue` and
 `agency_requests`, a detail lookup through `requests_visible_to`, and
 guardian's generic `get_objects_for_user` asked the same question; and for
 overseers (the auditors of the busiest district and of the city, the
@@ -65,7 +67,7 @@ from governance.models import (  # noqa: E402
     role_group_name,
 )
 from governance.services import role_group  # noqa: E402
-from requests import selectors  # noqa: E402
+from requests import selectors, todo  # noqa: E402
 from requests.models import OPEN_STATUSES, FootageRequest  # noqa: E402
 
 CITY = "hcm"
@@ -799,10 +801,29 @@ def later(rng, rows):
     return rng.randrange(PAGE - 1, len(rows)) if len(rows) > PAGE else rng.randrange(len(rows))
 
 
+def home_page(user):
+    """The home page ("Việc cần làm" and the role cards) as the browser gets it: middleware, view and template."""
+    client = Client()
+    client.force_login(user)
+
+    def call(u, size, n):
+        response = client.get(reverse("home"))
+        if response.status_code != 200:
+            raise RuntimeError(f"home answered {response.status_code}")
+        return [None] * response.content.count(b'<li class="task')
+
+    return call
+
+
 def build_cases(people, rng):
     """(case, user, call(user, size, n)) for every case; cursors and references drawn beforehand."""
     cases = []
     for label, user in people.items():
+        # Every role's first page: its task groups, then the whole home page.
+        cases += [
+            (f"tasks_for [{label}]", user, lambda u, size, n: [task for group in todo.tasks_for(u) for task in group.tasks]),
+            (f"page: home [{label}]", user, home_page(user)),
+        ]
         if "requester" in label:
             rows = selectors.agency_requests(user, size=5000)
             before = [rows[later(rng, rows)].pk for _ in range(100)]

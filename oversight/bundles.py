@@ -145,13 +145,13 @@ def bundle_build(bundle_id: int) -> BundleRequest:
             )
             progress(70, "zip")
             target = _pack(folder, _build_directory(bundle) / f"{stem}.zip")
+        sha256, size = _sha256_of(target), target.stat().st_size
     except Exception as error:
         _record_failure(bundle, error)
         raise
-    sha256 = _sha256_of(target)
     with transaction.atomic(durable=True):
         bundle.status, bundle.progress, bundle.stage = BundleRequest.Status.READY, 100, "done"
-        bundle.zip_path, bundle.zip_sha256, bundle.zip_size = str(target), sha256, target.stat().st_size
+        bundle.zip_path, bundle.zip_sha256, bundle.zip_size = str(target), sha256, size
         bundle.first_seq, bundle.last_seq, bundle.event_count = summary.first_seq, summary.last_seq, summary.event_count
         bundle.unanchored_from, bundle.unanchored_to = summary.unanchored or (None, None)
         bundle.fingerprints = fingerprints

@@ -255,7 +255,7 @@ def _readable(key, value):
     if MOMENT.match(text):
         try:
             return format_html('<time datetime="{}">{}</time>', text, local_time(text.replace(" ", "T"), DATE_TIME_SECONDS))
-        except ValueError:
+        except (ValueError, OverflowError):  # text that only looks like a time (a typed reason, a filter): as typed
             pass
     if DAY.match(text):
         try:

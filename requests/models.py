@@ -131,6 +131,12 @@ class FootageRequest(models.Model):
             # walks the whole table backwards looking for its few rows.
             models.Index(fields=["agency", "-id"], name="request_agency_newest"),
             models.Index(fields=["status", "info_requested_at"], name="request_needs_info_age"),
+            # A requester's "Việc cần làm": their agency's drafts, questions to answer and releases to confirm.
+            models.Index(
+                fields=["agency", "status"],
+                condition=models.Q(status__in=["draft", "needs_info", "released"]),
+                name="request_agency_todo",
+            ),
             models.Index(fields=["first_submitted_at"], name="request_first_filed"),
             models.Index(fields=["decided_at"], name="request_decided"),
         ]

@@ -6,6 +6,7 @@ event.
 
 import datetime as dt
 import hashlib
+import secrets
 import shutil
 from pathlib import Path
 
@@ -278,7 +279,8 @@ def release_verify_record(*, actor: User | None, result: dict, http_request: Htt
     event naming the record and the PDF's SHA-256, so that a printed record can be traced."""
     from requests.verification_record import render_verification_record
 
-    record_id = hashlib.sha256(f"{result['sha256']}|{result['checked_at']}".encode()).hexdigest()[:16].upper()
+    # Each record made is its own document: its own number, which the ledger ties to the PDF's SHA-256.
+    record_id = secrets.token_hex(8).upper()
     pdf = render_verification_record(result=result, record_id=record_id)
     release = result["release"]
     record_event(

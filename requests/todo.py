@@ -23,7 +23,7 @@ from requests.models import (
     Status,
     Urgency,
 )
-from requests.selectors import _with_group_permission, requests_visible_to
+from requests.selectors import _group_permission, _with_group_permission, requests_visible_to
 
 # How many tasks of one kind the home page lists; the rest are counted and reached through the group's link.
 SHOWN = 5
@@ -164,9 +164,11 @@ def _examiner_groups(user, roles, now):
         to_approve = _with_group_permission(user, "approve_footagerequest").exclude(agency_id=user.agency_id)
         in_review = to_approve.filter(status=Status.IN_REVIEW).alias(signed=_signed_by(user))
         not_reviewed = to_approve.filter(status=Status.SUBMITTED)
-        if Role.REVIEWER in roles:
-            # What this user reviews is in their own group above, not "waiting for the reviewer".
-            not_reviewed = not_reviewed.exclude(pk__in=_with_group_permission(user, "review_footagerequest").values("pk"))
+        reviewed_by_me = _group_permission(user, "review_footagerequest") if Role.REVIEWER in roles else None
+        if reviewed_by_me is not None:
+            # What this user reviews is in their own group above, not "waiting for the reviewer". A correlated
+            # NOT EXISTS: the rows of every request the user's groups ever reviewed are never gathered.
+            not_reviewed = not_reviewed.filter(~reviewed_by_me)
         groups += [
             _group(
                 "sign",

@@ -139,6 +139,8 @@ def record_token(*, sha256, file_name, size, checked_at, release, matches):
             "t": checked_at.isoformat(),
             # Named as the page names them (reference, file name), never by row ids the page does not show.
             "r": release.footage_request.reference if release is not None else None,
+            # The link generation checked through: revoking the links voids the results checked through them too.
+            "g": release.verify_generation if release is not None else None,
             "m": [[match.release.footage_request.reference, match.name, bool(match.held)] for match in matches],
         },
         compress=True,
@@ -156,6 +158,8 @@ def record_result(token, *, release):
     except (signing.BadSignature, ValueError, TypeError):
         raise RecordRefused("invalid") from None
     if not isinstance(claims, dict) or claims.get("r") != (release.footage_request.reference if release is not None else None):
+        raise RecordRefused("invalid")
+    if release is not None and claims.get("g") != release.verify_generation:
         raise RecordRefused("invalid")
     held = {(reference, name): is_held for reference, name, is_held in claims["m"]}
     files = ReleaseFile.objects.filter(sha256=claims["h"]).select_related("release__footage_request")

@@ -37,7 +37,7 @@
         .then(function (data) {
           if (data.status !== "exporting") {
             say(data.status_label);
-            window.location.reload();
+            window.location.replace(window.location.href);  // a GET, even after a form was posted
             return;
           }
           var value = Math.max(0, Math.min(100, Number(data.progress) || 0));

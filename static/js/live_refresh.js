@@ -38,7 +38,7 @@
           .then(function (html) {
             var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(id);
             if (!fresh || !fresh.hasAttribute("data-live-refresh")) {
-              window.location.reload();
+              window.location.replace(window.location.href);  // a GET, even after a form was posted
               return;
             }
             var current = document.getElementById(id);

@@ -159,3 +159,19 @@ def test_every_key_the_code_records_has_a_label_for_the_reader():
 
     assert len(keys) > 50
     assert sorted(keys - set(DATA_LABELS)) == []
+
+
+def test_text_that_only_looks_like_a_far_off_time_is_shown_as_typed(client, world):
+    with transaction.atomic():
+        event = record_event(
+            actor=world.insider,
+            action=Action.REQUEST_WITHDRAW,
+            data={"reason": "9999-12-31 23:00", "filters": {"actor": "0001-01-01T00:00:00+07:00"}},
+        )
+    sign_in_verified(client, inspector(world.province, "thanh-tra-tp"), language="vi")
+
+    response = event_page(client, event)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "9999-12-31 23:00" in page and "0001-01-01T00:00:00+07:00" in page

@@ -115,3 +115,12 @@ def test_a_long_queue_shows_its_head_and_counts_the_rest(world):
     (review,) = tasks_for(world.reviewer)
     assert len(review.tasks) == 5 and review.count == 7 and review.count_text == "7"
     assert review.more_url == reverse("requests:queue")
+
+
+def test_a_reviewer_who_also_approves_finds_what_he_reviews_under_his_own_recommendations(world):
+    from tests.factories import UserFactory
+
+    head = UserFactory(username="truong-phong", agency=world.centre, roles=["reviewer", "approver"])
+    submitted = world.submitted()
+    mine = groups(head)
+    assert mine["review"] == [submitted.reference] and "reviewer" not in mine

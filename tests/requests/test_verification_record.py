@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent, Outcome
-from requests import verification
+from requests import releases, verification
 from requests.selectors import verification_token
 from requests.verification_record import render_verification_record
 from tests.pdf import embedded_fonts, pdf_text
@@ -203,3 +203,24 @@ def test_a_file_of_a_package_held_for_damage_is_not_recorded_as_a_released_match
 
     assert "KẾT QUẢ: KHỚP VỚI TỆP CHƯA ĐƯỢC GIAO" in text and "gói này chưa được giao" in text
     assert "bị giữ lại, chưa giao" in text
+
+
+def test_a_result_checked_through_a_revoked_link_prints_through_no_link(world, released, client):  # noqa: F811
+    video = released.release.files.get(kind="video")
+    result = _result_token(client.post(_link(released.release), {"sha256": video.sha256}))
+    releases.release_verification_revoke(actor=world.custodian, footage_request=released, reason="Lộ đường dẫn")
+    released.release.refresh_from_db()
+
+    response = client.post(f"{_link(released.release)}record/", {"result": result})
+
+    assert response.status_code == 400 and _records() == []
+
+
+def test_each_record_made_is_its_own_document_with_its_own_number(world, released, client):  # noqa: F811
+    video = released.release.files.get(kind="video")
+    link = _link(released.release)
+    result = _result_token(client.post(link, {"sha256": video.sha256}))
+    for _ in range(2):
+        assert client.post(f"{link}record/", {"result": result}).status_code == 200
+    first, second = (json.loads(record.payload) for record in _records())
+    assert first["record"] != second["record"]
