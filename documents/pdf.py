@@ -18,13 +18,14 @@ from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from governance.timefmt import DATE_TIME, DATE_TIME_SECONDS, local_time
 
@@ -360,3 +361,21 @@ def qr_drawing(data: str, size: float = 32 * mm) -> Drawing:
     drawing.initialFontName = REGULAR
     drawing.add(widget)
     return drawing
+
+
+# The records of one release or one check (the hand-over record, the verification record): A4, with the margins of an
+# official record (biên bản).
+
+
+def record_document(buffer, *, title: str, author: str = "") -> SimpleDocTemplate:
+    return SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        initialFontName=REGULAR,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=nfc(title),
+        author=nfc(author),
+    )

@@ -9,7 +9,6 @@ download.
 """
 
 import datetime as dt
-import hashlib
 import os
 import tempfile
 import uuid
@@ -30,6 +29,7 @@ from governance.models import User
 from governance.timefmt import DATE_TIME_SECONDS, file_stamp, local_time
 from oversight.models import BundleRequest
 from oversight.permissions import BundleRefused, ensure_can_take_bundle
+from oversight.reports import progress_writer, sha256_of
 
 ENGLISH_TITLE = "LEDGER BUNDLE — HOW TO VERIFY"
 
@@ -64,13 +64,6 @@ def bundle_request(
     return bundle
 
 
-def _progress(bundle_id):
-    def step(percent, stage):
-        BundleRequest.objects.filter(pk=bundle_id).update(progress=percent, stage=stage)
-
-    return step
-
-
 def _failure_code(error):
     if isinstance(error, BundleError):
         return BundleRequest.Failure.NO_SIGNING_KEY
@@ -101,14 +94,6 @@ def bundle_file_stem(bundle: BundleRequest, moment: dt.datetime) -> str:
     return f"goi-kiem-chung_{bundle.date_from:%Y%m%d}-{bundle.date_to:%Y%m%d}_{file_stamp(moment)}"
 
 
-def _sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def bundle_build(bundle_id: int) -> BundleRequest:
     """Build a requested bundle (the task's body). Runs once: a redelivered task finds it ready and stops."""
     with transaction.atomic(durable=True):
@@ -119,7 +104,7 @@ def bundle_build(bundle_id: int) -> BundleRequest:
         bundle.failure, bundle.error = "", ""
         bundle.save(update_fields=["status", "progress", "stage", "failure", "error"])
     bundle = BundleRequest.objects.select_related("requested_by__agency").get(pk=bundle_id)
-    progress = _progress(bundle.pk)
+    progress = progress_writer(BundleRequest, bundle.pk)
     built_at = timezone.now()
     stem = bundle_file_stem(bundle, built_at)
     try:
@@ -145,7 +130,7 @@ def bundle_build(bundle_id: int) -> BundleRequest:
             )
             progress(70, "zip")
             target = _pack(folder, _build_directory(bundle) / f"{stem}.zip")
-        sha256, size = _sha256_of(target), target.stat().st_size
+        sha256, size = sha256_of(target), target.stat().st_size
     except Exception as error:
         _record_failure(bundle, error)
         raise

@@ -38,7 +38,8 @@ from requests.selectors import FiledScope, filed_scope
 FORMATS = ("pdf", "csv")
 
 
-def _sha256_of(path):
+def sha256_of(path):
+    """The SHA-256 of a file, read in blocks (a report's PDF and CSV zip, a bundle's ZIP)."""
     digest = hashlib.sha256()
     with open(path, "rb") as stream:
         while block := stream.read(1 << 20):
@@ -120,9 +121,11 @@ def report_request(
     return report
 
 
-def _progress(report_id):
+def progress_writer(model, pk):
+    """The progress callback of a task building one row of `model` (a report, a bundle): its percent and stage."""
+
     def step(percent, stage):
-        Report.objects.filter(pk=report_id).update(progress=percent, stage=stage)
+        model.objects.filter(pk=pk).update(progress=percent, stage=stage)
 
     return step
 
@@ -163,7 +166,7 @@ def build_files(
         except BaseException:
             Path(partial).unlink(missing_ok=True)
             raise
-        built[kind] = (target, _sha256_of(target))
+        built[kind] = (target, sha256_of(target))
     return built, pages, data.register_size
 
 
@@ -205,7 +208,7 @@ def report_build(report_id: int) -> Report:
             code=report.code,
             author=_author(report.requested_by),
             directory=_build_directory(report),
-            progress=_progress(report.pk),
+            progress=progress_writer(Report, report.pk),
         )
     except Exception as error:
         _record_failure(report, error)

@@ -14,13 +14,12 @@ from django.conf import settings
 from django.utils import timezone, translation
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from audit.selectors import current_signing_key_fingerprint
-from documents.pdf import BOLD, REGULAR, nfc, qr_drawing, register_fonts
+from documents.pdf import BOLD, REGULAR, nfc, qr_drawing, record_document, register_fonts
 from governance.timefmt import DATE_TIME, DATE_TIME_SECONDS, duration_text, local_time
 from requests.integrity import damage_lines_vi, scope_lines_vi
 from requests.verification import verification_url
@@ -204,16 +203,8 @@ def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, v
     register_fonts()
     s = _styles()
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        initialFontName=REGULAR,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=nfc(f"Biên bản giao nhận dữ liệu {footage_request.reference}"),
-        author=nfc(footage_request.agency.name_vi),
+    doc = record_document(
+        buffer, title=f"Biên bản giao nhận dữ liệu {footage_request.reference}", author=footage_request.agency.name_vi
     )
     provider = manifest.get("provider") or {}
     story = []

@@ -12,12 +12,11 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from documents.pdf import BOLD, REGULAR, nfc, number, register_fonts
+from documents.pdf import BOLD, number, record_document, register_fonts
 from governance.timefmt import DATE_TIME_SECONDS, local_time
 from requests.export_handover import BASE_FONT, _p, _signing_key_lines, _size, _styles
 
@@ -83,16 +82,7 @@ def render_verification_record(*, result, record_id):
     register_fonts()
     s = _styles()
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        initialFontName=REGULAR,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=nfc(f"Biên bản kiểm tra tệp dữ liệu {record_id}"),
-    )
+    doc = record_document(buffer, title=f"Biên bản kiểm tra tệp dữ liệu {record_id}")
     uploaded = result["file_name"] is not None
     sha256 = result["sha256"]
     headline, ink, sentence = _verdict(result)
