@@ -736,18 +736,27 @@ def verify_record(request):
     return _verify_record(request)
 
 
-@require_POST
-def verify_release_record(request, token):
-    """The printable record of a check made through a verification link, for whoever holds the link."""
-    try:
-        release = get_release_for_verification_or_404(token)
-    except verification.VerificationLinkGone as gone:
-        return render(
-            request, "requests/verify_gone.html", {"reason": gone.reason, "days": settings.VERIFY_LINK_DAYS}, status=410
-        )
-    except Http404:
-        return render(request, "requests/verify_gone.html", {"reason": "unknown"}, status=404)
-    return _verify_record(request, release=release, token=token)
+def _through_link(handle):
+    """A view reached through a verification link: `handle(request, release=..., token=...)` for a live link; for an
+    expired or revoked one (410) or a mistyped or cut one (404), the page that says what to check and whom to ask,
+    and nothing about any release."""
+
+    def view(request, token):
+        try:
+            release = get_release_for_verification_or_404(token)
+        except verification.VerificationLinkGone as gone:
+            return render(
+                request, "requests/verify_gone.html", {"reason": gone.reason, "days": settings.VERIFY_LINK_DAYS}, status=410
+            )
+        except Http404:
+            return render(request, "requests/verify_gone.html", {"reason": "unknown"}, status=404)
+        return handle(request, release=release, token=token)
+
+    return view
+
+
+# The printable record of a check made through a verification link, for whoever holds the link.
+verify_release_record = require_POST(_through_link(_verify_record))
 
 
 @login_required
@@ -757,16 +766,5 @@ def verify(request):
     return _verify_page(request)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-def verify_release(request, token):
-    """Checking a file against one release, for whoever holds the link (e.g. a court clerk without an account)."""
-    try:
-        release = get_release_for_verification_or_404(token)
-    except verification.VerificationLinkGone as gone:
-        return render(
-            request, "requests/verify_gone.html", {"reason": gone.reason, "days": settings.VERIFY_LINK_DAYS}, status=410
-        )
-    except Http404:
-        # A mistyped or cut link: the same page, saying what to check and whom to ask (and nothing about any release).
-        return render(request, "requests/verify_gone.html", {"reason": "unknown"}, status=404)
-    return _verify_page(request, release=release, token=token)
+# Checking a file against one release, for whoever holds the link (e.g. a court clerk without an account).
+verify_release = require_http_methods(["GET", "HEAD", "POST"])(_through_link(_verify_page))
