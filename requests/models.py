@@ -32,6 +32,8 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW)
 # Waiting for a custodian: approved and not yet exported, or an export to run again.
 EXPORT_QUEUE_STATUSES = (Status.APPROVED, Status.EXPORT_FAILED)
+# What a custodian's "Việc cần làm" reads: the export queue, damage to acknowledge, exports under way.
+CUSTODIAN_STATUSES = (*EXPORT_QUEUE_STATUSES, Status.DAMAGE_HELD, Status.EXPORTING)
 
 
 class Urgency(models.TextChoices):
@@ -125,6 +127,11 @@ class FootageRequest(models.Model):
                 fields=["decided_at", "id"],
                 condition=models.Q(status__in=EXPORT_QUEUE_STATUSES),
                 name="request_awaiting_export",
+            ),
+            models.Index(
+                fields=["priority", "decided_at", "id"],
+                condition=models.Q(status__in=CUSTODIAN_STATUSES),
+                name="request_custodian_todo",
             ),
             models.Index(fields=["agency", "-created_at", "-id"], name="request_agency_recent"),
             # The request lists, newest first (keyset on id) within an agency: without it a quiet agency's page

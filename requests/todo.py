@@ -9,14 +9,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Exists, F, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, Min, OuterRef, QuerySet, Subquery, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import Role, User
 from requests.models import (
-    EXPORT_QUEUE_STATUSES,
+    CUSTODIAN_STATUSES,
+    OPEN_STATUSES,
     Decision,
     DownloadGrant,
     FootageRequest,
@@ -55,9 +56,19 @@ class TaskGroup:
     # A requester's tasks are all of their own agency: naming it on each row says nothing.
     show_agency: bool = True
 
+    # The count stopped at a cap: there are at least `count`.
+    capped: bool = False
+
     @property
     def count_text(self) -> str:
-        return f"{COUNT_CAP}+" if self.count > COUNT_CAP else str(self.count)
+        return f"{self.count}+" if self.capped else str(self.count)
+
+    def add(self, footage_request, due_at, now):
+        """One more task of this kind, read in the order the page lists them: the first SHOWN are listed."""
+        self.count += 1
+        if len(self.tasks) < SHOWN:
+            overdue = self.mine and due_at is not None and due_at < now
+            self.tasks.append(Task(footage_request, due_at, overdue=overdue))
 
     @property
     def overdue(self) -> int:
@@ -69,11 +80,26 @@ def _group(key, title, hint, due_label, qs, now, *, due=None, mine=True, more_ur
     rows = list(qs.select_related("agency", "legal_basis")[:SHOWN])
     # Counted up to a cap: a queue of thousands is read as "100+", not counted row by row on every home page.
     count = len(rows) if len(rows) < SHOWN else qs[: COUNT_CAP + 1].count()
-    tasks = []
+    group = TaskGroup(key, title, hint, due_label, mine=mine, more_url=more_url, show_agency=show_agency)
     for footage_request in rows:
-        due_at = getattr(footage_request, due) if due else None
-        tasks.append(Task(footage_request, due_at, overdue=mine and due_at is not None and due_at < now))
-    return TaskGroup(key, title, hint, due_label, tasks, count, mine, more_url, show_agency)
+        group.add(footage_request, getattr(footage_request, due) if due else None, now)
+    group.count, group.capped = min(count, COUNT_CAP), count > COUNT_CAP
+    return group
+
+
+def _sorted_into(groups, qs, kind_of, now, *, due=None):
+    """Read the most urgent COUNT_CAP rows of `qs` (in the order of its partial index, so that the scan stops there)
+    once and hand each to its group by `kind_of(row)`; every group counted from those rows, "+" when more remain."""
+    rows = list(qs.select_related("agency", "legal_basis")[: COUNT_CAP + 1])
+    capped = len(rows) > COUNT_CAP
+    by_key = {group.key: group for group in groups}
+    for footage_request in rows[:COUNT_CAP]:
+        group = by_key.get(kind_of(footage_request))
+        if group is not None:
+            group.add(footage_request, getattr(footage_request, due) if due else None, now)
+    for group in groups:
+        group.capped = capped
+    return groups
 
 
 def _by_urgency_then(qs: QuerySet, *order) -> QuerySet:
@@ -145,95 +171,92 @@ def _signed_by(user):
 
 
 def _examiner_groups(user, roles, now):
+    """A reviewer's and an approver's groups, read in one pass over the open requests assigned to them."""
+    reviewer, approver = Role.REVIEWER in roles, Role.APPROVER in roles
+    codenames = [name for name, held in (("review_footagerequest", reviewer), ("approve_footagerequest", approver)) if held]
+    qs = _with_group_permission(user, *codenames).exclude(agency_id=user.agency_id)
+    qs = qs.filter(status__in=OPEN_STATUSES) if approver else qs.filter(status=Status.SUBMITTED)
+    # Holding one of the two roles, the filter above already says which it is: an EXISTS in the row would be read
+    # as a hashed subplan over every grant the agency ever had.
+    both = reviewer and approver
+    qs = qs.annotate(
+        can_review=_group_permission(user, "review_footagerequest") if both else Value(reviewer),
+        can_approve=_group_permission(user, "approve_footagerequest") if both else Value(approver),
+        signed=_signed_by(user) if approver else Value(False),
+    ).order_by("priority", "due_at", "id")
+
+    def kind_of(footage_request):
+        if footage_request.status == Status.SUBMITTED:
+            # What the user reviews is theirs to recommend; what only they approve waits for the reviewer.
+            return "review" if footage_request.can_review else "reviewer"
+        if footage_request.can_approve:
+            return "second" if footage_request.signed else "sign"
+        return None  # reviewed, waiting for the approvers of another agency: nothing for this user
+
+    queue = reverse("requests:queue")
     groups = []
-    if Role.REVIEWER in roles:
-        to_review = _with_group_permission(user, "review_footagerequest").exclude(agency_id=user.agency_id)
+    if reviewer:
         groups.append(
-            _group(
+            TaskGroup(
                 "review",
                 _("Recommendations due"),
                 _("Check the legal basis, the scope and data minimisation, then recommend."),
                 _("due"),
-                _by_urgency_then(to_review.filter(status=Status.SUBMITTED), "due_at"),
-                now,
-                due="due_at",
-                more_url=reverse("requests:queue"),
+                more_url=queue,
             )
         )
-    if Role.APPROVER in roles:
-        to_approve = _with_group_permission(user, "approve_footagerequest").exclude(agency_id=user.agency_id)
-        in_review = to_approve.filter(status=Status.IN_REVIEW).alias(signed=_signed_by(user))
-        not_reviewed = to_approve.filter(status=Status.SUBMITTED)
-        reviewed_by_me = _group_permission(user, "review_footagerequest") if Role.REVIEWER in roles else None
-        if reviewed_by_me is not None:
-            # What this user reviews is in their own group above, not "waiting for the reviewer". A correlated
-            # NOT EXISTS: the rows of every request the user's groups ever reviewed are never gathered.
-            not_reviewed = not_reviewed.filter(~reviewed_by_me)
+    if approver:
         groups += [
-            _group(
+            TaskGroup(
                 "sign",
                 _("Waiting for my signature"),
                 _("Reviewed and recommended: approve, narrow, reject or ask for information."),
                 _("due"),
-                _by_urgency_then(in_review.filter(signed=False), "due_at"),
-                now,
-                due="due_at",
-                more_url=reverse("requests:queue"),
+                more_url=queue,
             ),
-            _group(
+            TaskGroup(
                 "reviewer",
                 _("Waiting for the reviewer"),
                 _("Not yet reviewed: you can sign once the reviewer has recommended."),
                 _("due"),
-                _by_urgency_then(not_reviewed, "due_at"),
-                now,
-                due="due_at",
                 mine=False,
             ),
-            _group(
+            TaskGroup(
                 "second",
                 _("Signed by me, waiting for another approver"),
                 _("The legal basis asks for more than one signature."),
                 _("due"),
-                _by_urgency_then(in_review.filter(signed=True), "due_at"),
-                now,
-                due="due_at",
                 mine=False,
             ),
         ]
-    return groups
+    return _sorted_into(groups, qs, kind_of, now, due="due_at")
 
 
 def _custodian_groups(user, now):
-    assigned = _with_group_permission(user, "export_footagerequest")
-    return [
-        _group(
-            "export",
-            _("Exports to run"),
-            _("Approved: cut the footage, check it and release the package."),
-            _("approved at"),
-            _by_urgency_then(assigned.filter(status__in=EXPORT_QUEUE_STATUSES), "decided_at"),
-            now,
-            due=None,
-        ),
-        _group(
+    """A custodian's groups, read in one pass over the requests their agency exports that are not yet released."""
+    qs = (
+        _with_group_permission(user, "export_footagerequest")
+        .filter(status__in=CUSTODIAN_STATUSES)
+        .order_by("priority", "decided_at", "id")
+    )
+    kinds = {Status.DAMAGE_HELD: "damage", Status.EXPORTING: "exporting"}
+    groups = [
+        TaskGroup("export", _("Exports to run"), _("Approved: cut the footage, check it and release the package."), ""),
+        TaskGroup(
             "damage",
             _("Damaged exports to acknowledge"),
             _("The decode check found damage: read the findings and acknowledge them before the footage is released."),
             "",
-            _by_urgency_then(assigned.filter(status=Status.DAMAGE_HELD), "decided_at"),
-            now,
         ),
-        _group(
+        TaskGroup(
             "exporting",
             _("Exports in progress"),
             _("Being cut and checked by the worker; the request page shows the progress."),
             "",
-            _by_urgency_then(assigned.filter(status=Status.EXPORTING), "decided_at"),
-            now,
             mine=False,
         ),
     ]
+    return _sorted_into(groups, qs, lambda footage_request: kinds.get(footage_request.status, "export"), now)
 
 
 def tasks_for(user: User, *, now: dt.datetime | None = None) -> list[TaskGroup]:

@@ -124,3 +124,22 @@ def test_a_reviewer_who_also_approves_finds_what_he_reviews_under_his_own_recomm
     submitted = world.submitted()
     mine = groups(head)
     assert mine["review"] == [submitted.reference] and "reviewer" not in mine
+
+
+def test_a_custodian_sees_damage_to_acknowledge_and_exports_under_way_apart(world):
+    from requests.models import Status
+
+    to_run, damaged, running = (world.reviewed() for _ in range(3))
+    for footage_request in (to_run, damaged, running):
+        workflow.request_approve(actor=world.approver, footage_request=footage_request)
+    FootageRequest.objects.filter(pk=damaged.pk).update(status=Status.DAMAGE_HELD)
+    FootageRequest.objects.filter(pk=running.pk).update(status=Status.EXPORTING)
+
+    found = tasks_for(world.custodian)
+
+    assert {group.key: [t.footage_request.reference for t in group.tasks] for group in found} == {
+        "export": [to_run.reference],
+        "damage": [damaged.reference],
+        "exporting": [running.reference],
+    }
+    assert [group.mine for group in found] == [True, True, False]
