@@ -1,4 +1,4 @@
-""" "Việc cần làm": what waits for the signed-in user, role by role, on the home page.
+"""The home page's "Việc cần làm": what waits for the signed-in user, role by role.
 
 Each group is one kind of task (a question to answer, a recommendation or a signature due, an export to run, a
 receipt to confirm), the emergencies first and then the nearest deadline, and says whether the next step is the
