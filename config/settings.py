@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "governance",
+    "documents",
     "requests",
     "audit",
     "oversight",
@@ -249,9 +250,29 @@ CELERY_BEAT_SCHEDULE = {
 # dispatched again.
 AUDIT_WAIT_MINUTES = env.int("AUDIT_WAIT_MINUTES", default=10)
 
+# Official documents (Decree 30/2020/NĐ-CP): the place written before each document's date; the body named above an
+# issuing agency that has no parent agency ("" leaves the line out); each agency's abbreviation in document numbers,
+# by agency code, e.g. {"ioc-hk": "TTGSĐH"} (an agency not listed uses its code in upper case).
+DOCUMENT_PLACE = env.str("DOCUMENT_PLACE", default="Hà Nội")
+DOCUMENT_SUPERIOR_BODY = env.str("DOCUMENT_SUPERIOR_BODY", default="")
+DOCUMENT_AGENCY_SYMBOLS = env.json("DOCUMENT_AGENCY_SYMBOLS", default={})
+
 # Ledger: the Ed25519 key that signs checkpoints (PEM, PKCS#8). seed_demo
 # creates a demo key at this path when none exists.
 AUDIT_SIGNING_KEY_FILE = Path(env.str("AUDIT_SIGNING_KEY_FILE", default=str(VAR_DIR / "keys" / "audit-ed25519.pem")))
+
+# The organisation's PDF signature on the records it issues (documents.signing): a PEM private key and its
+# certificate. Production brings both (issued by a certification authority); elsewhere a self-signed pair for
+# DOCUMENT_SIGNING_ORGANISATION is made on first use.
+DOCUMENT_SIGNING_KEY_FILE = Path(
+    env.str("DOCUMENT_SIGNING_KEY_FILE", default=str(VAR_DIR / "keys" / "documents-signing-key.pem"))
+)
+DOCUMENT_SIGNING_CERT_FILE = Path(
+    env.str("DOCUMENT_SIGNING_CERT_FILE", default=str(VAR_DIR / "keys" / "documents-signing-cert.pem"))
+)
+DOCUMENT_SIGNING_ORGANISATION = env.str(
+    "DOCUMENT_SIGNING_ORGANISATION", default="Trung tâm Giám sát, điều hành đô thị thông minh"
+)
 
 # Security.
 SESSION_COOKIE_HTTPONLY = True

@@ -10,14 +10,16 @@ time that grows with the square of its rows, chunks keep a document linear.
 
 import functools
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.utils import timezone
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -25,13 +27,17 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from governance.timefmt import DATE_TIME, DATE_TIME_SECONDS, local_time
+from governance.timefmt import DATE_TIME, DATE_TIME_SECONDS, local, local_time
 
 FONT_DIR = Path(settings.BASE_DIR) / "assets" / "fonts"
 REGULAR, BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
+# Italic is used only for the place-and-date line of the official header; without the oblique face among the fonts
+# that line is slanted by hand from the regular face (still the embedded DejaVu Sans).
+ITALIC, ITALIC_FILE = "DejaVuSans-Oblique", "DejaVuSans-Oblique.ttf"
 CHUNK_ROWS = 200
+RECORD_WIDTH = A4[0] - 36 * mm - 12  # the width inside a record's margins and its frame's padding
 MONO_ADVANCE = 0.602  # DejaVu Sans Mono: every glyph is 1233/2048 em wide
 INK = colors.HexColor("#1f2933")
 HEAD_FILL = colors.HexColor("#e6edf5")
@@ -44,7 +50,16 @@ def register_fonts():
     for name, file_name in ((REGULAR, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (MONO, "DejaVuSansMono.ttf")):
         if name not in registered:
             pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file_name)))
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
+    italic = REGULAR
+    if (FONT_DIR / ITALIC_FILE).exists():
+        if ITALIC not in registered:
+            pdfmetrics.registerFont(TTFont(ITALIC, str(FONT_DIR / ITALIC_FILE)))
+        italic = ITALIC
+    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=italic, boldItalic=BOLD)
+
+
+def has_italic():
+    return ITALIC in pdfmetrics.getRegisteredFontNames()
 
 
 def nfc(text):
@@ -115,6 +130,7 @@ class NumberedCanvas(canvas.Canvas):
     """Holds each page until the end so the footer can say "Trang 3/120"."""
 
     footer_left = ""
+    footer_margin = 12 * mm
 
     def __init__(self, *args, **kwargs):
         # Without this every page would name Helvetica, a font the PDF does not embed.
@@ -139,13 +155,14 @@ class NumberedCanvas(canvas.Canvas):
         self.saveState()
         self.setFont(REGULAR, 7)
         self.setFillColor(colors.HexColor("#52606d"))
-        self.drawString(12 * mm, 7 * mm, self.footer_left)
-        self.drawRightString(width - 12 * mm, 7 * mm, f"Trang {self._pageNumber}/{total}")
+        self.drawString(self.footer_margin, 7 * mm, self.footer_left)
+        self.drawRightString(width - self.footer_margin, 7 * mm, f"Trang {self._pageNumber}/{total}")
         self.restoreState()
 
 
-def canvas_with_footer(text):
-    return type("ReportCanvas", (NumberedCanvas,), {"footer_left": nfc(text)})
+def canvas_with_footer(text, *, margin=12 * mm):
+    """A canvas class whose pages end with `text` on the left and "Trang x/y" on the right, `margin` from the edges."""
+    return type("ReportCanvas", (NumberedCanvas,), {"footer_left": nfc(text), "footer_margin": margin})
 
 
 def page_header(title):
@@ -379,3 +396,215 @@ def record_document(buffer, *, title: str, author: str = "") -> SimpleDocTemplat
         title=nfc(title),
         author=nfc(author),
     )
+
+
+# The official layout (Decree 30/2020/NĐ-CP, appendix I): the national header, the number, the place and date, the
+# signature block and the recipients ---------------------------------------------------------------------------------
+
+NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+# The organisation's digital signature is added to the finished file; the printed block says where it is.
+DIGITAL_SIGNATURE_NOTE = "(Ký số của tổ chức trên tệp PDF)"
+SLANT = 0.2  # the shear of the hand-slanted place-and-date line, about 11 degrees, close to DejaVu's oblique face
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues a document, as its header names it: the body above (may be empty) and the issuing agency."""
+
+    superior: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What the header of one issued document says: its issuer, its number ("12/BC-TTGS"), the place and the date."""
+
+    issuer: Issuer
+    number: str
+    place: str
+    date: object  # a datetime.date, local to Vietnam
+
+
+def draft_heading(number: str, *, name: str = "Trung tâm giám sát camera") -> Heading:
+    """The header of a document set outside any issuing (a preview, a test): today's date and the number given."""
+    return Heading(
+        issuer=Issuer(superior=settings.DOCUMENT_SUPERIOR_BODY, name=name),
+        number=number,
+        place=settings.DOCUMENT_PLACE,
+        date=local(timezone.now()).date(),
+    )
+
+
+def document_date(value) -> str:
+    """A document's date as Decree 30 writes it: "ngày 03 tháng 12 năm 2026"; days below 10 and January and February
+    with a leading zero, the other months without."""
+    month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+    return f"ngày {value.day:02d} tháng {month} năm {value.year}"
+
+
+def place_and_date(place, value) -> str:
+    return f"{place}, {document_date(value)}" if place else document_date(value).capitalize()
+
+
+class Rule(Flowable):
+    """A short solid line, centred in its column: under the issuing agency's name and under the motto."""
+
+    def __init__(self, length, *, thickness=0.6, space_before=1.5, space_after=2.5):
+        super().__init__()
+        self.length, self.thickness = length, thickness
+        self.space_before, self.space_after = space_before, space_after
+
+    def wrap(self, available_width, available_height):
+        self.available = available_width
+        return available_width, self.space_before + self.thickness + self.space_after
+
+    def draw(self):
+        x = (self.available - self.length) / 2
+        y = self.space_after + self.thickness / 2
+        self.canv.saveState()
+        self.canv.setStrokeColor(INK)
+        self.canv.setLineWidth(self.thickness)
+        self.canv.line(x, y, x + self.length, y)
+        self.canv.restoreState()
+
+
+class SlantedLine(Flowable):
+    """One centred line in italics: the oblique face where there is one, else the regular face sheared."""
+
+    def __init__(self, text, *, size):
+        super().__init__()
+        self.text, self.size = nfc(text), size
+
+    def wrap(self, available_width, available_height):
+        self.available = available_width
+        return available_width, self.size * 1.35
+
+    def draw(self):
+        font = ITALIC if has_italic() else REGULAR
+        width = pdfmetrics.stringWidth(self.text, font, self.size)
+        canvas_ = self.canv
+        canvas_.saveState()
+        canvas_.setFillColor(INK)
+        canvas_.translate(max(0, (self.available - width) / 2), self.size * 0.3)
+        if font == REGULAR:
+            canvas_.transform(1, 0, SLANT, 1, 0, 0)
+        canvas_.setFont(font, self.size)
+        canvas_.drawString(0, 0, self.text)
+        canvas_.restoreState()
+
+
+@functools.cache
+def _header_styles(size):
+    base = ParagraphStyle("official", fontName=REGULAR, fontSize=size, leading=size * 1.3, textColor=INK, alignment=TA_CENTER)
+    return {
+        "regular": base,
+        "bold": ParagraphStyle("official_bold", parent=base, fontName=BOLD),
+        "motto": ParagraphStyle("official_motto", parent=base, fontName=BOLD, fontSize=size + 0.5, leading=(size + 0.5) * 1.3),
+    }
+
+
+def _text_width(text, font, size, column):
+    """How wide a centred line of `text` is drawn in a column (a longer one wraps: the column's width)."""
+    return min(pdfmetrics.stringWidth(nfc(text), font, size), column - 6)
+
+
+def header_of(heading: Heading, *, width: float, size: float = 10) -> Table:
+    return official_header(heading.issuer, heading.number, heading.place, heading.date, width=width, size=size)
+
+
+def official_header(issuer: Issuer, number: str, place: str, date, *, width: float, size: float = 10) -> Table:
+    """The two columns that open an official document: the issuer and its number on the left, the national title,
+    the motto and the place and date on the right. `number` is the whole "12/BC-TTGS"; `date` a local date."""
+    register_fonts()
+    style = _header_styles(size)
+    left = min(width * 0.42, 82 * mm)
+    right = min(width * 0.58, 112 * mm)
+    agency = nfc(issuer.name).upper()
+    issuer_cell = []
+    if issuer.superior:
+        issuer_cell.append(para_in(issuer.superior.upper(), style["regular"]))
+    issuer_cell += [
+        para_in(agency, style["bold"]),
+        # Between a third and a half of the name's line, centred under it.
+        Rule(_text_width(agency, BOLD, size, left) * 0.4),
+        para_in(f"Số: {number}", style["regular"]),
+    ]
+    nation_cell = [
+        para_in(NATION, style["bold"]),
+        para_in(MOTTO, style["motto"]),
+        Rule(_text_width(MOTTO, BOLD, size + 0.5, right)),
+        SlantedLine(place_and_date(place, date), size=size),
+    ]
+    made = Table([[issuer_cell, "", nation_cell]], colWidths=[left, width - left - right, right])
+    made.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), REGULAR, size),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return made
+
+
+def para_in(text, style):
+    """A paragraph of plain text in a given style (escaped, NFC, line breaks kept)."""
+    return Paragraph(escape(nfc(text)).replace("\n", "<br/>"), style)
+
+
+def _signer_cells(role_line, title_line, note, name, style, small):
+    """One signer's five rows: authority (may be empty), position, how it is signed, room to sign, name."""
+    return [
+        para_in(role_line.upper(), style["bold"]) if role_line else "",
+        para_in(title_line.upper(), style["bold"]),
+        para_in(note, small) if note else "",
+        # Room to sign above a name; a document nobody signs by hand (one the system makes by itself) needs none.
+        Spacer(1, 14 * mm) if name else "",
+        para_in(name, style["bold"]) if name else "",
+    ]
+
+
+def signature_block(
+    title_line: str,
+    name: str,
+    role_line: str | None = None,
+    *,
+    recipients=(),
+    counterpart=None,
+    width: float,
+    size: float = 10,
+    note: str = DIGITAL_SIGNATURE_NOTE,
+) -> KeepTogether:
+    """The signer's block, on the right: position (upper case, bold), a line saying how the file is signed, room,
+    then the name. On the left the recipients ("Nơi nhận:") where there are any, or the other party of a record,
+    `counterpart` = (role, title, note, name), its lines level with the signer's. Never split across pages."""
+    register_fonts()
+    style = _header_styles(size)
+    small = ParagraphStyle("official_small", parent=style["regular"], fontSize=size - 2, leading=(size - 2) * 1.3)
+    signer = _signer_cells(role_line, title_line, note, name, style, small)
+    commands = [
+        ("FONT", (0, 0), (-1, -1), REGULAR, size),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
+    ]
+    if counterpart:
+        left = _signer_cells(*counterpart, style, small)
+    else:
+        left = [""] * len(signer)
+        if recipients:
+            heading = ParagraphStyle("recipients_heading", parent=small, fontName=BOLD, fontSize=size - 1, alignment=TA_LEFT)
+            listed = ParagraphStyle("recipients", parent=small, alignment=TA_LEFT)
+            lines = [f"- {line};" for line in recipients[:-1]] + [f"- {recipients[-1]}."]
+            left[0] = [para_in("Nơi nhận:", heading), *(para_in(line, listed) for line in lines)]
+            # The list takes the left column's whole height, beside the signer's lines.
+            commands.append(("SPAN", (0, 0), (0, len(signer) - 1)))
+    right = min(width * 0.5, 95 * mm)
+    made = Table([list(row) for row in zip(left, signer, strict=True)], colWidths=[width - right, right])
+    made.setStyle(TableStyle(commands))
+    return KeepTogether([Spacer(1, 5 * mm), made])

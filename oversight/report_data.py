@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
+    DateField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -34,7 +35,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import Coalesce, NullIf, TruncMonth, TruncWeek
 from django.db.models.lookups import Exact
 from django.utils import timezone, translation
 
@@ -1565,6 +1566,119 @@ def weekly(scope: ReportScope, facts: list[RequestFact]) -> list[tuple[dt.date, 
     return result
 
 
+CHART_TOP = 10  # bars a ranking chart names; the rest are summed in one "Khác" bar
+OTHERS = "Khác"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    folded: int = 0  # the "Khác" bar: how many agencies or bases it sums
+
+
+@dataclass(frozen=True)
+class DeadlineBar:
+    urgency: str  # the code: normal, urgent, emergency
+    label: str  # in Vietnamese, as the pages say it
+    on_time: int  # decided (approved or rejected) in the period at or before the deadline in force
+    late: int  # decided after it
+
+
+@dataclass
+class Charts:
+    """What the report's opening charts draw, each counted in the database: a row per month or week, agency, legal
+    basis or urgency, however many requests and releases the period holds."""
+
+    unit: str  # "month" or "week" (a period inside one month): the buckets of `timeline`
+    timeline: list  # (first day of the month or Monday of the week, requests filed, releases handed over)
+    by_agency: list  # Bars of requests filed, the most first, then "Khác"
+    by_legal_basis: list  # Bars of requests filed, by the basis as last filed before the end
+    deadlines: list  # DeadlineBars: normal, urgent, emergency
+
+
+def _ranked(counts: dict[str, int], top: int = CHART_TOP) -> list[Bar]:
+    """The `top` largest counts, then one "Khác" bar summing the rest (when there is a rest)."""
+    ranked = sorted(((label, n) for label, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0]))
+    bars = [Bar(label, n) for label, n in ranked[:top]]
+    rest = ranked[top:]
+    if rest:
+        bars.append(Bar(OTHERS, sum(n for _label, n in rest), folded=len(rest)))
+    return bars
+
+
+def _bucketed(queryset, field_name: str, trunc) -> dict[dt.date, int]:
+    """Rows of `queryset` counted per local month or week of `field_name`: one row per bucket comes back."""
+    bucket = trunc(field_name, output_field=DateField(), tzinfo=timezone.get_default_timezone())
+    return dict(
+        queryset.order_by().annotate(bucket=bucket).values_list("bucket").annotate(n=Count("pk")).values_list("bucket", "n")
+    )
+
+
+def _timeline(scope: ReportScope) -> tuple[str, list[tuple[dt.date, int, int]]]:
+    by_month = (scope.date_from.year, scope.date_from.month) != (scope.date_to.year, scope.date_to.month)
+    trunc = TruncMonth if by_month else TruncWeek
+    filed = _bucketed(scope.requests().filter(scope.during("first_submitted_at")), "first_submitted_at", trunc)
+    released = _bucketed(_releases(scope), "created_at", trunc)
+    day = scope.date_from.replace(day=1) if by_month else scope.date_from - dt.timedelta(days=scope.date_from.weekday())
+    buckets = []
+    while day <= scope.date_to:
+        buckets.append((day, filed.get(day, 0), released.get(day, 0)))
+        day = (day + dt.timedelta(days=31)).replace(day=1) if by_month else day + dt.timedelta(days=7)
+    return ("month" if by_month else "week"), buckets
+
+
+def _deadline_bars(scope: ReportScope) -> list[DeadlineBar]:
+    """Approvals and rejections in the period, within or after the deadline in force at the decision, by urgency as
+    last filed (the same requests and deadlines the turnaround figures count)."""
+    decided = scope.requests().filter(
+        scope.during("decided_at"), first_submitted_at__isnull=False, status__in=[*APPROVED_FAMILY, Status.REJECTED]
+    )
+    late = Q(due_at__isnull=False, decided_at__gt=F("due_at"))
+    counted = collections.defaultdict(lambda: (0, 0))
+    for urgency, total, n_late in (
+        decided.order_by()
+        .annotate(urgency_then=filed_as("urgency", scope.end))
+        .values_list("urgency_then")
+        .annotate(total=Count("pk"), late=Count("pk", filter=late))
+        .values_list("urgency_then", "total", "late")
+    ):
+        counted[urgency] = (total - n_late, n_late)
+    return [DeadlineBar(code, urgency_vi(code), *counted[code]) for code in Urgency.values]
+
+
+def chart_data(scope: ReportScope) -> Charts:
+    """The opening charts' figures: requests and releases per month (per week inside one month), requests filed by
+    agency and by legal basis, and decisions within and after their deadline by urgency."""
+    unit, timeline = _timeline(scope)
+    filed = scope.requests().filter(scope.during("first_submitted_at")).order_by()
+    agencies = dict(filed.values_list("agency__name_vi").annotate(n=Count("pk")).values_list("agency__name_vi", "n"))
+    bases = dict(
+        filed.annotate(basis_then=filed_as("legal_basis", scope.end))
+        .values_list("basis_then")
+        .annotate(n=Count("pk"))
+        .values_list("basis_then", "n")
+    )
+    named = {
+        pk: (code, title or code)
+        for pk, code, title in LegalBasis.objects.filter(pk__in=list(bases)).values_list("pk", "code", "title_vi")
+    }
+    # A basis reads by its title; two bases under one title are told apart by their codes.
+    shared = collections.Counter(title for _code, title in named.values())
+    by_basis = {}
+    for pk, n in bases.items():
+        code, title = named[pk]
+        label = f"{title} ({code})" if shared[title] > 1 else title
+        by_basis[label] = by_basis.get(label, 0) + n
+    return Charts(
+        unit=unit,
+        timeline=timeline,
+        by_agency=_ranked(agencies),
+        by_legal_basis=_ranked(by_basis),
+        deadlines=_deadline_bars(scope),
+    )
+
+
 # Everything -----------------------------------------------------------------------------------
 
 
@@ -1591,6 +1705,7 @@ class ReportData:
     weekly: list
     facts: list = field(default_factory=list, repr=False)
     register_rows: object = field(default=None, repr=False)  # a fresh iterator over the register when called
+    charts: Charts | None = None  # the opening charts' figures
 
     @property
     def downloads(self) -> list[ActivityRow]:
@@ -1629,6 +1744,7 @@ def collect(
     step(18, "patterns")
     data["patterns"] = patterns(scope)
     data["weekly"] = weekly(scope, facts)
+    data["charts"] = chart_data(scope)
     step(24, "integrity")
     data["integrity"] = integrity(scope)
     return ReportData(

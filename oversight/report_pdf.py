@@ -1,13 +1,16 @@
 """The oversight report and the request dossier as PDF, always in Vietnamese, set with the documents kit."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.utils import translation
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing, Group, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import CondPageBreak, PageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from audit.models import Action
@@ -20,12 +23,15 @@ from documents.pdf import (
     canvas_with_footer,
     day,
     decimal,
+    draft_heading,
+    header_of,
     key_values,
     nfc,
     number,
     page_header,
     para,
     register_fonts,
+    signature_block,
     table,
     when,
 )
@@ -89,23 +95,223 @@ def weekly_chart(weekly, series, width=160 * mm, height=62 * mm):
     return drawing
 
 
-def agency_chart(breakdowns, width=104 * mm, height=62 * mm, top=10):
+# The opening charts: four at a glance, two by two. Each pair of series is a dark and a light colour, so that they
+# stay apart on a grey-scale print.
+DARK, LIGHT = SERIES_COLOURS[4], SERIES_COLOURS[3]
+ON_TIME, LATE = SERIES_COLOURS[0], colors.HexColor("#e59a8f")
+NO_DATA = "Không có dữ liệu trong kỳ"
+MUTED = colors.HexColor("#5f6b7a")
+
+
+def _integer_scale(axis, largest, headroom=1.0):
+    """Whole-number ticks, at most six, from 0 to a round value at or above `largest` × `headroom`."""
+    top = max(1, largest * headroom)
+    step = next(s * 10**k for k in range(12) for s in (1, 2, 5) if top / (s * 10**k) <= 5)
+    axis.valueMin, axis.valueStep = 0, step
+    axis.valueMax = step * -(-top // step)
+    axis.labelTextFormat = lambda value: number(int(value))
+    return axis.valueMax
+
+
+def _titled(width, height, title, subtitle=""):
     drawing = _drawing(width, height)
-    drawing.add(String(0, height - 8, nfc(f"{top} cơ quan gửi nhiều yêu cầu nhất"), fontName=BOLD, fontSize=8))
-    rows = [b for b in breakdowns if b.counts["filed"]][:top]
-    # Always `top` slots, so one busy agency gets a bar, not a block.
-    rows = (rows + [None] * (top - len(rows)))[::-1]
-    chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 120, 14, width - 132, height - 30
-    chart.data = [[b.counts["filed"] if b else 0 for b in rows]]
-    chart.categoryAxis.categoryNames = [nfc(b.label if len(b.label) <= 30 else b.label[:29] + "…") if b else "" for b in rows]
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.labelTextFormat = lambda value: number(int(value)) if value == int(value) else ""
-    chart.bars[0].fillColor = SERIES_COLOURS[4]
-    chart.bars[0].strokeColor = None
+    drawing.add(String(0, height - 9, nfc(title), fontName=BOLD, fontSize=9))
+    if subtitle:
+        drawing.add(String(0, height - 20, nfc(subtitle), fontName=REGULAR, fontSize=7, fillColor=MUTED))
+    return drawing
+
+
+def _no_data(drawing, width, height):
+    drawing.add(String(width / 2, height / 2 - 10, NO_DATA, fontName=REGULAR, fontSize=9, fillColor=MUTED, textAnchor="middle"))
+    return drawing
+
+
+def _legend(drawing, x, y, pairs):
+    legend = Legend()
+    legend.x, legend.y = x, y
+    legend.fontName, legend.fontSize = REGULAR, 7
+    legend.dx = legend.dy = 7
+    legend.alignment = "right"  # the swatch, then its words
+    legend.columnMaximum = 1  # one row, side by side
+    legend.deltax = max(stringWidth(nfc(label), REGULAR, 7) for _colour, label in pairs) + 24
+    legend.colorNamePairs = [(colour, nfc(label)) for colour, label in pairs]
+    drawing.add(legend)
+
+
+def _axis_title(drawing, x, y, text, *, vertical=False, anchor="middle"):
+    title = String(0, 0, nfc(text), fontName=REGULAR, fontSize=6.5, fillColor=MUTED, textAnchor=anchor)
+    group = Group(title)
+    group.translate(x, y)
+    if vertical:
+        group.rotate(90)
+    drawing.add(group)
+
+
+def _fit(text, width, size=6.5):
+    """`text` cut (with an ellipsis) to fit `width` points."""
+    text = nfc(text)
+    if stringWidth(text, REGULAR, size) <= width:
+        return text
+    while text and stringWidth(text + "…", REGULAR, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _bar_values(chart, size=6):
+    chart.barLabels.fontName, chart.barLabels.fontSize = REGULAR, size
+    chart.barLabelFormat = lambda value: number(int(value)) if value else ""
+
+
+def _bucket_name(start, unit, scope):
+    if unit == "month":
+        return start.strftime("%m/%Y")
+    # A week cut by the period's edges is named by the days of it the period holds.
+    first, last = max(start, scope.date_from), min(start + dt.timedelta(days=6), scope.date_to)
+    return first.strftime("%d/%m") if first == last else f"{first:%d/%m}–{last:%d/%m}"
+
+
+def timeline_chart(charts, scope, width, height):
+    """Requests filed and releases handed over per month (per week for a period inside one month), side by side."""
+    per = "tháng" if charts.unit == "month" else "tuần"
+    drawing = _titled(width, height, f"Yêu cầu gửi và lần cung cấp dữ liệu theo {per}")
+    timeline = charts.timeline
+    if not any(filed or released for _start, filed, released in timeline):
+        return _no_data(drawing, width, height)
+    _legend(drawing, 36, height - 19, [(DARK, "Yêu cầu gửi"), (LIGHT, "Lần cung cấp dữ liệu")])
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 36, 34, width - 44, height - 34 - 34
+    chart.data = [[filed for _s, filed, _r in timeline], [released for _s, _f, released in timeline]]
+    _integer_scale(chart.valueAxis, max(max(row) for row in chart.data), 1.12)
+    step = max(1, -(-len(timeline) // 14))
+    chart.categoryAxis.categoryNames = [
+        _bucket_name(start, charts.unit, scope) if i % step == 0 else "" for i, (start, _f, _r) in enumerate(timeline)
+    ]
+    if len(timeline) > 7:
+        chart.categoryAxis.labels.angle = 30
+        chart.categoryAxis.labels.boxAnchor = "ne"
+    chart.barSpacing, chart.groupSpacing = 1, 6
+    for i, colour in enumerate((DARK, LIGHT)):
+        chart.bars[i].fillColor, chart.bars[i].strokeColor = colour, None
+    if len(timeline) <= 8:
+        _bar_values(chart)
+        chart.barLabels.nudge = 5
     _font_chart(chart)
     drawing.add(chart)
+    _axis_title(drawing, 8, chart.y + chart.height / 2, "Số lượng", vertical=True)
+    days = "tuần từ thứ Hai đến Chủ nhật, trong kỳ" if charts.unit == "week" else "tháng/năm"
+    _axis_title(drawing, chart.x + chart.width / 2, 2, f"Thời gian ({days})")
     return drawing
+
+
+def ranking_chart(bars, title, value_title, what, width, height):
+    """Requests filed as horizontal bars, the most first; the rest summed in one "Khác" bar."""
+    drawing = _titled(width, height, title)
+    if not bars:
+        return _no_data(drawing, width, height)
+    # At least six slots (at most the ten named and "Khác"), so one busy agency gets a bar, not a block.
+    slots = max(len(bars), 6)
+    labels = [f"Khác ({number(b.folded)} {what})" if b.folded else b.label for b in bars]
+    label_width = 64 * mm
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = label_width + 4, 22, width - label_width - 26, height - 22 - 16
+    values = [b.value for b in bars] + [0] * (slots - len(bars))
+    chart.data = [values[::-1]]
+    chart.categoryAxis.categoryNames = ([_fit(label, label_width) for label in labels] + [""] * (slots - len(bars)))[::-1]
+    _integer_scale(chart.valueAxis, max(values), 1.1)
+    chart.bars[0].fillColor, chart.bars[0].strokeColor = DARK, None
+    chart.barWidth, chart.groupSpacing = 7, 3
+    _bar_values(chart)
+    chart.barLabels.boxAnchor, chart.barLabels.dx = "w", 2
+    _font_chart(chart)
+    drawing.add(chart)
+    _axis_title(drawing, chart.x + chart.width, 2, value_title, anchor="end")
+    return drawing
+
+
+def _percent(part, whole):
+    return f"{decimal(100 * part / whole)}%"
+
+
+def deadline_chart(deadlines, width, height):
+    """Decisions of the period within and after their deadline, stacked per urgency, with the share on time."""
+    total = sum(d.on_time + d.late for d in deadlines)
+    on_time = sum(d.on_time for d in deadlines)
+    subtitle = (
+        f"Phê duyệt, từ chối trong kỳ: {_percent(on_time, total)} đúng hạn ({number(on_time)}/{number(total)})" if total else ""
+    )
+    drawing = _titled(width, height, "Quyết định đúng hạn và trễ hạn theo mức độ khẩn", subtitle)
+    if not total:
+        return _no_data(drawing, width, height)
+    _legend(drawing, width - 118, height - 19, [(ON_TIME, "Đúng hạn"), (LATE, "Trễ hạn")])
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 36, 34, width - 44, height - 34 - 38
+    chart.data = [[d.on_time for d in deadlines], [d.late for d in deadlines]]
+    chart.categoryAxis.style = "stacked"
+    chart.categoryAxis.categoryNames = [
+        nfc(f"{d.label} ({number(d.on_time + d.late)} quyết định)") if d.on_time + d.late else nfc(d.label) for d in deadlines
+    ]
+    top = _integer_scale(chart.valueAxis, max(d.on_time + d.late for d in deadlines), 1.2)
+    chart.barWidth, chart.groupSpacing = 10, 14
+    for i, colour in enumerate((ON_TIME, LATE)):
+        chart.bars[i].fillColor, chart.bars[i].strokeColor = colour, None
+    _bar_values(chart, 6.5)
+    # A segment lower than the text would be covered by its count: the count is left to the share above.
+    lowest = top * 9 / chart.height
+    chart.barLabelFormat = lambda value: number(int(value)) if value >= lowest else ""
+    chart.barLabels.boxTarget = "mid"
+    # White on the dark segment, black on the light one.
+    chart.barLabels[0].fillColor = colors.white
+    _font_chart(chart)
+    drawing.add(chart)
+    for i, d in enumerate(deadlines):
+        decided = d.on_time + d.late
+        if not decided:
+            continue
+        x = chart.x + (i + 0.5) * chart.width / len(deadlines)
+        y = chart.y + chart.height * decided / top + 3
+        drawing.add(String(x, y, f"{_percent(d.on_time, decided)} đúng hạn", fontName=BOLD, fontSize=7, textAnchor="middle"))
+    _axis_title(drawing, 8, chart.y + chart.height / 2, "Số quyết định", vertical=True)
+    _axis_title(drawing, chart.x + chart.width / 2, 2, "Mức độ khẩn (hạn xử lý theo mức độ khi gửi)")
+    return drawing
+
+
+def _charts_section(data):
+    """Four charts opening the report, two by two; each says so when the period holds nothing to draw."""
+    charts = data.charts
+    if charts is None:  # report data put together without `collect`
+        return []
+    cell = CONTENT_WIDTH / 2
+    width, height = cell - 8, 62 * mm
+    grid = Table(
+        [
+            [
+                timeline_chart(charts, data.scope, width, height),
+                ranking_chart(
+                    charts.by_agency, "Yêu cầu gửi theo cơ quan đề nghị", "Số yêu cầu gửi trong kỳ", "cơ quan", width, height
+                ),
+            ],
+            [
+                ranking_chart(
+                    charts.by_legal_basis, "Yêu cầu gửi theo căn cứ pháp lý", "Số yêu cầu gửi trong kỳ", "căn cứ", width, height
+                ),
+                deadline_chart(charts.deadlines, width, height),
+            ],
+        ],
+        colWidths=[cell, cell],
+    )
+    grid.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), REGULAR, 8),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("INNERGRID", (0, 0), (-1, -1), 0.4, RULE),
+                ("BOX", (0, 0), (-1, -1), 0.4, RULE),
+                *((side, (0, 0), (-1, -1), 4) for side in ("LEFTPADDING", "RIGHTPADDING", "TOPPADDING", "BOTTOMPADDING")),
+            ]
+        )
+    )
+    # The heading never stands alone at the foot of a page: it goes with the first row of charts.
+    return [CondPageBreak(height + 16 * mm), para("Tổng quan trong kỳ", "h1"), grid, Spacer(1, 2 * mm)]
 
 
 # The period report --------------------------------------------------------------------------------
@@ -174,20 +380,15 @@ def _summary_section(data):
         ("Trễ hạn trong kỳ", number(s["late"])),
         ("Bị thu hẹp phạm vi khi phê duyệt", number(s["narrowed"])),
     ]
-    # Two columns side by side, so that the charts still fit on the first page.
+    # Two columns side by side, so that the weekly chart still fits on the summary's first page.
     columns = Table(
         [[key_values(outcomes, (88 * mm, 40 * mm)), key_values(footage_and_deadlines, (88 * mm, 40 * mm))]],
         colWidths=[134 * mm, 134 * mm],
     )
     columns.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), REGULAR, 8), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story = [para("1. Tổng hợp", "h1"), columns, Spacer(1, 4 * mm)]
-    charts = Table([[weekly_chart(data.weekly, WEEK_SERIES), agency_chart(data.by_agency)]], colWidths=[162 * mm, 106 * mm])
-    charts.setStyle(
-        TableStyle(
-            [("FONT", (0, 0), (-1, -1), REGULAR, 8), ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
-        )
-    )
-    story += [charts, Spacer(1, 3 * mm)]
+    # The agencies' chart opens the report; the weeks by where their requests stood at the end stay here.
+    story += [weekly_chart(data.weekly, WEEK_SERIES), Spacer(1, 3 * mm)]
     story += [para("1.1. Theo cơ quan đề nghị", "h2"), *_breakdown_table("Cơ quan", data.by_agency)]
     story += [
         para("1.2. Theo nơi đặt camera", "h2"),
@@ -735,9 +936,16 @@ def _checkpoint_text(checkpoint):
     )
 
 
-def render_period_report(data, out, *, code, author, progress=None):
-    """Write the period report to the binary file `out`; returns the number of pages."""
+REPORT_RECIPIENTS = ("Cơ quan có thẩm quyền giám sát (để báo cáo)", "Lưu: hệ thống, hồ sơ báo cáo")
+
+
+def render_period_report(data, out, *, code, author, progress=None, heading=None, signer=""):
+    """Write the period report to the binary file `out`; returns the number of pages.
+
+    `heading` is the issued report's number, issuer and date (`documents.numbering.document_heading`); `signer` the
+    name of the person who ordered it."""
     register_fonts()
+    heading = heading or draft_heading(code)
     meta = {"code": code, "author": author}
     title = "Báo cáo tình hình cung cấp, khai thác dữ liệu camera"
     doc = SimpleDocTemplate(
@@ -752,11 +960,14 @@ def render_period_report(data, out, *, code, author, progress=None):
         subject=nfc(f"{day(data.scope.date_from)}–{day(data.scope.date_to)}"),
     )
     story = [
+        header_of(heading, width=CONTENT_WIDTH, size=9.5),
+        Spacer(1, 5 * mm),
         para(title.upper(), "title"),
         para(f"Kỳ báo cáo từ ngày {day(data.scope.date_from)} đến ngày {day(data.scope.date_to)}", "subtitle"),
         Spacer(1, 4 * mm),
         key_values(_scope_lines(data, meta), (50 * mm, 160 * mm)),
     ]
+    story += _charts_section(data)
     story += _summary_section(data)
     # The turnaround figures (a heading and eight rows) are read as one table: never split across pages.
     story += [CondPageBreak(75 * mm), *_turnaround_section(data)]
@@ -769,9 +980,11 @@ def render_period_report(data, out, *, code, author, progress=None):
     story += _pattern_section(data)
     story += _activity_section(data)
     story += _integrity_section(data)
-    header = page_header(f"{title} — {code}")
-    footer = f"Mã báo cáo {code} · lập lúc {when(data.generated_at, seconds=True)}"
-    doc.build(story, onFirstPage=header, onLaterPages=header, canvasmaker=canvas_with_footer(footer))
+    story.append(signature_block("Người lập báo cáo", signer, recipients=REPORT_RECIPIENTS, width=CONTENT_WIDTH, size=9.5))
+    # A running line from the second page on: the first opens with the national header.
+    header = page_header(f"{title} — số {heading.number}")
+    footer = f"Báo cáo số {heading.number} · mã {code} · lập lúc {when(data.generated_at, seconds=True)}"
+    doc.build(story, onLaterPages=header, canvasmaker=canvas_with_footer(footer))
     return doc.page
 
 
@@ -855,9 +1068,12 @@ def _scope_section(dossier, width):
     return story + _items_table(dossier.items, width)
 
 
-def render_dossier(dossier, out, *, code, author):
-    """Write one request's dossier (an oversight.reports.Dossier) to the binary file `out`; returns the number of pages."""
+def render_dossier(dossier, out, *, code, author, heading=None, signer=""):
+    """Write one request's dossier (an oversight.reports.Dossier) to the binary file `out`; returns the number of pages.
+
+    `heading` is the issued dossier's number, issuer and date; `signer` the name of the person who ordered it."""
     register_fonts()
+    heading = heading or draft_heading(code)
     width = A4[0] - 30 * mm - 12  # margins, and the frame's padding
     footage_request = dossier.footage_request
     doc = SimpleDocTemplate(
@@ -872,6 +1088,8 @@ def render_dossier(dossier, out, *, code, author):
     )
     basis = footage_request.legal_basis
     story = [
+        header_of(heading, width=width, size=9.5),
+        Spacer(1, 5 * mm),
         para(f"HỒ SƠ YÊU CẦU CUNG CẤP DỮ LIỆU CAMERA {footage_request.reference}", "title"),
         para(f"Lập lúc {when(dossier.generated_at, seconds=True)} — mã {code}", "subtitle"),
         Spacer(1, 4 * mm),
@@ -925,14 +1143,18 @@ def render_dossier(dossier, out, *, code, author):
         [24 * mm, 18 * mm, 34 * mm, 24 * mm, 32 * mm, width - 132 * mm],
         fonts={5: MONO},
     )
+    # Sections 1 to 5 are always there; the exchange is not, and the sections after it are numbered on from the last.
+    section = 5
     if dossier.comments:
-        story.append(para("6. Trao đổi", "h1"))
+        section += 1
+        story.append(para(f"{section}. Trao đổi", "h1"))
         story += table(
             ["Thời điểm", "Người viết", "Nội dung"],
             [[when(c.created_at), c.author.display_name, c.body] for c in dossier.comments],
             [26 * mm, 40 * mm, width - 66 * mm],
         )
-    story.append(para("7. Dữ liệu đã cung cấp", "h1"))
+    section += 1
+    story.append(para(f"{section}. Dữ liệu đã cung cấp", "h1"))
     release = dossier.release
     # A package held for damaged footage was exported, not released: nobody could download it yet.
     held = release is not None and dossier.footage_request.status == "damage_held"
@@ -987,7 +1209,8 @@ def render_dossier(dossier, out, *, code, author):
                 story.append(para(f"{name}: {lines[0]}", "small"))
                 story += [para(f"– {line}", "small") for line in lines[1:]]
             story += [para(line, "small") for line in dossier.integrity_scope]
-    story += [PageBreak(), para("8. Nhật ký hệ thống của yêu cầu", "h1")]
+    section += 1
+    story += [PageBreak(), para(f"{section}. Nhật ký hệ thống của yêu cầu", "h1")]
     story += table(
         ["Số", "Thời điểm", "Người thực hiện", "Hành động", "Kết quả", "Giá trị băm"],
         [
@@ -1010,11 +1233,21 @@ def render_dossier(dossier, out, *, code, author):
         key_values(signing_key_pairs(dossier.current_key, dossier.signing_keys, "các sự kiện trên"), (50 * mm, width - 50 * mm)),
         para(
             "Đối chiếu: chạy verifier.py trên gói nhật ký xuất ra với --trusted-key và dấu vân tay khóa ký nêu trên. "
-            "Hồ sơ này không mang chữ ký số; giá trị băm SHA-256 của nó được ghi vào nhật ký khi hồ sơ được lập.",
+            "Giá trị băm SHA-256 của hồ sơ này được ghi vào nhật ký khi hồ sơ được lập.",
             "small",
         ),
     ]
-    header = page_header(f"Hồ sơ yêu cầu {footage_request.reference} — {code}")
-    footer = f"Mã {code} · lập lúc {when(dossier.generated_at, seconds=True)}"
-    doc.build(story, onFirstPage=header, onLaterPages=header, canvasmaker=canvas_with_footer(footer))
+    story.append(
+        signature_block(
+            "Người lập hồ sơ",
+            signer,
+            recipients=(f"Hồ sơ yêu cầu {footage_request.reference}", "Lưu: hệ thống"),
+            width=width,
+            size=9.5,
+        )
+    )
+    # A running line from the second page on: the first opens with the national header.
+    header = page_header(f"Hồ sơ yêu cầu {footage_request.reference} — số {heading.number}")
+    footer = f"Hồ sơ số {heading.number} · mã {code} · lập lúc {when(dossier.generated_at, seconds=True)}"
+    doc.build(story, onLaterPages=header, canvasmaker=canvas_with_footer(footer))
     return doc.page

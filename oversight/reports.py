@@ -25,6 +25,10 @@ from django.utils import timezone
 from audit import record_event
 from audit.models import Action, AuditEvent, Outcome
 from audit.selectors import current_signing_key, signing_keys_for_range
+from documents.models import DocumentSeries
+from documents.numbering import document_heading
+from documents.pdf import Heading
+from documents.signing import sign_pdf, sign_pdf_file
 from governance.models import Agency, Area, LegalBasis, User
 from governance.timefmt import file_stamp
 from oversight.models import Report
@@ -139,8 +143,12 @@ def build_files(
     directory: str | os.PathLike,
     progress: Callable[[int, str], None] | None = None,
     now: dt.datetime | None = None,
+    heading: Heading | None = None,
+    signer: str = "",
 ) -> tuple[dict[str, tuple[Path, str]], int, int]:
-    """Write report.pdf and/or report-csv.zip into `directory`; returns {format: (path, sha256)} and the page count."""
+    """Write report.pdf and/or report-csv.zip into `directory`; returns {format: (path, sha256)} and the page count.
+
+    `heading` is the report's number, issuer and date (`issue_report`), `signer` the name it is signed with."""
     data = collect(scope, now=now, progress=progress)
     if len(formats) > 1:
         # Both files list the same releases: read the register once.
@@ -157,17 +165,35 @@ def build_files(
         try:
             with os.fdopen(handle, "wb") as out:
                 if kind == "pdf":
-                    pages = render_period_report(data, out, code=code, author=author, progress=progress)
+                    pages = render_period_report(
+                        data, out, code=code, author=author, progress=progress, heading=heading, signer=signer
+                    )
                 else:
                     if progress:
                         progress(85, "csv")
                     write_report_csv(data, out, code=code)
+            if kind == "pdf":
+                # The organisation's PDF signature, before the file's hash is taken.
+                sign_pdf_file(partial, reason=f"Báo cáo {code}")
             os.replace(partial, target)
         except BaseException:
             Path(partial).unlink(missing_ok=True)
             raise
         built[kind] = (target, sha256_of(target))
     return built, pages, data.register_size
+
+
+def issue_report(report: Report) -> Heading:
+    """Number the report, in the transaction that starts its build: the agency of whoever ordered it issues it (the
+    monitoring centre for the command line's). The Report has no field for the number: it is printed in the PDF and
+    recorded in the ledger with the report's hash."""
+    user = report.requested_by
+    agency = user.agency if user is not None and user.agency_id else None
+    return document_heading(agency, DocumentSeries.Kind.REPORT, moment=timezone.now(), fallback_number=report.code)
+
+
+def _signer(user):
+    return user.display_name if user is not None else ""
 
 
 def _author(user):
@@ -177,9 +203,11 @@ def _author(user):
     return f"{user.display_name} — {agency}" if agency else user.display_name
 
 
-def _record_failure(report, error):
-    """A build that broke: the report says so, and so does the ledger (nothing is left "being built" for ever)."""
+def _record_failure(report, error, *, number=None):
+    """A build that broke: the report says so, and so does the ledger (nothing is left "being built" for ever), with
+    the document number the build had taken, so that a number missing from the register is accounted for."""
     reason = f"{type(error).__name__}: {error}"
+    extra = {"number": number} if number else {}
     with transaction.atomic(durable=True):
         Report.objects.filter(pk=report.pk).update(status=Report.Status.FAILED, error=reason, finished_at=timezone.now())
         record_event(
@@ -187,7 +215,7 @@ def _record_failure(report, error):
             action=Action.REPORT_GENERATE,
             target=report,
             outcome=Outcome.FAILURE,
-            data={**_scope_data(report), "error": reason},
+            data={**_scope_data(report), "error": reason, **extra},
         )
 
 
@@ -199,6 +227,7 @@ def report_build(report_id: int) -> Report:
             return report
         report.status, report.progress, report.stage, report.error = Report.Status.RUNNING, 1, "start", ""
         report.save(update_fields=["status", "progress", "stage", "error"])
+        heading = issue_report(report)
     report = Report.objects.select_related("agency__area", "area", "legal_basis", "jurisdiction", "requested_by__agency").get(
         pk=report_id
     )
@@ -209,9 +238,11 @@ def report_build(report_id: int) -> Report:
             author=_author(report.requested_by),
             directory=_build_directory(report),
             progress=progress_writer(Report, report.pk),
+            heading=heading,
+            signer=_signer(report.requested_by),
         )
     except Exception as error:
-        _record_failure(report, error)
+        _record_failure(report, error, number=heading.number)
         raise
     (pdf_path, pdf_sha256), (csv_path, csv_sha256) = built["pdf"], built["csv"]
     with transaction.atomic(durable=True):
@@ -232,6 +263,7 @@ def report_build(report_id: int) -> Report:
             data={
                 **_scope_data(report),
                 "report": report.code,
+                "number": heading.number,
                 "pdf_sha256": pdf_sha256,
                 "pdf_bytes": report.pdf_size,
                 "pages": pages,
@@ -262,13 +294,19 @@ def report_build_now(
             requested_by=None, date_from=date_from, date_to=date_to, agency=agency, area=area, legal_basis=legal_basis
         )
         record_event(actor=None, action=Action.REPORT_REQUEST, target=report, data={**_scope_data(report), "source": "command"})
+        heading = issue_report(report) if "pdf" in formats else None
     report.refresh_from_db()
     try:
         built, pages, releases = build_files(
-            scope_of(report), code=report.code, author=_author(None), formats=formats, directory=_build_directory(report)
+            scope_of(report),
+            code=report.code,
+            author=_author(None),
+            formats=formats,
+            directory=_build_directory(report),
+            heading=heading,
         )
     except Exception as error:
-        _record_failure(report, error)
+        _record_failure(report, error, number=heading.number if heading else None)
         raise
     with transaction.atomic(durable=True):
         update = {
@@ -280,6 +318,8 @@ def report_build_now(
             "releases": releases,
         }
         data = {**_scope_data(report), "report": report.code, "source": "command", "releases": releases}
+        if heading is not None:
+            data["number"] = heading.number
         if "pdf" in built:
             path, sha256 = built["pdf"]
             update.update(pdf_path=str(path), pdf_sha256=sha256, pdf_size=path.stat().st_size)
@@ -403,7 +443,30 @@ def dossier_build(
     code = f"HS-{footage_request.reference}-{event.seq}"
     buffer = io.BytesIO()
     try:
-        pages = render_dossier(dossier, buffer, code=code, author=_author(actor))
+        # The number is taken in the transaction that records the dossier: one that fails to render gives it back.
+        with transaction.atomic(durable=True):
+            heading = document_heading(
+                actor.agency if actor.agency_id else None,
+                DocumentSeries.Kind.DOSSIER,
+                moment=dossier.generated_at,
+                fallback_number=code,
+            )
+            pages = render_dossier(dossier, buffer, code=code, author=_author(actor), heading=heading, signer=_signer(actor))
+            content = sign_pdf(buffer.getvalue(), reason=f"Hồ sơ yêu cầu {footage_request.reference}")
+            sha256 = hashlib.sha256(content).hexdigest()
+            record_event(
+                actor=actor,
+                action=Action.REPORT_GENERATE,
+                target=footage_request,
+                data={
+                    "dossier": code,
+                    "number": heading.number,
+                    "pdf_sha256": sha256,
+                    "pdf_bytes": len(content),
+                    "pages": pages,
+                },
+                http_request=http_request,
+            )
     except Exception as error:
         with transaction.atomic(durable=True):
             record_event(
@@ -415,14 +478,4 @@ def dossier_build(
                 http_request=http_request,
             )
         raise
-    content = buffer.getvalue()
-    sha256 = hashlib.sha256(content).hexdigest()
-    with transaction.atomic(durable=True):
-        record_event(
-            actor=actor,
-            action=Action.REPORT_GENERATE,
-            target=footage_request,
-            data={"dossier": code, "pdf_sha256": sha256, "pdf_bytes": len(content), "pages": pages},
-            http_request=http_request,
-        )
     return content, code, sha256

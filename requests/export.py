@@ -30,12 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from audit.chain import format_time
+from documents.models import DocumentSeries
+from documents.numbering import document_heading
 from governance.timefmt import file_stamp
 from requests import integrity, mp4cut
 from requests.filecopy import hash_descriptor
@@ -146,6 +148,7 @@ class BuiltExport:
     manifest_sha256: str
     handover_sha256: str
     files: list = field(default_factory=list)
+    handover_number: str = ""  # the hand-over record's official number ("12/BBGN-TTGS"), printed in it
     gaps: int = 0
     damaged_files: int = 0  # clips in which the decode check found damage
 
@@ -544,6 +547,25 @@ def _provider(footage_request):
     return {"agency": custodian.agency.name_vi if custodian.agency_id else "", "name": custodian.display_name}
 
 
+def _handover_heading(footage_request, items):
+    """Number the hand-over record, issued by the agency of the custodian who exported (the monitoring centre).
+
+    The record goes inside the package, so its number is taken before the release is made, as late as the export
+    allows: a package that then fails, or is discarded for a release already made, leaves its number unused. The
+    release's ledger event names the number the package carries."""
+    custodian = footage_request.export_requested_by
+    agency = custodian.agency if custodian is not None and custodian.agency_id else None
+    if agency is None and items:
+        agency = items[0].camera.managing_agency
+    with transaction.atomic():
+        return document_heading(
+            agency,
+            DocumentSeries.Kind.HANDOVER,
+            moment=timezone.now(),
+            fallback_number=f"{footage_request.reference}/BBGN",
+        )
+
+
 def _file_name(index, item):
     """The clip's name: its number, the camera and the window in Vietnam time with the offset, as people read it."""
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in item.camera.code)
@@ -569,6 +591,7 @@ def _report(progress, percent, stage):
 
 def export_build(footage_request_id, *, progress=None):
     """Build the package for an approved request in a fresh staging folder. Raises ExportFailed or a transient error."""
+    from documents.signing import sign_pdf
     from requests.export_handover import render_handover
 
     footage_request = FootageRequest.objects.select_related(
@@ -687,7 +710,9 @@ def export_build(footage_request_id, *, progress=None):
             manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
             (bag / "manifest.json").write_bytes(manifest_bytes)
             manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
+            handover_heading = _handover_heading(footage_request, items)
             handover = render_handover(
+                heading=handover_heading,
                 footage_request=footage_request,
                 manifest=manifest,
                 manifest_sha256=manifest_sha256,
@@ -695,6 +720,8 @@ def export_build(footage_request_id, *, progress=None):
                 # The release is made after the package: the link names the request, whose one release it opens.
                 verify_path=reverse("requests:verify-release", kwargs={"token": verification_token_for_request(footage_request)}),
             )
+            # The centre's organisation signs the record (a PDF signature) before its hash is taken.
+            handover = sign_pdf(handover, reason=f"Biên bản giao nhận dữ liệu {footage_request.reference}")
             (bag / HANDOVER_NAME).write_bytes(handover)
             handover_sha256, handover_size = hashlib.sha256(handover).hexdigest(), len(handover)
             _write_bag_files(bag, footage_request, files)
@@ -734,6 +761,7 @@ def export_build(footage_request_id, *, progress=None):
             package_size=package_size,
             manifest_sha256=manifest_sha256,
             handover_sha256=handover_sha256,
+            handover_number=handover_heading.number,
             files=release_files,
             gaps=gap_count,
             damaged_files=damaged_files,

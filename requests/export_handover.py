@@ -19,7 +19,19 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from audit.selectors import current_signing_key_fingerprint
-from documents.pdf import BOLD, REGULAR, nfc, qr_drawing, record_document, register_fonts
+from documents.pdf import (
+    BOLD,
+    RECORD_WIDTH,
+    REGULAR,
+    canvas_with_footer,
+    draft_heading,
+    header_of,
+    nfc,
+    qr_drawing,
+    record_document,
+    register_fonts,
+    signature_block,
+)
 from governance.timefmt import DATE_TIME, DATE_TIME_SECONDS, duration_text, local_time
 from requests.integrity import damage_lines_vi, scope_lines_vi
 from requests.verification import verification_url
@@ -197,9 +209,10 @@ def _clip_length(seconds):
         return f"{duration_text(seconds)} ({exact})"
 
 
-def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, verify_path=None):
+def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, verify_path=None, heading=None):
     """The PDF bytes of the hand-over record for one package: `scope` the narrowed scope to show
-    (`selectors.narrowed_scope`), `verify_path` the path of the package's verification link."""
+    (`selectors.narrowed_scope`), `verify_path` the path of the package's verification link, `heading` the record's
+    number, issuer and date (`export._handover_heading`)."""
     register_fonts()
     s = _styles()
     buffer = io.BytesIO()
@@ -207,19 +220,10 @@ def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, v
         buffer, title=f"Biên bản giao nhận dữ liệu {footage_request.reference}", author=footage_request.agency.name_vi
     )
     provider = manifest.get("provider") or {}
-    story = []
-    header = Table(
-        [
-            [
-                _p((provider.get("agency") or "TRUNG TÂM GIÁM SÁT CAMERA").upper(), s["center_bold"]),
-                _p("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", s["center_bold"]),
-            ],
-            [_p(f"Số: {footage_request.reference}/BBGN", s["center"]), _p("Độc lập – Tự do – Hạnh phúc", s["center_bold"])],
-        ],
-        colWidths=[75 * mm, 99 * mm],
+    heading = heading or draft_heading(
+        f"{footage_request.reference}/BBGN", name=provider.get("agency") or "Trung tâm giám sát camera"
     )
-    header.setStyle(TableStyle([BASE_FONT]))
-    story += [header, Spacer(1, 8 * mm), _p("BIÊN BẢN GIAO NHẬN DỮ LIỆU ĐIỆN TỬ", s["title"])]
+    story = [header_of(heading, width=RECORD_WIDTH), Spacer(1, 7 * mm), _p("BIÊN BẢN GIAO NHẬN DỮ LIỆU ĐIỆN TỬ", s["title"])]
     story += [_p("(dữ liệu ghi hình từ hệ thống camera giám sát)", s["center"]), Spacer(1, 5 * mm)]
     basis = manifest["legal_basis"]
     letter = manifest["official_letter"]
@@ -318,19 +322,18 @@ def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, v
     qr.setStyle(TableStyle([BASE_FONT, ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     story += [Spacer(1, 4 * mm), qr]
     if verify_path:
-        story += [_p("Kiểm tra tệp đã nhận:", s["heading"]), *_verification_link(verify_path, s)]
-    story.append(Spacer(1, 4 * mm))
-    signatures = Table(
-        [
-            [_p("ĐẠI DIỆN BÊN GIAO", s["center_bold"]), _p("ĐẠI DIỆN BÊN NHẬN", s["center_bold"])],
-            [_p("(ký, ghi rõ họ tên)", s["center"]), _p("(ký, ghi rõ họ tên)", s["center"])],
-            [Spacer(1, 16 * mm), Spacer(1, 16 * mm)],
-            [_p(provider.get("name") or "", s["center_bold"]), _p(manifest["requester"], s["center_bold"])],
-        ],
-        colWidths=[87 * mm, 87 * mm],
+        # The heading never stays alone at the foot of a page.
+        story.append(KeepTogether([_p("Kiểm tra tệp đã nhận:", s["heading"]), *_verification_link(verify_path, s)]))
+    # The centre issues the record and signs the file; the recipient's representative signs a printed copy.
+    story.append(
+        signature_block(
+            "Cán bộ vận hành xuất dữ liệu",
+            provider.get("name") or "",
+            role_line="Đại diện bên giao",
+            counterpart=("Đại diện bên nhận", "Cán bộ đề nghị", "(ký, ghi rõ họ tên trên bản in)", manifest["requester"]),
+            width=RECORD_WIDTH,
+        )
     )
-    signatures.setStyle(TableStyle([BASE_FONT]))
-    # The signatories' block is never split from their names across a page break.
-    story.append(KeepTogether([signatures]))
-    doc.build(story)
+    footer = f"Biên bản giao nhận số {heading.number} · yêu cầu {footage_request.reference}"
+    doc.build(story, canvasmaker=canvas_with_footer(footer, margin=doc.leftMargin))
     return buffer.getvalue()

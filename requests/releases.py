@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 
 from audit import record_event
 from audit.models import Action, Outcome
+from documents.models import DocumentSeries
+from documents.numbering import document_heading
 from governance.models import User
 from governance.timefmt import file_stamp
 from requests import permissions, verification
@@ -273,15 +275,39 @@ def release_verify_throttled(*, release: Release, http_request: HttpRequest) -> 
     )
 
 
+def _issuing_centre(result):
+    """The agency that issues a check's record: the one whose custodian exported the package checked (or matched),
+    else the centre managing its cameras; None (the default centre) for a check against every package that matched
+    nothing."""
+    release = result["release"] or next((match.release for match in result["matches"]), None)
+    if release is None:
+        return None
+    footage_request = release.footage_request
+    custodian = footage_request.export_requested_by
+    if custodian is not None and custodian.agency_id:
+        return custodian.agency
+    item = footage_request.items.select_related("camera__managing_agency").first()
+    return item.camera.managing_agency if item is not None else None
+
+
 @transaction.atomic(durable=True)
 def release_verify_record(*, actor: User | None, result: dict, http_request: HttpRequest | None = None) -> bytes:
     """The PDF record of a check (`verification.record_result`, a result the server signed); making it is a ledger
     event naming the record and the PDF's SHA-256, so that a printed record can be traced."""
+    from documents.signing import sign_pdf
     from requests.verification_record import render_verification_record
 
     # Each record made is its own document: its own number, which the ledger ties to the PDF's SHA-256.
     record_id = secrets.token_hex(8).upper()
-    pdf = render_verification_record(result=result, record_id=record_id)
+    # Numbered in this transaction, by the centre that released the package: a record that fails gives its number back.
+    heading = document_heading(
+        _issuing_centre(result), DocumentSeries.Kind.VERIFICATION, moment=timezone.now(), fallback_number=record_id
+    )
+    # Issued by the centre like its other records: the organisation's PDF signature, before the hash is taken.
+    pdf = sign_pdf(
+        render_verification_record(result=result, record_id=record_id, heading=heading),
+        reason=f"Biên bản kiểm tra tệp dữ liệu {heading.number}",
+    )
     release = result["release"]
     record_event(
         actor=actor,
@@ -290,6 +316,7 @@ def release_verify_record(*, actor: User | None, result: dict, http_request: Htt
         outcome=Outcome.SUCCESS if result["matches"] else Outcome.NO_MATCH,
         data={
             "record": record_id,
+            "number": heading.number,
             "record_sha256": hashlib.sha256(pdf).hexdigest(),
             "sha256": result["sha256"],
             "file_name": result["file_name"],

@@ -16,7 +16,17 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from documents.pdf import BOLD, number, record_document, register_fonts
+from documents.pdf import (
+    BOLD,
+    RECORD_WIDTH,
+    canvas_with_footer,
+    draft_heading,
+    header_of,
+    number,
+    record_document,
+    register_fonts,
+    signature_block,
+)
 from governance.timefmt import DATE_TIME_SECONDS, local_time
 from requests.export_handover import BASE_FONT, _p, _signing_key_lines, _size, _styles
 
@@ -77,9 +87,11 @@ def _matches_table(result, s):
     return made
 
 
-def render_verification_record(*, result, record_id):
-    """The PDF bytes of the record of one check (`requests.verification.record_result`)."""
+def render_verification_record(*, result, record_id, heading=None):
+    """The PDF bytes of the record of one check (`requests.verification.record_result`); `heading` the record's
+    number, issuer and date (`releases.release_verify_record`)."""
     register_fonts()
+    heading = heading or draft_heading(record_id)
     s = _styles()
     buffer = io.BytesIO()
     doc = record_document(buffer, title=f"Biên bản kiểm tra tệp dữ liệu {record_id}")
@@ -102,9 +114,8 @@ def render_verification_record(*, result, record_id):
         spaceAfter=8,
     )
     story = [
-        _p("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", s["center_bold"]),
-        _p("Độc lập – Tự do – Hạnh phúc", s["center_bold"]),
-        Spacer(1, 6 * mm),
+        header_of(heading, width=RECORD_WIDTH),
+        Spacer(1, 7 * mm),
         _p("BIÊN BẢN KIỂM TRA TỆP DỮ LIỆU", s["title"]),
         _p("(đối chiếu giá trị băm SHA-256 của tệp với dữ liệu camera đã giao)", s["center"]),
         _p(f"Mã biên bản: {record_id}", s["center"]),
@@ -180,6 +191,17 @@ def render_verification_record(*, result, record_id):
             s["base"],
         ),
         *_signing_key_lines(s),
+        # Made by the system at the checker's request, with nobody at the centre taking part: no person signs it.
+        signature_block(
+            "Hệ thống kiểm chứng dữ liệu camera",
+            "",
+            role_line=f"TM. {heading.issuer.name}",
+            note="(Biên bản do hệ thống tự động lập theo yêu cầu của người kiểm tra, không có người ký tay; "
+            "tệp PDF mang chữ ký số của tổ chức)",
+            width=RECORD_WIDTH,
+        ),
     ]
-    doc.build(story)
+    doc.build(
+        story, canvasmaker=canvas_with_footer(f"Biên bản kiểm tra số {heading.number} · mã {record_id}", margin=doc.leftMargin)
+    )
     return buffer.getvalue()

@@ -754,12 +754,15 @@ def request_release(*, footage_request_id: int, built: BuiltExport) -> Release |
             ReleaseFile.objects.bulk_create([ReleaseFile(release=release, **entry) for entry in built.files])
             if not held:
                 record_event(
-                    actor=None, action=Action.RELEASE_CREATE, target=footage_request, data=_release_facts(release, built.files)
+                    actor=None,
+                    action=Action.RELEASE_CREATE,
+                    target=footage_request,
+                    data={**_release_facts(release, built.files), "handover_number": built.handover_number},
                 )
             if built.damaged_files:
                 facts = {**_damage_facts(release, built.files), "held": held}
                 if held:
-                    facts["package"] = _release_facts(release, built.files)
+                    facts["package"] = {**_release_facts(release, built.files), "handover_number": built.handover_number}
                 record_event(actor=None, action=Action.RELEASE_DAMAGE, target=footage_request, data=facts)
             if held:
                 _notify(footage_request, _custodian_users(footage_request), Notification.Verb.DAMAGE_HELD)
