@@ -3,7 +3,9 @@ are lifted by system administrators only, each unlock in the ledger."""
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnAttestation, WebAuthnCredential
@@ -18,12 +20,20 @@ for model in (TOTPDevice, StaticDevice, WebAuthnCredential, WebAuthnAttestation,
         admin.site.unregister(model)
 
 
+# django-axes names its section "Axes", a word no Vietnamese (or English) reader of the console knows.
+apps.get_app_config("axes").verbose_name = gettext_lazy("Sign-in lock-outs")
+
+
 @admin.register(AccessAttempt)
 class LockoutAdmin(AccessAttemptAdmin):
     """Failed sign-ins counted by axes; deleting a row unlocks its account and address (in the ledger)."""
 
     fieldsets = ((None, {"fields": ("username", "ip_address", "user_agent", "path_info", "failures_since_start")}),)
     readonly_fields = fieldsets[0][1]["fields"]
+
+    @admin.display(description=gettext_lazy("Status"))
+    def status(self, obj):
+        return super().status(obj)
 
     def has_module_permission(self, request):
         return is_system_administrator(request.user)

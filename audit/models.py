@@ -124,7 +124,8 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.seq} {self.action}"
+        # The action in the reader's words (a user's delete page lists the events that name the account).
+        return f"#{self.seq} {self.get_action_display()}"
 
     def envelope(self):
         return (

@@ -19,7 +19,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,9 +27,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit import record_event
+from audit.chain import canonical_json
 from audit.models import Action
 from governance import calendar
-from governance.imports import COLUMNS, REQUIRED_COLUMNS, CameraImportError, camera_import_csv
+from governance.admin_strings import AdminScriptCatalog
+from governance.imports import CameraImportError, camera_import_columns, camera_import_csv, camera_import_template
 from governance.models import (
     Agency,
     Area,
@@ -55,12 +57,17 @@ from governance.permissions import (
     roles_grantable_by,
     users_administered_by,
 )
+from governance.selectors import regulation_in_force
 from governance.services import (
+    SnapshotNames,
     governance_record_deleted,
     governance_record_saved,
+    legal_basis_revise,
     membership_grant,
     membership_revoke,
     membership_revoke_outside_agency,
+    regulation_diff,
+    regulation_draft_create,
     regulation_publish,
 )
 
@@ -486,12 +493,28 @@ class CameraAdmin(GovernanceAdmin):
     )
 
     def get_urls(self):
-        urls = [path("import/", self.admin_site.admin_view(self.import_view), name="governance_camera_import")]
+        urls = [
+            path("import/", self.admin_site.admin_view(self.import_view), name="governance_camera_import"),
+            path(
+                "import/template/",
+                self.admin_site.admin_view(self.import_template_view),
+                name="governance_camera_import_template",
+            ),
+        ]
         return urls + super().get_urls()
 
-    def import_view(self, request):
+    def _ensure_can_import(self, request):
         if not (self.has_add_permission(request) and self.has_change_permission(request)):
             raise PermissionDenied
+
+    def import_template_view(self, request):
+        self._ensure_can_import(request)
+        response = HttpResponse(camera_import_template(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="mau-nhap-camera.csv"'
+        return response
+
+    def import_view(self, request):
+        self._ensure_can_import(request)
         errors = []
         if request.method == "POST":
             form = CameraImportForm(request.POST, request.FILES)
@@ -520,8 +543,7 @@ class CameraAdmin(GovernanceAdmin):
             "title": _("Import cameras from CSV"),
             "form": form,
             "errors": errors,
-            "required_columns": REQUIRED_COLUMNS,
-            "optional_columns": [c for c in COLUMNS if c not in REQUIRED_COLUMNS],
+            "columns": camera_import_columns(),
             "has_view_permission": self.has_view_permission(request),
         }
         return TemplateResponse(request, "admin/governance/camera/import.html", context)
@@ -537,37 +559,128 @@ class DataCategoryAdmin(GovernanceAdmin):
     search_fields = ("code", "name_vi", "name_en")
 
 
+class LegalBasisForm(forms.ModelForm):
+    # Stored as a list of agency kind codes; chosen with one box per kind.
+    requester_kinds = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("typical requesting agency kinds"),
+        choices=Agency.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=gettext_lazy("Agency kinds that usually cite this basis."),
+    )
+
+    class Meta:
+        model = LegalBasis
+        fields = (
+            "code",
+            "title_vi",
+            "title_en",
+            "citation",
+            "notes",
+            "verified",
+            "allowed_categories",
+            "requester_kinds",
+            "case_number_required",
+            "case_number_label_vi",
+            "case_number_label_en",
+            "max_window_hours",
+            "max_cameras",
+            "approvals_required",
+            "deadline_hours_normal",
+            "deadline_hours_urgent",
+            "deadline_hours_emergency",
+            "deadline_unit",
+            "valid_from",
+            "valid_to",
+        )
+
+
 @admin.register(LegalBasis)
 class LegalBasisAdmin(GovernanceAdmin):
+    """Legal bases. A basis a published regulation holds is fixed: it changes as a new edition in a draft version."""
+
+    form = LegalBasisForm
     list_display = ("code", "title_vi", "citation", "verified", "approvals_required", "deadline_unit", "valid_from", "valid_to")
     list_filter = ("verified", "case_number_required", "approvals_required", "deadline_unit")
     search_fields = ("code", "title_vi", "title_en", "citation")
     filter_horizontal = ("allowed_categories",)
+    readonly_fields = ("supersedes",)
 
-    # What a published regulation applied must not shift under it: the rule
-    # parameters of a basis in a published version are fixed (a changed rule
-    # is a new basis in a new version). Titles, citation, notes and the
-    # verified flag stay editable so a citation can be corrected.
-    RULE_FIELDS = (
-        "code",
-        "allowed_categories",
-        "case_number_required",
-        "max_window_hours",
-        "max_cameras",
-        "approvals_required",
-        "deadline_hours_normal",
-        "deadline_hours_urgent",
-        "deadline_hours_emergency",
-        "deadline_unit",
-        "valid_from",
-        "valid_to",
-    )
+    def _published(self, obj):
+        return obj is not None and obj.pk is not None and obj.published_versions().exists()
 
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        if obj is not None and obj.regulation_versions.filter(status=RegulationVersion.Status.PUBLISHED).exists():
-            return (*fields, *self.RULE_FIELDS)
-        return fields
+    def has_change_permission(self, request, obj=None):
+        return not self._published(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._published(obj) and super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = list(protected) + [str(b) for b in objs if self._published(b)]
+        return deleted, counts, perms_needed, protected
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/revise/",
+                self.admin_site.admin_view(self.revise_view),
+                name="governance_legalbasis_revise",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        basis = self.get_object(request, unquote(object_id))
+        extra_context = extra_context or {}
+        if basis is not None and self._published(basis):
+            drafts = RegulationVersion.objects.filter(status=RegulationVersion.Status.DRAFT).order_by("-pk")
+            published = list(basis.published_versions().order_by("effective_from"))
+            extra_context |= {
+                "published_versions": published,
+                "published_numbers": ", ".join(v.number for v in published),
+                "drafts": drafts,
+                "editions": LegalBasis.objects.filter(supersedes=basis).prefetch_related("regulation_versions"),
+                "can_revise": super().has_change_permission(request, basis),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def revise_view(self, request, object_id):
+        """POST: a new edition of a published basis in the chosen draft version (or in a new draft)."""
+        basis = self.get_object(request, unquote(object_id))
+        if basis is None:
+            raise Http404
+        # Only a published basis is revised this way; any other is edited in place.
+        if request.method != "POST" or not super().has_change_permission(request, basis) or not self._published(basis):
+            raise PermissionDenied
+        choice = request.POST.get("draft", "")
+        if choice == "new":
+            draft = None
+        else:
+            draft = RegulationVersion.objects.filter(
+                pk=choice if choice.isdigit() else None, status=RegulationVersion.Status.DRAFT
+            ).first()
+            if draft is None:
+                messages.error(request, _("Choose a draft version, or start a new one."))
+                return redirect(reverse("admin:governance_legalbasis_change", args=[basis.pk]))
+        try:
+            with transaction.atomic():
+                if draft is None:
+                    draft = regulation_draft_create(actor=request.user, http_request=request)
+                edition = legal_basis_revise(actor=request.user, basis=basis, draft=draft, http_request=request)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect(reverse("admin:governance_legalbasis_change", args=[basis.pk]))
+        messages.success(
+            request,
+            _(
+                "The new edition %(code)s replaces %(previous)s in the draft version %(number)s. Change it here; it takes "
+                "effect when that version is published."
+            )
+            % {"code": edition.code, "previous": basis.code, "number": draft.number},
+        )
+        return redirect(reverse("admin:governance_legalbasis_change", args=[edition.pk]))
 
 
 # Working days ------------------------------------------------------------------------
@@ -626,7 +739,8 @@ class RegulationVersionAdmin(GovernanceAdmin):
     list_select_related = ("published_by",)
     search_fields = ("number", "title", "decision_reference")
     filter_horizontal = ("legal_bases",)
-    readonly_fields = ("status", "published_at", "published_by", "snapshot_sha256", "snapshot")
+    readonly_fields = ("status", "published_at", "published_by", "snapshot_sha256")
+    exclude = ("snapshot",)
     inlines = (AssignmentRuleInline,)
     actions = ("publish_selected",)
 
@@ -648,9 +762,43 @@ class RegulationVersionAdmin(GovernanceAdmin):
                 "<path:object_id>/publish/",
                 self.admin_site.admin_view(self.publish_view),
                 name="governance_regulationversion_publish",
-            )
+            ),
+            path(
+                "<path:object_id>/draft/",
+                self.admin_site.admin_view(self.draft_view),
+                name="governance_regulationversion_draft",
+            ),
+            path(
+                "<path:object_id>/content.json",
+                self.admin_site.admin_view(self.content_view),
+                name="governance_regulationversion_content",
+            ),
         ]
         return urls + super().get_urls()
+
+    def draft_view(self, request, object_id):
+        """POST: a new draft holding what this version holds, to revise it."""
+        version = self.get_object(request, unquote(object_id))
+        if version is None:
+            raise Http404
+        if request.method != "POST" or not super().has_change_permission(request, version):
+            raise PermissionDenied
+        draft = regulation_draft_create(actor=request.user, base=version, http_request=request)
+        messages.success(
+            request,
+            _("Draft version %(number)s holds the legal bases and assignments of %(base)s; revise it, then publish it.")
+            % {"number": draft.number, "base": version.number},
+        )
+        return redirect(reverse("admin:governance_regulationversion_change", args=[draft.pk]))
+
+    def content_view(self, request, object_id):
+        """The published content exactly as hashed: its SHA-256 is the one the version records."""
+        version = self.get_object(request, unquote(object_id))
+        if version is None or not version.is_published or not self.has_view_permission(request, version):
+            raise Http404
+        response = HttpResponse(canonical_json(version.snapshot).encode(), content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="quy-che-{version.pk}.json"'
+        return response
 
     def _publish(self, request, version):
         try:
@@ -678,8 +826,45 @@ class RegulationVersionAdmin(GovernanceAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         version = self.get_object(request, unquote(object_id))
+        if version is not None and _is_published(version) and self.has_view_permission(request, version):
+            if request.method != "GET":
+                raise PermissionDenied
+            return self.published_view(request, version)
         extra_context = {**(extra_context or {}), "can_publish": version is not None and not _is_published(version)}
+        if version is not None:
+            # What publishing this draft would change, against the version in force.
+            extra_context["diff"] = regulation_diff(version, previous=regulation_in_force())
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def published_view(self, request, version):
+        """A published version as a document to read: its content, who published it, and what it changed."""
+        content = version.snapshot
+        names = SnapshotNames()
+        bases = LegalBasis.objects.in_bulk([b["code"] for b in content["legal_bases"]], field_name="code")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Regulation version %(number)s") % {"number": version.number},
+            "version": version,
+            "content": content,
+            "bases": [
+                {
+                    **entry,
+                    "pk": bases[entry["code"]].pk if entry["code"] in bases else None,
+                    "categories_text": names.show("allowed_categories", entry["allowed_categories"]),
+                    "unit_label": names.show("deadline_unit", entry.get("deadline_unit", "calendar_hours")),
+                    "valid_text": " – ".join(
+                        (names.show("valid_from", entry["valid_from"]), names.show("valid_to", entry["valid_to"]))
+                    ),
+                }
+                for entry in content["legal_bases"]
+            ],
+            "rules": sorted((names.rule(r) for r in content["rules"]), key=lambda r: (r["duty"], r["area"], r["agency"])),
+            "diff": regulation_diff(version),
+            "can_draft": super().has_change_permission(request, version),
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/governance/regulationversion/published.html", context)
 
 
 @admin.register(AssignmentRule)
@@ -711,3 +896,10 @@ class AssignmentRuleAdmin(GovernanceAdmin):
 # Role groups are granted through memberships only; editing them directly
 # would bypass the ledger.
 admin.site.unregister(Group)
+
+# The console carries the product's name (templates/includes/nav.html), not Django's.
+admin.site.site_header = gettext_lazy("Camera data governance administration")
+admin.site.site_title = gettext_lazy("Camera data governance")
+admin.site.index_title = gettext_lazy("Governance data and accounts")
+# The admin's scripts take the texts Django's Vietnamese lacks from the project's catalogue too.
+admin.site.i18n_javascript = AdminScriptCatalog.as_view()

@@ -1,7 +1,17 @@
 """Bulk import of cameras from a CSV file: all rows are checked first, then all are written, or none.
 
-The file is UTF-8 (with or without a byte order mark), comma-separated, with a
-header row naming the columns in any order:
+The file is UTF-8 (with or without a byte order mark) with a header row naming
+the columns in any order. The columns are separated by commas, semicolons (what
+Excel writes on Windows set to Vietnamese, where the comma is the decimal
+mark) or tabs: the separator is the one the header row uses most outside
+quoted text (on a tie, the first of comma, semicolon, tab); a header row with
+none of them is refused, unless it names a single known column. A file in
+another encoding (Excel's plain "CSV" is Windows-1258 on Vietnamese Windows)
+is refused with a hint to save it as "CSV UTF-8 (Comma delimited)".
+`camera_import_template` gives a file to start from: semicolon-separated, with
+a byte order mark so that Excel shows the Vietnamese letters, and two example
+rows in the demo's areas. Each column may also be headed by its Vietnamese
+name (HEADINGS_VI):
 
 =====================  ========  =====================================================
 column                 required  value
@@ -10,7 +20,8 @@ code                   yes       camera code, at most 40 characters: Latin lette
                                  '-' and '_'; unique in the file; a camera with this code is
                                  updated, otherwise created
 name                   yes       at most 200 characters
-kind                   yes       ptz, fixed, anpr or face
+kind                   yes       ptz, fixed, anpr or face, or the Vietnamese name of the kind
+                                 ("Cố định", "quay quét", "biển số", "khuôn mặt", ...)
 area_code              yes       code of an existing area (province, district or ward)
 managing_agency_code   yes       code of an existing agency
 address                no        at most 255 characters
@@ -20,7 +31,8 @@ has_video              no        1/0, true/false, yes/no, có/không (default: y
 has_plate_events       no        same values (default: no)
 has_face_events        no        same values (default: no)
 retention_days         no        whole number of days, 1 to 3650 (default: 30)
-status                 no        active, maintenance, offline or decommissioned (default: active)
+status                 no        active, maintenance, offline or decommissioned, or the Vietnamese
+                                 name ("Đang hoạt động", "bảo trì", ...) (default: active)
 source_url             no        rtsp://, rtsps://, http(s)://, onvif://, nvr:// or file://
                                  address, never with a user name or password in it
 credential_ref         no        name of the stored secret holding the credentials, at most
@@ -30,6 +42,8 @@ credential_ref         no        name of the stored secret holding the credentia
 An empty cell in an optional column means the default (no address, no
 coordinates, ...). An optional column left out of the header entirely leaves
 that field of existing cameras as it is and gives new cameras the default.
+The kind and status names are compared without regard to case, diacritics
+and extra spaces ("hoat dong" is "Đang hoạt động"), in Vietnamese or English.
 Blank lines are skipped. Line numbers in error messages are the lines of the
 file as a text editor shows them, the header being line 1.
 """
@@ -49,7 +63,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit import record_event
@@ -93,6 +107,50 @@ FIELD_FOR_COLUMN = {
 TRUE_WORDS = frozenset({"1", "true", "yes", "có", "co", "y"})
 FALSE_WORDS = frozenset({"0", "false", "no", "không", "khong", "n"})
 
+# The separators a header row may use, in the order that settles a tie.
+DELIMITERS = (",", ";", "\t")
+# Far more than any header row: an unclosed quote must not make the search read the whole file.
+HEADER_SCAN_LIMIT = 64 * 1024
+
+# A Vietnamese heading accepted for each column (compared folded, as `fold` does).
+HEADINGS_VI = {
+    "code": "mã camera",
+    "name": "tên camera",
+    "kind": "loại camera",
+    "area_code": "mã địa bàn",
+    "managing_agency_code": "mã đơn vị quản lý",
+    "address": "địa chỉ",
+    "latitude": "vĩ độ",
+    "longitude": "kinh độ",
+    "has_video": "có video",
+    "has_plate_events": "có sự kiện biển số",
+    "has_face_events": "có sự kiện khuôn mặt",
+    "retention_days": "số ngày lưu",
+    "status": "trạng thái",
+    "source_url": "địa chỉ nguồn",
+    "credential_ref": "tên khóa truy cập",
+}
+
+# Short Vietnamese names people write for a kind or status, besides the labels of the choices
+# (which are accepted in Vietnamese and in English, with and without the part in brackets).
+CHOICE_WORDS_VI = {
+    "kind": {
+        "quay quét": Camera.Kind.PTZ,
+        "camera quay quét": Camera.Kind.PTZ,
+        "biển số": Camera.Kind.ANPR,
+        "nhận dạng biển số": Camera.Kind.ANPR,
+        "khuôn mặt": Camera.Kind.FACE,
+    },
+    "status": {
+        "hoạt động": Camera.Status.ACTIVE,
+        "bảo trì": Camera.Status.MAINTENANCE,
+        "ngoại tuyến": Camera.Status.OFFLINE,
+        "ngừng hoạt động": Camera.Status.DECOMMISSIONED,
+    },
+}
+CHOICE_FIELD = {"kind": "kind", "status": "status"}
+BRACKETED = re.compile(r"\s*\([^)]*\)")
+
 BATCH_SIZE = 1000
 # Control characters (NUL and the like) have no place in a cell; tabs and line breaks may stand in quoted text.
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -110,6 +168,36 @@ def format_import_error(line: int | None, message: str) -> str:
     if line is None:
         return message
     return _("line %(line)s: %(message)s") % {"line": line, "message": message}
+
+
+def fold(value: str) -> str:
+    """`value` compared loosely: lower case, no diacritics (đ read as d), single spaces."""
+    text = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return " ".join(text.lower().split())
+
+
+COLUMN_FOR_HEADING = {fold(heading): column for column, heading in HEADINGS_VI.items()}
+
+
+def choice_values(column: str) -> dict[str, str]:
+    """{folded code or name: code} for the kind or status column: codes, Vietnamese and English labels, short names."""
+    field = Camera._meta.get_field(CHOICE_FIELD[column])
+    values = {fold(code): code for code, _label in field.choices}
+    for language in ("vi", "en"):
+        with translation.override(language):
+            for code, label in field.choices:
+                values.setdefault(fold(str(label)), code)
+                values.setdefault(fold(BRACKETED.sub("", str(label))), code)
+    for word, code in CHOICE_WORDS_VI[column].items():
+        values.setdefault(fold(word), str(code))
+    return values
+
+
+def choices_text(column: str) -> str:
+    """The accepted values of the kind or status column as a reader sees them: each code with its label."""
+    field = Camera._meta.get_field(CHOICE_FIELD[column])
+    return ", ".join(f"{code} / {label}" for code, label in field.choices)
 
 
 @dataclass(frozen=True)
@@ -205,16 +293,27 @@ def _parse(raw):
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise CameraImportError([(line, _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."))]) from None
+        raise CameraImportError(
+            [
+                (
+                    line,
+                    _(
+                        "The file is not UTF-8 text. In Excel, choose File › Save As, save it as "
+                        "“CSV UTF-8 (Comma delimited) (*.csv)” and upload that file again."
+                    ),
+                )
+            ]
+        ) from None
     if not text.strip():
         raise CameraImportError([(None, _("The file is empty."))])
 
-    reader = csv.reader(io.StringIO(text, newline=""))
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except csv.Error as exc:
         raise CameraImportError([(1, _("The header row cannot be read: %(reason)s.") % {"reason": exc})]) from None
-    columns = [_clean(name).lower() for name in header]
+    columns = [_column(name) for name in header]
     header_errors = []
     if any(CONTROL_CHARACTER.search(name) for name in header):
         raise CameraImportError([(1, _("The header row holds a control character (such as a NUL byte); remove it."))])
@@ -283,6 +382,45 @@ def _clean(value):
     return unicodedata.normalize("NFC", value).strip()
 
 
+def _column(heading):
+    """The column a header cell names: its code, or the code of its Vietnamese heading."""
+    name = _clean(heading).lower()
+    return name if name in COLUMNS else COLUMN_FOR_HEADING.get(fold(name), name)
+
+
+def _delimiter(text):
+    """The separator of the file: the one of DELIMITERS the header row uses most outside quoted text."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in text[:HEADER_SCAN_LIMIT]:
+        if char == '"':
+            quoted = not quoted  # a doubled quote inside quoted text flips twice
+        elif quoted:
+            continue
+        elif char in "\r\n":
+            break
+        elif char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=counts.__getitem__)  # the first of the highest counts
+    if counts[best]:
+        return best
+    # No separator: a header of one column (the missing ones are named below), or another separator.
+    header = (text[:HEADER_SCAN_LIMIT].splitlines() or [""])[0]
+    if not header.strip() or _column(header.strip('"')) in COLUMNS:
+        return ","
+    raise CameraImportError(
+        [
+            (
+                1,
+                _(
+                    "The columns of the header row are not separated by commas (,), semicolons (;) or tabs. "
+                    "Save the file as CSV with one of these separators."
+                ),
+            )
+        ]
+    )
+
+
 # Checking rows ----------------------------------------------------------------
 #
 # Here the cells are read into field values (yes/no words, a decimal comma,
@@ -311,6 +449,7 @@ def _validate(columns, records, *, areas, agencies):
     # A field's checks depend on the value alone, and most columns repeat their values from row to row
     # (kind, status, yes/no, retention): each value that passed is not checked again.
     passed = {column: set() for column in checked}
+    kinds, statuses = choice_values("kind"), choice_values("status")
     values_by_code, first_line_of_code, errors = {}, {}, []
     for line, record in records:
         row_errors = []
@@ -327,7 +466,7 @@ def _validate(columns, records, *, areas, agencies):
             )
         values = {
             "name": record["name"],
-            "kind": record["kind"].lower(),
+            "kind": _choice(record["kind"], kinds),
             "area_id": _reference(record, "area_code", areas, problem),
             "managing_agency_id": _reference(record, "managing_agency_code", agencies, problem),
         }
@@ -345,7 +484,7 @@ def _validate(columns, records, *, areas, agencies):
         if "retention_days" in present:
             values["retention_days"] = _retention(record, problem)
         if "status" in present:
-            values["status"] = record["status"].lower() or Camera.Status.ACTIVE
+            values["status"] = _choice(record["status"], statuses) or Camera.Status.ACTIVE
 
         # A column already refused above is not checked again.
         refused = {column for column, _message in row_errors}
@@ -387,7 +526,7 @@ def _refusal(column, error, value):
         return _("%(value)s is not a valid %(column)s; use one of: %(choices)s.") % {
             "value": value,
             "column": column,
-            "choices": ", ".join(str(choice) for choice, _label in field.flatchoices),
+            "choices": choices_text(column),
         }
     if error.code == "camera_code":
         return _("The camera code %(code)s holds characters other than Latin letters, digits, '-' and '_'.") % {"code": value}
@@ -401,6 +540,11 @@ def _refusal(column, error, value):
             }
         return _retention_refusal(value)
     return " ".join(error.messages)
+
+
+def _choice(value, accepted):
+    """The code a kind or status cell names; a value naming none is left for the model to refuse."""
+    return accepted.get(fold(value), value.lower())
 
 
 def _bounds(field):
@@ -479,6 +623,102 @@ def _retention(record, problem):
     except ValueError:
         problem("retention_days", _retention_refusal(value))
         return None
+
+
+# The template and the guide to the columns -----------------------------------------
+
+# Two cameras in the demo's areas (governance/demo.py), one written with Vietnamese names and one with the codes.
+TEMPLATE_ROWS = (
+    {
+        "code": "HK-HB-901",
+        "name": "Ngã tư Hàng Bạc – Mã Mây",
+        "kind": "Cố định",
+        "area_code": "hn-hk-hang-bac",
+        "managing_agency_code": "ioc-hk",
+        "address": "Số 2 Hàng Bạc, phường Hàng Bạc, Hoàn Kiếm, Hà Nội",
+        "latitude": "21,034210",
+        "longitude": "105,852710",
+        "has_video": "có",
+        "has_plate_events": "không",
+        "has_face_events": "không",
+        "retention_days": "30",
+        "status": "Đang hoạt động",
+        "source_url": "nvr://ioc-hk/hb-901",
+        "credential_ref": "nvr-hk-readonly",
+    },
+    {
+        "code": "HK-HD-902",
+        "name": "Ngã tư Hàng Đào – Cầu Gỗ",
+        "kind": "anpr",
+        "area_code": "hn-hk-hang-dao",
+        "managing_agency_code": "ioc-hk",
+        "address": "",
+        "latitude": "",
+        "longitude": "",
+        "has_video": "1",
+        "has_plate_events": "1",
+        "has_face_events": "0",
+        "retention_days": "90",
+        "status": "maintenance",
+        "source_url": "rtsp://10.20.2.12:554/Streaming/Channels/101",
+        "credential_ref": "nvr-hk-readonly",
+    },
+)
+
+
+def camera_import_template() -> bytes:
+    """A CSV file to fill in: every column, two example rows; semicolons and a byte order mark, as Excel in Vietnamese reads it."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in TEMPLATE_ROWS:
+        writer.writerow([row[column] for column in COLUMNS])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _column_help():
+    retention = Camera._meta.get_field("retention_days")
+    low, high = _bounds(retention)
+    yes_no = _("có/không, 1/0, yes/no or true/false")
+    return {
+        "code": _(
+            "At most 40 Latin letters, digits, '-' and '_', each code once in the file. "
+            "A camera with this code is updated, otherwise it is created."
+        ),
+        "name": _("At most 200 characters."),
+        "kind": _("One of (code / name): %(choices)s.") % {"choices": choices_text("kind")},
+        "area_code": _("Code of an existing area (province, district or ward), such as %(example)s.")
+        % {"example": "hn-hk-hang-bac"},
+        "managing_agency_code": _("Code of an existing agency, such as %(example)s.") % {"example": "ioc-hk"},
+        "address": _("At most 255 characters."),
+        "latitude": _("Decimal degrees from -90 to 90, with a point or a decimal comma; given together with longitude."),
+        "longitude": _("Decimal degrees from -180 to 180, with a point or a decimal comma; given together with latitude."),
+        "has_video": _("%(values)s; empty means yes.") % {"values": yes_no},
+        "has_plate_events": _("%(values)s; empty means no.") % {"values": yes_no},
+        "has_face_events": _("%(values)s; empty means no.") % {"values": yes_no},
+        "retention_days": _("A whole number of days from %(min)s to %(max)s; empty means %(default)s.")
+        % {"min": low, "max": high, "default": retention.default},
+        "status": _("One of (code / name): %(choices)s. Empty means %(default)s.")
+        % {"choices": choices_text("status"), "default": Camera.Status.ACTIVE.label},
+        "source_url": _(
+            "An rtsp://, rtsps://, http(s)://, onvif://, nvr:// or file:// address, never with a user name or password in it."
+        ),
+        "credential_ref": _("Name of the stored secret holding the credentials, at most 120 characters."),
+    }
+
+
+def camera_import_columns() -> list[dict]:
+    """The columns of the import for the page that explains them: code, Vietnamese heading, required, accepted values."""
+    help_text = _column_help()
+    return [
+        {
+            "column": column,
+            "heading_vi": HEADINGS_VI[column],
+            "required": column in REQUIRED_COLUMNS,
+            "values": help_text[column],
+        }
+        for column in COLUMNS
+    ]
 
 
 # Writing ------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -345,6 +347,16 @@ class LegalBasis(BilingualMixin, models.Model):
     )
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    supersedes = models.ForeignKey(
+        "self",
+        verbose_name=_("new edition of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="editions",
+        editable=False,
+        help_text=_("The basis in a published regulation this one replaces in a draft version."),
+    )
 
     class Meta:
         verbose_name = _("legal basis")
@@ -372,6 +384,33 @@ class LegalBasis(BilingualMixin, models.Model):
     def clean(self):
         if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
             raise ValidationError({"valid_to": _("The end of validity cannot be before its start.")})
+
+    def published_versions(self):
+        return RegulationVersion.objects.filter(legal_bases=self.pk, status=RegulationVersion.Status.PUBLISHED)
+
+    # A basis a published regulation applied is part of that record: it changes only as a new edition in a draft
+    # version (governance.services.legal_basis_revise), whichever code path attempts the write.
+    def ensure_editable(self) -> None:
+        """Raise RegulationImmutable when a published regulation version holds this basis (in the database)."""
+        if self.pk is None:
+            return
+        published = self.published_versions().order_by("effective_from").first()
+        if published is not None:
+            raise RegulationImmutable(
+                _(
+                    "The legal basis %(code)s is part of the published regulation %(number)s and can no longer change; "
+                    "revise it in a draft regulation version."
+                )
+                % {"code": self.code, "number": published.number}
+            )
+
+    def save(self, *args, **kwargs):
+        self.ensure_editable()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self.ensure_editable()
+        return super().delete(*args, **kwargs)
 
     def is_valid_on(self, day):
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -556,3 +595,32 @@ __all__ = [
     "Role",
     "User",
 ]
+
+
+# Many-to-many writes bypass save(): the categories of a published basis and the bases of a published version are
+# guarded here.
+
+
+@receiver(m2m_changed, sender=LegalBasis.allowed_categories.through)
+def _published_basis_categories_are_fixed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in ("pre_add", "pre_remove", "pre_clear"):
+        return
+    bases = LegalBasis.objects.filter(pk__in=pk_set or ()) if reverse else [instance]
+    if reverse and action == "pre_clear":
+        bases = LegalBasis.objects.filter(allowed_categories=instance)
+    for basis in bases:
+        basis.ensure_editable()
+
+
+@receiver(m2m_changed, sender=RegulationVersion.legal_bases.through)
+def _published_version_bases_are_fixed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in ("pre_add", "pre_remove", "pre_clear"):
+        return
+    if reverse:
+        versions = (
+            instance.regulation_versions.all() if action == "pre_clear" else RegulationVersion.objects.filter(pk__in=pk_set or ())
+        )
+    else:
+        versions = [instance]
+    for version in versions:
+        version.ensure_editable()

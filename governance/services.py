@@ -1,15 +1,18 @@
 """Writes to governance data. Each service changes data and records it in the ledger in one transaction."""
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from guardian.shortcuts import assign_perm
 
 from audit import record_event
@@ -17,7 +20,11 @@ from audit.chain import canonical_json
 from audit.models import Action
 from governance.models import (
     Agency,
+    Area,
     AssignmentRule,
+    DataCategory,
+    DeadlineUnit,
+    LegalBasis,
     Membership,
     RegulationImmutable,
     RegulationVersion,
@@ -26,6 +33,7 @@ from governance.models import (
     role_group_name,
 )
 from governance.permissions import ensure_can_grant_role, ensure_can_revoke_role
+from governance.timefmt import local_time
 
 # Roles ----------------------------------------------------------------------
 
@@ -129,7 +137,7 @@ def governance_record_deleted(*, actor: User | None, obj: Model, http_request: H
 def regulation_snapshot(version: RegulationVersion) -> dict:
     """The rule set as plain data, in a stable order, for hashing and for the record."""
     bases = []
-    for basis in version.legal_bases.order_by("code").prefetch_related("allowed_categories"):
+    for basis in version.legal_bases.order_by("code").select_related("supersedes").prefetch_related("allowed_categories"):
         bases.append(
             {
                 "code": basis.code,
@@ -146,6 +154,8 @@ def regulation_snapshot(version: RegulationVersion) -> dict:
                 "deadline_unit": basis.deadline_unit,
                 "valid_from": basis.valid_from.isoformat(),
                 "valid_to": basis.valid_to.isoformat() if basis.valid_to else None,
+                # Only an edition names the basis it replaces: the content of earlier bases hashes as it did.
+                **({"supersedes": basis.supersedes.code} if basis.supersedes_id else {}),
             }
         )
     rules = sorted(
@@ -214,3 +224,234 @@ def regulation_publish(
         http_request=http_request,
     )
     return version
+
+
+# Revising a published regulation: a draft version and new editions of its bases ---------------------------
+
+
+def _free_value(model, field, wanted, max_length, suffix):
+    """`wanted`, or `wanted` with the first free `suffix % n` (n = 2, 3, ...), no longer than max_length."""
+    candidate, n = wanted[:max_length], 1
+    while model.objects.filter(**{field: candidate}).exists():
+        n += 1
+        tail = suffix % n
+        candidate = wanted[: max_length - len(tail)] + tail
+    return candidate
+
+
+@transaction.atomic
+def regulation_draft_create(
+    *, actor: User | None, base: RegulationVersion | None = None, http_request: HttpRequest | None = None
+) -> RegulationVersion:
+    """A new draft version holding what `base` (by default the version in force) holds: its bases and its rules."""
+    from governance.selectors import regulation_in_force
+
+    base = base or regulation_in_force() or RegulationVersion.objects.filter(status=RegulationVersion.Status.PUBLISHED).first()
+    today = timezone.localdate()
+    number = _free_value(RegulationVersion, "number", _("Draft %(date)s") % {"date": f"{today:%d/%m/%Y}"}, 40, " (%s)")
+    draft = RegulationVersion(
+        number=number,
+        title=base.title if base else _("Regulation on assigning and exploiting camera data"),
+        effective_from=timezone.now() + dt.timedelta(days=1),
+        status=RegulationVersion.Status.DRAFT,
+    )
+    draft.save()
+    if base is not None:
+        draft.legal_bases.set(base.legal_bases.all())
+        AssignmentRule.objects.bulk_create(
+            AssignmentRule(
+                version=draft, duty=r.duty, agency_id=r.agency_id, area_id=r.area_id, data_category_id=r.data_category_id
+            )
+            for r in base.rules.all()
+        )
+    record_event(
+        actor=actor,
+        action=Action.GOVERNANCE_CREATE,
+        target=draft,
+        data={
+            "object": str(draft),
+            "draft_of": base.number if base else None,
+            "legal_bases": sorted(draft.legal_bases.values_list("code", flat=True)),
+            "rules": draft.rules.count(),
+        },
+        http_request=http_request,
+    )
+    return draft
+
+
+@transaction.atomic
+def legal_basis_revise(
+    *, actor: User | None, basis: LegalBasis, draft: RegulationVersion, http_request: HttpRequest | None = None
+) -> LegalBasis:
+    """A new edition of a published basis, in place of it in the draft version `draft`; editable until published.
+
+    The published basis stays as it is (the requests filed under it and the
+    published versions name it); the edition carries its content, a new code
+    and a link to it, so the published version's page can show what changed.
+    """
+    draft = RegulationVersion.objects.select_for_update().get(pk=draft.pk)
+    draft.ensure_editable()
+    existing = draft.legal_bases.filter(supersedes=basis).first()
+    if existing is not None:
+        return existing
+    categories = list(basis.allowed_categories.all())
+    edition = LegalBasis.objects.get(pk=basis.pk)
+    edition.pk = None
+    edition.supersedes = basis
+    # code, code-2, code-3, ...: an edition of the edition "code-2" is "code-3", not "code-2-2".
+    stem, _dash, tail = basis.code.rpartition("-")
+    stem = stem if basis.supersedes_id and stem and tail.isdigit() else basis.code
+    edition.code = _free_value(LegalBasis, "code", f"{stem}-2", 60, "-%s")
+    edition.save()
+    edition.allowed_categories.set(categories)
+    draft.legal_bases.remove(basis)
+    draft.legal_bases.add(edition)
+    record_event(
+        actor=actor,
+        action=Action.GOVERNANCE_CREATE,
+        target=edition,
+        data={"object": str(edition), "edition_of": basis.code, "draft": draft.number},
+        http_request=http_request,
+    )
+    return edition
+
+
+# What changed between two published versions, in words ---------------------------------------------------------------
+
+BASIS_FIELDS = (
+    ("title_vi", _lazy("title")),
+    ("citation", _lazy("citation")),
+    ("verified", _lazy("citation verified")),
+    ("allowed_categories", _lazy("allowed data categories")),
+    ("case_number_required", _lazy("case/document number required")),
+    ("max_window_hours", _lazy("maximum window (hours)")),
+    ("max_cameras", _lazy("maximum cameras")),
+    ("approvals_required", _lazy("approvals required")),
+    ("deadline_hours", _lazy("response deadlines (normal, urgent, emergency)")),
+    ("deadline_unit", _lazy("deadlines counted in")),
+    ("valid_from", _lazy("valid from")),
+    ("valid_to", _lazy("valid to")),
+)
+VERSION_FIELDS = (
+    ("title", _lazy("title")),
+    ("decision_reference", _lazy("issuing decision")),
+    ("effective_from", _lazy("effective from")),
+)
+
+
+@dataclass
+class BasisChange:
+    code: str
+    title: str
+    previous_code: str = ""
+    fields: list = field(default_factory=list)  # (label, before, after)
+
+
+@dataclass
+class RegulationDiff:
+    previous: RegulationVersion | None
+    version_fields: list = field(default_factory=list)  # (label, before, after)
+    added_bases: list = field(default_factory=list)  # snapshot entries
+    removed_bases: list = field(default_factory=list)
+    changed_bases: list = field(default_factory=list)  # BasisChange
+    added_rules: list = field(default_factory=list)  # snapshot entries
+    removed_rules: list = field(default_factory=list)
+
+    @property
+    def is_empty(self):
+        return not (
+            self.version_fields
+            or self.added_bases
+            or self.removed_bases
+            or self.changed_bases
+            or self.added_rules
+            or self.removed_rules
+        )
+
+
+def previous_published(version: RegulationVersion) -> RegulationVersion | None:
+    """The published version in force before `version` (by effective date, then publication)."""
+    return (
+        RegulationVersion.objects.filter(status=RegulationVersion.Status.PUBLISHED)
+        .exclude(pk=version.pk)
+        .filter(Q(effective_from__lt=version.effective_from) | Q(effective_from=version.effective_from, pk__lt=version.pk))
+        .order_by("-effective_from", "-pk")
+        .first()
+    )
+
+
+def regulation_diff(version: RegulationVersion, previous: RegulationVersion | None = None) -> RegulationDiff:
+    """What `version`'s published content changes from the previous published version's, read from both snapshots."""
+    previous = previous if previous is not None else previous_published(version)
+    diff = RegulationDiff(previous=previous)
+    new = version.snapshot or regulation_snapshot(version)
+    names = SnapshotNames()
+    if previous is None or previous.pk == version.pk:
+        diff.previous = None
+        diff.added_bases = list(new["legal_bases"])
+        diff.added_rules = [names.rule(r) for r in new["rules"]]
+        return diff
+    old = previous.snapshot or regulation_snapshot(previous)
+    for name, label in VERSION_FIELDS:
+        if old.get(name) != new.get(name):
+            diff.version_fields.append((label, names.show(name, old.get(name)), names.show(name, new.get(name))))
+    old_bases = {b["code"]: b for b in old["legal_bases"]}
+    matched = set()
+    for basis in new["legal_bases"]:
+        before = old_bases.get(basis["code"]) or old_bases.get(basis.get("supersedes") or "")
+        if before is None:
+            diff.added_bases.append(basis)
+            continue
+        matched.add(before["code"])
+        fields = [
+            (label, names.show(name, before.get(name)), names.show(name, basis.get(name)))
+            for name, label in BASIS_FIELDS
+            if before.get(name) != basis.get(name)
+        ]
+        if fields or before["code"] != basis["code"]:
+            diff.changed_bases.append(
+                BasisChange(code=basis["code"], title=basis["title_vi"], previous_code=before["code"], fields=fields)
+            )
+    diff.removed_bases = [b for code, b in old_bases.items() if code not in matched]
+
+    def key(rule):
+        return (rule["duty"], rule["agency"], rule["area"], rule["category"] or "")
+
+    old_rules, new_rules = {key(r): r for r in old["rules"]}, {key(r): r for r in new["rules"]}
+    diff.added_rules = [names.rule(r) for k, r in new_rules.items() if k not in old_rules]
+    diff.removed_rules = [names.rule(r) for k, r in old_rules.items() if k not in new_rules]
+    return diff
+
+
+class SnapshotNames:
+    """Reads the codes and values of a published snapshot in words (names as they are now, codes beside them)."""
+
+    def __init__(self):
+        self.categories = dict(DataCategory.objects.values_list("code", "name_vi"))
+        self.agencies = dict(Agency.objects.values_list("code", "name_vi"))
+        self.areas = dict(Area.objects.values_list("code", "name_vi"))
+
+    def show(self, name, value):
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return _("yes") if value else _("no")
+        if name == "allowed_categories":
+            return ", ".join(self.categories.get(code, code) for code in value) or "—"
+        if name == "deadline_hours":
+            return " / ".join(str(amount) for amount in value)
+        if name == "deadline_unit":
+            return str(dict(DeadlineUnit.choices).get(value, value))
+        if name == "effective_from":
+            return local_time(value)
+        if name in ("valid_from", "valid_to"):
+            return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+        return str(value)
+
+    def rule(self, rule):
+        return {
+            "duty": str(dict(AssignmentRule.Duty.choices).get(rule["duty"], rule["duty"])),
+            "agency": self.agencies.get(rule["agency"], rule["agency"]),
+            "area": self.areas.get(rule["area"], rule["area"]),
+            "category": self.categories.get(rule["category"], rule["category"]) if rule["category"] else _("all categories"),
+        }

@@ -368,6 +368,10 @@ EXPECTED = {
         "GET": {"*": "login", "A.admin": 403, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 403},
         "POST": {"*": "login", "A.admin": 403, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 403},
     },
+    "admin/governance/camera/import/template/": {
+        "GET": {"*": "login", "A.admin": 403, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 403},
+        "POST": {"*": "login", "A.admin": 403, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 403},
+    },
     "admin/governance/camera/": {
         "GET": {"*": "login", "A.admin": 403, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 403},
         "POST": {"*": "login", "A.admin": 403, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 403},
@@ -457,12 +461,23 @@ EXPECTED = {
         "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
     },
     "admin/governance/legalbasis/<path:object_id>/delete/": {
-        "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
-        "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
+        "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 403, "superuser": 403, "B.admin": 404},
+        "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 403, "superuser": 403, "B.admin": 404},
+    },
+    "admin/governance/legalbasis/<path:object_id>/revise/": {
+        "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 403, "superuser": 403, "B.admin": 404},
+        "POST": {
+            "*": "login",
+            "A.admin": 404,
+            "A.approver-no-2fa": "2fa",
+            "centre.admin": "302",
+            "superuser": "302",
+            "B.admin": 404,
+        },
     },
     "admin/governance/legalbasis/<path:object_id>/change/": {
         "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
-        "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
+        "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 403, "superuser": 403, "B.admin": 404},
     },
     "admin/governance/legalbasis/<path:object_id>/": {
         "GET": {
@@ -519,6 +534,21 @@ EXPECTED = {
             "superuser": "302",
             "B.admin": "302",
         },
+    },
+    "admin/governance/regulationversion/<path:object_id>/draft/": {
+        "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 403, "superuser": 403, "B.admin": 404},
+        "POST": {
+            "*": "login",
+            "A.admin": 404,
+            "A.approver-no-2fa": "2fa",
+            "centre.admin": "302",
+            "superuser": "302",
+            "B.admin": 404,
+        },
+    },
+    "admin/governance/regulationversion/<path:object_id>/content.json": {
+        "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
+        "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
     },
     "admin/governance/regulationversion/<path:object_id>/publish/": {
         "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 403, "superuser": 403, "B.admin": 404},

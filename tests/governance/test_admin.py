@@ -191,8 +191,6 @@ def test_admin_many_to_many_change_is_recorded(client, admin_user):
         "citation": basis.citation,
         "notes": "",
         "allowed_categories": [category("video").pk, plates.pk],
-        "requester_kinds": "[]",
-        "initial-requester_kinds": "[]",  # a callable default: the browser posts the initial value too
         "case_number_label_vi": "",
         "case_number_label_en": "",
         "max_window_hours": 24,
@@ -537,14 +535,21 @@ def test_area_code_is_fixed_once_it_has_wards(client, admin_user):
     assert 'name="code"' not in page
 
 
-def test_rule_parameters_of_a_basis_in_a_published_version_are_read_only(client, superuser):
+def test_a_basis_in_a_published_version_is_read_only_and_says_how_to_change_it(client, superuser):
     version = published_version(superuser)
     basis = version.legal_bases.get()
     page = sign_in_verified(client, superuser, language="en").get(admin_url(LegalBasis, "change", basis.pk))
     assert page.status_code == 200
-    form_fields = page.context["adminform"].form.fields
-    assert "max_window_hours" not in form_fields and "allowed_categories" not in form_fields
-    assert "citation" in form_fields and "verified" in form_fields
+    text = page.content.decode()
+    assert "Locked by the published regulation" in text and version.number in text
+    assert admin_url(LegalBasis, "revise", basis.pk) in text
+    # Nothing of it is a field to fill in, and a forged post changes nothing.
+    assert 'name="citation"' not in text and 'name="max_window_hours"' not in text
+    before = LegalBasis.objects.get(pk=basis.pk)
+    response = client.post(admin_url(LegalBasis, "change", basis.pk), {"code": basis.code, "citation": "Sửa", "max_cameras": 99})
+    assert response.status_code == 403
+    after = LegalBasis.objects.get(pk=basis.pk)
+    assert (after.citation, after.max_cameras) == (before.citation, before.max_cameras)
     draft_basis = LegalBasisFactory()
     draft_page = client.get(admin_url(LegalBasis, "change", draft_basis.pk))
     assert "max_window_hours" in draft_page.context["adminform"].form.fields

@@ -178,7 +178,8 @@ def test_a_vietnamese_administrator_reads_each_refused_line_in_vietnamese(places
         camera_import_csv(actor=admin_user, file=upload(data))
 
     assert refused.value.messages == [
-        "dòng 3: dome không phải giá trị hợp lệ của cột kind; hãy dùng một trong các giá trị: ptz, fixed, anpr, face.",
+        "dòng 3: dome không phải giá trị hợp lệ của cột kind; hãy dùng một trong các giá trị: ptz / PTZ (quay quét), "
+        "fixed / Cố định, anpr / Nhận dạng biển số (ANPR), face / Nhận dạng khuôn mặt.",
         "dòng 4: Không có địa bàn nào có mã hn-nowhere.",
         "dòng 5: Không có đơn vị nào có mã no-such-agency.",
     ]
