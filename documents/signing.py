@@ -21,6 +21,8 @@ import functools
 import hashlib
 import io
 import os
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,16 +50,27 @@ def _password():
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
+    """Write `path` whole or not at all, never over an existing file (FileExistsError): another process making the
+    pair at the same moment never reads half a file, nor overwrites ours."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL: two processes creating the identity at once must not overwrite each other's file.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
+    descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.chmod(partial, mode)
+        os.link(partial, path)
+    finally:
+        os.unlink(partial)
 
 
 def ensure_identity() -> tuple[Path, Path]:
     """The key and certificate files; outside production, a self-signed pair is created when both are missing."""
     key_path, cert_path = Path(settings.DOCUMENT_SIGNING_KEY_FILE), Path(settings.DOCUMENT_SIGNING_CERT_FILE)
+    # Another process may be writing the pair this moment (the key first, then the certificate): wait for it.
+    for _attempt in range(20):
+        if key_path.exists() == cert_path.exists():
+            break
+        time.sleep(0.1)
     if key_path.exists() and cert_path.exists():
         return key_path, cert_path
     if settings.PRODUCTION or key_path.exists() or cert_path.exists():
@@ -67,12 +80,17 @@ def ensure_identity() -> tuple[Path, Path]:
                 "(DOCUMENT_SIGNING_KEY_FILE, DOCUMENT_SIGNING_CERT_FILE): records cannot be signed."
             )
         )
+    return create_self_signed(key_path, cert_path, settings.DOCUMENT_SIGNING_ORGANISATION)
+
+
+def create_self_signed(key_path: Path, cert_path: Path, organisation: str) -> tuple[Path, Path]:
+    """A new key and a self-signed certificate for `organisation`, written where neither file exists yet."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, settings.DOCUMENT_SIGNING_ORGANISATION),
-            x509.NameAttribute(NameOID.COMMON_NAME, settings.DOCUMENT_SIGNING_ORGANISATION),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.COMMON_NAME, organisation),
         ]
     )
     now = dt.datetime.now(dt.UTC)

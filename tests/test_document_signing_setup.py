@@ -1,0 +1,43 @@
+"""Setting up the organisation's signing identity: production refuses to start without one, and says so."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from documents.apps import signing_identity_in_place
+from documents.signing import certificate_fingerprint
+
+
+@pytest.fixture
+def elsewhere(settings, tmp_path):
+    settings.DOCUMENT_SIGNING_KEY_FILE = tmp_path / "keys" / "key.pem"
+    settings.DOCUMENT_SIGNING_CERT_FILE = tmp_path / "keys" / "cert.pem"
+    return settings
+
+
+def test_production_without_the_signing_files_fails_the_deploy_check(elsewhere):
+    elsewhere.PRODUCTION = True
+    [error] = signing_identity_in_place(None)
+    assert error.id == "documents.E001" and "DOCUMENT_SIGNING_CERT_FILE" in error.msg
+    call_command("document_signing", "create-self-signed", "--organisation", "Trung tâm thử nghiệm")
+    assert signing_identity_in_place(None) == []
+
+
+def test_a_self_signed_identity_is_made_once_and_shown_by_its_fingerprint(elsewhere, capsys):
+    call_command("document_signing", "create-self-signed", "--organisation", "Trung tâm thử nghiệm")
+    fingerprint = certificate_fingerprint(elsewhere.DOCUMENT_SIGNING_CERT_FILE.read_bytes())
+    assert fingerprint in capsys.readouterr().out
+    before = elsewhere.DOCUMENT_SIGNING_KEY_FILE.read_bytes()
+    with pytest.raises(CommandError):
+        call_command("document_signing", "create-self-signed")
+    assert elsewhere.DOCUMENT_SIGNING_KEY_FILE.read_bytes() == before  # nothing overwritten
+    call_command("document_signing", "show")
+    assert fingerprint in capsys.readouterr().out
+
+
+def test_bad_input_changes_nothing(elsewhere):
+    with pytest.raises(CommandError):
+        call_command("document_signing", "create-self-signed", "--organisation", "bad\x00name")
+    with pytest.raises(CommandError):
+        call_command("document_signing", "show")
+    assert not elsewhere.DOCUMENT_SIGNING_KEY_FILE.exists()
