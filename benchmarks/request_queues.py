@@ -326,8 +326,6 @@ def fill_regulation(agencies):
         number="QC-HCM-2023-01",
         title="Quy chế khai thác dữ liệu camera giám sát TP.HCM",
         effective_from=dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
-        status=RegulationVersion.Status.PUBLISHED,
-        published_at=dt.datetime(2022, 12, 20, tzinfo=dt.UTC),
     )
     version.legal_bases.add(*LegalBasis.objects.filter(code__in=[b[0] for b in LEGAL_BASES]))
     areas = dict(Area.objects.filter(level=Area.Level.DISTRICT, path__startswith=f"{CITY}/").values_list("code", "pk"))
@@ -341,6 +339,10 @@ def fill_regulation(agencies):
             for duty in AssignmentRule.Duty.values
         ]
     )
+    # Published once its content is in place: the models refuse writes to a published version and its bases.
+    published_at = dt.datetime(2022, 12, 20, tzinfo=dt.UTC)
+    RegulationVersion.objects.filter(pk=version.pk).update(status=RegulationVersion.Status.PUBLISHED, published_at=published_at)
+    version.status, version.published_at = RegulationVersion.Status.PUBLISHED, published_at
     return version
 
 

@@ -28,7 +28,8 @@ def allocate_number(agency: Agency, kind: str, *, year: int) -> str:
     series, _created = DocumentSeries.objects.select_for_update().get_or_create(agency=agency, kind=kind, year=year)
     series.last += 1
     series.save(update_fields=["last"])
-    return f"{series.last}/{kind.value}-{agency_symbol(agency)}"
+    # Decree 30: a number below 10 is written with a leading zero ("01/BC-TTGS").
+    return f"{series.last:02d}/{kind.value}-{agency_symbol(agency)}"
 
 
 def issuer_of(agency: Agency) -> Issuer:

@@ -609,6 +609,22 @@ class LegalBasisAdmin(GovernanceAdmin):
     def _published(self, obj):
         return obj is not None and obj.pk is not None and obj.published_versions().exists()
 
+    @admin.display(description=gettext_lazy("typical requesting agency kinds"))
+    def requester_kinds_labels(self, obj):
+        labels = dict(Agency.Kind.choices)
+        return ", ".join(str(labels.get(kind, kind)) for kind in obj.requester_kinds) or "—"
+
+    # Read only, the agency kinds are read in words, not as the list of codes stored.
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if self._published(obj):
+            fields = ["requester_kinds_labels" if name == "requester_kinds" else name for name in fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "requester_kinds_labels") if self._published(obj) else readonly
+
     def has_change_permission(self, request, obj=None):
         return not self._published(obj) and super().has_change_permission(request, obj)
 

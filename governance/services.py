@@ -180,6 +180,10 @@ def regulation_snapshot(version: RegulationVersion) -> dict:
     }
 
 
+# A draft made from the console is numbered "Dự thảo 03/12/2026" until the administrator gives it its number.
+DRAFT_NUMBER_PREFIXES = ("Dự thảo", "Draft")
+
+
 @transaction.atomic
 def regulation_publish(
     *, actor: User | None, version: RegulationVersion, http_request: HttpRequest | None = None
@@ -190,6 +194,12 @@ def regulation_publish(
         raise RegulationImmutable(_("Version %(number)s is already published.") % {"number": version.number})
     if not version.legal_bases.exists():
         raise ValidationError(_("A regulation version needs at least one legal basis in force."))
+    if not version.decision_reference.strip():
+        raise ValidationError(_("Enter the issuing decision (its number and date) before publishing."))
+    if version.number.startswith(DRAFT_NUMBER_PREFIXES):
+        raise ValidationError(
+            _("Give the version its own number before publishing; “%(number)s” names a draft.") % {"number": version.number}
+        )
     duties = set(version.rules.values_list("duty", flat=True))
     missing = {AssignmentRule.Duty.REVIEW, AssignmentRule.Duty.APPROVE, AssignmentRule.Duty.EXPORT} - duties
     if missing:
@@ -248,7 +258,7 @@ def regulation_draft_create(
 
     base = base or regulation_in_force() or RegulationVersion.objects.filter(status=RegulationVersion.Status.PUBLISHED).first()
     today = timezone.localdate()
-    number = _free_value(RegulationVersion, "number", _("Draft %(date)s") % {"date": f"{today:%d/%m/%Y}"}, 40, " (%s)")
+    number = _free_value(RegulationVersion, "number", f"{DRAFT_NUMBER_PREFIXES[0]} {today:%d/%m/%Y}", 40, " (%s)")
     draft = RegulationVersion(
         number=number,
         title=base.title if base else _("Regulation on assigning and exploiting camera data"),

@@ -24,6 +24,7 @@ from documents.pdf import (
     RECORD_WIDTH,
     REGULAR,
     canvas_with_footer,
+    decimal,
     draft_heading,
     header_of,
     nfc,
@@ -61,7 +62,8 @@ def _p(text, style):
 def _size(n):
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+            # Vietnamese decimals: "640,8 KB", like the thousands dot beside it.
+            return f"{n:.0f} {unit}" if unit == "B" else f"{decimal(n)} {unit}"
         n /= 1024
     return str(n)
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from documents.pdf import (
     BOLD,
@@ -184,21 +184,26 @@ def render_verification_record(*, result, record_id, heading=None):
                 "Tên tệp và dung lượng được ghi lại như người kiểm tra cung cấp; tên tệp không được dùng để đối chiếu.",
             )
         ],
-        _p("6. Ghi nhận", s["heading"]),
-        _p(
-            f"Việc kiểm tra và việc lập biên bản này được ghi vào sổ nhật ký kiểm toán của hệ thống, kèm mã biên bản "
-            f"{record_id} và giá trị SHA-256 của tệp biên bản.",
-            s["base"],
-        ),
-        *_signing_key_lines(s),
-        # Made by the system at the checker's request, with nobody at the centre taking part: no person signs it.
-        signature_block(
-            "Hệ thống kiểm chứng dữ liệu camera",
-            "",
-            role_line=f"TM. {heading.issuer.name}",
-            note="(Biên bản do hệ thống tự động lập theo yêu cầu của người kiểm tra, không có người ký tay; "
-            "tệp PDF mang chữ ký số của tổ chức)",
-            width=RECORD_WIDTH,
+        # The last section stays on the page of the block that closes the record.
+        KeepTogether(
+            [
+                _p("6. Ghi nhận", s["heading"]),
+                _p(
+                    f"Việc kiểm tra và việc lập biên bản này được ghi vào sổ nhật ký kiểm toán của hệ thống, kèm mã biên bản "
+                    f"{record_id} và giá trị SHA-256 của tệp biên bản.",
+                    s["base"],
+                ),
+                *_signing_key_lines(s),
+                # Made by the system at the checker's request, with nobody at the centre taking part: no person signs it.
+                signature_block(
+                    "Hệ thống kiểm chứng dữ liệu camera",
+                    "",
+                    role_line=heading.issuer.name,
+                    note="(Biên bản do hệ thống tự động lập theo yêu cầu của người kiểm tra, không có người ký tay; "
+                    "tệp PDF mang chữ ký số của tổ chức)",
+                    width=RECORD_WIDTH,
+                ),
+            ]
         ),
     ]
     doc.build(

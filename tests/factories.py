@@ -145,6 +145,7 @@ class RegulationVersionFactory(factory.django.DjangoModelFactory):
 
     number = factory.Sequence(lambda n: f"QC-{n}")
     title = "Quy chế phân công quản lý, vận hành và khai thác dữ liệu camera"
+    decision_reference = "Quyết định số 01/QĐ-UBND ngày 02/01/2026"
     effective_from = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
 
 

@@ -81,8 +81,8 @@ def test_period_reports_are_numbered_one_after_another_for_the_agency_that_order
     first, _pages = _first_page(_build_report(auditor, django_capture_on_commit_callbacks))
     second, pages = _first_page(_build_report(auditor, django_capture_on_commit_callbacks))
 
-    _assert_official(first, "1/BC-TTr")
-    _assert_official(second, "2/BC-TTr")
+    _assert_official(first, "01/BC-TTr")
+    _assert_official(second, "02/BC-TTr")
     assert "ỦY BAN NHÂN DÂN QUẬN HOÀN KIẾM" in first and "THANH TRA QUẬN" in first
     assert "BÁO CÁO TÌNH HÌNH CUNG CẤP, KHAI THÁC DỮ LIỆU CAMERA" in first
     assert f"Trang 1/{len(pages)}" in first
@@ -95,7 +95,7 @@ def test_period_reports_are_numbered_one_after_another_for_the_agency_that_order
     auditor.agency = other
     auditor.save()
     third, _pages = _first_page(_build_report(auditor, django_capture_on_commit_callbacks))
-    assert "Số: 1/BC-THANH-TRA-TP" in third
+    assert "Số: 01/BC-THANH-TRA-TP" in third
     assert DocumentSeries.objects.get(agency__code="thanh-tra-quan", kind="BC").last == 2
 
 
@@ -107,8 +107,8 @@ def test_the_dossier_is_numbered_signed_by_who_ordered_it_and_its_sections_run_o
     again, _code, _sha256 = dossier_build(actor=auditor, footage_request=released)
 
     text, pages = _first_page(content)
-    _assert_official(text, "1/HS-THANH-TRA-QUAN")
-    assert "Số: 2/HS-THANH-TRA-QUAN" in _first_page(again)[0]
+    _assert_official(text, "01/HS-THANH-TRA-QUAN")
+    assert "Số: 02/HS-THANH-TRA-QUAN" in _first_page(again)[0]
     assert f"HỒ SƠ YÊU CẦU CUNG CẤP DỮ LIỆU CAMERA {released.reference}" in text
     whole = " ".join(unicodedata.normalize("NFC", "\n".join(pages)).split())
     # Without an exchange of comments the sections still count 1, 2, 3, … with no number missing.
@@ -125,7 +125,7 @@ def test_the_hand_over_record_is_issued_by_the_exporting_centre_under_its_parent
 
     text, pages = _first_page(record)
 
-    _assert_official(text, "1/BBGN-IOC")
+    _assert_official(text, "01/BBGN-IOC")
     assert "UBND QUẬN" in text and "TRUNG TÂM GIÁM SÁT CAMERA" in text
     assert "BIÊN BẢN GIAO NHẬN DỮ LIỆU ĐIỆN TỬ" in text
     assert f"Trang 1/{len(pages)}" in text
@@ -147,8 +147,8 @@ def test_each_verification_record_gets_the_centres_next_number_and_says_no_perso
     first, pages = _first_page(client.post(f"{link}record/", {"result": token}).content)
     second, _pages = _first_page(client.post(f"{link}record/", {"result": token}).content)
 
-    _assert_official(first, "1/BBKT-IOC")
-    assert "Số: 2/BBKT-IOC" in second
+    _assert_official(first, "01/BBKT-IOC")
+    assert "Số: 02/BBKT-IOC" in second
     assert "TRUNG TÂM GIÁM SÁT CAMERA" in first and "BIÊN BẢN KIỂM TRA TỆP DỮ LIỆU" in first
     last = " ".join(unicodedata.normalize("NFC", pages[-1]).split())
     assert "HỆ THỐNG KIỂM CHỨNG DỮ LIỆU CAMERA" in last and "tự động" in last
@@ -160,13 +160,13 @@ def test_a_number_given_back_by_a_rolled_back_document_is_given_again(world):  #
         pass
 
     with pytest.raises(Failed), transaction.atomic():
-        assert allocate_number(world.centre, "BC", year=2026) == "1/BC-IOC"
+        assert allocate_number(world.centre, "BC", year=2026) == "01/BC-IOC"
         raise Failed
     with transaction.atomic():
-        assert allocate_number(world.centre, "BC", year=2026) == "1/BC-IOC"
-        assert allocate_number(world.centre, "BC", year=2027) == "1/BC-IOC"
-        assert allocate_number(world.centre, "BBGN", year=2026) == "1/BBGN-IOC"
-        assert allocate_number(world.centre, "BC", year=2026) == "2/BC-IOC"
+        assert allocate_number(world.centre, "BC", year=2026) == "01/BC-IOC"
+        assert allocate_number(world.centre, "BC", year=2027) == "01/BC-IOC"
+        assert allocate_number(world.centre, "BBGN", year=2026) == "01/BBGN-IOC"
+        assert allocate_number(world.centre, "BC", year=2026) == "02/BC-IOC"
 
 
 @pytest.mark.parametrize(
@@ -203,4 +203,4 @@ def test_documents_issued_at_the_same_moment_never_share_a_number():
     for thread in threads:
         thread.join()
 
-    assert sorted(numbers, key=lambda n: int(n.split("/")[0])) == [f"{n}/BBKT-IOC-SONG-SONG" for n in range(1, 7)]
+    assert sorted(numbers, key=lambda n: int(n.split("/")[0])) == [f"{n:02d}/BBKT-IOC-SONG-SONG" for n in range(1, 7)]

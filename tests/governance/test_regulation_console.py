@@ -4,8 +4,10 @@ version read as a document with what it changed."""
 import hashlib
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 
 from audit.models import Action, AuditEvent
 from governance.models import Agency, AssignmentRule, LegalBasis, RegulationImmutable, RegulationVersion
@@ -31,7 +33,13 @@ def url(model, view, *args):
 def published(admin_user):
     version = RegulationVersionFactory(number="QC-1", title="Quy chế khai thác dữ liệu camera")
     version.legal_bases.add(
-        LegalBasisFactory(code="bltths-88", title_vi="Thu thập chứng cứ", max_cameras=10, categories=["video"])
+        LegalBasisFactory(
+            code="bltths-88",
+            title_vi="Thu thập chứng cứ",
+            max_cameras=10,
+            categories=["video"],
+            requester_kinds=["criminal_police"],
+        )
     )
     for duty in AssignmentRule.Duty.values:
         AssignmentRuleFactory(version=version, duty=duty)
@@ -107,6 +115,10 @@ def test_an_administrator_changes_a_published_basis_through_a_draft_and_the_publ
     # The edition is edited like any basis in a draft; the agency kinds are boxes to tick.
     page = client.get(url(LegalBasis, "change", edition.pk)).content.decode()
     assert 'type="checkbox" name="requester_kinds" value="criminal_police"' in page
+    # The published basis's page offers the way to it in a form of its own, outside the (read-only) change form.
+    locked = client.get(url(LegalBasis, "change", basis.pk)).content.decode()
+    assert locked.index(url(LegalBasis, "revise", basis.pk)) < locked.index('id="legalbasis_form"')
+    assert "Cảnh sát hình sự" in locked and "criminal_police" not in locked  # the kinds in words, not codes
     changed = client.post(
         url(LegalBasis, "change", edition.pk),
         _edition_form(edition, max_cameras=20, requester_kinds=["criminal_police", "procuracy"]),
@@ -121,6 +133,15 @@ def test_an_administrator_changes_a_published_basis_through_a_draft_and_the_publ
     draft_page = client.get(url(RegulationVersion, "change", draft.pk)).content.decode()
     assert "Số camera tối đa" in draft_page and "<del>10</del>" in draft_page and "<ins>20</ins>" in draft_page
 
+    # Published only once it has its own number and the decision that issues it.
+    with pytest.raises(ValidationError, match="quyết định ban hành"), translation.override("vi"), transaction.atomic():
+        regulation_publish(actor=admin_user, version=draft)
+    RegulationVersion.objects.filter(pk=draft.pk).update(decision_reference="Quyết định số 02/QĐ-UBND ngày 03/12/2026")
+    draft.refresh_from_db()
+    with pytest.raises(ValidationError, match="Dự thảo"), transaction.atomic():
+        regulation_publish(actor=admin_user, version=draft)
+    RegulationVersion.objects.filter(pk=draft.pk).update(number="QC-2")
+    draft.refresh_from_db()
     regulation_publish(actor=admin_user, version=draft)
     page = client.get(url(RegulationVersion, "change", draft.pk)).content.decode()
     assert "Thay đổi so với phiên bản QC-1" in page
