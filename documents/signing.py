@@ -16,6 +16,8 @@ certificate; it does not consult revocation lists and has no trusted time
 stamp to check against.
 """
 
+import asyncio
+import concurrent.futures
 import datetime as dt
 import functools
 import hashlib
@@ -163,6 +165,17 @@ def certificate_fingerprint(pem: bytes | None = None) -> str:
     return certificate.fingerprint(hashes.SHA256()).hex()
 
 
+def _blocking(make_coroutine):
+    """Run pyHanko's coroutine to its end from synchronous code, even where this thread already runs an event loop
+    (an ASGI server, a browser driver): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make_coroutine())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
+
+
 def sign_pdf(data: bytes, *, reason: str, location: str = "") -> bytes:
     """`data` with the organisation's PDF signature appended (an incremental update covering the whole file)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -179,7 +192,8 @@ def sign_pdf(data: bytes, *, reason: str, location: str = "") -> bytes:
         name=settings.DOCUMENT_SIGNING_ORGANISATION,
     )
     output = io.BytesIO()
-    signers.sign_pdf(writer, metadata, signer=signer(), output=output)
+    identity = signer()
+    _blocking(lambda: signers.async_sign_pdf(writer, metadata, signer=identity, output=output))
     return output.getvalue()
 
 
@@ -254,7 +268,7 @@ def _contents_are_clean(raw_contents: bytes) -> bool:
 def verify_pdf(data: bytes, *, pinned_pem: bytes | None = None) -> SignatureCheck:
     """Check the organisation's signature on a PDF against the pinned certificate (by default the configured one)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
@@ -277,7 +291,7 @@ def verify_pdf(data: bytes, *, pinned_pem: bytes | None = None) -> SignatureChec
     signature = signatures[-1]
     try:
         context = ValidationContext(trust_roots=[pinned], allow_fetching=False)
-        status = validate_pdf_signature(signature, signer_validation_context=context)
+        status = _blocking(lambda: async_validate_pdf_signature(signature, signer_validation_context=context))
     except Exception as exc:  # pyHanko raises many kinds of errors for a damaged signature
         check.problems.append(_("The signature cannot be checked: %(error)s") % {"error": exc})
         return check

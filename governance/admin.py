@@ -870,7 +870,10 @@ class RegulationVersionAdmin(GovernanceAdmin):
                     "categories_text": names.show("allowed_categories", entry["allowed_categories"]),
                     "unit_label": names.show("deadline_unit", entry.get("deadline_unit", "calendar_hours")),
                     "valid_text": " – ".join(
-                        (names.show("valid_from", entry["valid_from"]), names.show("valid_to", entry["valid_to"]))
+                        (
+                            names.show("valid_from", entry["valid_from"]),
+                            names.show("valid_to", entry["valid_to"]) if entry["valid_to"] else _("No end date"),
+                        )
                     ),
                 }
                 for entry in content["legal_bases"]

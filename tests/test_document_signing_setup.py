@@ -41,3 +41,25 @@ def test_bad_input_changes_nothing(elsewhere):
     with pytest.raises(CommandError):
         call_command("document_signing", "show")
     assert not elsewhere.DOCUMENT_SIGNING_KEY_FILE.exists()
+
+
+def test_records_are_signed_and_checked_where_an_event_loop_already_runs(elsewhere):
+    """An ASGI server or a browser driver runs a loop in the thread that renders a record: signing must still work."""
+    import asyncio
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    from documents.signing import sign_pdf, verify_pdf
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(100, 100, "Biên bản")
+    page.save()
+
+    async def inside_a_loop():
+        signed = sign_pdf(buffer.getvalue(), reason="Biên bản giao nhận")
+        return signed, verify_pdf(signed)
+
+    signed, check = asyncio.run(inside_a_loop())
+    assert check.ok and verify_pdf(signed).ok
