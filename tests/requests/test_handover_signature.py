@@ -1,15 +1,10 @@
 """The hand-over record carries the centre's PDF signature: pyHanko validates it, and any changed byte breaks it."""
 
-import datetime as dt
 import hashlib
 import io
 import zipfile
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -88,26 +83,8 @@ def test_content_appended_after_signing_is_named(handover):
 
 
 def _other_identity(tmp_path, organisation):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation), x509.NameAttribute(NameOID.COMMON_NAME, organisation)]
-    )
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    key_file, cert_file = tmp_path / "forger-key.pem", tmp_path / "forger-cert.pem"
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    """A forger's own key and certificate, naming the same organisation."""
+    key_file, cert_file = signing.create_self_signed(tmp_path / "forger-key.pem", tmp_path / "forger-cert.pem", organisation)
     return signers.SimpleSigner.load(str(key_file), str(cert_file))
 
 
