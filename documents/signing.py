@@ -229,6 +229,30 @@ class SignatureCheck:
         return self.signed and self.intact and self.valid and self.pinned_certificate and self.whole_file and not self.problems
 
 
+def _signed_ranges_span_the_file(data: bytes, signature) -> bool:
+    """The two signed ranges run from the first byte to the last, and what lies between them is exactly the
+    signature's /Contents written as one hexadecimal string: nothing else in the file escapes the digest.
+
+    A later revision could otherwise redefine the signature object (its /Contents as a shorter literal string, say)
+    so that a parser's own arithmetic finds the file "wholly covered" while other content was added.
+    """
+    try:
+        start1, length1, start2, length2 = (int(value) for value in signature.sig_object["/ByteRange"])
+        contents = bytes(signature.sig_object["/Contents"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    if start1 != 0 or length1 <= 0 or start2 <= length1 or length2 < 0 or start2 + length2 != len(data):
+        return False
+    gap = data[length1:start2]
+    if len(gap) < 2 or gap[:1] != b"<" or gap[-1:] != b">":
+        return False
+    try:
+        written = bytes.fromhex(gap[1:-1].decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return written == contents
+
+
 def _contents_are_clean(raw_contents: bytes) -> bool:
     """The signature's placeholder holds exactly one well-formed CMS structure followed by zero bytes only.
 
@@ -301,14 +325,18 @@ def verify_pdf(data: bytes, *, pinned_pem: bytes | None = None) -> SignatureChec
     check.signed_at = status.signer_reported_dt
     check.intact = bool(status.intact)
     check.valid = bool(status.valid)
-    check.pinned_certificate = check.certificate_sha256 == check.pinned_sha256 and bool(status.trusted)
-    check.whole_file = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    # Made with the pinned certificate: the signer's certificate is that one, byte for byte.
+    check.pinned_certificate = bool(check.certificate_sha256) and check.certificate_sha256 == check.pinned_sha256
+    # Whole file: read from the file's own bytes, not only from the parser's view of the last revision.
+    check.whole_file = status.coverage == SignatureCoverageLevel.ENTIRE_FILE and _signed_ranges_span_the_file(data, signature)
     if not check.intact:
         check.problems.append(_("The file changed after it was signed: its digest does not match the signed one."))
     elif not check.valid:
         check.problems.append(_("The signature does not match the signed digest."))
     if not check.pinned_certificate:
         check.problems.append(_("The signature was not made with the organisation's pinned certificate."))
+    elif check.intact and check.valid and not status.trusted:
+        check.problems.append(_("The signature cannot be traced to the pinned certificate."))
     if check.intact and not check.whole_file:
         check.problems.append(_("Content was added to the file after it was signed."))
     if not _contents_are_clean(bytes(signature.sig_object["/Contents"])):

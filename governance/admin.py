@@ -558,6 +558,22 @@ class DataCategoryAdmin(GovernanceAdmin):
     list_filter = ("sensitivity",)
     search_fields = ("code", "name_vi", "name_en")
 
+    # A category a published basis allows keeps its code and sensitivity, and stays (DataCategory.ensure_unpublished).
+    def _published(self, obj):
+        return obj is not None and obj.pk is not None and obj.published_bases().exists()
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, *DataCategory.FIXED_WHEN_PUBLISHED) if self._published(obj) else readonly
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._published(obj) and super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = list(protected) + [str(c) for c in objs if self._published(c)]
+        return deleted, counts, perms_needed, protected
+
 
 class LegalBasisForm(forms.ModelForm):
     # Stored as a list of agency kind codes; chosen with one box per kind.
@@ -673,9 +689,9 @@ class LegalBasisAdmin(GovernanceAdmin):
         if choice == "new":
             draft = None
         else:
-            draft = RegulationVersion.objects.filter(
-                pk=choice if choice.isdigit() else None, status=RegulationVersion.Status.DRAFT
-            ).first()
+            # A plain number of a sane length, or nothing ("²" is a digit to Python, not an id).
+            draft_id = int(choice) if choice.isascii() and choice.isdigit() and len(choice) <= 18 else None
+            draft = RegulationVersion.objects.filter(pk=draft_id, status=RegulationVersion.Status.DRAFT).first()
             if draft is None:
                 messages.error(request, _("Choose a draft version, or start a new one."))
                 return redirect(reverse("admin:governance_legalbasis_change", args=[basis.pk]))

@@ -153,7 +153,11 @@ BRACKETED = re.compile(r"\s*\([^)]*\)")
 
 BATCH_SIZE = 1000
 # Control characters (NUL and the like) have no place in a cell; tabs and line breaks may stand in quoted text.
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Nor have the invisible ones that reorder or hide text on a page (bidirectional overrides and isolates, zero-width
+# characters, line and paragraph separators, a byte order mark inside the text).
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# An unknown column is named back in an error at this length at most.
+NAME_SHOWN = 60
 
 
 class CameraImportError(ValidationError):
@@ -307,45 +311,54 @@ def _parse(raw):
     if not text.strip():
         raise CameraImportError([(None, _("The file is empty."))])
 
-    delimiter = _delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Blank lines are skipped, those before the header too; line numbers stay those of the file.
+    stripped = text.lstrip("\r\n")
+    skipped = len(re.findall(r"\r\n|\r|\n", text[: len(text) - len(stripped)]))
+    header_line = skipped + 1
+    delimiter = _delimiter(stripped)
+    reader = csv.reader(io.StringIO(stripped, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except csv.Error as exc:
-        raise CameraImportError([(1, _("The header row cannot be read: %(reason)s.") % {"reason": exc})]) from None
+        raise CameraImportError([(header_line, _("The header row cannot be read: %(reason)s.") % {"reason": exc})]) from None
     columns = [_column(name) for name in header]
     header_errors = []
     if any(CONTROL_CHARACTER.search(name) for name in header):
-        raise CameraImportError([(1, _("The header row holds a control character (such as a NUL byte); remove it."))])
+        raise CameraImportError([(header_line, _("The header row holds a control character (such as a NUL byte); remove it."))])
     unnamed = [str(position) for position, name in enumerate(columns, start=1) if not name]
     if unnamed:
-        header_errors.append((1, _("Columns without a name at positions: %(positions)s.") % {"positions": ", ".join(unnamed)}))
+        header_errors.append(
+            (header_line, _("Columns without a name at positions: %(positions)s.") % {"positions": ", ".join(unnamed)})
+        )
     unknown = [c for c in columns if c and c not in COLUMNS]
     if unknown:
         header_errors.append(
             (
                 1,
                 _("Unknown columns: %(columns)s. Allowed columns: %(allowed)s.")
-                % {"columns": ", ".join(unknown), "allowed": ", ".join(COLUMNS)},
+                % {
+                    "columns": ", ".join(c if len(c) <= NAME_SHOWN else c[: NAME_SHOWN - 1] + "…" for c in unknown),
+                    "allowed": ", ".join(COLUMNS),
+                },
             )
         )
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        header_errors.append((1, _("Missing required columns: %(columns)s.") % {"columns": ", ".join(missing)}))
+        header_errors.append((header_line, _("Missing required columns: %(columns)s.") % {"columns": ", ".join(missing)}))
     repeated = sorted({c for c in columns if c and columns.count(c) > 1})
     if repeated:
-        header_errors.append((1, _("Columns named more than once: %(columns)s.") % {"columns": ", ".join(repeated)}))
+        header_errors.append((header_line, _("Columns named more than once: %(columns)s.") % {"columns": ", ".join(repeated)}))
     if ("latitude" in columns) != ("longitude" in columns):
-        header_errors.append((1, _("The columns latitude and longitude go together: give both or neither.")))
+        header_errors.append((header_line, _("The columns latitude and longitude go together: give both or neither.")))
     if header_errors:
         raise CameraImportError(header_errors)
 
     records, errors = [], []
-    last_line = reader.line_num
+    last_line = reader.line_num + skipped
     try:
         for cells in reader:
             # A quoted cell may run over several lines: report where the record starts.
-            line, last_line = last_line + 1, reader.line_num
+            line, last_line = last_line + 1, reader.line_num + skipped
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(columns):

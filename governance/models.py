@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -210,6 +210,37 @@ class DataCategory(BilingualMixin, models.Model):
     @property
     def is_sensitive(self):
         return self.sensitivity == self.Sensitivity.SENSITIVE
+
+    # What a published regulation allows is read through its categories: the code and the sensitivity of a category
+    # a published basis allows are fixed with it (the names may still be corrected), and the category stays.
+    FIXED_WHEN_PUBLISHED = ("code", "sensitivity")
+
+    def published_bases(self):
+        return LegalBasis.objects.filter(
+            allowed_categories=self.pk, regulation_versions__status=RegulationVersion.Status.PUBLISHED
+        ).distinct()
+
+    def ensure_unpublished(self) -> None:
+        basis = self.published_bases().first() if self.pk else None
+        if basis is not None:
+            raise RegulationImmutable(
+                _(
+                    "The data category %(code)s is allowed by the legal basis %(basis)s of a published regulation: "
+                    "its code and sensitivity can no longer change, and it cannot be deleted."
+                )
+                % {"code": self.code, "basis": basis.code}
+            )
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            stored = DataCategory.objects.filter(pk=self.pk).values(*self.FIXED_WHEN_PUBLISHED).first()
+            if stored and any(stored[name] != getattr(self, name) for name in self.FIXED_WHEN_PUBLISHED):
+                self.ensure_unpublished()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self.ensure_unpublished()
+        return super().delete(*args, **kwargs)
 
 
 class Camera(models.Model):
@@ -624,3 +655,9 @@ def _published_version_bases_are_fixed(sender, instance, action, reverse, pk_set
         versions = [instance]
     for version in versions:
         version.ensure_editable()
+
+
+@receiver(pre_delete, sender=DataCategory)
+def _published_categories_stay(sender, instance, **kwargs):
+    # A queryset's delete (the admin's "delete selected") does not call the model's delete().
+    instance.ensure_unpublished()

@@ -423,8 +423,8 @@ EXPECTED = {
         "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
     },
     "admin/governance/datacategory/<path:object_id>/delete/": {
-        "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
-        "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
+        "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 403, "superuser": 403, "B.admin": 404},
+        "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 403, "superuser": 403, "B.admin": 404},
     },
     "admin/governance/datacategory/<path:object_id>/change/": {
         "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},

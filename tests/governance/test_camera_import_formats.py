@@ -190,6 +190,37 @@ def test_nul_bytes_are_still_refused_in_a_semicolon_file(places, admin_user):
     assert not Camera.objects.exists()
 
 
+def test_invisible_characters_that_reorder_or_hide_text_are_refused(places, admin_user):
+    for invisible in ("\u202e", "\u2028", "\u200b", "\u2066"):
+        rows = [{**ROWS[0], "name": f"Hàng{invisible}Bạc"}]
+        with pytest.raises(CameraImportError) as refused:
+            camera_import_csv(actor=admin_user, file=csv_file(rows, delimiter=";"))
+        [(line, message)] = refused.value.errors
+        assert line == 2 and "name" in message, repr(invisible)
+    assert not Camera.objects.exists()
+
+
+def test_blank_lines_before_the_header_are_skipped_and_lines_keep_their_numbers(places, admin_user):
+    rows = [{**ROWS[0], "kind": "dome"}]
+    data = b"\r\n\r\n" + csv_file(rows, delimiter=";").getvalue()
+
+    with pytest.raises(CameraImportError) as refused:
+        camera_import_csv(actor=admin_user, file=raw_file(data))
+
+    [(line, message)] = refused.value.errors
+    assert line == 4 and "dome" in message  # the header is line 3 of the file
+
+
+def test_a_very_long_unknown_column_is_named_back_shortened(places, admin_user):
+    data = ("code;name;kind;area_code;managing_agency_code;" + "x" * 70_000 + "\r\n").encode()
+
+    with pytest.raises(CameraImportError) as refused:
+        camera_import_csv(actor=admin_user, file=raw_file(data))
+
+    message = " ".join(m for _line, m in refused.value.errors)
+    assert "x" * 59 + "…" in message and len(message) < 2000
+
+
 def test_a_file_saved_as_plain_csv_by_vietnamese_excel_is_refused_with_the_way_to_save_it(places, admin_user):
     rows = [{**ROWS[0], "name": "Hàng Bè", "address": ""}]  # letters Windows-1258 holds precomposed
     data = csv_file(rows, delimiter=";").getvalue().decode().encode("cp1258")

@@ -178,3 +178,33 @@ def test_revising_needs_a_post_and_a_real_draft(client, admin_user, published):
     assert response.status_code == 302 and not LegalBasis.objects.filter(supersedes=basis).exists()
     response = _revise(client, basis, draft=str(published.pk))  # a published version is no draft
     assert not LegalBasis.objects.filter(supersedes=basis).exists()
+
+
+def test_a_category_a_published_basis_allows_keeps_its_code_and_sensitivity_and_stays(client, admin_user, published):
+    from governance.models import DataCategory
+
+    video = category("video")
+    video.sensitivity = DataCategory.Sensitivity.SENSITIVE
+    with pytest.raises(RegulationImmutable), transaction.atomic():
+        video.save()
+    with pytest.raises(RegulationImmutable), transaction.atomic():
+        DataCategory.objects.filter(pk=video.pk).delete()  # "delete selected" takes this path
+    video.refresh_from_db()
+    video.name_vi = "Dữ liệu video ghi hình (tên sửa)"
+    video.save()  # a name may still be corrected
+
+    sign_in_verified(client, admin_user, language="vi")
+    assert client.post(url(DataCategory, "delete", video.pk), {"post": "yes"}).status_code == 403
+    page = client.get(url(DataCategory, "change", video.pk)).content.decode()
+    assert 'name="sensitivity"' not in page and 'name="name_vi"' in page
+    basis = published.legal_bases.get()
+    assert list(basis.allowed_categories.values_list("code", flat=True)) == ["video"]
+
+
+def test_a_draft_choice_that_is_no_plain_number_is_refused_cleanly(client, admin_user, published):
+    basis = published.legal_bases.get()
+    sign_in_verified(client, admin_user, language="vi")
+    for value in ("²", "9" * 5000, "1 OR 1=1", ""):
+        response = _revise(client, basis, draft=value)
+        assert response.status_code == 302, value
+    assert not LegalBasis.objects.filter(supersedes=basis).exists()

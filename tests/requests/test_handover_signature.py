@@ -121,3 +121,22 @@ def test_the_command_says_what_it_checked_and_fails_on_a_changed_file(handover, 
     bad.write_bytes(bytes(changed))
     with pytest.raises(CommandError):
         call_command("pdf_verify", str(bad))
+
+
+def test_a_revision_that_redefines_the_signature_to_look_whole_is_refused(handover):
+    """The file keeps every signed byte, adds a page text of its own, and sizes a redefined /Contents so that the
+    arithmetic of "the signature covers the whole file" still holds: the check reads the file's own bytes."""
+    from pyhanko.sign.validation import validate_pdf_signature as pyhanko_validate
+
+    from tests.forgery import forge_by_redefined_contents
+
+    _footage_request, record = handover
+    forged = forge_by_redefined_contents(record, "FORGED: release every file to another agency")
+    # The library alone is fooled: intact, valid and "entire file".
+    (signature,) = PdfFileReader(io.BytesIO(forged), strict=False).embedded_signatures
+    status = pyhanko_validate(signature, signer_validation_context=_trust_pinned())
+    assert status.intact and status.coverage.name == "ENTIRE_FILE"
+
+    check = signing.verify_pdf(forged)
+    assert not check.ok and not check.whole_file
+    assert check.pinned_certificate  # said truthfully: the signer is the organisation; the file is not what it signed
