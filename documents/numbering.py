@@ -8,6 +8,7 @@ number back.
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 
 from documents.models import DocumentSeries
 from documents.pdf import Heading, Issuer, draft_heading
@@ -42,7 +43,8 @@ def default_centre() -> Agency | None:
     """The monitoring centre that issues a document nobody's agency does (a report run from the command line, a check
     of a file against every package): the first active one without a parent, else the first active one."""
     centres = Agency.objects.filter(kind=Agency.Kind.MONITORING_CENTRE, is_active=True).select_related("parent")
-    return centres.order_by("parent_id", "code").first()
+    # Those without a parent first, on every database (PostgreSQL would sort a null parent last).
+    return centres.order_by(F("parent").asc(nulls_first=True), "code").first()
 
 
 def document_heading(agency: Agency | None, kind: str, *, moment, fallback_number: str) -> Heading:

@@ -154,9 +154,13 @@ def signer():
 
 
 def certificate_pem() -> bytes:
-    """The pinned certificate the records are verified against."""
-    _key_path, cert_path = ensure_identity()
-    return cert_path.read_bytes()
+    """The pinned certificate the records are verified against: the configured one, never one made for the check."""
+    try:
+        return Path(settings.DOCUMENT_SIGNING_CERT_FILE).read_bytes()
+    except OSError:
+        raise SigningIdentityError(
+            _("No certificate at DOCUMENT_SIGNING_CERT_FILE: there is nothing to check the signature against.")
+        ) from None
 
 
 def certificate_fingerprint(pem: bytes | None = None) -> str:
@@ -182,6 +186,7 @@ def sign_pdf(data: bytes, *, reason: str, location: str = "") -> bytes:
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
 
+    identity = signer()
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
@@ -189,10 +194,10 @@ def sign_pdf(data: bytes, *, reason: str, location: str = "") -> bytes:
         subfilter=SigSeedSubFilter.PADES,
         reason=reason,
         location=location or getattr(settings, "DOCUMENT_PLACE", ""),
-        name=settings.DOCUMENT_SIGNING_ORGANISATION,
+        # The name a reader shows is the certificate's own, not a setting that could say otherwise.
+        name=identity.signing_cert.subject.native.get("common_name") or identity.signing_cert.subject.human_friendly,
     )
     output = io.BytesIO()
-    identity = signer()
     _blocking(lambda: signers.async_sign_pdf(writer, metadata, signer=identity, output=output))
     return output.getvalue()
 

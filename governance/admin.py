@@ -872,7 +872,6 @@ class RegulationVersionAdmin(GovernanceAdmin):
         """A published version as a document to read: its content, who published it, and what it changed."""
         content = version.snapshot
         names = SnapshotNames()
-        bases = LegalBasis.objects.in_bulk([b["code"] for b in content["legal_bases"]], field_name="code")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -882,7 +881,6 @@ class RegulationVersionAdmin(GovernanceAdmin):
             "bases": [
                 {
                     **entry,
-                    "pk": bases[entry["code"]].pk if entry["code"] in bases else None,
                     "categories_text": names.show("allowed_categories", entry["allowed_categories"]),
                     "unit_label": names.show("deadline_unit", entry.get("deadline_unit", "calendar_hours")),
                     "valid_text": " – ".join(
@@ -895,7 +893,7 @@ class RegulationVersionAdmin(GovernanceAdmin):
                 for entry in content["legal_bases"]
             ],
             "rules": sorted((names.rule(r) for r in content["rules"]), key=lambda r: (r["duty"], r["area"], r["agency"])),
-            "diff": regulation_diff(version),
+            "diff": regulation_diff(version, names=names),
             "can_draft": super().has_change_permission(request, version),
             "has_view_permission": True,
         }

@@ -315,7 +315,7 @@ def _parse(raw):
     stripped = text.lstrip("\r\n")
     skipped = len(re.findall(r"\r\n|\r|\n", text[: len(text) - len(stripped)]))
     header_line = skipped + 1
-    delimiter = _delimiter(stripped)
+    delimiter = _delimiter(stripped, header_line)
     reader = csv.reader(io.StringIO(stripped, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
@@ -401,8 +401,9 @@ def _column(heading):
     return name if name in COLUMNS else COLUMN_FOR_HEADING.get(fold(name), name)
 
 
-def _delimiter(text):
-    """The separator of the file: the one of DELIMITERS the header row uses most outside quoted text."""
+def _delimiter(text, line=1):
+    """The separator of the file: the one of DELIMITERS the header row (file line `line`) uses most outside quoted
+    text."""
     counts = dict.fromkeys(DELIMITERS, 0)
     quoted = False
     for char in text[:HEADER_SCAN_LIMIT]:
@@ -424,7 +425,7 @@ def _delimiter(text):
     raise CameraImportError(
         [
             (
-                1,
+                line,
                 _(
                     "The columns of the header row are not separated by commas (,), semicolons (;) or tabs. "
                     "Save the file as CSV with one of these separators."

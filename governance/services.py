@@ -390,12 +390,14 @@ def previous_published(version: RegulationVersion) -> RegulationVersion | None:
     )
 
 
-def regulation_diff(version: RegulationVersion, previous: RegulationVersion | None = None) -> RegulationDiff:
+def regulation_diff(
+    version: RegulationVersion, previous: RegulationVersion | None = None, *, names: "SnapshotNames | None" = None
+) -> RegulationDiff:
     """What `version`'s published content changes from the previous published version's, read from both snapshots."""
     previous = previous if previous is not None else previous_published(version)
     diff = RegulationDiff(previous=previous)
     new = version.snapshot or regulation_snapshot(version)
-    names = SnapshotNames()
+    names = names or SnapshotNames()
     if previous is None or previous.pk == version.pk:
         diff.previous = None
         diff.added_bases = list(new["legal_bases"])

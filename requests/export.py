@@ -547,19 +547,15 @@ def _provider(footage_request):
     return {"agency": custodian.agency.name_vi if custodian.agency_id else "", "name": custodian.display_name}
 
 
-def _handover_heading(footage_request, items):
+def _handover_heading(footage_request):
     """Number the hand-over record, issued by the agency of the custodian who exported (the monitoring centre).
 
     The record goes inside the package, so its number is taken before the release is made, as late as the export
     allows: a package that then fails, or is discarded for a release already made, leaves its number unused. The
     release's ledger event names the number the package carries."""
-    custodian = footage_request.export_requested_by
-    agency = custodian.agency if custodian is not None and custodian.agency_id else None
-    if agency is None and items:
-        agency = items[0].camera.managing_agency
     with transaction.atomic():
         return document_heading(
-            agency,
+            footage_request.issuing_centre(),
             DocumentSeries.Kind.HANDOVER,
             moment=timezone.now(),
             fallback_number=f"{footage_request.reference}/BBGN",
@@ -710,7 +706,7 @@ def export_build(footage_request_id, *, progress=None):
             manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
             (bag / "manifest.json").write_bytes(manifest_bytes)
             manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
-            handover_heading = _handover_heading(footage_request, items)
+            handover_heading = _handover_heading(footage_request)
             handover = render_handover(
                 heading=handover_heading,
                 footage_request=footage_request,

@@ -170,6 +170,15 @@ class FootageRequest(models.Model):
         sensitive = any(item.data_category.is_sensitive for item in self.items.all())
         return max(self.legal_basis.approvals_required, 2 if sensitive else 1)
 
+    def issuing_centre(self):
+        """The agency that issues the records of this request's release (the hand-over record, a check's record): the
+        agency of the custodian who exported it, else the one managing its cameras; None when neither is known."""
+        custodian = self.export_requested_by
+        if custodian is not None and custodian.agency_id:
+            return custodian.agency
+        item = self.items.select_related("camera__managing_agency").first()
+        return item.camera.managing_agency if item is not None else None
+
 
 class CameraWindow(models.Model):
     """A camera's recording between two moments, in one data category: what is asked, filed or approved."""

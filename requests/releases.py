@@ -280,14 +280,7 @@ def _issuing_centre(result):
     else the centre managing its cameras; None (the default centre) for a check against every package that matched
     nothing."""
     release = result["release"] or next((match.release for match in result["matches"]), None)
-    if release is None:
-        return None
-    footage_request = release.footage_request
-    custodian = footage_request.export_requested_by
-    if custodian is not None and custodian.agency_id:
-        return custodian.agency
-    item = footage_request.items.select_related("camera__managing_agency").first()
-    return item.camera.managing_agency if item is not None else None
+    return release.footage_request.issuing_centre() if release is not None else None
 
 
 @transaction.atomic(durable=True)

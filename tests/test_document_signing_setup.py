@@ -63,3 +63,11 @@ def test_records_are_signed_and_checked_where_an_event_loop_already_runs(elsewhe
 
     signed, check = asyncio.run(inside_a_loop())
     assert check.ok and verify_pdf(signed).ok
+
+
+def test_checking_a_file_without_a_configured_certificate_refuses_and_makes_none(elsewhere, tmp_path):
+    record = tmp_path / "bien-ban.pdf"
+    record.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    with pytest.raises(CommandError, match="DOCUMENT_SIGNING_CERT_FILE"):
+        call_command("pdf_verify", str(record))
+    assert not elsewhere.DOCUMENT_SIGNING_CERT_FILE.exists() and not elsewhere.DOCUMENT_SIGNING_KEY_FILE.exists()
