@@ -468,7 +468,7 @@ INSERT INTO requests_footagerequest (id, reference, agency_id, requester_id, leg
     first_submitted_at, submitted_at, due_at, info_requested_at, decided_at, closed_at, export_progress, export_stage,
     export_error)
 SELECT r.id,
-       'YC-' || y.year || '-' || lpad((row_number() OVER (PARTITION BY y.year ORDER BY r.id))::text, 6, '0'),
+       'YC-' || y.year || '-' || lpad((coalesce(e.n, 0) + row_number() OVER (PARTITION BY y.year ORDER BY r.id))::text, 6, '0'),
        r.agency_id, r.requester_id, r.basis, (100 + r.h4 %% 900) || '/CV-' || r.agency_id, (r.created_at - interval '1 day')::date,
        CASE WHEN r.basis = %(criminal)s THEN 'VA-' || y.year || '-' || (r.h4 %% 5000) ELSE '' END,
        (%(purposes)s::text[])[1 + r.h4 %% %(purpose_count)s],
@@ -488,6 +488,11 @@ SELECT r.id,
        CASE WHEN r.status = 'export_failed' THEN 'Recorder unreachable' ELSE '' END
 FROM bench_fr r
 CROSS JOIN LATERAL (SELECT extract(year FROM r.created_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::int AS year) y
+-- Numbered after the requests already in the database (seed_demo's, say), year by year.
+LEFT JOIN (
+    SELECT substring(reference FROM 4 FOR 4)::int AS year, max(substring(reference FROM 9)::int) AS n
+    FROM requests_footagerequest WHERE reference ~ '^YC-[0-9]{4}-[0-9]+$' GROUP BY 1
+) e ON e.year = y.year
 CROSS JOIN LATERAL (
     SELECT CASE WHEN r.status IN ('needs_info', 'expired') THEN r.submitted_at + make_interval(hours => 1 + r.h4 %% 20) END
                AS info_at,
@@ -688,6 +693,15 @@ def fill(target):
         cursor.execute("SET LOCAL session_replication_role = origin")
         for table in ("requests_footagerequest", "requests_submission"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        # The application numbers its next filings after the fill's.
+        cursor.execute(
+            """
+            INSERT INTO requests_referencecounter (year, last)
+            SELECT substring(reference FROM 4 FOR 4)::int, max(substring(reference FROM 9)::int)
+            FROM requests_footagerequest WHERE reference ~ '^YC-[0-9]{4}-[0-9]+$' GROUP BY 1
+            ON CONFLICT (year) DO UPDATE SET last = greatest(requests_referencecounter.last, EXCLUDED.last)
+            """
+        )
     fill_seconds = time.perf_counter() - started
     log(f"filled in {fill_seconds:.0f} s")
     started = time.perf_counter()

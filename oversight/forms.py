@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, Outcome
 from governance.forms import DayFirstDateField
+from governance.widgets import FastSelect
 from oversight.selectors import MAX_PAGE_SIZE, PAGE_SIZE
 
 BAD_CURSOR = _("This page address is not valid; start again from the newest events.")
@@ -32,13 +33,20 @@ class LedgerFilterForm(forms.Form):
 
     actor = forms.CharField(label=_("User name"), max_length=150, required=False)
     agency = forms.CharField(label=_("Agency code"), max_length=40, required=False, validators=[validate_slug])
-    action = forms.ChoiceField(label=_("Action"), choices=[("", _("Any action")), *Action.choices], required=False)
+    action = forms.ChoiceField(
+        label=_("Action"), choices=[("", _("Any action")), *Action.choices], required=False, widget=FastSelect
+    )
     target_type = forms.ChoiceField(
-        label=_("Object type"), choices=lambda: [("", _("Any object")), *object_kinds()], required=False
+        label=_("Object type"),
+        choices=lambda: [("", _("Any object")), *object_kinds()],
+        required=False,
+        widget=FastSelect,
     )
     target_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
     reference = forms.CharField(label=_("Request reference"), max_length=40, required=False)
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", _("Any outcome")), *Outcome.choices], required=False)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", _("Any outcome")), *Outcome.choices], required=False, widget=FastSelect
+    )
     date_from = DayFirstDateField(label=_("From date"), required=False)
     date_to = DayFirstDateField(label=_("To date"), required=False)
     size = forms.IntegerField(label=_("Events per page"), min_value=1, max_value=MAX_PAGE_SIZE, required=False)
@@ -74,9 +82,13 @@ class ReportForm(forms.Form):
 
     date_from = DayFirstDateField(label=_("From date"))
     date_to = DayFirstDateField(label=_("To date"))
-    agency = forms.ModelChoiceField(label=_("Agency"), queryset=None, required=False, empty_label=_("All agencies"))
-    area = forms.ModelChoiceField(label=_("Area"), queryset=None, required=False, empty_label=_("All areas"))
-    legal_basis = forms.ModelChoiceField(label=_("Legal basis"), queryset=None, required=False, empty_label=_("All legal bases"))
+    agency = forms.ModelChoiceField(
+        label=_("Agency"), queryset=None, required=False, empty_label=_("All agencies"), widget=FastSelect
+    )
+    area = forms.ModelChoiceField(label=_("Area"), queryset=None, required=False, empty_label=_("All areas"), widget=FastSelect)
+    legal_basis = forms.ModelChoiceField(
+        label=_("Legal basis"), queryset=None, required=False, empty_label=_("All legal bases"), widget=FastSelect
+    )
 
     def __init__(self, *args, jurisdiction=None, **kwargs):
         from governance.models import Agency, Area, LegalBasis

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from governance.forms import DayFirstDateField
 from governance.models import Agency, Camera, DataCategory, LegalBasis
 from governance.selectors import legal_bases_valid_on, regulation_in_force
+from governance.widgets import FastSelect
 from requests.models import FootageRequest, Status, Urgency
 from requests.pdfcheck import NotAPlainPdf, check_pdf
 from requests.rules import check_request_content
@@ -376,9 +377,15 @@ class RequestListForm(forms.Form):
     """
 
     agency = forms.ModelChoiceField(
-        label=_("Requesting agency"), queryset=Agency.objects.none(), required=False, empty_label=_("All agencies")
+        label=_("Requesting agency"),
+        queryset=Agency.objects.none(),
+        required=False,
+        empty_label=_("All agencies"),
+        widget=FastSelect,
     )
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All statuses")), *Status.choices])
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *Status.choices], widget=FastSelect
+    )
     reference = forms.CharField(
         label=_("Reference"),
         required=False,
@@ -398,6 +405,7 @@ class RequestListForm(forms.Form):
         to_field_name="code",
         required=False,
         empty_label=_("All legal bases"),
+        widget=FastSelect,
     )
     filed_from = DayFirstDateField(label=_("Filed from"), required=False)
     filed_to = DayFirstDateField(label=_("Filed until"), required=False)

@@ -210,6 +210,15 @@ def binding_approvals(footage_request: FootageRequest) -> QuerySet[Decision]:
     return footage_request.decisions.filter(_binding(footage_request.content_hash))
 
 
+def binds(decision: Decision, footage_request: FootageRequest) -> bool:
+    """`binding_approvals`'s rule for one decision already read."""
+    return (
+        decision.step == Decision.Step.APPROVAL
+        and decision.outcome == Decision.Outcome.APPROVE
+        and decision.content_hash == footage_request.content_hash
+    )
+
+
 def binding_approvals_among(requests: QuerySet[FootageRequest] | list[int]) -> QuerySet[Decision]:
     """The same rule for many requests at once (a report's register): each request's approvals on its current content."""
     return Decision.objects.filter(_binding(F("footage_request__content_hash")), footage_request__in=requests)
@@ -254,8 +263,11 @@ class FiledScope:
         return "approved" if past_approval(self.footage_request.status) else "narrowed"
 
 
-def filed_scope(footage_request: FootageRequest, current: list[RequestItem] | None = None) -> FiledScope:
-    """The request's filings and its scope as filed and as it is now; `current` saves reading the items again."""
+def filed_scope(
+    footage_request: FootageRequest, current: list[RequestItem] | None = None, decisions: list[Decision] | None = None
+) -> FiledScope:
+    """The request's filings and its scope as filed and as it is now; `current` saves reading the items again, and
+    `decisions` (all of the request's, oldest first, with actor and agency) its decisions."""
     submissions = list(
         footage_request.submissions.select_related("submitted_by").prefetch_related(
             Prefetch("items", SubmittedItem.objects.select_related("camera__area", "data_category"))
@@ -263,15 +275,21 @@ def filed_scope(footage_request: FootageRequest, current: list[RequestItem] | No
     )
     if current is None:
         current = list(footage_request.items.select_related("camera__area", "data_category"))
-    narrowings = footage_request.decisions.filter(outcome=Decision.Outcome.APPROVE).exclude(narrowed_from="")
-    if submissions:
-        narrowings = narrowings.filter(created_at__gte=submissions[-1].submitted_at)
-    return FiledScope(
-        footage_request=footage_request,
-        submissions=submissions,
-        current=current,
-        narrowings=list(narrowings.select_related("actor", "actor_agency").order_by("created_at", "id")),
-    )
+    since = submissions[-1].submitted_at if submissions else None
+    if decisions is not None:
+        narrowings = [
+            decision
+            for decision in decisions
+            if decision.outcome == Decision.Outcome.APPROVE
+            and decision.narrowed_from
+            and (since is None or decision.created_at >= since)
+        ]
+    else:
+        narrowings = footage_request.decisions.filter(outcome=Decision.Outcome.APPROVE).exclude(narrowed_from="")
+        if since is not None:
+            narrowings = narrowings.filter(created_at__gte=since)
+        narrowings = list(narrowings.select_related("actor", "actor_agency").order_by("created_at", "id"))
+    return FiledScope(footage_request=footage_request, submissions=submissions, current=current, narrowings=narrowings)
 
 
 @dataclass(frozen=True)

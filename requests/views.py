@@ -52,7 +52,7 @@ from requests.permissions import WorkflowRefused
 from requests.selectors import (
     active_hold,
     agency_requests,
-    binding_approvals,
+    binds,
     filed_scope,
     get_release_for_verification_or_404,
     get_visible_request_or_404,
@@ -269,11 +269,10 @@ def request_detail(request, reference):
     footage_request = get_visible_request_or_404(user, reference)
     services.request_record_view(actor=user, footage_request=footage_request, http_request=request)
     items = list(footage_request.items.select_related("camera__area", "data_category"))
-    scope = filed_scope(footage_request, items)
-    decisions = list(footage_request.decisions.select_related("actor", "actor_agency"))
-    binding = set(binding_approvals(footage_request).values_list("pk", flat=True))
+    decisions = list(footage_request.decisions.select_related("actor", "actor_agency").order_by("created_at", "id"))
+    scope = filed_scope(footage_request, items, decisions)
     for decision in decisions:
-        decision.binds = decision.pk in binding
+        decision.binds = binds(decision, footage_request)
     with_views = request.GET.get("views") == "1"
     timeline, views_count = _timeline(footage_request, with_views=with_views)
     can = {
@@ -302,7 +301,7 @@ def request_detail(request, reference):
             "comments": list(footage_request.comments.select_related("author")),
             "decisions": decisions,
             "binding_approvals": sum(1 for decision in decisions if decision.binds),
-            "approvals_needed": footage_request.approvals_needed() if items else None,
+            "approvals_needed": footage_request.approvals_needed(items) if items else None,
             "timeline": timeline,
             "views_count": views_count,
             "with_views": with_views,

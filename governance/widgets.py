@@ -1,0 +1,38 @@
+"""Form widgets that a list page renders on every view.
+
+Django renders a <select> option by option through its widget templates; a filter with a few hundred agencies
+then costs more than the page's rows. `FastSelect` writes the same markup from Python."""
+
+from html import escape
+
+from django import forms
+from django.utils.safestring import mark_safe
+
+
+def _attrs(attrs):
+    """` name="value"` pairs as Django's attrs.html writes them: False left out, True as a bare name."""
+    return "".join(
+        f" {escape(str(name))}" if value is True else f' {escape(str(name))}="{escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False and value is not None
+    )
+
+
+class FastSelect(forms.Select):
+    """A `forms.Select` rendered without a template per option (same markup, option groups included)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [f'<select name="{escape(str(widget["name"]))}"{_attrs(widget["attrs"])}>']
+        for group_name, group_choices, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(f'\n  <optgroup label="{escape(str(group_name))}">')
+            for option in group_choices:
+                parts.append(
+                    f'\n  <option value="{escape(str(option["value"]))}"{_attrs(option["attrs"])}>'
+                    f"{escape(str(option['label']))}</option>"
+                )
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every name, value and label above is escaped

@@ -1,0 +1,102 @@
+"""The rows of a request table, built in one pass.
+
+A list page shows fifty requests with eight cells each; rendered cell by cell through template includes that is
+most of the page's time. This tag writes the same markup from Python: the labels are translated once per table,
+each value escaped."""
+
+import unicodedata
+from html import escape
+from urllib.parse import quote
+
+from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from requests.models import Status, Urgency
+
+register = template.Library()
+
+PURPOSE_CHARS = 90
+_URGENCY_BADGES = {
+    Urgency.EMERGENCY: ("badge badge-emergency", mark_safe('<span aria-hidden="true">⚠ </span>')),  # noqa: S308
+    Urgency.URGENT: ("badge badge-urgent", ""),
+}
+
+
+def _short(text):
+    """`truncatechars:90` of the text: Truncator's result, without its character-by-character walk where it is plain."""
+    if len(text) <= PURPOSE_CHARS:
+        return text  # never longer once normalised, so never cut
+    text = unicodedata.normalize("NFC", text)
+    head = text[: PURPOSE_CHARS + 1]
+    if len(head) > PURPOSE_CHARS and not any(unicodedata.combining(char) for char in head):
+        return text[: PURPOSE_CHARS - 1] + "…"
+    return Truncator(text).chars(PURPOSE_CHARS)
+
+
+@register.simple_tag
+def request_rows(footage_requests, show_agency=False, show_requester=False):
+    """The <tr> rows of requests/includes/request_table.html for `footage_requests`.
+
+    Every value is passed through `html.escape` (what Django's `escape` does) before it is placed in the markup."""
+    label = {
+        key: escape(str(text))
+        for key, text in (
+            ("reference", _("Reference")),
+            ("status", _("Status")),
+            ("urgency", _("Urgency")),
+            ("agency", _("Requesting agency")),
+            ("basis", _("Legal basis")),
+            ("case", _("Case and purpose")),
+            ("officer", _("Officer")),
+            ("due", _("Due")),
+            ("overdue", _("Overdue")),
+        )
+    }
+    statuses = {value: escape(str(text)) for value, text in Status.choices}
+    urgencies = {value: escape(str(text)) for value, text in Urgency.choices}
+    zone = timezone.get_current_timezone()
+    detail_prefix = escape(reverse("requests:detail", args=["REF"])[: -len("REF/")])
+    rows = []
+    for footage_request in footage_requests:
+        overdue = getattr(footage_request, "is_overdue", False)
+        urgency = footage_request.urgency
+        classes = ("is-overdue" if overdue else "") + (" is-emergency" if urgency == Urgency.EMERGENCY else "")
+        reference = escape(footage_request.reference)
+        status = escape(footage_request.status)
+        note = getattr(footage_request, "waiting_note", "")
+        note = f'<br><span class="small muted">{escape(str(note))}</span>' if note else ""
+        badge = _URGENCY_BADGES.get(urgency, ("badge badge-muted", ""))
+        if footage_request.due_at:
+            due = footage_request.due_at.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+            due = f'<span class="nowrap">{due}</span>'
+            if overdue:
+                due += f' <span class="badge badge-overdue">{label["overdue"]}</span>'
+        else:
+            due = '<span class="muted">—</span>'
+        basis = footage_request.legal_basis
+        row = [
+            f'<tr class="{classes}">',
+            f'<td class="nowrap" data-label="{label["reference"]}">'
+            f'<a class="mono" href="{detail_prefix}{quote(footage_request.reference)}/">{reference}</a></td>',
+            f'<td class="nowrap" data-label="{label["status"]}"><span class="badge badge-req badge-req-{status}">'
+            f"{statuses.get(footage_request.status, status)}</span>{note}</td>",
+            f'<td class="nowrap" data-label="{label["urgency"]}"><span class="{badge[0]}">{badge[1]}'
+            f"{urgencies.get(urgency, escape(urgency))}</span></td>",
+        ]
+        if show_agency:
+            row.append(f'<td data-label="{label["agency"]}">{escape(str(footage_request.agency.name))}</td>')
+        row += [
+            f'<td data-label="{label["basis"]}"><span class="mono small">{escape(basis.code)}</span><br>'
+            f'<span class="small">{escape(str(basis.title))}</span></td>',
+            f'<td data-label="{label["case"]}"><span class="small">{escape(footage_request.case_reference or "—")}</span>'
+            f'<br><span class="small muted break">{escape(_short(footage_request.purpose))}</span></td>',
+        ]
+        if show_requester:
+            row.append(f'<td data-label="{label["officer"]}">{escape(footage_request.requester.display_name)}</td>')
+        row.append(f'<td data-label="{label["due"]}">{due}</td></tr>')
+        rows.append("".join(row))
+    return mark_safe("\n".join(rows))  # noqa: S308 - every value above is escaped
