@@ -1,14 +1,17 @@
 """Walk the whole ledger in the database and prove the chain, in constant memory."""
 
+import bisect
+import hashlib
 import json
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 
 from django.db import connections
 
-from audit.chain import GENESIS_HASH, ChainWalker, Problem, format_time
+from audit.chain import FORMAT, GENESIS_HASH, ChainWalker, Problem, _envelope_json, format_time
 from audit.models import Checkpoint
 from audit.verifier import verify_checkpoint
 
@@ -37,6 +40,7 @@ class VerificationResult:
     head_hash: str
     problem: Problem | None
     seconds: float
+    paused_seconds: float = 0.0  # slept to keep within max_cpu
 
 
 def _utc_text(value):
@@ -63,31 +67,165 @@ class _Roles(dict):
         return roles
 
 
-def event_rows(
-    *, using: str = "default", from_seq: int = 1, to_seq: int | None = None, batch_size: int = 10000
-) -> Iterator[tuple[tuple, str, str]]:
-    """Yield (envelope, payload, hash) for events from_seq..to_seq in sequence order, one batch in memory at a time."""
-    connection = connections[using]
+class DutyCycle:
+    """Keeps a verification to a share of one CPU core: after each batch, sleeps in proportion to the time it took.
+
+    The time of a batch counts the database's work on it too (the walk waits
+    for each batch before hashing it, on one connection), so the database
+    process and this one together stay within the share.
+    """
+
+    def __init__(self, share: float, *, sleep=None, clock=None):
+        if not 0 < share <= 1:
+            raise ValueError(f"a CPU share is more than 0 and at most 1 (one core), not {share!r}")
+        self.share = share
+        self.busy = 0.0
+        self.paused = 0.0
+        self._sleep, self._clock = sleep or time.sleep, clock or time.perf_counter
+        self._resumed = self._clock()
+
+    def pause(self):
+        now = self._clock()
+        busy = now - self._resumed
+        self.busy += busy
+        if self.share < 1 and busy > 0:
+            self._sleep(busy * (1 - self.share) / self.share)
+            self._resumed = self._clock()
+            self.paused += self._resumed - now
+        else:
+            self._resumed = now
+
+
+def _event_sql(connection, to_seq):
     columns = _SQL_BY_VENDOR.get(connection.vendor) or _COLUMNS.format(occurred_at="occurred_at", actor_roles="actor_roles")
     upto = "" if to_seq is None else " AND seq <= %s"
     # Only constant fragments are interpolated; values go as parameters.
-    sql = f"SELECT {columns} FROM audit_event WHERE seq > %s{upto} ORDER BY seq LIMIT %s"  # noqa: S608
-    when = _utc_text if connection.vendor in _SQL_BY_VENDOR else format_time
-    roles = _Roles()
+    return f"SELECT {columns} FROM audit_event WHERE seq > %s{upto} ORDER BY seq LIMIT %s"  # noqa: S608
+
+
+def _row_batches(connection, *, from_seq, to_seq, batch_size, throttle=None):
+    """Lists of raw rows (the _COLUMNS) for events from_seq..to_seq in sequence order, one batch in memory at a time."""
+    sql = _event_sql(connection, to_seq)
     after = from_seq - 1
     with connection.cursor() as cursor:
         while True:
             cursor.execute(sql, [after, batch_size] if to_seq is None else [after, to_seq, batch_size])
             rows = cursor.fetchall()
-            if not rows:
+            if rows:
+                yield rows
+                if throttle is not None:
+                    throttle.pause()
+            if len(rows) < batch_size:
                 return
+            after = rows[-1][0]
+
+
+def event_rows(
+    *,
+    using: str = "default",
+    from_seq: int = 1,
+    to_seq: int | None = None,
+    batch_size: int = 10000,
+    throttle: DutyCycle | None = None,
+) -> Iterator[tuple[tuple, str, str]]:
+    """Yield (envelope, payload, hash) for events from_seq..to_seq in sequence order, one batch in memory at a time."""
+    connection = connections[using]
+    when = _utc_text if connection.vendor in _SQL_BY_VENDOR else format_time
+    roles = _Roles()
+    batches = _row_batches(connection, from_seq=from_seq, to_seq=to_seq, batch_size=batch_size, throttle=throttle)
+    try:
+        for rows in batches:
             # The hot loop of every verification: tuples and a cached roles list, no per-row dict.
             for r in rows:
                 envelope = (r[0], when(r[1]), r[2], r[3], r[4], roles[r[5]], r[6], r[7], r[8], r[9], r[10], r[11], r[12])
                 yield envelope, r[13], r[14]
-            if len(rows) < batch_size:
-                return
-            after = rows[-1][0]
+    finally:
+        batches.close()
+
+
+class _RolesText(dict):
+    """JSON text of actor_roles from the database -> the text audit.chain.event_hash writes for it in the envelope."""
+
+    def __missing__(self, text):
+        written = _envelope_json((json.loads(text),))[1:-1]
+        if len(self) < 4096:
+            self[text] = written
+        return written
+
+
+class _ActorText(dict):
+    """actor_id -> its JSON text (a number, or null)."""
+
+    def __missing__(self, actor_id):
+        if actor_id is None:
+            written = "null"
+        elif type(actor_id) is int:
+            written = int.__repr__(actor_id)
+        else:
+            # Not what the envelope holds: never equal to a stored hash's text, so the event is walked by ChainWalker.
+            written = "\0"
+        if len(self) < 65536:
+            self[actor_id] = written
+        return written
+
+
+def _fast_walk(walker, batches, *, start, when):
+    """Prove events in bulk: the first one not proved here, or None when every batch was.
+
+    An event passes only when it follows the previous one (next sequence
+    number, links to its stored hash) and the stored hash equals SHA-256 of
+    the exact text audit.chain.event_hash builds: the same string encoder,
+    the same number and roles text, in ENVELOPE_FIELDS order. Anything else
+    stops here and is left to ChainWalker, which names the problem.
+    """
+    enc, sha, roles, actors = encode_basestring, hashlib.sha256, _RolesText(), _ActorText()
+    text = FORMAT + "\n[%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s]\n%s"
+    want = sorted(walker.want)
+    expected, last_hash, last_prev = start, walker.expected_prev, walker.last_prev
+    if last_hash is None:
+        return start
+    try:
+        for rows in batches:
+            proved = 0
+            for seq, at, actor, username, agency, role_text, action, ttype, tid, ref, outcome, ip, prev, payload, stored in rows:
+                if seq != expected or prev != last_hash:
+                    break
+                try:
+                    message = text % (
+                        seq,
+                        enc(when(at)),
+                        actors[actor],
+                        enc(username),
+                        enc(agency),
+                        roles[role_text],
+                        enc(action),
+                        enc(ttype),
+                        enc(tid),
+                        enc(ref),
+                        enc(outcome),
+                        enc(ip),
+                        enc(prev),
+                        payload,
+                    )
+                except TypeError:  # a value the envelope cannot hold: ChainWalker reports it
+                    break
+                if sha(message.encode()).hexdigest() != stored:
+                    break
+                expected, last_hash, last_prev = seq + 1, stored, prev
+                proved += 1
+            if proved:
+                first = rows[0][0]
+                for index in range(bisect.bisect_left(want, first), bisect.bisect_left(want, first + proved)):
+                    walker.wanted[want[index]] = rows[want[index] - first][14]
+                if walker.first_seq is None:
+                    walker.first_seq = first
+                walker.count += proved
+                walker.last_seq, walker.last_hash, walker.last_prev = expected - 1, last_hash, last_prev
+            if proved < len(rows):
+                return expected
+        return None
+    finally:
+        batches.close()
 
 
 # PostgreSQL recomputes every hash itself, in C, exactly as
@@ -182,18 +320,33 @@ def _checkpoint_problem(checkpoints, walker):
     return None
 
 
-def _walk(walker, *, start, using, batch_size, to_seq=None):
-    """Feed every event from `start` (to `to_seq`) to the walker, in Python."""
-    rows = event_rows(using=using, from_seq=start, to_seq=to_seq, batch_size=batch_size)
-    first = next(rows, None)
-    if first is not None:
-        if first[0][0] != start:
+def _walk(walker, *, start, using, batch_size, to_seq=None, throttle=None):
+    """Feed every event from `start` (to `to_seq`) to the walker, in Python.
+
+    Events are proved in bulk by _fast_walk; from the first one it does not
+    prove, ChainWalker takes over and names the problem exactly as the
+    offline verifier would.
+    """
+    connection = connections[using]
+    resume = start
+    if connection.vendor in _SQL_BY_VENDOR and walker.problem is None and walker.last_seq is None:
+        batches = _row_batches(connection, from_seq=start, to_seq=to_seq, batch_size=batch_size, throttle=throttle)
+        resume = _fast_walk(walker, batches, start=start, when=_utc_text)
+        if resume is None:
+            return
+    rows = event_rows(using=using, from_seq=resume, to_seq=to_seq, batch_size=batch_size, throttle=throttle)
+    try:
+        first = next(rows, None)
+        if first is None:
+            return
+        if walker.last_seq is None and first[0][0] != start:
             walker.problem = Problem(start, "gap", f"the ledger has no event {start}; the first present is {first[0][0]}")
         elif walker.feed(*first):
             feed = walker.feed
             for envelope, payload, stored in rows:
                 if not feed(envelope, payload, stored):
                     break
+    finally:
         rows.close()
 
 
@@ -294,7 +447,7 @@ def _walk_screened(connection, walker, *, start, expected_prev, using, batch_siz
     walker.first_seq = start if walker.count else walker.first_seq
 
 
-def _result(walker, started):
+def _result(walker, started, throttle=None):
     return VerificationResult(
         ok=walker.problem is None,
         events_checked=walker.count,
@@ -303,13 +456,26 @@ def _result(walker, started):
         head_hash=walker.last_hash or "",
         problem=walker.problem,
         seconds=time.perf_counter() - started,
+        paused_seconds=throttle.paused if throttle else 0.0,
     )
 
 
 def verify_chain(
-    *, using: str = "default", from_seq: int | None = None, batch_size: int = 10000, split_from: int = 100_000
+    *,
+    using: str = "default",
+    from_seq: int | None = None,
+    batch_size: int = 10000,
+    split_from: int = 100_000,
+    max_cpu: float | None = None,
 ) -> VerificationResult:
-    """Recompute every event's hash and link from from_seq (default: the genesis) to the head, and check the checkpoints."""
+    """Recompute every event's hash and link from from_seq (default: the genesis) to the head, and check the checkpoints.
+
+    Without max_cpu, on PostgreSQL, a ledger of split_from events or more
+    takes two cores (see _walk_split). With max_cpu (a share of one core,
+    settings.LEDGER_VERIFY_MAX_CPU for background runs) one connection reads
+    and this process hashes in turn, sleeping after each batch so that the
+    database and this process together use at most that share of a core.
+    """
     started = time.perf_counter()
     connection = connections[using]
     start = 1 if from_seq is None else max(int(from_seq), 1)
@@ -321,13 +487,14 @@ def verify_chain(
     # Read before the walk: every checkpoint read here has its event committed, so the walk must reach it.
     checkpoints = list(Checkpoint.objects.using(using).filter(seq__gte=start).order_by("seq"))
     walker.want = {checkpoint.seq for checkpoint in checkpoints}
-    if connection.vendor == "postgresql":
+    throttle = DutyCycle(max_cpu) if max_cpu else None
+    if throttle is None and connection.vendor == "postgresql":
         _walk_split(connection, walker, start=start, using=using, batch_size=batch_size, split_from=split_from)
     else:
-        _walk(walker, start=start, using=using, batch_size=batch_size)
+        _walk(walker, start=start, using=using, batch_size=batch_size, throttle=throttle)
     if walker.problem is None:
         walker.problem = _checkpoint_problem(checkpoints, walker)
-    return _result(walker, started)
+    return _result(walker, started, throttle)
 
 
 def verify_range(first_seq: int, last_seq: int, *, using: str = "default", batch_size: int = 10000) -> VerificationResult:

@@ -260,6 +260,9 @@ DOCUMENT_AGENCY_SYMBOLS = env.json("DOCUMENT_AGENCY_SYMBOLS", default={})
 # Ledger: the Ed25519 key that signs checkpoints (PEM, PKCS#8). seed_demo
 # creates a demo key at this path when none exists.
 AUDIT_SIGNING_KEY_FILE = Path(env.str("AUDIT_SIGNING_KEY_FILE", default=str(VAR_DIR / "keys" / "audit-ed25519.pem")))
+# Ledger: the share of one CPU core (more than 0, at most 1) a background "verify now" run may take, the database's
+# work on it included; it sleeps in proportion to its work. The audit_verify command runs at full speed.
+LEDGER_VERIFY_MAX_CPU = env.float("LEDGER_VERIFY_MAX_CPU", default=0.5)
 
 # The organisation's PDF signature on the records it issues (documents.signing): a PEM private key and its
 # certificate. Production brings both (issued by a certification authority); elsewhere a self-signed pair for
