@@ -174,6 +174,75 @@ def cases_for(people, overseers):
     return cases
 
 
+class Statements:
+    """An execute wrapper keeping every SELECT that reads the requests table, with its parameters."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("SELECT") and "requests_footagerequest" in sql:
+            self.seen.append((sql, params))
+        return execute(sql, params, many, context)
+
+
+def _walk(node):
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _walk(child)
+
+
+def plan_figures(sql, params):
+    """(rows the plan read from the requests table, rows its filters removed, whether it scanned the table whole)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = plan[0]["Plan"] if isinstance(plan, list) else plan["Plan"]
+    read = removed = 0
+    whole = False
+    for node in _walk(plan):
+        if node.get("Relation Name") != "requests_footagerequest":
+            continue
+        loops = node.get("Actual Loops", 1)
+        read += node.get("Actual Rows", 0) * loops
+        removed += (node.get("Rows Removed by Filter", 0) + node.get("Rows Removed by Index Recheck", 0)) * loops
+        whole = whole or node["Node Type"] == "Seq Scan"
+    return read, removed, whole
+
+
+def index_check(people, overseers):
+    """What each list's queries read of the requests table at this scale: an index range, or the table."""
+    cases = []
+    for label, (user, _ranked, _counts) in overseers.items():
+        cases.append((f"requests overseen [{label}]", user, lambda u: selectors.listed_requests(u, size=51)))
+        if user.agency_id:
+            cases.append(
+                (
+                    f"filtered by its own agency [{label}]",
+                    user,
+                    lambda u: selectors.listed_requests(u, agency=u.agency, size=51),
+                )
+            )
+            cases.append((f"its agency's own list [{label}]", user, lambda u: selectors.agency_requests(u, size=51)))
+    for label in ("requester, busiest agency", "requester, quiet agency"):
+        cases.append((f"my agency's requests [{label}]", people[label], lambda u: selectors.agency_requests(u, size=51)))
+    for label in ("approver, busiest centre", "approver, quietest centre"):
+        cases.append((f"review queue [{label}]", people[label], lambda u: selectors.review_queue(u, size=51)))
+    log("")
+    log("what each list reads of the requests table (EXPLAIN ANALYZE of its queries; 51 rows asked for)")
+    log(f"{'list':<64} {'rows read':>10} {'removed by filter':>18} {'whole table':>12}")
+    for name, user, call in cases:
+        statements = Statements()
+        with connection.execute_wrapper(statements):
+            call(User.objects.get(pk=user.pk))
+        read = removed = 0
+        whole = False
+        for sql, params in statements.seen:
+            r, f, w = plan_figures(sql, params)
+            read, removed, whole = read + r, removed + f, whole or w
+        log(f"{name:<64} {read:>10,} {removed:>18,} {'yes' if whole else 'no':>12}")
+
+
 def measure(cases, runs):
     results = []
     for name, who, call in cases:
@@ -253,6 +322,7 @@ def main():
     overseers = city.choose_overseers()
     results = measure(cases_for(people, overseers), options.runs)
     over = print_table(results, options.runs)
+    index_check(people, overseers)
     if options.explain:
         explain(results)
     sys.exit(1 if over else 0)

@@ -102,10 +102,17 @@ class User(AbstractUser):
     def has_role(self, *roles):
         return bool(self.role_set() & set(roles))
 
+    def group_ids(self):
+        """The ids of the role groups this user is in (cached on the instance, like the roles: one read per page)."""
+        if not hasattr(self, "_group_id_cache"):
+            self._group_id_cache = tuple(self.groups.values_list("pk", flat=True))
+        return self._group_id_cache
+
     def forget_roles(self):
         """Drop what this instance cached about its roles (after a grant or a revocation)."""
         self.__dict__.pop("_role_cache", None)
         self.__dict__.pop("_system_admin_cache", None)
+        self.__dict__.pop("_group_id_cache", None)
 
 
 class Membership(models.Model):

@@ -73,7 +73,7 @@ def visibility(user: User | None) -> list[Q] | None:
 
 def _group_permission(user, *codenames):
     """EXISTS one of the user's groups holding any of these permissions on the request; None when the user has no group."""
-    group_ids = list(user.groups.values_list("pk", flat=True))
+    group_ids = list(user.group_ids())
     if not group_ids:
         return None
     return Exists(
