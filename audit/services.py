@@ -125,7 +125,14 @@ _FLUSH_RECORD_SQL = "SELECT pg_logical_emit_message(true, 'audit.durable', '')"
 
 def _wait_for_wal_flush(alias):
     """Return once every WAL record written so far, this connection's ledger commit included, is on disk."""
-    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+    connection = connections[alias]
+    if not connection.in_atomic_block and _lock_and_head_in_one_trip(connection):
+        # One round trip: statements sent together in one query outside a transaction block run as one implicit
+        # transaction, so the local setting holds for its commit, which waits for the flush.
+        with connection.cursor() as cursor:
+            cursor.execute(f"{DURABLE_COMMIT_SQL}; {_FLUSH_RECORD_SQL}")
+        return
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
         cursor.execute(DURABLE_COMMIT_SQL)
         cursor.execute(_FLUSH_RECORD_SQL)
 
