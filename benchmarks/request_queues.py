@@ -167,6 +167,7 @@ BIG_TABLES = [
     "requests_submission",
     "requests_submitteditem",
     "requests_statuschange",
+    "requests_queueentry",
 ]
 
 SIZES = (10, 50, 200)
@@ -536,6 +537,17 @@ CROSS JOIN LATERAL (VALUES
 WHERE v.granted
 """
 
+# The open requests' queue entries (what request_submit writes beside the grants, see requests/workflow._enqueue).
+QUEUE_SQL = """
+INSERT INTO requests_queueentry (footage_request_id, group_id, priority, due_at)
+SELECT r.id, v.grp, f.priority, f.due_at
+FROM bench_fr r
+JOIN requests_footagerequest f ON f.id = r.id
+JOIN bench_centre c ON c.d = r.d
+CROSS JOIN LATERAL (VALUES (c.reviewers), (c.approvers)) AS v(grp)
+WHERE r.status IN ('submitted', 'in_review')
+"""
+
 # What request_submit keeps: each filed request's one filing (numbered as its request, shifted past existing rows).
 SUBMISSION_SQL = """
 INSERT INTO requests_submission (id, footage_request_id, number, submitted_at, submitted_by_id, due_at, content_hash,
@@ -685,6 +697,7 @@ def fill(target):
             )
             timed(cursor, "items", ITEM_SQL, ids["categories"])
             timed(cursor, "permission rows", GRANT_SQL, {name.split("_")[0]: pk for name, pk in perms.items()})
+            timed(cursor, "queue entries", QUEUE_SQL)
             submissions = one_value(cursor, "SELECT coalesce(max(id), 0) FROM requests_submission")[0]
             history = {"offset": offset, "submissions": submissions}
             timed(cursor, "submissions", SUBMISSION_SQL, history)

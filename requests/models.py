@@ -292,6 +292,31 @@ class StatusChange(models.Model):
         return f"{self.footage_request} {self.from_status}→{self.to_status}"
 
 
+class QueueEntry(models.Model):
+    """A request waiting for a group of reviewers or approvers: one row per group while the request is open
+    (submitted or in review), none after. The queues read a group's rows in queue order, so what they read is bounded
+    by the open requests assigned to that centre, not by every open request in the city.
+
+    Written only by the workflow: made when a request is filed (for the groups granted its review and approval),
+    dropped when it leaves the open statuses."""
+
+    footage_request = models.ForeignKey(
+        FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="queue_entries"
+    )
+    group = models.ForeignKey("auth.Group", verbose_name=_("group"), on_delete=models.CASCADE, related_name="+")
+    priority = models.PositiveSmallIntegerField(_("priority"))
+    due_at = models.DateTimeField(_("due"), null=True)
+
+    class Meta:
+        verbose_name = _("queue entry")
+        verbose_name_plural = _("queue entries")
+        constraints = [models.UniqueConstraint(fields=["group", "footage_request"], name="queue_entry_once")]
+        indexes = [models.Index(fields=["group", "priority", "due_at", "footage_request"], name="queue_entry_order")]
+
+    def __str__(self):
+        return f"{self.footage_request_id} → {self.group_id}"
+
+
 def attachment_path(instance, filename):
     return f"requests/{instance.footage_request.reference}/{instance.sha256[:16]}.pdf"
 

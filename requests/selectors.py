@@ -23,6 +23,7 @@ from requests.models import (
     FootageRequest,
     FootageRequestGroupObjectPermission,
     LegalHold,
+    QueueEntry,
     Release,
     RequestItem,
     Status,
@@ -173,22 +174,38 @@ def listed_requests(
     return sorted(merged.values(), key=lambda r: r.pk, reverse=True)[:size]
 
 
+def waiting_for_groups(user: User) -> QuerySet[FootageRequest]:
+    """Open requests waiting for one of the user's groups to review or approve them (their queue entries).
+
+    Read from the groups' own queue entries, the queue costs what that centre has open, not what the city has."""
+    group_ids = list(user.group_ids())
+    if not group_ids:
+        return FootageRequest.objects.none()
+    return FootageRequest.objects.filter(pk__in=QueueEntry.objects.filter(group_id__in=group_ids).values("footage_request_id"))
+
+
 def review_queue(user: User, *, size: int = 50, after: tuple | None = None) -> list[FootageRequest]:
-    """Requests waiting for this reviewer or approver: emergencies first, then by due date (keyset)."""
-    codenames = []
-    if user.has_role(Role.REVIEWER):
-        codenames.append("review_footagerequest")
-    if user.has_role(Role.APPROVER):
-        codenames.append("approve_footagerequest")
-    if not codenames:
+    """Requests waiting for this reviewer or approver: emergencies first, then by due date (keyset).
+
+    Each of the user's groups is read as its own range of the queue entries' index, in queue order (a page costs
+    the page, whatever the centre or the city has open), and the pages are merged."""
+    if not user.has_role(Role.REVIEWER, Role.APPROVER):
         return []
-    qs = _with_group_permission(user, *codenames).filter(status__in=OPEN_STATUSES).exclude(agency_id=user.agency_id)
-    if after is not None:
-        priority, due_at, pk = after
-        qs = qs.alias(queue_key=_Row("priority", "due_at", "id")).filter(
-            queue_key__gt=_Row(Value(priority), Value(due_at), Value(pk))
+    merged = {}
+    for group_id in user.group_ids():
+        qs = (
+            # Entries exist only while a request is open; its status is checked on the page read below, not in the
+            # query, where the planner would take it for a filter that drops most rows and sort them all.
+            FootageRequest.objects.filter(queue_entries__group_id=group_id)
+            .exclude(agency_id=user.agency_id)
+            .alias(queue_key=_Row("queue_entries__priority", "queue_entries__due_at", "queue_entries__footage_request_id"))
         )
-    return list(qs.select_related("agency", "legal_basis").order_by("priority", "due_at", "id")[:size])
+        if after is not None:
+            priority, due_at, pk = after
+            qs = qs.filter(queue_key__gt=_Row(Value(priority), Value(due_at), Value(pk)))
+        ordered = qs.select_related("agency", "legal_basis").order_by("queue_entries__priority", "queue_entries__due_at", "pk")
+        merged.update((r.pk, r) for r in ordered[:size] if r.status in OPEN_STATUSES)
+    return sorted(merged.values(), key=lambda r: (r.priority, r.due_at, r.pk))[:size]
 
 
 def needs_info_older_than(moment: dt.datetime) -> QuerySet[FootageRequest]:

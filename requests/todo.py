@@ -24,7 +24,7 @@ from requests.models import (
     Status,
     Urgency,
 )
-from requests.selectors import _group_permission, _with_group_permission, requests_visible_to
+from requests.selectors import _group_permission, _with_group_permission, requests_visible_to, waiting_for_groups
 
 # How many tasks of one kind the home page lists; the rest are counted and reached through the group's link.
 SHOWN = 5
@@ -173,8 +173,7 @@ def _signed_by(user):
 def _examiner_groups(user, roles, now):
     """A reviewer's and an approver's groups, read in one pass over the open requests assigned to them."""
     reviewer, approver = Role.REVIEWER in roles, Role.APPROVER in roles
-    codenames = [name for name, held in (("review_footagerequest", reviewer), ("approve_footagerequest", approver)) if held]
-    qs = _with_group_permission(user, *codenames).exclude(agency_id=user.agency_id)
+    qs = waiting_for_groups(user).exclude(agency_id=user.agency_id)
     qs = qs.filter(status__in=OPEN_STATUSES) if approver else qs.filter(status=Status.SUBMITTED)
     # Holding one of the two roles, the filter above already says which it is: an EXISTS in the row would be read
     # as a hashed subplan over every grant the agency ever had.

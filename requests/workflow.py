@@ -30,6 +30,7 @@ from requests.export import BuiltExport, discard, failure_text, publish_package
 from requests.holds import hold_create
 from requests.locking import lock_request
 from requests.models import (
+    OPEN_STATUSES,
     URGENCY_PRIORITY,
     ApprovedItem,
     Attachment,
@@ -38,6 +39,7 @@ from requests.models import (
     FootageRequest,
     LegalHold,
     Notification,
+    QueueEntry,
     ReferenceCounter,
     Release,
     ReleaseFile,
@@ -67,6 +69,9 @@ def _move(footage_request, transition):
             footage_request=footage_request, from_status=footage_request.status, to_status=target, at=timezone.now()
         )
         footage_request.status = target
+        if target not in OPEN_STATUSES:
+            # Waiting for nobody now: out of every queue (filing puts it back, see _enqueue).
+            QueueEntry.objects.filter(footage_request=footage_request).delete()
 
 
 def _move_and_save(footage_request, transition, **changes):
@@ -116,12 +121,29 @@ def _notify(footage_request, users, verb):
 
 
 def _grant(footage_request, agency_ids, role, codenames):
+    """Give the role's group of each agency these permissions on the request; the groups, in agency order."""
     from governance.models import Agency
 
-    for agency in Agency.objects.filter(pk__in=list(agency_ids)):
+    groups = []
+    for agency in Agency.objects.filter(pk__in=list(agency_ids)).order_by("pk"):
         group = role_group(agency=agency, role=role)
         for codename in codenames:
             assign_perm(f"requests.{codename}", group, footage_request)
+        groups.append(group)
+    return groups
+
+
+def _enqueue(footage_request, groups):
+    """Put a filed request in the queues of the groups that review and approve it, at its priority and due time."""
+    QueueEntry.objects.filter(footage_request=footage_request).delete()
+    QueueEntry.objects.bulk_create(
+        [
+            QueueEntry(
+                footage_request=footage_request, group=group, priority=footage_request.priority, due_at=footage_request.due_at
+            )
+            for group in {group.pk: group for group in groups}.values()
+        ]
+    )
 
 
 def _assigned(footage_request, duty, version=None, *, exclude_own=True):
@@ -319,8 +341,9 @@ def request_submit(*, actor: User, footage_request: FootageRequest, http_request
     _refresh_content_hash(footage_request)
     footage_request.save()
     submission = _keep_submission(footage_request, actor, items)
-    _grant(footage_request, reviewers, Role.REVIEWER, ("view_footagerequest", "review_footagerequest"))
-    _grant(footage_request, approvers, Role.APPROVER, ("view_footagerequest", "approve_footagerequest"))
+    reviewing = _grant(footage_request, reviewers, Role.REVIEWER, ("view_footagerequest", "review_footagerequest"))
+    approving = _grant(footage_request, approvers, Role.APPROVER, ("view_footagerequest", "approve_footagerequest"))
+    _enqueue(footage_request, reviewing + approving)
     record_event(
         actor=actor,
         action=Action.REQUEST_SUBMIT,

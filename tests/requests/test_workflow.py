@@ -7,7 +7,7 @@ from django.utils import timezone
 from audit import record_event
 from audit.models import Action, AuditEvent
 from requests import workflow
-from requests.models import Decision, FootageRequest, Notification, Status
+from requests.models import Decision, FootageRequest, Notification, QueueEntry, Status
 from requests.permissions import WorkflowRefused
 from requests.selectors import requests_visible_to, review_queue
 from tests.factories import LegalBasisFactory
@@ -74,6 +74,8 @@ def test_queue_pages_follow_on_from_the_last_row_without_skipping_or_repeating(w
     filed = [world.submitted(urgency=urgency) for urgency in ("normal", "emergency", "normal", "urgent", "normal")]
     # Two requests due at the same moment: the cursor must still tell them apart.
     FootageRequest.objects.filter(pk__in=[filed[0].pk, filed[2].pk]).update(due_at=filed[0].due_at)
+    # The queue reads its order from the queue entries, written with the due time at filing.
+    QueueEntry.objects.filter(footage_request__in=[filed[0], filed[2]]).update(due_at=filed[0].due_at)
     whole = [r.pk for r in review_queue(world.reviewer, size=50)]
     assert sorted(whole) == sorted(r.pk for r in filed) and whole[0] == filed[1].pk
 
