@@ -6,28 +6,36 @@ DejaVu, embedded, which covers every Vietnamese letter; nothing falls back to
 a built-in PDF font. Long tables are cut into chunks of CHUNK_ROWS rows, each
 repeating its header on every page: ReportLab splits one table over pages in
 time that grows with the square of its rows, chunks keep a document linear.
+`streamed_table` makes those chunks only as the pages reach them, so a register
+of any length is read and set without being held, and the pages wait for their
+"Trang x/y" footer compressed.
 """
 
 import functools
+import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.utils import timezone
+from reportlab import rl_config
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus.frames import _FUZZ
 
 from governance.timefmt import DATE_TIME, DATE_TIME_SECONDS, local, local_time
 
@@ -139,16 +147,39 @@ class NumberedCanvas(canvas.Canvas):
         self._pages = []
 
     def showPage(self):  # noqa: N802 - ReportLab's name
-        self._pages.append(dict(self.__dict__))
+        state = dict(self.__dict__)
+        # A held page keeps its drawing compressed: a long report's pages cost a fraction of their size until the end.
+        state["_code"] = zlib.compress("\n".join(self._code).encode())
+        self._pages.append(state)
         self._startPage()
 
     def save(self):
         total = len(self._pages)
-        for state in self._pages:
+        pages, self._pages = self._pages, []
+        while pages:
+            state = pages.pop(0)
             self.__dict__.update(state)
+            self._code = [zlib.decompress(state["_code"]).decode()]
             self._footer(total)
             super().showPage()
+            self._compress_last_page()
         super().save()
+
+    def _compress_last_page(self):
+        """Encode the page just finished now, with the filters the document would apply when written: it then waits
+        in memory small, and the file is the same."""
+        page = self._doc.Pages.pages[-1]
+        if not page.compression or not page.stream or page.Contents:
+            return
+        filters = [pdfdoc.PDFBase85Encode, pdfdoc.PDFZCompress] if rl_config.useA85 else [pdfdoc.PDFZCompress]
+        content = page.stream
+        for encoder in reversed(filters):
+            content = encoder.encode(content)
+        stream = pdfdoc.PDFStream(
+            pdfdoc.PDFDictionary({"Filter": pdfdoc.PDFArray([pdfdoc.PDFName(f.pdfname) for f in filters])}), content
+        )
+        stream.__Comment__ = "page stream"
+        page.Contents, page.stream = stream, None
 
     def _footer(self, total):
         width, _height = self._pagesize
@@ -187,6 +218,14 @@ def _fit(text, font, size, width):
     """Lines of `text` no wider than `width`: at spaces where possible, inside a long word (a code, a hash) where not."""
     lines = []
     for paragraph in nfc(text).split("\n"):
+        # A line that fits as it is (spaced as simpleSplit would space it) is kept without measuring word by word.
+        if (
+            paragraph
+            and pdfmetrics.stringWidth(paragraph, font, size) < width - 0.01
+            and paragraph == " ".join(paragraph.split())
+        ):
+            lines.append(paragraph)
+            continue
         for line in simpleSplit(paragraph, font, size, width) or [""]:
             # simpleSplit fits every line that has a space in it; a single long word may still overflow.
             while " " not in line and len(line) > 1 and pdfmetrics.stringWidth(line, font, size) > width:
@@ -268,37 +307,139 @@ class FastTable(Flowable):
         rules += [(x, top, x, 0) for x in edges]
         canvas_.lines(rules)
         canvas_.setFillColor(INK)
-        text = canvas_.beginText()
-        right_aligned = []
+        # One text object for the whole grid, its operators written here: each line is placed with its own text
+        # matrix and shown in the font subset its characters were given (as ReportLab's own text object does). The
+        # right-aligned cells come after the others, in the order a reader extracting the text has always had them.
+        shown = _TextShower(canvas_._doc)
+        lefts = [fp_str(edge + CELL_PAD_X) for edge in edges]
+        code, right_aligned = ["BT"], []
+        current = None
         y = top
         for row_index, (row, height) in enumerate(
             ((self.header, self.header_height), *zip(self.rows, self.heights, strict=True))
         ):
             baseline = y - CELL_PAD_TOP - size
+            line_y = {}
             for column, lines in enumerate(row):
-                font, font_size = (BOLD, size) if row_index == 0 else self.fonts[column]
-                if column in self.align_right:
-                    right_aligned.extend(
-                        (edges[column + 1] - CELL_PAD_X, baseline - n * leading, font, font_size, line)
-                        for n, line in enumerate(lines)
-                    )
-                    continue
-                text.setFont(font, font_size, leading)
-                current = (font, font_size)
+                face = (BOLD, size) if row_index == 0 else self.fonts[column]
+                right = column in self.align_right
                 for n, line in enumerate(lines):
+                    font, font_size = face
                     if isinstance(line, tuple):
-                        line, *face = line
-                        if tuple(face) != current:
-                            current = tuple(face)
-                            text.setFont(*current, leading)
-                    text.setTextOrigin(edges[column] + CELL_PAD_X, baseline - n * leading)
-                    text.textOut(line)
+                        line, font, font_size = line
+                    if not line:
+                        continue
+                    at = line_y.get(n)
+                    if at is None:
+                        at = line_y[n] = fp_str(baseline - n * leading)
+                    if right:
+                        x = fp_str(edges[column + 1] - CELL_PAD_X - pdfmetrics.stringWidth(line, font, font_size))
+                        right_aligned.append((x, at, font, font_size, line))
+                        continue
+                    current = _show(code, shown, current, lefts[column], at, font, font_size, line)
             y -= height
-        canvas_.drawText(text)
-        for x, baseline, font, font_size, line in right_aligned:
-            canvas_.setFont(font, font_size)
-            canvas_.drawRightString(x, baseline, line)
+        for x, at, font, font_size, line in right_aligned:
+            current = _show(code, shown, current, x, at, font, font_size, line)
+        code.append("ET")
+        canvas_._code.append("\n".join(code))
         canvas_.restoreState()
+
+
+def _show(code, shown, current, x, y, font, size, line):
+    """Append the operators placing `line` at (x, y) and showing it; returns the font subset and size in use after."""
+    code.append(f"1 0 0 1 {x} {y} Tm")
+    for subset, operator in shown(font, line):
+        if (font, size, subset) != current:
+            current = (font, size, subset)
+            code.append(shown.select(font, size, subset))
+        code.append(operator)
+    return current
+
+
+class _TextShower:
+    """The PDF text-showing operators of a line in one of the embedded TrueType fonts, per font subset.
+
+    The subset a character goes into is fixed for the whole document once given, so a line already shown is looked
+    up instead of being encoded again; printable ASCII is always subset 0 under its own codes."""
+
+    LIMIT = 10_000
+
+    def __init__(self, doc):
+        self.doc = doc
+        cache = getattr(doc, "_shown_lines", None)
+        if cache is None:
+            cache = doc._shown_lines = {}
+        self.cache = cache
+
+    def __call__(self, font, text):
+        if text.isascii() and text.isprintable():
+            return ((0, f"({escapePDF(text)}) Tj"),)
+        key = (font, text)
+        found = self.cache.get(key)
+        if found is None:
+            if len(self.cache) > self.LIMIT:
+                self.cache.clear()
+            # Runs of printable ASCII need no lookup; the others (a few letters, a dash) are encoded once each. Joined,
+            # they are what the font's splitString gives for the whole line.
+            parts = []
+            for run in _RUNS.findall(text):
+                if " " <= run[0] <= "~":
+                    pieces = ((0, run.encode("ascii")),)
+                else:
+                    pieces = self.cache.get((font, None, run))
+                    if pieces is None:
+                        pieces = self.cache[font, None, run] = tuple(pdfmetrics.getFont(font).splitString(run, self.doc))
+                for subset, piece in pieces:
+                    if parts and parts[-1][0] == subset:
+                        parts[-1] = (subset, parts[-1][1] + piece)
+                    else:
+                        parts.append((subset, piece))
+            found = tuple((subset, f"({escapePDF(piece)}) Tj") for subset, piece in parts)
+            if len(text) < 60:  # names and labels come back; a file's name and span does not
+                self.cache[key] = found
+        return found
+
+    def select(self, font, size, subset):
+        """The operator selecting a font subset at a size."""
+        key = (font, size, subset, "Tf")
+        found = self.cache.get(key)
+        if found is None:
+            name = pdfmetrics.getFont(font).getSubsetInternalName(subset, self.doc)
+            found = self.cache[key] = f"{name} {fp_str(size)} Tf"
+        return found
+
+
+_RUNS = re.compile(r"[ -~]+|[^ -~]+")
+
+
+class StreamedTable(Flowable):
+    """A long table whose chunks (FastTables) are made only as the pages reach them, from an iterator.
+
+    Laid out exactly as the list of its chunks would be; the rows already set are let go page by page."""
+
+    def __init__(self, chunks, current=None):
+        super().__init__()
+        self.chunks, self.current = chunks, current
+
+    def wrap(self, available_width, available_height):
+        # Never placed whole: the frame always asks for the part of it that fits.
+        self.width, self.height = available_width, available_height + 1
+        return self.width, self.height
+
+    def split(self, available_width, available_height):
+        current = self.current or next(self.chunks, None)
+        if current is None:
+            return []
+        _width, height = current.wrap(available_width, available_height)
+        if height <= available_height + _FUZZ:
+            following = next(self.chunks, None)
+            return [current] if following is None else [current, StreamedTable(self.chunks, following)]
+        parts = current.split(available_width, available_height)
+        if not parts:
+            # Nothing fits in what is left of this page: the frame moves on and asks again on the next.
+            self.current = current
+            return []
+        return [*parts[:-1], StreamedTable(self.chunks, parts[-1])]
 
 
 class Lines(list):
@@ -317,16 +458,26 @@ class Lines(list):
 
 def table(header, rows, widths, *, size=7, fonts=None, align_right=()):
     """Flowables for a table of any length, in chunks of CHUNK_ROWS rows that each split between pages."""
+    return list(_chunks(header, rows, widths, size=size, fonts=fonts, align_right=align_right))
+
+
+def streamed_table(header, rows, widths, *, size=7, fonts=None, align_right=()):
+    """The same table as `table`, as one flowable that reads `rows` (an iterator) only as the pages reach them: a
+    register of any length is set in memory that does not grow with it."""
+    return [StreamedTable(_chunks(header, rows, widths, size=size, fonts=fonts, align_right=align_right))]
+
+
+def _chunks(header, rows, widths, *, size, fonts, align_right):
     register_fonts()
     fonts = fonts or {}
     cell_fonts = [fonts.get(i, REGULAR) for i in range(len(widths))]
     cell_fonts = [font if isinstance(font, tuple) else (font, size) for font in cell_fonts]
     inner = [width - 2 * CELL_PAD_X for width in widths]
     head = [list(_fit_cached(title, BOLD, size, inner[i])) for i, title in enumerate(header)]
-    chunk, flowables = [], []
+    chunk, made = [], False
 
     def flush():
-        flowables.append(FastTable(head, chunk, widths, fonts=cell_fonts, size=size, align_right=align_right))
+        return FastTable(head, chunk, widths, fonts=cell_fonts, size=size, align_right=align_right)
 
     for row in rows:
         cells = []
@@ -342,11 +493,10 @@ def table(header, rows, widths, *, size=7, fonts=None, align_right=()):
             )
         chunk.append(cells)
         if len(chunk) == CHUNK_ROWS:
-            flush()
-            chunk = []
-    if chunk or not flowables:
-        flush()
-    return flowables
+            yield flush()
+            made, chunk = True, []
+    if chunk or not made:
+        yield flush()
 
 
 def key_values(pairs, widths=(70 * mm, 180 * mm)):

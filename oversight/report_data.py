@@ -13,6 +13,7 @@ import functools
 import json
 import math
 import statistics
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -168,6 +169,7 @@ def percentile(values: list[float], fraction: float) -> float | None:
 SYSTEM = "hệ thống (tự động)"
 
 
+@functools.lru_cache(maxsize=4096)  # the same few people on thousands of rows: one string each
 def person(last_name: str, first_name: str, username: str | None) -> str:
     """A person as every list names them: display name and account ("Nguyễn Văn An (ioc-hk.approver)")."""
     if not username:
@@ -210,7 +212,7 @@ def urgency_vi(code: str) -> str:
     return _urgency_words().get(code, code)
 
 
-@dataclass
+@dataclass(slots=True)  # one per request of the period: kept small
 class RequestFact:
     """One request the period's figures speak of, with every count it adds to, as of the period's end."""
 
@@ -449,8 +451,9 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
             RequestFact(
                 pk=pk,
                 reference=reference,
-                agency=agency,
-                agency_code=agency_code,
+                # Names shared by thousands of requests: one copy each.
+                agency=sys.intern(agency),
+                agency_code=sys.intern(agency_code),
                 legal_basis=basis,
                 urgency=urgency,
                 first_filed_at=first,
@@ -474,9 +477,11 @@ def request_facts(scope: ReportScope) -> list[RequestFact]:
     missed = missed_deadlines(scope)
     areas = _filed_areas([f.pk for f in facts], end)
     area_names = dict(Area.objects.filter(pk__in={a for s in areas.values() for a in s}).values_list("pk", "name_vi"))
+    placed = {}  # the same few sets of areas: one tuple each
     for fact in facts:
         fact.released = fact.released_at is not None
-        fact.camera_areas = tuple(sorted(area_names.get(a, "?") for a in areas.get(fact.pk, ())))
+        names = tuple(sorted(area_names.get(a, "?") for a in areas.get(fact.pk, ())))
+        fact.camera_areas = placed.setdefault(names, names)
         if fact.decided_at is None and fact.pk in states:
             fact.state_at_end = states[fact.pk]
             fact.due_at = filings.get(fact.pk, (None,))[0]
@@ -696,7 +701,7 @@ def open_at_end(scope: ReportScope, facts: list[RequestFact]) -> list[OpenRow]:
 # The release register ------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)  # one per release of the period: kept small
 class RegisterRow:
     reference: str
     released_at: dt.datetime
@@ -1304,8 +1309,13 @@ ACTIVITY_ACTIONS = (
 
 def action_vi(action: str) -> str:
     """An action as the ledger page names it in Vietnamese."""
+    return _action_labels_vi().get(action, action)
+
+
+@functools.cache
+def _action_labels_vi() -> dict[str, str]:
     with translation.override("vi"):
-        return str(Action(action).label) if action in Action.values else action
+        return {value: str(label) for value, label in Action.choices}
 
 
 DOWNLOAD_ACTIONS = (Action.RELEASE_DOWNLOAD, Action.RELEASE_DOWNLOAD_REFUSED, Action.RELEASE_LINK_EXPIRED)
@@ -1346,7 +1356,7 @@ OTHER_KIND = "Khác"
 KIND_ORDER = (*dict.fromkeys(ACTIVITY_KINDS.values()), OTHER_KIND)
 
 
-@dataclass
+@dataclass(slots=True)  # one per ledger event of the period: kept small
 class ActivityRow:
     at: dt.datetime
     reference: str
@@ -1425,15 +1435,15 @@ def activity(scope: ReportScope) -> list[ActivityRow]:
             "seq", "occurred_at", "reference", "action", "actor_id", "actor_username", "actor_agency", "outcome", "payload"
         )
     )
-    rows = list(events)
+    actors = events.order_by().exclude(actor_id=None).values_list("actor_id", flat=True).distinct()
     names = {
         pk: (last, first)
-        for pk, last, first in get_user_model()
-        .objects.filter(pk__in={row[4] for row in rows if row[4]})
-        .values_list("pk", "last_name", "first_name")
+        for pk, last, first in get_user_model().objects.filter(pk__in=actors).values_list("pk", "last_name", "first_name")
     }
     result = []
-    for seq, at, reference, action, actor_id, username, agency, outcome, payload_text in rows:
+    # Read in chunks: the events' rows (with their payloads) are never all held beside the list they become.
+    for seq, at, reference, action, actor_id, username, agency, outcome, payload_text in events.iterator(chunk_size=5000):
+        reference = sys.intern(reference)  # a request's events share one copy of its reference
         last, first = names.get(actor_id, ("", ""))
         payload = json.loads(payload_text or "{}")
         downloaded = action == Action.RELEASE_DOWNLOAD

@@ -32,6 +32,7 @@ from documents.pdf import (
     para,
     register_fonts,
     signature_block,
+    streamed_table,
     table,
     when,
 )
@@ -594,7 +595,8 @@ def _register_section(data, progress):
                 progress(25 + int(45 * n / total), "register")
             yield register_cells(row)
 
-    story += table(REGISTER_HEADER, rows(), REGISTER_WIDTHS, size=6.5, align_right=(6,))
+    # Streamed: the register's rows are read and set page by page, never all held at once.
+    story += streamed_table(REGISTER_HEADER, rows(), REGISTER_WIDTHS, size=6.5, align_right=(6,))
     if not data.register_size:
         story.append(para("Không có lần cung cấp dữ liệu nào trong kỳ.", "small"))
     return story
@@ -644,9 +646,10 @@ def _download_section(data):
     ]
     if not rows:
         return [*story, para("Không có lượt tải hoặc lượt tải bị từ chối nào trong kỳ.", "small")]
-    return story + table(
+    # One row per download, as many as the releases: set page by page like the register.
+    return story + streamed_table(
         ["Thời điểm", "Số yêu cầu", "Người tải", "Cơ quan", "Kết quả", "Lý do từ chối", "Tệp"],
-        [
+        (
             [
                 when(r.at, seconds=True),
                 r.reference or "—",
@@ -656,7 +659,7 @@ def _download_section(data):
                 *_download_reason_and_file(r),
             ]
             for r in rows
-        ],
+        ),
         _rest_last(SECONDS_COLUMN, 28 * mm, 48 * mm, 26 * mm, 36 * mm, 50 * mm),
     )
 
