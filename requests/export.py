@@ -1,10 +1,11 @@
 """Cutting approved windows out of the footage and packing them for hand-over.
 
 `export_build` does the slow work outside any transaction, in a staging folder
-of its own: per item it lists the source's segments, cuts the exact window by
-stream copy (no re-encoding; the clip may begin at the keyframe before the
-window, and the manifest says so), hashes everything, writes manifest.json
-and the hand-over record, and zips a BagIt-style bag. The workflow then
+of its own: per item it lists the source's segments and cuts the exact window
+by stream copy (no re-encoding; the clip may begin at the keyframe before the
+window, and the manifest says so) straight into the zip package of a
+BagIt-style bag, hashing everything on the way; then it writes manifest.json
+and the hand-over record into the package and ends it. The workflow then
 turns the result into the one Release of the request, or throws it away when
 another delivery of the same task got there first.
 
@@ -379,13 +380,19 @@ def _cut_with_ffmpeg(plan):
     return sha256, size, duration, source_hashes
 
 
-def cut_window(*, source, segments, start, end, out_path, workdir):
+def cut_window(*, source, segments, start, end, out_path, workdir, package=None, member=None):
     """Stream-copy [start, end) from the readable segments into out_path. Returns the file's facts for the manifest.
 
     Plain MP4 segments of one video track are cut by copying their samples
     (`requests.mp4cut`: one pass, every hash taken meanwhile, the header
     first); anything else goes through ffmpeg's concat demuxer. Both copy the
     recorded frames unchanged.
+
+    With `package` (a `zipwriter.PackageWriter`) the clip becomes its member
+    `member` instead, and the facts name that member's ZipEntry ("_entry"):
+    samples are copied straight into the package, so the clip is written
+    once; a clip ffmpeg cuts is written to out_path, hashed there, then
+    copied into the package and the file removed.
     """
     readable = [s for s in segments if s.readable]
     first, last = readable[0], readable[-1]
@@ -401,12 +408,19 @@ def cut_window(*, source, segments, start, end, out_path, workdir):
             source=source, segments=segments, start=start, end=end, out_path=out_path, workdir=workdir, local=(paths, fetched)
         )
         sha256, size, duration, source_hashes = _cut_with_ffmpeg(plan)
+        entry = None
+        if package is not None:
+            entry = package.add(out_path, member)
+            out_path.unlink()
         method, keyframe = CUT_BY_FFMPEG, plan.keyframe
         layout = integrity.TimeLayout(
             starts=[s.start for s in readable], first_frame=first.start + dt.timedelta(seconds=keyframe)
         )
     else:
-        sha256, size, source_hashes = mp4cut.write_clip(cut, out_path, known=fetched)
+        if package is not None:
+            sha256, size, source_hashes, entry = mp4cut.write_clip_into(cut, package, member, known=fetched)
+        else:
+            sha256, size, source_hashes, entry = (*mp4cut.write_clip(cut, out_path, known=fetched), None)
         duration = round(cut.duration, 6)
         method, keyframe = CUT_BY_SAMPLE_COPY, cut.keyframe
         layout = integrity.SampleLayout(
@@ -446,7 +460,15 @@ def cut_window(*, source, segments, start, end, out_path, workdir):
         "_last": last_timestamp,
         # Where each of the clip's frames came from, for the decode check to name the segment of a damaged one.
         "_layout": layout,
+        "_entry": entry,
     }
+
+
+def package_member(package, entry):
+    """The clip held by a member (a ZipEntry) of a stored zip package, as FFmpeg opens it (`media.decode_check`):
+    only the member's bytes, byte positions counted from its start (libav's subfile protocol)."""
+    start = entry.data_offset
+    return f"subfile,,start,{start},end,{start + entry.size},,:{Path(package).resolve()}"
 
 
 # Decode checks ---------------------------------------------------------------
@@ -465,8 +487,9 @@ class ClipChecker:
     """Decodes an export's clips one after another (`media.decode_check`) in a thread of its own.
 
     libav decodes without holding the GIL, so the export cuts the next clip
-    and zips the ones already cut meanwhile; the decoder's own threads share
-    the cores with the copy and the hashing. One check at a time: libav's
+    into the package meanwhile; the decoder's own threads share the cores
+    with the copy and the hashing. A clip is read where it lies: a file, or
+    the package's member (`package_member`). One check at a time: libav's
     log, from which a check reads the decoder's messages, is one per process.
     """
 
@@ -477,6 +500,7 @@ class ClipChecker:
         self.frames, self.announced = 0, 0  # of the clip being checked
 
     def submit(self, path):
+        """Check the clip at `path` (a path, or a URL FFmpeg opens) once those submitted before it are checked."""
         self._checks.append(self._pool.submit(self._check, path))
 
     def _check(self, path):
@@ -601,10 +625,12 @@ def export_build(footage_request_id, *, progress=None):
     work = staging / "work"
     data.mkdir(parents=True)
     work.mkdir()
-    # Each clip is decoded in full while the export goes on (`ClipChecker`); the clips are zipped meanwhile,
-    # the manifest and the hand-over record once the checks have said what to write in them.
+    # Each clip is cut straight into the package, then decoded in full from there while the export goes on
+    # (`ClipChecker`); the manifest and the hand-over record follow once the checks have said what to write in them.
+    # Until `finish_bag` writes the zip's central directory, the package is no zip a tool would open.
     checker, packer = ClipChecker(), None
     try:
+        packer = PackageWriter(staging / f"{footage_request.reference}.zip")
         with translation.override(settings.LANGUAGE_CODE):
             manifest_items, files, layouts, gap_count = [], [], [], 0
             for number, item in enumerate(items, start=1):
@@ -634,17 +660,20 @@ def export_build(footage_request_id, *, progress=None):
                     else:
                         entry["note"] = NOTE_UNREADABLE
                 else:
+                    name = _file_name(number, item)
                     cut = cut_window(
                         source=source,
                         segments=listing.segments,
                         start=item.start,
                         end=item.end,
-                        out_path=data / _file_name(number, item),
+                        out_path=data / name,
                         workdir=work,
+                        package=packer,
+                        member=f"{bag.name}/data/{name}",
                     )
                     first, last = cut.pop("_first"), cut.pop("_last")
                     layouts.append(cut.pop("_layout"))
-                    checker.submit(bag / cut["path"])
+                    checker.submit(package_member(packer.package, cut.pop("_entry")))
                     cut["camera"] = item.camera.code
                     cut["gaps"] = entry["gaps"]
                     entry["file"] = cut["path"]
@@ -654,11 +683,6 @@ def export_build(footage_request_id, *, progress=None):
             if not files:
                 raise ExportFailed("no_footage", reasons=[[entry["camera"], entry["note"]] for entry in manifest_items])
 
-            _report(progress, 70, coded("packing"))
-            packer = PackageWriter(staging / f"{footage_request.reference}.zip")
-            clips = [bag / f["path"] for f in files]
-            for clip in clips:
-                packer.add(clip, clip.relative_to(bag.parent).as_posix())
             _report(progress, 75, coded("checking", n=1, total=len(files)))
             reports = checker.reports(
                 waiting=lambda index, count, done: _report(
@@ -723,7 +747,7 @@ def export_build(footage_request_id, *, progress=None):
             _write_bag_files(bag, footage_request, files)
 
             _report(progress, 92, coded("packing"))
-            package, package_sha256, package_size = finish_bag(packer, bag, added=set(clips))
+            package, package_sha256, package_size = finish_bag(packer, bag)
         shutil.rmtree(bag)
         shutil.rmtree(work)
         release_files = [

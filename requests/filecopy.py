@@ -2,10 +2,12 @@
 
 The bytes are copied inside the kernel (copy_file_range, as cp does) and
 never pass through Python; a second thread reads each copied range back while
-it is still in the page cache and hashes it (SHA-256, and CRC-32 for a zip
-member), in order; a third flushes the file to disk every so often, so that
-the disk writes while the CPUs hash. The clip of an export and its zip
-package are both written this way.
+it is still in the page cache and hashes it (the file's SHA-256), in order;
+for a zip member a third does the same for the member's CRC-32 and its own
+SHA-256, so that the two hashes of the same bytes take two cores; a fourth
+flushes the file to disk every so often, so that the disk writes while the
+CPUs hash. An export writes its zip package this way, each clip copied
+straight into its member.
 """
 
 import errno
@@ -46,6 +48,11 @@ def hash_range(descriptor, start, end, *digests):
         for digest in digests:
             digest.update(view[:count])
         start += count
+
+
+def _feed(data, *digests):
+    for digest in digests:
+        digest.update(data)
 
 
 def hash_descriptor(descriptor, size):
@@ -97,18 +104,23 @@ class HashedWriter:
         self.digest = hashlib.sha256()
         self.position = 0
         self._hasher = ThreadPoolExecutor(max_workers=1)
+        # The digests given as `also` (a member's), fed the same bytes in order beside the file's own.
+        self._also_hasher = ThreadPoolExecutor(max_workers=1)
         self._flusher = ThreadPoolExecutor(max_workers=1)
         self._pending = []
         self._copier = Copier()
         self._unflushed = 0
 
-    def write(self, data):
+    def write(self, data, *, also=()):
+        """Append `data`; `also` are digests to feed these bytes to as well (as `copy` does)."""
         data = bytes(data)
         written = 0
         while written < len(data):
             written += os.pwrite(self.descriptor, data[written:], self.position + written)
         # Hashed from memory: these are the bytes just written, all of them.
         self._pending.append(self._hasher.submit(self.digest.update, data))
+        if also:
+            self._pending.append(self._also_hasher.submit(_feed, data, *also))
         self.position += len(data)
 
     def copy(self, source, offset, length, *, name="", also=()):
@@ -123,8 +135,9 @@ class HashedWriter:
                 self._copier.mode = "read"
                 continue
             start = self.position
-            task = self._hasher.submit(hash_range, self.descriptor, start, start + count, self.digest, *also)
-            self._pending.append(task)
+            self._pending.append(self._hasher.submit(hash_range, self.descriptor, start, start + count, self.digest))
+            if also:
+                self._pending.append(self._also_hasher.submit(hash_range, self.descriptor, start, start + count, *also))
             self.position, offset, length = start + count, offset + count, length - count
             self._unflushed += count
             if self._unflushed >= FLUSH_EVERY:
@@ -147,7 +160,7 @@ class HashedWriter:
             self.abandon()
 
     def abandon(self):
-        for pool in (self._hasher, self._flusher):
+        for pool in (self._hasher, self._also_hasher, self._flusher):
             pool.shutdown(wait=True, cancel_futures=True)
         if self.descriptor is not None:
             os.close(self.descriptor)

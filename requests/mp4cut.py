@@ -14,12 +14,14 @@ description — this module does the same cut more directly:
    ftyp, a moov whose tables point at the samples' new places, then one mdat
    holding the samples in their recorded order. The header comes first, so a
    player can start at once.
-2. `write_clip` writes that header, copies the samples' byte ranges with
-   copy_file_range (inside the kernel, as cp does), and meanwhile hashes every
-   source segment and the clip in two other threads. The copied bytes are
-   hashed as written (read back from the clip while still in the page cache),
-   so its SHA-256 is that of the file and not of what was meant to be copied;
-   a segment that changes while it is read fails the cut (a retry starts
+2. `write_clip_into` writes that header straight into a member of the
+   release's zip package (`write_clip`: into a file of its own), copies the
+   samples' byte ranges with copy_file_range (inside the kernel, as cp does),
+   and meanwhile hashes every source segment and the clip in two other
+   threads. The copied bytes are hashed as written (read back from the
+   package while still in the page cache), so the clip's SHA-256 is that of
+   the bytes the package holds and not of what was meant to be copied; a
+   segment that changes while it is read fails the cut (a retry starts
    again).
 
 The clip keeps the recording's time. Given the segments' wall-clock starts,
@@ -363,12 +365,34 @@ def write_clip(plan, out_path, *, known=None):
     `known` maps segment indexes whose hashes are already known (segments
     fetched from a remote source and hashed on the way) to (SHA-256, size).
     """
+    writer = HashedWriter(out_path)
+    try:
+        return _write(plan, writer, finish=writer.close, known=known)
+    finally:
+        writer.abandon()
+
+
+def write_clip_into(plan, package, name, *, known=None):
+    """Write the planned clip straight into a package, as its member `name` (`zipwriter.PackageWriter.member`).
+
+    Returns (clip SHA-256, clip size, [(SHA-256, size) of each segment],
+    the member's ZipEntry): the clip's bytes are written once, into the
+    package, and hashed as they are read back from it. On an error the
+    caller abandons the package.
+    """
+    member = package.member(name, size=plan.size)
+    return (*_write(plan, member, finish=member.close, known=known), member.entry)
+
+
+def _write(plan, writer, *, finish, known):
+    """Write the planned clip through `writer` (a HashedWriter or a package member), then `finish()` it for the clip's
+    SHA-256, while this thread hashes the source segments."""
     known = known or {}
     sources, source_hashes = [], {}
     # The clip is hashed by the writer's thread; the sources by this one, meanwhile.
     source_hasher = ThreadPoolExecutor(max_workers=1)
-    writer = HashedWriter(out_path)
     try:
+        start = writer.position
         for index, segment in enumerate(plan.segments):
             descriptor = os.open(segment.path, os.O_RDONLY)
             sources.append(descriptor)
@@ -378,16 +402,15 @@ def write_clip(plan, out_path, *, known=None):
         writer.write(plan.header)
         for index, offset, length in plan.ranges:
             writer.copy(sources[index], offset, length, name=plan.segments[index].path.name)
-        size = writer.position
-        sha256 = writer.close()
+        size = writer.position - start
+        if size != plan.size:
+            raise SourceChanged(errno.EIO, "the clip came out shorter than planned")
+        sha256 = finish()
         hashes = [known[i] if i in known else source_hashes[i].result() for i in range(len(plan.segments))]
         for segment, descriptor in zip(plan.segments, sources, strict=True):
             _ensure_unchanged(segment, descriptor, "while it was cut")
-        if size != plan.size:
-            raise SourceChanged(errno.EIO, "the clip came out shorter than planned")
         return sha256, size, hashes
     finally:
-        writer.abandon()
         source_hasher.shutdown(wait=True, cancel_futures=True)
         for descriptor in sources:
             os.close(descriptor)

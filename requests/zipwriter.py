@@ -1,11 +1,13 @@
 """The zip format of a release package: members stored one after the other, with the zip64 extensions when large."""
 
+import errno
+import hashlib
 import os
 import struct
 import time
 from dataclasses import dataclass
 
-from requests.filecopy import Crc32, HashedWriter
+from requests.filecopy import Crc32, HashedWriter, SourceChanged
 
 
 class PackageWriter:
@@ -16,8 +18,11 @@ class PackageWriter:
     member's CRC-32 is taken with the package's SHA-256 as its bytes are read
     back, and written after them in a data descriptor, as streaming zip
     writers do. Python's zipfile would pass every byte through Python. The
-    export adds the clips while they are still being decoded, and the
-    manifest and hand-over record once the check has said what they say.
+    export writes each clip straight into its member (`member`), so a clip's
+    bytes are written once, and adds the manifest and hand-over record once
+    the decode check has said what they say. Until `finish()` writes the
+    central directory the file is no zip any tool opens: a package whose
+    writing stopped half way never passes for a complete one.
     """
 
     def __init__(self, package):
@@ -26,18 +31,29 @@ class PackageWriter:
         self._directory = []
 
     def add(self, path, name):
-        """Append the file at `path` as the member `name`."""
-        writer = self._writer
+        """Append the file at `path` as the member `name`; returns its ZipEntry."""
         with open(path, "rb") as source:
             stat = os.fstat(source.fileno())
-            entry = zip_entry(name, size=stat.st_size, mtime=stat.st_mtime, offset=writer.position)
-            writer.write(entry.local_header())
-            crc = Crc32()
-            writer.copy(source.fileno(), 0, stat.st_size, name=name, also=[crc])
-            writer.wait()
-        entry.crc = crc.value
-        writer.write(entry.data_descriptor())
-        self._directory.append(entry)
+            member = self.member(name, size=stat.st_size, mtime=stat.st_mtime, sha256=False)
+            member.copy(source.fileno(), 0, stat.st_size, name=name)
+            member.close()
+        return member.entry
+
+    def member(self, name, *, size, mtime=None, sha256=True):
+        """Begin the member `name`, of `size` bytes, to be written through the Member returned (one at a time)."""
+        writer = self._writer
+        entry = zip_entry(name, size=size, mtime=time.time() if mtime is None else mtime, offset=writer.position)
+        writer.write(entry.local_header())
+        return Member(self, entry, sha256=sha256)
+
+    def _close_member(self, member):
+        writer = self._writer
+        writer.wait()
+        if member.size != member.entry.size:
+            raise SourceChanged(errno.EIO, f"{member.entry.name.decode()} came out {member.size} bytes, not {member.entry.size}")
+        member.entry.crc = member.crc.value
+        writer.write(member.entry.data_descriptor())
+        self._directory.append(member.entry)
 
     def finish(self):
         """Write the central directory and close the package: (package, SHA-256, size)."""
@@ -48,6 +64,44 @@ class PackageWriter:
 
     def abandon(self):
         self._writer.abandon()
+
+
+class Member:
+    """A member of a package being written, from memory (`write`) and from ranges of open files (`copy`).
+
+    Its CRC-32 and (unless told otherwise) its own SHA-256 are taken from its
+    bytes as they are read back from the package, so they are those of what
+    the package holds. `offset` is where its bytes start in the package.
+    """
+
+    def __init__(self, package_writer, entry, *, sha256=True):
+        self._package = package_writer
+        self.entry = entry
+        self.offset = package_writer._writer.position
+        self.crc = Crc32()
+        self.digest = hashlib.sha256() if sha256 else None
+        self._digests = [self.crc] + ([self.digest] if sha256 else [])
+
+    @property
+    def position(self):
+        """Where the next byte goes, in the package."""
+        return self._package._writer.position
+
+    @property
+    def size(self):
+        return self.position - self.offset
+
+    def write(self, data):
+        self._package._writer.write(data, also=self._digests)
+
+    def copy(self, source, offset, length, *, name=""):
+        self._package._writer.copy(source, offset, length, name=name or self.entry.name.decode(), also=self._digests)
+
+    def close(self):
+        """Wait until the member's bytes are hashed, then end it (its data descriptor); returns its SHA-256 (hex), or
+        None when it was not asked for. Raises SourceChanged when it does not hold the size it was begun with."""
+        self._package._close_member(self)
+        return self.digest.hexdigest() if self.digest else None
 
 
 def pack_bag(bag, package):
@@ -82,6 +136,11 @@ class ZipEntry:
     date: int
     flags: int
     crc: int = 0
+
+    @property
+    def data_offset(self):
+        """Where the member's bytes start in the package, after its local header."""
+        return self.offset + len(self.local_header())
 
     @property
     def zip64(self):

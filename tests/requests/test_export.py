@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.models import Action, AuditEvent, Outcome
 from config.celery import app
-from requests import export, media, services, workflow
+from requests import export, media, releases, services, workflow
 from requests.models import Decision, Release, Status
 from requests.sources import source_for
 from requests.sources.files import SegmentFileSource
@@ -299,7 +299,6 @@ def test_the_export_reports_its_stages_as_codes(world, footage, django_capture_o
     assert stages == [
         (0, {"code": "cutting", "camera": "HB-001", "n": 1, "total": 2}),
         (35, {"code": "cutting", "camera": "HB-001", "n": 2, "total": 2}),
-        (70, {"code": "packing"}),
         (75, {"code": "checking", "n": 1, "total": 2}),
         (85, {"code": "writing"}),
         (92, {"code": "packing"}),
@@ -331,6 +330,44 @@ def test_the_clip_carries_the_recorded_packets_unchanged(world, footage, django_
     recorded = [h for segment in entry["source_segments"] for h in _packet_hashes(segment["locator"])]
     assert [s["name"] for s in entry["source_segments"]] == ["59.56.mp4", "59.58.mp4", "00.00.mp4"]
     assert _packet_hashes(clip) == recorded
+
+
+def test_each_clip_is_written_once_straight_into_the_package_and_verifies(
+    world, footage, django_capture_on_commit_callbacks, monkeypatch, tmp_path
+):
+    def no_clip_file(*args, **kwargs):
+        raise AssertionError("the export wrote a clip to a file of its own")
+
+    monkeypatch.setattr(export.mp4cut, "write_clip", no_clip_file)
+    footage_request = approved(world, [(footage.at(2.5), footage.at(8)), (footage.at(12), footage.at(15))])
+    footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
+
+    release = footage_request.release
+    reference = footage_request.reference
+    _, names, manifest = _bag(release)
+    clips = [f["path"] for f in manifest["files"]]
+    assert len(clips) == 2 and all(f["cut_method"] == export.CUT_BY_SAMPLE_COPY for f in manifest["files"])
+    # The layout users see: the clips first, in the manifest's order, then the bag's tag files.
+    assert names[:2] == [f"{reference}/{path}" for path in clips]
+    assert sorted(names[2:]) == sorted(
+        f"{reference}/{tag}"
+        for tag in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", "manifest.json")
+        + (export.HANDOVER_NAME,)
+    )
+    with zipfile.ZipFile(release.package_path) as archive:
+        assert archive.testzip() is None
+        bagit = archive.read(f"{reference}/manifest-sha256.txt").decode()
+        for f in manifest["files"]:
+            data = archive.read(f"{reference}/{f['path']}")
+            assert (hashlib.sha256(data).hexdigest(), len(data)) == (f["sha256"], f["size"])
+            assert f"{f['sha256']}  {f['path']}\n" in bagit
+            # The shipped check finds the clip by its hash, and the decode check read every frame of it.
+            (match,) = releases.release_verify(actor=world.outsider, sha256=f["sha256"], release=release)
+            assert match.name == f["path"] and f["integrity"]["decoded"] is True
+            clip = tmp_path / Path(f["path"]).name
+            clip.write_bytes(data)
+            assert f["integrity"]["frames_decoded"] == media.decode_check(clip).frames_decoded > 0
+    assert not any(Path(footage.exports, ".staging").glob("*"))
 
 
 def test_segments_whose_parameters_change_still_give_a_clip_that_decodes(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from requests import export, mp4boxes, mp4cut
+from requests import export, media, mp4boxes, mp4cut, zipwriter
 from requests.models import Status
 from requests.sources import source_for
 from tests.requests import probe
@@ -291,3 +291,53 @@ def test_a_hole_finer_than_the_start_times_is_closed_up(footage):
     assert mp4cut.plan_cut(paths, starts=starts, tolerance=1.0).duration == pytest.approx(4.0)
     assert mp4cut.plan_cut(paths, starts=starts).duration == pytest.approx(4.5)
     assert mp4cut.plan_cut(paths).duration == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_a_clip_cut_into_the_package_is_the_clip_cut_to_a_file(footage, tmp_path, monkeypatch, zip64):
+    """Written once, straight into its zip member: the same bytes, the same hashes, and the decode check reads it there."""
+    if zip64:
+        monkeypatch.setattr(zipwriter, "ZIP64_LIMIT", 0)
+    plan = mp4cut.plan_cut([footage.segment(0), footage.segment(2), footage.segment(4)], inpoint=0.5, outpoint=1.2)
+    reference = tmp_path / "reference.mp4"
+    expected = mp4cut.write_clip(plan, reference)
+
+    package = zipwriter.PackageWriter(tmp_path / "package.zip")
+    name = "YC-2026-000001/data/01_HB-001.mp4"
+    *facts, entry = mp4cut.write_clip_into(plan, package, name)
+    package_path, _, _ = package.finish()
+
+    assert tuple(facts) == expected
+    with zipfile.ZipFile(package_path) as archive:
+        assert archive.testzip() is None
+        data = archive.read(name)
+    assert data == reference.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == expected[0]
+    in_package = media.decode_check(export.package_member(package_path, entry))
+    on_disk = media.decode_check(reference)
+    assert (in_package.frames_in_file, in_package.frames_decoded, in_package.damage) == (
+        on_disk.frames_in_file,
+        on_disk.frames_decoded,
+        [],
+    )
+    assert in_package.frames_decoded > 0
+
+
+def test_a_damaged_frame_in_the_package_is_placed_where_it_lies_in_the_clip(footage, tmp_path):
+    plan = mp4cut.plan_cut([footage.segment(0), footage.segment(2)])
+    package = zipwriter.PackageWriter(tmp_path / "package.zip")
+    *_, entry = mp4cut.write_clip_into(plan, package, "YC-2026-000001/data/clip.mp4")
+    package_path, _, _ = package.finish()
+    # Spoil a sample's bytes in the middle of the second segment's part of the clip, inside the package.
+    _, offset, length = plan.ranges[-1]
+    where = len(plan.header) + plan.payload - length // 2
+    with open(package_path, "r+b") as handle:
+        handle.seek(entry.data_offset + where)
+        handle.write(b"\xff" * 2000)
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(package_path.read_bytes()[entry.data_offset : entry.data_offset + entry.size])
+
+    in_package = media.decode_check(export.package_member(package_path, entry), threads=1)
+    on_disk = media.decode_check(clip, threads=1)
+    assert in_package.damage and in_package.damage == on_disk.damage
+    assert all(d.position is None or d.position < entry.size for d in in_package.damage)
