@@ -23,7 +23,6 @@ from requests.models import (
     FootageRequest,
     FootageRequestGroupObjectPermission,
     LegalHold,
-    QueueEntry,
     Release,
     RequestItem,
     Status,
@@ -174,37 +173,44 @@ def listed_requests(
     return sorted(merged.values(), key=lambda r: r.pk, reverse=True)[:size]
 
 
-def waiting_for_groups(user: User) -> QuerySet[FootageRequest]:
-    """Open requests waiting for one of the user's groups to review or approve them (their queue entries).
-
-    Read from the groups' own queue entries, the queue costs what that centre has open, not what the city has."""
-    group_ids = list(user.group_ids())
-    if not group_ids:
-        return FootageRequest.objects.none()
-    return FootageRequest.objects.filter(pk__in=QueueEntry.objects.filter(group_id__in=group_ids).values("footage_request_id"))
-
-
 def review_queue(user: User, *, size: int = 50, after: tuple | None = None) -> list[FootageRequest]:
-    """Requests waiting for this reviewer or approver: emergencies first, then by due date (keyset).
-
-    Each of the user's groups is read as its own range of the queue entries' index, in queue order (a page costs
-    the page, whatever the centre or the city has open), and the pages are merged."""
+    """Requests waiting for this reviewer or approver: emergencies first, then by due date (keyset)."""
     if not user.has_role(Role.REVIEWER, Role.APPROVER):
         return []
+    return waiting_in_queue(user, size=size, after=after)
+
+
+def waiting_in_queue(user: User, *, size: int, after: tuple | None = None, statuses=OPEN_STATUSES) -> list[FootageRequest]:
+    """The first `size` requests in the queues of the user's groups (in `statuses`, not the user's own agency's), in
+    queue order: priority, due time, id; after the (priority, due_at, id) `after` when given.
+
+    Each group is read as its own range of the queue entries' index, in that order, and the pages are merged: a page
+    costs the page, whatever the centre or the city has open. A request's status is checked on the rows read, not in
+    the query, where the planner would take it for a filter that drops most rows and sort them all (entries exist
+    only while a request is open, so for the open statuses nothing is dropped)."""
     merged = {}
     for group_id in user.group_ids():
         qs = (
-            # Entries exist only while a request is open; its status is checked on the page read below, not in the
-            # query, where the planner would take it for a filter that drops most rows and sort them all.
             FootageRequest.objects.filter(queue_entries__group_id=group_id)
             .exclude(agency_id=user.agency_id)
             .alias(queue_key=_Row("queue_entries__priority", "queue_entries__due_at", "queue_entries__footage_request_id"))
+            .select_related("agency", "legal_basis")
+            .order_by("queue_entries__priority", "queue_entries__due_at", "pk")
         )
-        if after is not None:
-            priority, due_at, pk = after
-            qs = qs.filter(queue_key__gt=_Row(Value(priority), Value(due_at), Value(pk)))
-        ordered = qs.select_related("agency", "legal_basis").order_by("queue_entries__priority", "queue_entries__due_at", "pk")
-        merged.update((r.pk, r) for r in ordered[:size] if r.status in OPEN_STATUSES)
+        cursor, found = after, 0
+        while True:
+            page = list(
+                (qs if cursor is None else qs.filter(queue_key__gt=_Row(Value(cursor[0]), Value(cursor[1]), Value(cursor[2]))))[
+                    :size
+                ]
+            )
+            for row in page:
+                if row.status in statuses:
+                    merged[row.pk] = row
+                    found += 1
+            if len(page) < size or found >= size:
+                break
+            cursor = (page[-1].priority, page[-1].due_at, page[-1].pk)
     return sorted(merged.values(), key=lambda r: (r.priority, r.due_at, r.pk))[:size]
 
 

@@ -24,7 +24,7 @@ from requests.models import (
     Status,
     Urgency,
 )
-from requests.selectors import _group_permission, _with_group_permission, requests_visible_to, waiting_for_groups
+from requests.selectors import _group_permission, _with_group_permission, requests_visible_to, waiting_in_queue
 
 # How many tasks of one kind the home page lists; the rest are counted and reached through the group's link.
 SHOWN = 5
@@ -173,8 +173,10 @@ def _signed_by(user):
 def _examiner_groups(user, roles, now):
     """A reviewer's and an approver's groups, read in one pass over the open requests assigned to them."""
     reviewer, approver = Role.REVIEWER in roles, Role.APPROVER in roles
-    qs = waiting_for_groups(user).exclude(agency_id=user.agency_id)
-    qs = qs.filter(status__in=OPEN_STATUSES) if approver else qs.filter(status=Status.SUBMITTED)
+    # The most urgent rows of the user's groups' queues (read in queue order from their entries), then what the
+    # groups below need to know of each, for those rows only.
+    first = waiting_in_queue(user, size=COUNT_CAP + 1, statuses=OPEN_STATUSES if approver else (Status.SUBMITTED,))
+    qs = FootageRequest.objects.filter(pk__in=[footage_request.pk for footage_request in first])
     # Holding one of the two roles, the filter above already says which it is: an EXISTS in the row would be read
     # as a hashed subplan over every grant the agency ever had.
     both = reviewer and approver
