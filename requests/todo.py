@@ -79,7 +79,8 @@ def _group(key, title, hint, due_label, qs, now, *, due=None, mine=True, more_ur
     """A group from an ordered queryset; `due` names the annotation or field holding each task's deadline."""
     rows = list(qs.select_related("agency", "legal_basis")[:SHOWN])
     # Counted up to a cap: a queue of thousands is read as "100+", not counted row by row on every home page.
-    count = len(rows) if len(rows) < SHOWN else qs[: COUNT_CAP + 1].count()
+    # Counted on the ids alone: the annotations (a deadline read from another table) are for the rows shown.
+    count = len(rows) if len(rows) < SHOWN else qs.values("pk")[: COUNT_CAP + 1].count()
     group = TaskGroup(key, title, hint, due_label, mine=mine, more_url=more_url, show_agency=show_agency)
     for footage_request in rows:
         group.add(footage_request, getattr(footage_request, due) if due else None, now)
