@@ -33,14 +33,17 @@ def is_system_administrator(user: User | None) -> bool:
         return True
     if not user.agency_id or not user.has_role(Role.ADMINISTRATOR):
         return False
-    if "_system_admin_cache" not in user.__dict__:
-        user._system_admin_cache = user.memberships.filter(
+    # Read through getattr: request.user is a lazy wrapper whose own __dict__ never holds the answer.
+    cached = getattr(user, "_system_admin_cache", None)
+    if cached is None:
+        cached = user.memberships.filter(
             role=Role.ADMINISTRATOR,
             agency_id=user.agency_id,
             agency__kind=Agency.Kind.MONITORING_CENTRE,
             agency__is_active=True,
         ).exists()
-    return user._system_admin_cache
+        user._system_admin_cache = cached
+    return cached
 
 
 def is_agency_administrator(user: User | None) -> bool:

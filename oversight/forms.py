@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, Outcome
 from governance.forms import DayFirstDateField
-from governance.widgets import FastSelect
+from governance.widgets import FastModelChoiceField, FastSelect
 from oversight.selectors import MAX_PAGE_SIZE, PAGE_SIZE
 
 BAD_CURSOR = _("This page address is not valid; start again from the newest events.")
@@ -82,11 +82,11 @@ class ReportForm(forms.Form):
 
     date_from = DayFirstDateField(label=_("From date"))
     date_to = DayFirstDateField(label=_("To date"))
-    agency = forms.ModelChoiceField(
+    agency = FastModelChoiceField(
         label=_("Agency"), queryset=None, required=False, empty_label=_("All agencies"), widget=FastSelect
     )
-    area = forms.ModelChoiceField(label=_("Area"), queryset=None, required=False, empty_label=_("All areas"), widget=FastSelect)
-    legal_basis = forms.ModelChoiceField(
+    area = FastModelChoiceField(label=_("Area"), queryset=None, required=False, empty_label=_("All areas"), widget=FastSelect)
+    legal_basis = FastModelChoiceField(
         label=_("Legal basis"), queryset=None, required=False, empty_label=_("All legal bases"), widget=FastSelect
     )
 

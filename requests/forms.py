@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from governance.forms import DayFirstDateField
 from governance.models import Agency, Camera, DataCategory, LegalBasis
 from governance.selectors import legal_bases_valid_on, regulation_in_force
-from governance.widgets import FastSelect
+from governance.widgets import FastModelChoiceField, FastSelect
 from requests.models import FootageRequest, Status, Urgency
 from requests.pdfcheck import NotAPlainPdf, check_pdf
 from requests.rules import check_request_content
@@ -376,7 +376,7 @@ class RequestListForm(forms.Form):
     Only the agencies given are offered; any other agency id is refused as a choice.
     """
 
-    agency = forms.ModelChoiceField(
+    agency = FastModelChoiceField(
         label=_("Requesting agency"),
         queryset=Agency.objects.none(),
         required=False,
@@ -399,7 +399,7 @@ class RequestListForm(forms.Form):
         widget=forms.SearchInput(attrs={"autocomplete": "off"}),
         help_text=_("Its beginning is enough."),
     )
-    legal_basis = forms.ModelChoiceField(
+    legal_basis = FastModelChoiceField(
         label=_("Legal basis"),
         queryset=LegalBasis.objects.order_by("code"),
         to_field_name="code",
