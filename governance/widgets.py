@@ -22,18 +22,27 @@ class FastSelect(forms.Select):
     """A `forms.Select` rendered without a template per option (same markup, option groups included)."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts = [f'<select name="{escape(str(widget["name"]))}"{_attrs(widget["attrs"])}>']
-        for group_name, group_choices, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(f'\n  <optgroup label="{escape(str(group_name))}">')
-            for option in group_choices:
-                parts.append(
-                    f'\n  <option value="{escape(str(option["value"]))}"{_attrs(option["attrs"])}>'
-                    f"{escape(str(option['label']))}</option>"
-                )
-            if group_name:
+        # What ChoiceWidget.get_context and select.html make of the choices, without an option dict per choice.
+        values = self.format_value(value)
+        chosen = set(values)
+        parts = [f'<select name="{escape(str(name))}"{_attrs(self.build_attrs(self.attrs, attrs))}>']
+        has_selected = False
+
+        def option(option_value, label):
+            nonlocal has_selected
+            option_value = "" if option_value is None else str(option_value)
+            selected = not has_selected and option_value in chosen
+            has_selected = has_selected or selected
+            mark = " selected" if selected else ""
+            return f'\n  <option value="{escape(option_value)}"{mark}>{escape(str(label))}</option>'
+
+        for option_value, label in self.choices:
+            if isinstance(label, (list, tuple)):
+                parts.append(f'\n  <optgroup label="{escape(str(option_value))}">')
+                parts.extend(option(sub_value, sub_label) for sub_value, sub_label in label)
                 parts.append("\n  </optgroup>")
+            else:
+                parts.append(option(option_value, label))
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # noqa: S308 - every name, value and label above is escaped
 
