@@ -7,9 +7,11 @@ it is the reason given only when everything else allows the act.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from guardian.core import ObjectPermissionChecker
 
 from governance.models import Role, User
 from governance.second_factor import second_factor_refusal
@@ -26,6 +28,25 @@ class WorkflowRefused(PermissionDenied):
         self.message = message
 
 
+@contextmanager
+def permissions_read_once(user: User):
+    """Within the block, the object permissions of `user` are read once per request and kept (a page asking ten
+    questions of one request reads its grants once, not ten times). Only for reading: nothing granted inside the
+    block is seen by it."""
+    user._request_perm_checker = ObjectPermissionChecker(user)
+    try:
+        yield
+    finally:
+        del user._request_perm_checker
+
+
+def _has_perm(user, perm, footage_request):
+    checker = getattr(user, "_request_perm_checker", None)
+    if checker is None:
+        return user.has_perm(perm, footage_request)
+    return checker.has_perm(perm, footage_request)
+
+
 def _own_agency(user, footage_request):
     return user.agency_id is not None and user.agency_id == footage_request.agency_id
 
@@ -35,7 +56,7 @@ def _edit_refusal(user, footage_request):
         return _("Only requesting officers of the requesting agency may change this request.")
     if not allows("update", footage_request.status):
         return _("A request can be changed only while it is a draft or more information is requested.")
-    if not user.has_perm("requests.change_footagerequest", footage_request):
+    if not _has_perm(user, "requests.change_footagerequest", footage_request):
         return _("You do not hold the permission to change this request.")
     return None
 
@@ -55,7 +76,7 @@ def _review_rule_refusal(user, footage_request):
         return _("Nobody may act on a request of their own agency.")
     if not allows("review", footage_request.status):
         return _("This request is not waiting for review.")
-    if not user.has_perm("requests.review_footagerequest", footage_request):
+    if not _has_perm(user, "requests.review_footagerequest", footage_request):
         return _("Your agency is not assigned to review requests for these cameras and data categories.")
     return None
 
@@ -72,7 +93,7 @@ def _sign_refusal(user, footage_request):
     # Approving and rejecting start from the same statuses.
     if not allows("approve", footage_request.status):
         return _("This request is not waiting for a decision.")
-    if not user.has_perm("requests.approve_footagerequest", footage_request):
+    if not _has_perm(user, "requests.approve_footagerequest", footage_request):
         return _("Your agency is not assigned to approve requests for these cameras and data categories.")
     if binding_approvals(footage_request).filter(actor=user).exists():
         return _("You have already signed this request; a second approval must come from another official.")
@@ -89,7 +110,7 @@ def _ask_info_refusal(user, footage_request):
     if (
         user.has_role(Role.APPROVER)
         and not _own_agency(user, footage_request)
-        and user.has_perm("requests.approve_footagerequest", footage_request)
+        and _has_perm(user, "requests.approve_footagerequest", footage_request)
     ):
         return second_factor_refusal(user)
     return _("Only the assigned reviewers and approvers may ask for more information.")
@@ -98,9 +119,9 @@ def _ask_info_refusal(user, footage_request):
 def _comment_refusal(user, footage_request):
     if _own_agency(user, footage_request) and user.has_role(Role.REQUESTER):
         return None
-    if _ask_info_refusal(user, footage_request) is None or user.has_perm("requests.review_footagerequest", footage_request):
+    if _ask_info_refusal(user, footage_request) is None or _has_perm(user, "requests.review_footagerequest", footage_request):
         return None
-    if user.has_perm("requests.approve_footagerequest", footage_request):
+    if _has_perm(user, "requests.approve_footagerequest", footage_request):
         return None
     return _("Only the requesting agency and the assigned officials may comment on this request.")
 
@@ -158,7 +179,7 @@ def can_list_overseen_requests(user: User) -> bool:
 def _custodian_refusal(user, footage_request):
     if not user.has_role(Role.CUSTODIAN):
         return _("Only custodians of the monitoring centre may do this.")
-    if not user.has_perm("requests.export_footagerequest", footage_request):
+    if not _has_perm(user, "requests.export_footagerequest", footage_request):
         return _("Your agency is not assigned to export footage for these cameras.")
     return None
 

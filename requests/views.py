@@ -275,18 +275,8 @@ def request_detail(request, reference):
         decision.binds = binds(decision, footage_request)
     with_views = request.GET.get("views") == "1"
     timeline, views_count = _timeline(footage_request, with_views=with_views)
-    can = {
-        "edit": permissions.can_edit(user, footage_request),
-        "withdraw": permissions.can_withdraw(user, footage_request),
-        "review": permissions.can_review(user, footage_request),
-        "ask_info": permissions.can_ask_info(user, footage_request),
-        "sign": permissions.can_sign(user, footage_request),
-        "comment": permissions.can_comment(user, footage_request),
-        "export": permissions.can_export(user, footage_request),
-        "hold": permissions.can_hold(user, footage_request),
-        "receive": permissions.can_receive(user, footage_request),
-        "see_release": permissions.can_see_release(user, footage_request),
-    }
+    with permissions.permissions_read_once(user):
+        can = _detail_permissions(user, footage_request)
     return render(
         request,
         "requests/detail.html",
@@ -326,6 +316,22 @@ def request_detail(request, reference):
             "export_error": failure_text(footage_request.export_error),
         },
     )
+
+
+def _detail_permissions(user, footage_request):
+    """What the request page offers `user` on this request."""
+    return {
+        "edit": permissions.can_edit(user, footage_request),
+        "withdraw": permissions.can_withdraw(user, footage_request),
+        "review": permissions.can_review(user, footage_request),
+        "ask_info": permissions.can_ask_info(user, footage_request),
+        "sign": permissions.can_sign(user, footage_request),
+        "comment": permissions.can_comment(user, footage_request),
+        "export": permissions.can_export(user, footage_request),
+        "hold": permissions.can_hold(user, footage_request),
+        "receive": permissions.can_receive(user, footage_request),
+        "see_release": permissions.can_see_release(user, footage_request),
+    }
 
 
 def _open_question(footage_request, decisions):
