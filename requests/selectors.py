@@ -32,6 +32,10 @@ from requests.models import (
 from requests.transitions import allows, past_approval
 
 
+# The roles whose groups the workflow grants permissions on requests to.
+GRANTED_ROLES = (Role.REQUESTER, Role.REVIEWER, Role.APPROVER, Role.CUSTODIAN)
+
+
 @lru_cache(maxsize=8)
 def _permission_id(codename):
     return Permission.objects.get(content_type__app_label="requests", codename=codename).pk
@@ -65,9 +69,12 @@ def visibility(user: User | None) -> list[Q] | None:
     ways = []
     if not isinstance(overseen, EmptyQuerySet):
         ways.append(Q(agency__in=overseen.values("pk")))
-    granted = _group_permission(user, "view_footagerequest")
-    if granted is not None:
-        ways.append(Q(granted))
+    # Grants on requests go only to the groups of these roles (requests.workflow): an auditor or an administrator
+    # reads through its oversight alone, without a query for grants it cannot hold.
+    if user.has_role(*GRANTED_ROLES):
+        granted = _group_permission(user, "view_footagerequest")
+        if granted is not None:
+            ways.append(Q(granted))
     return ways
 
 
