@@ -1,7 +1,10 @@
+import functools
+
 from django import forms
 from django.apps import apps
 from django.core.validators import validate_slug
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, Outcome
@@ -20,12 +23,18 @@ LEDGER_APPS = ("governance", "requests", "oversight", "audit")
 
 def object_kinds() -> list[tuple[str, str]]:
     """(type as the ledger stores it, its name in the active language) for every kind of object events name."""
+    return list(_object_kinds(get_language()))
+
+
+@functools.lru_cache(maxsize=8)
+def _object_kinds(language):
+    # The models do not change while the process runs: named once per language.
     kinds = [
-        (model._meta.label_lower, capfirst(model._meta.verbose_name))
+        (model._meta.label_lower, str(capfirst(model._meta.verbose_name)))
         for model in apps.get_models()
         if model._meta.app_label in LEDGER_APPS and not model._meta.label_lower.endswith("objectpermission")
     ]
-    return sorted(kinds, key=lambda kind: str(kind[1]))
+    return tuple(sorted(kinds, key=lambda kind: kind[1]))
 
 
 class LedgerFilterForm(forms.Form):
