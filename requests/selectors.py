@@ -31,7 +31,6 @@ from requests.models import (
 )
 from requests.transitions import allows, past_approval
 
-
 # The roles whose groups the workflow grants permissions on requests to.
 GRANTED_ROLES = (Role.REQUESTER, Role.REVIEWER, Role.APPROVER, Role.CUSTODIAN)
 

@@ -21,10 +21,16 @@ from requests.models import (
     Decision,
     DownloadGrant,
     FootageRequest,
+    FootageRequestGroupObjectPermission,
     Status,
     Urgency,
 )
-from requests.selectors import _group_permission, _with_group_permission, requests_visible_to, waiting_in_queue
+from requests.selectors import (
+    _group_permission,
+    _permission_id,
+    _with_group_permission,
+    waiting_in_queue,
+)
 
 # How many tasks of one kind the home page lists; the rest are counted and reached through the group's link.
 SHOWN = 5
@@ -75,17 +81,40 @@ class TaskGroup:
         return sum(task.overdue for task in self.tasks)
 
 
-def _group(key, title, hint, due_label, qs, now, *, due=None, mine=True, more_url="", show_agency=True):
-    """A group from an ordered queryset; `due` names the annotation or field holding each task's deadline."""
-    rows = list(qs.select_related("agency", "legal_basis")[:SHOWN])
-    # Counted up to a cap: a queue of thousands is read as "100+", not counted row by row on every home page.
-    # Counted on the ids alone: the annotations (a deadline read from another table) are for the rows shown.
-    count = len(rows) if len(rows) < SHOWN else qs.values("pk")[: COUNT_CAP + 1].count()
+def _group(key, title, hint, due_label, qs, now, *, due=None, mine=True, more_url="", show_agency=True, viewer=None):
+    """A group from an ordered queryset; `due` names the annotation or field holding each task's deadline.
+
+    With `viewer`, `qs` is read unchecked, up to the cap, and only the rows on which one of the viewer's groups
+    holds the view grant are kept (one probe of the grants for those rows: an EXISTS in the query would be read
+    as a hash of every grant the agency ever had)."""
+    if viewer is not None:
+        rows = _granted_only(viewer, list(qs.select_related("agency", "legal_basis")[: COUNT_CAP + 1]))
+        count, rows = len(rows), rows[:SHOWN]
+    else:
+        rows = list(qs.select_related("agency", "legal_basis")[:SHOWN])
+        # Counted up to a cap: a queue of thousands is read as "100+", not counted row by row on every home page.
+        # Counted on the ids alone: the annotations (a deadline read from another table) are for the rows shown.
+        count = len(rows) if len(rows) < SHOWN else qs.values("pk")[: COUNT_CAP + 1].count()
     group = TaskGroup(key, title, hint, due_label, mine=mine, more_url=more_url, show_agency=show_agency)
     for footage_request in rows:
         group.add(footage_request, getattr(footage_request, due) if due else None, now)
     group.count, group.capped = min(count, COUNT_CAP), count > COUNT_CAP
     return group
+
+
+def _granted_only(user, rows):
+    """The rows on which one of the user's groups holds the view grant, in their order."""
+    group_ids = list(user.group_ids())
+    if not rows or not group_ids:
+        return []
+    granted = set(
+        FootageRequestGroupObjectPermission.objects.filter(
+            content_object_id__in=[row.pk for row in rows],
+            group_id__in=group_ids,
+            permission_id=_permission_id("view_footagerequest"),
+        ).values_list("content_object_id", flat=True)
+    )
+    return [row for row in rows if row.pk in granted]
 
 
 def _sorted_into(groups, qs, kind_of, now, *, due=None):
@@ -112,7 +141,8 @@ def _listed(status):
 
 
 def _requester_groups(user, now):
-    own = requests_visible_to(user).filter(agency_id=user.agency_id)
+    # The agency's requests, each kept only where the user's groups hold the view grant (_group's viewer).
+    own = FootageRequest.objects.filter(agency_id=user.agency_id)
     expiry = dt.timedelta(days=settings.REQUEST_INFO_EXPIRY_DAYS)
     questions = own.filter(status=Status.NEEDS_INFO).annotate(answer_by=F("info_requested_at") + expiry)
     grant_ends = (
@@ -134,6 +164,7 @@ def _requester_groups(user, now):
             due="answer_by",
             more_url=_listed(Status.NEEDS_INFO),
             show_agency=False,
+            viewer=user,
         ),
         _group(
             "receipts",
@@ -145,6 +176,7 @@ def _requester_groups(user, now):
             due="download_by",
             more_url=_listed(Status.RELEASED),
             show_agency=False,
+            viewer=user,
         ),
         _group(
             "drafts",
@@ -155,6 +187,7 @@ def _requester_groups(user, now):
             now,
             more_url=_listed(Status.DRAFT),
             show_agency=False,
+            viewer=user,
         ),
     ]
 
