@@ -264,11 +264,12 @@ def fill_places():
     for code, name_vi, sensitivity in CATEGORIES:
         DataCategory.objects.get_or_create(code=code, defaults={"name_vi": name_vi, "sensitivity": sensitivity})
     for code, title_vi, citation, verified in LEGAL_BASES:
-        basis, _created = LegalBasis.objects.get_or_create(
+        basis, created = LegalBasis.objects.get_or_create(
             code=code,
             defaults={"title_vi": title_vi, "citation": citation, "verified": verified, "valid_from": dt.date(2018, 1, 1)},
         )
-        basis.allowed_categories.add(*DataCategory.objects.all())
+        if created:  # one already in the database (seed_demo's) may belong to a published regulation: left as it is
+            basis.allowed_categories.add(*DataCategory.objects.all())
 
 
 def fill_people(plan):
