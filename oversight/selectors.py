@@ -57,8 +57,11 @@ def reader_scope(user: User | None) -> Q | None:
     )
     # Each event's request is looked up by its reference (one probe of a unique index per event read), not the
     # reader's visible requests listed in full: a district's hundreds of thousands would be read for every page.
+    # The second, redundant comparison with the event's reference keeps PostgreSQL from turning the EXISTS into a
+    # hash of every visible reference (it may only do so when the event's columns appear in one equality alone).
+    same_request = requests_visible_to(user).filter(reference=OuterRef("reference"), reference__gte=OuterRef("reference"))
     return (
-        Q(Exists(requests_visible_to(user).filter(reference=OuterRef("reference"))))
+        Q(Exists(same_request))
         | Q(reference="", actor_agency__in=overseen.values("code"))
         | Q(reference="", target_type=USER_TARGET, target_id__in=user_ids)
     )
