@@ -18,7 +18,8 @@ from audit.selectors import seq_range_for_dates
 from governance.models import User
 from governance.permissions import agencies_overseen_by
 from oversight.permissions import can_read_ledger, reports_visible_to
-from requests.selectors import requests_visible_to
+from requests.models import FootageRequest
+from requests.selectors import GRANTED_ROLES, requests_visible_to
 
 PAGE_SIZE = 50
 # Events about an account (sign-ins, role grants, password changes) follow the account's agency.
@@ -49,12 +50,7 @@ def reader_scope(user: User | None) -> Q | None:
     overseen = agencies_overseen_by(user)
     if overseen is None:
         return None
-    user_ids = (
-        get_user_model()
-        .objects.filter(agency__in=overseen.values("pk"))
-        .annotate(id_text=Cast("pk", output_field=CharField()))
-        .values("id_text")
-    )
+    user_ids = _user_ids_text(overseen)
     # Each event's request is looked up by its reference (one probe of a unique index per event read), not the
     # reader's visible requests listed in full: a district's hundreds of thousands would be read for every page.
     # The second, redundant comparison with the event's reference keeps PostgreSQL from turning the EXISTS into a
@@ -64,6 +60,16 @@ def reader_scope(user: User | None) -> Q | None:
         Q(Exists(same_request))
         | Q(reference="", actor_agency__in=overseen.values("code"))
         | Q(reference="", target_type=USER_TARGET, target_id__in=user_ids)
+    )
+
+
+def _user_ids_text(agencies):
+    """The ids, as the ledger writes an event's target, of the accounts of these agencies."""
+    return (
+        get_user_model()
+        .objects.filter(agency__in=agencies.values("pk"))
+        .annotate(id_text=Cast("pk", output_field=CharField()))
+        .values("id_text")
     )
 
 
@@ -192,22 +198,67 @@ def filter_events(events: QuerySet[AuditEvent], filters: dict | None) -> QuerySe
     return events
 
 
+# A reader who may open at most this many requests reads the ledger from its requests' side (see _event_sources).
+FEW_REQUESTS = 2000
+
+
+def _event_sources(user: User | None) -> list[QuerySet[AuditEvent]]:
+    """The reader's events as one or more querysets whose union is `events_visible_to(user)`.
+
+    Read newest first, the events of a reader who sees much of the ledger are met soon: one query walks the
+    sequence and keeps the visible ones. A reader who may open few requests (an agency with little activity, a
+    new inspectorate) would walk the whole ledger that way. Their events are read from two sides instead, each
+    in sequence order through its own index: the events of their requests (by reference) and the events about no
+    request (reference empty), then merged."""
+    events = events_visible_to(user)
+    if not can_read_ledger(user) or agencies_overseen_by(user) is None:
+        return [events]
+    # The references of the requests the reader may open (requests_visible_to: the overseen agencies', then those
+    # its groups were granted), read as lists: as subqueries they would be planned as if they held any number.
+    overseen = agencies_overseen_by(user)
+    agency_ids = list(overseen.values_list("pk", flat=True))
+    visible = FootageRequest.objects.order_by().values_list("reference", flat=True)
+    references = list(visible.filter(agency_id__in=agency_ids)[: FEW_REQUESTS + 1])
+    if len(references) <= FEW_REQUESTS and user.has_role(*GRANTED_ROLES):
+        granted = requests_visible_to(user).exclude(agency_id__in=agency_ids).order_by()
+        references += list(granted.values_list("reference", flat=True)[: FEW_REQUESTS + 1])
+    if len(references) > FEW_REQUESTS:
+        return [events]
+    about_requests = AuditEvent.objects.filter(reference__in=references)
+    # What events_visible_to shows of the events about no request, spelled out for them alone (no request has an
+    # empty reference), so that the reference index reads them in sequence order.
+    about_no_request = AuditEvent.objects.filter(reference="").filter(
+        Q(actor_agency__in=overseen.values("code"))
+        | Q(target_type=USER_TARGET, target_id__in=_user_ids_text(overseen))
+        | (Q(actor_agency="") & ~Q(target_type=USER_TARGET))
+    )
+    return [about_requests, about_no_request]
+
+
 def ledger_page(
     *, user: User | None, filters: dict | None, after: int | None = None, before: int | None = None, size: int = PAGE_SIZE
 ) -> LedgerPage:
     """A page of visible events, newest first, by keyset on seq: never OFFSET, never COUNT."""
     size = max(1, min(int(size), MAX_PAGE_SIZE))
-    events = filter_events(events_visible_to(user), filters)
+    sources = [filter_events(events, filters) for events in _event_sources(user)]
+
+    def read(condition, order):
+        # Each source's own first size + 1 rows, merged: the first size + 1 of their union.
+        merged = {}
+        for events in sources:
+            merged.update((row.seq, row) for row in events.filter(**condition).order_by(order)[: size + 1])
+        return sorted(merged.values(), key=lambda row: row.seq, reverse=order == "-seq")[: size + 1]
+
     if before is not None:
         # Newer page: the `size` events just above the cursor, read upwards, shown newest first.
-        rows = list(events.filter(seq__gt=before).order_by("seq")[: size + 1])
+        rows = read({"seq__gt": before}, "seq")
         if len(rows) > size:
             rows = rows[:size]
             rows.reverse()
             return _page(rows, size, has_next=True, has_previous=True)
         # Fewer than a full page above the cursor: that is the first page.
         after = None
-    rows = list((events.filter(seq__lt=after) if after is not None else events).order_by("-seq")[: size + 1])
+    rows = read({"seq__lt": after} if after is not None else {}, "-seq")
     has_next = len(rows) > size
     return _page(rows[:size], size, has_next=has_next, has_previous=after is not None and bool(rows))
 
