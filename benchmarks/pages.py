@@ -292,14 +292,7 @@ def print_table(results, runs):
 
 
 def explain(results):
-    with connection.cursor() as cursor:
-        for r in results:
-            if r.get("error") or not r["page"] or r["wall95"] <= BUDGET_MS:
-                continue
-            elapsed, sql, params = r["slowest"]
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            log(f"\nslowest query of '{r['name']}' [{r['who']}] ({elapsed:.1f} ms):")
-            log("\n".join(row[0] for row in cursor.fetchall()))
+    city.explain_slowest(results, lambda r: r["page"] and r["wall95"] > BUDGET_MS, lambda r: f"{r['name'].strip()} [{r['who']}]")
 
 
 def main():

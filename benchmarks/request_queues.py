@@ -1075,15 +1075,20 @@ def check_constant(results):
             assert len(set(r["counts"].values())) == 1, f"{r['name']}: queries per page change with the page size: {r['counts']}"
 
 
-def explain(results, everything):
+def explain_slowest(results, wanted, label):
+    """EXPLAIN (ANALYZE, BUFFERS) of the slowest query of each result `wanted(result)` selects, headed `label(result)`."""
     with connection.cursor() as cursor:
         for r in results:
-            if r.get("error") or not (everything or r["db95"] > BAR_MS):
+            if r.get("error") or not wanted(r):
                 continue
             elapsed, sql, params = r["slowest"]
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            log(f"\nEXPLAIN of the slowest query of '{r['name']}' ({elapsed:.1f} ms):")
+            log(f"\nEXPLAIN of the slowest query of '{label(r)}' ({elapsed:.1f} ms):")
             log("\n".join(row[0] for row in cursor.fetchall()))
+
+
+def explain(results, everything):
+    explain_slowest(results, lambda r: everything or r["db95"] > BAR_MS, lambda r: r["name"])
 
 
 def main():
