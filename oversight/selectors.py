@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -217,12 +218,17 @@ def _event_sources(user: User | None) -> list[QuerySet[AuditEvent]]:
     # its groups were granted), read as lists: as subqueries they would be planned as if they held any number.
     overseen = agencies_overseen_by(user)
     agency_ids = list(overseen.values_list("pk", flat=True))
+    # At most as many as one statement may carry as parameters (999 on SQLite), the agencies' ids included.
+    most = connection.features.max_query_params
+    few = FEW_REQUESTS if most is None else min(FEW_REQUESTS, most - len(agency_ids) - 100)
+    if few <= 0:
+        return [events]
     visible = FootageRequest.objects.order_by().values_list("reference", flat=True)
-    references = list(visible.filter(agency_id__in=agency_ids)[: FEW_REQUESTS + 1])
-    if len(references) <= FEW_REQUESTS and user.has_role(*GRANTED_ROLES):
+    references = list(visible.filter(agency_id__in=agency_ids)[: few + 1])
+    if len(references) <= few and user.has_role(*GRANTED_ROLES):
         granted = requests_visible_to(user).exclude(agency_id__in=agency_ids).order_by()
-        references += list(granted.values_list("reference", flat=True)[: FEW_REQUESTS + 1])
-    if len(references) > FEW_REQUESTS:
+        references += list(granted.values_list("reference", flat=True)[: few + 1])
+    if len(references) > few:
         return [events]
     about_requests = AuditEvent.objects.filter(reference__in=references)
     # What events_visible_to shows of the events about no request, spelled out for them alone (no request has an
