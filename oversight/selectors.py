@@ -51,17 +51,23 @@ def reader_scope(user: User | None) -> Q | None:
     overseen = agencies_overseen_by(user)
     if overseen is None:
         return None
-    user_ids = _user_ids_text(overseen)
     # Each event's request is looked up by its reference (one probe of a unique index per event read), not the
     # reader's visible requests listed in full: a district's hundreds of thousands would be read for every page.
     # The second, redundant comparison with the event's reference keeps PostgreSQL from turning the EXISTS into a
     # hash of every visible reference (it may only do so when the event's columns appear in one equality alone).
     same_request = requests_visible_to(user).filter(reference=OuterRef("reference"), reference__gte=OuterRef("reference"))
-    return (
-        Q(Exists(same_request))
-        | Q(reference="", actor_agency__in=overseen.values("code"))
-        | Q(reference="", target_type=USER_TARGET, target_id__in=user_ids)
-    )
+    return Q(Exists(same_request)) | (Q(reference="") & _about_no_request(overseen))
+
+
+def _about_no_request(overseen) -> Q:
+    """What a reader of the `overseen` agencies reads of the events about no request, the system's own excepted: its
+    agencies' officials' events and the events about its agencies' accounts."""
+    return Q(actor_agency__in=overseen.values("code")) | Q(target_type=USER_TARGET, target_id__in=_user_ids_text(overseen))
+
+
+# Events about no request and by no agency, not about an account: the system's own (checkpoints, keys, anonymous
+# checks, accounts of no agency), which every ledger reader reads.
+SYSTEM_EVENTS = Q(reference="", actor_agency="") & ~Q(target_type=USER_TARGET)
 
 
 def _user_ids_text(agencies):
@@ -87,8 +93,7 @@ def events_visible_to(user: User | None) -> QuerySet[AuditEvent]:
     scope = reader_scope(user)
     if scope is None:
         return AuditEvent.objects.all()
-    about_account = Q(target_type=USER_TARGET)
-    return AuditEvent.objects.filter(scope | (Q(reference="", actor_agency="") & ~about_account))
+    return AuditEvent.objects.filter(scope | SYSTEM_EVENTS)
 
 
 def get_visible_event_or_404(user: User | None, seq: int) -> AuditEvent:
@@ -212,11 +217,11 @@ def _event_sources(user: User | None) -> list[QuerySet[AuditEvent]]:
     in sequence order through its own index: the events of their requests (by reference) and the events about no
     request (reference empty), then merged."""
     events = events_visible_to(user)
-    if not can_read_ledger(user) or agencies_overseen_by(user) is None:
+    overseen = agencies_overseen_by(user) if can_read_ledger(user) else None
+    if overseen is None:
         return [events]
     # The references of the requests the reader may open (requests_visible_to: the overseen agencies', then those
     # its groups were granted), read as lists: as subqueries they would be planned as if they held any number.
-    overseen = agencies_overseen_by(user)
     agency_ids = list(overseen.values_list("pk", flat=True))
     # At most as many as one statement may carry as parameters (999 on SQLite), the agencies' ids included.
     most = connection.features.max_query_params
@@ -231,13 +236,9 @@ def _event_sources(user: User | None) -> list[QuerySet[AuditEvent]]:
     if len(references) > few:
         return [events]
     about_requests = AuditEvent.objects.filter(reference__in=references)
-    # What events_visible_to shows of the events about no request, spelled out for them alone (no request has an
-    # empty reference), so that the reference index reads them in sequence order.
-    about_no_request = AuditEvent.objects.filter(reference="").filter(
-        Q(actor_agency__in=overseen.values("code"))
-        | Q(target_type=USER_TARGET, target_id__in=_user_ids_text(overseen))
-        | (Q(actor_agency="") & ~Q(target_type=USER_TARGET))
-    )
+    # What events_visible_to shows of the events about no request, for them alone (no request has an empty
+    # reference), so that the reference index reads them in sequence order.
+    about_no_request = AuditEvent.objects.filter(Q(reference="") & (_about_no_request(overseen) | SYSTEM_EVENTS))
     return [about_requests, about_no_request]
 
 

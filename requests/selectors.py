@@ -58,7 +58,7 @@ def requests_visible_to(user: User | None) -> QuerySet[FootageRequest]:
 def visibility(user: User | None) -> list[Q] | None:
     """The ways a request is visible to `user`, any one of which suffices; None: every request.
 
-    One condition per way (the overseen agencies, the groups' grants), so that a list can read each on its own
+    One condition per way (the overseen agencies first, then the groups' grants), so that a list can read each on its own
     index and merge them (`listed_requests`) where one OR of both would scan the whole table."""
     if user is None or not user.is_authenticated or not user.is_active:
         return []

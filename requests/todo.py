@@ -21,13 +21,11 @@ from requests.models import (
     Decision,
     DownloadGrant,
     FootageRequest,
-    FootageRequestGroupObjectPermission,
     Status,
     Urgency,
 )
 from requests.selectors import (
     _group_permission,
-    _permission_id,
     _with_group_permission,
     waiting_in_queue,
 )
@@ -104,16 +102,10 @@ def _group(key, title, hint, due_label, qs, now, *, due=None, mine=True, more_ur
 
 def _granted_only(user, rows):
     """The rows on which one of the user's groups holds the view grant, in their order."""
-    group_ids = list(user.group_ids())
-    if not rows or not group_ids:
+    if not rows:
         return []
-    granted = set(
-        FootageRequestGroupObjectPermission.objects.filter(
-            content_object_id__in=[row.pk for row in rows],
-            group_id__in=group_ids,
-            permission_id=_permission_id("view_footagerequest"),
-        ).values_list("content_object_id", flat=True)
-    )
+    ids = [row.pk for row in rows]
+    granted = set(_with_group_permission(user, "view_footagerequest").filter(pk__in=ids).values_list("pk", flat=True))
     return [row for row in rows if row.pk in granted]
 
 
