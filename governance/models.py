@@ -70,6 +70,11 @@ class Agency(BilingualMixin, models.Model):
         return self._bilingual("name")
 
 
+# A service account files and follows requests, or reads the ledger; it never reviews, decides, exports or administers
+# (those stay with people who passed the second factor).
+SERVICE_ACCOUNT_ROLES = (Role.REQUESTER, Role.AUDITOR)
+
+
 def display_name(last_name, first_name, username):
     """A person's name as the interface shows it, from the columns alone (lists read them without loading users).
 
@@ -84,6 +89,9 @@ class User(AbstractUser):
         Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
     position = models.CharField(_("position"), max_length=120, blank=True)
+    # A machine identity of its agency (an agency case system, a recorder): it signs in with API tokens only, never
+    # with a password, and may hold only SERVICE_ACCOUNT_ROLES.
+    is_service_account = models.BooleanField(_("service account"), default=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

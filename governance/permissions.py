@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from governance.models import Agency, Area, Camera, LegalBasis, Membership, Role, User
+from governance.models import SERVICE_ACCOUNT_ROLES, Agency, Area, Camera, LegalBasis, Membership, Role, User
 from governance.selectors import agencies_within, roles_given_by_regulation
 
 # Roles that operate a camera for its managing agency and so need its address.
@@ -180,6 +180,10 @@ def roles_grantable_by(actor: User | None, agency: Agency | None) -> list[Role]:
 
 def role_grant_refusal(actor: User | None, user: User, role: Role | str) -> str | None:
     """Why `actor` may not give `user` this role, or None. No actor means the system itself (seeding, commands)."""
+    if user.is_service_account and role not in SERVICE_ACCOUNT_ROLES:
+        return _(
+            "A service account may only file requests or read the ledger: it never reviews, decides, exports or administers."
+        )
     if actor is None:
         return None
     if not can_manage_user(actor, user):
