@@ -12,7 +12,8 @@ it is read.
 import re
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -34,15 +35,27 @@ UPLOAD_LIMITS = {
     "requests:edit": "REQUEST_ATTACHMENT_MAX_BYTES",
     "requests:verify": "VERIFY_UPLOAD_MAX_BYTES",
     "requests:verify-release": "VERIFY_UPLOAD_MAX_BYTES",
+    "api:request-letter": "REQUEST_ATTACHMENT_MAX_BYTES",
     "admin:governance_camera_import": "CAMERA_IMPORT_MAX_BYTES",
 }
 # Room for the form's other fields and the multipart framing around the file.
 FORM_OVERHEAD_BYTES = 256 * 1024
 
 
-def refusal(request, *, status, message, title=None):
-    """A small translated error page, rendered without the request's context: it must not fail in turn."""
+# The machine codes of these refusals in the integration API's error shape (api.errors).
+API_CODES = {400: "invalid_characters", 413: "too_large"}
+
+
+def refusal(request, *, status, message, title=None, code=None):
+    """A small translated error page, rendered without the request's context: it must not fail in turn. The API
+    (/api/) is answered in its own JSON shape."""
     language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(request)
+    if request.path.startswith("/api/"):
+        with translation.override(language):
+            body = {"error": {"code": code or API_CODES.get(status, "refused"), "message": str(message)}}
+        response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+        response["Content-Language"] = language
+        return response
     with translation.override(language):
         body = render_to_string(
             "400.html", {"status": status, "title": title or _("The request was refused"), "message": message}
@@ -102,9 +115,18 @@ class InputEdgeMiddleware:
             if CONTROL_IN_JSON.search(request.body):
                 return self._refuse_control(request)
             return None
-        if _any_control(request.POST.lists(), CONTROL, CONTROL_IN_TEXT) or any(
+        try:
+            fields, files = request.POST, request.FILES
+        except MultiPartParserError:
+            return refusal(
+                request,
+                status=400,
+                message=_("What was sent could not be read as a form (its multipart body is malformed). Nothing was saved."),
+                code="parse_error",
+            )
+        if _any_control(fields.lists(), CONTROL, CONTROL_IN_TEXT) or any(
             CONTROL.search(name) or any(CONTROL.search(upload.name or "") for upload in uploads)
-            for name, uploads in request.FILES.lists()
+            for name, uploads in files.lists()
         ):
             return self._refuse_control(request)
         return None

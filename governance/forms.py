@@ -1,4 +1,7 @@
+import datetime as dt
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import Area, Camera
@@ -14,7 +17,17 @@ class DayFirstDateField(forms.DateField):
         format="%d/%m/%Y",
     )
     input_formats = ["%d/%m/%Y", "%Y-%m-%d"]
-    default_error_messages = {"invalid": _("Write the date as dd/mm/yyyy, for example 02/12/2026.")}
+    default_error_messages = {
+        "invalid": _("Write the date as dd/mm/yyyy, for example 02/12/2026."),
+        "out_of_range": _("Write a date between 01/01/1900 and 31/12/9998."),
+    }
+    # Beyond these a day's local midnight, or the day after it, is no longer a date Python or the database can hold.
+    EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(9998, 12, 31)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not self.EARLIEST <= value <= self.LATEST:
+            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range")
 
 
 class CameraFilterForm(forms.Form):

@@ -628,9 +628,17 @@ def download(request, token):
     except releases.DownloadRefused as exc:
         status = 410 if exc.gone else 404
         return render(request, "requests/download_refused.html", {"reason": exc.reason, "gone": exc.gone}, status=status)
+    response = package_response(release, file_name)
+    if response is None:
+        return render(request, "requests/download_refused.html", {"reason": "missing", "gone": True}, status=410)
+    return response
+
+
+def package_response(release, file_name=None):
+    """The package (or one file of it, `file_name`), streamed; None when the package file is no longer on disk."""
     package = Path(release.package_path)
     if not package.exists():
-        return render(request, "requests/download_refused.html", {"reason": "missing", "gone": True}, status=410)
+        return None
     if file_name is None:
         name = releases.package_download_name(release)
         return FileResponse(open(package, "rb"), as_attachment=True, filename=name, content_type="application/zip")

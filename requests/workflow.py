@@ -53,6 +53,7 @@ from requests.models import (
 from requests.permissions import WorkflowRefused
 from requests.rules import check_request_content
 from requests.selectors import binding_approvals, needs_info_older_than
+from requests.signals import status_changed
 from requests.transitions import TRANSITIONS, allows
 
 
@@ -65,13 +66,13 @@ def _move(footage_request, transition):
             % {"status": footage_request.get_status_display()}
         )
     if target is not None and target != footage_request.status:
-        StatusChange.objects.create(
-            footage_request=footage_request, from_status=footage_request.status, to_status=target, at=timezone.now()
-        )
+        source = footage_request.status
+        StatusChange.objects.create(footage_request=footage_request, from_status=source, to_status=target, at=timezone.now())
         footage_request.status = target
         if target not in OPEN_STATUSES:
             # Waiting for nobody now: out of every queue (filing puts it back, see _enqueue).
             QueueEntry.objects.filter(footage_request=footage_request).delete()
+        status_changed.send(sender=FootageRequest, footage_request=footage_request, from_status=source, to_status=target)
 
 
 def _move_and_save(footage_request, transition, **changes):
