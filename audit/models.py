@@ -72,6 +72,13 @@ class Action(models.TextChoices):
     REPORT_GENERATE = "report.generate", _("Oversight report generated")
     REPORT_DOWNLOAD = "report.download", _("Oversight report downloaded")
     REPORT_DOSSIER = "report.dossier", _("Request dossier generated")
+    API_ACCOUNT_CREATE = "api.account_create", _("Service account created")
+    API_TOKEN_ISSUE = "api.token_issue", _("API token issued")
+    API_TOKEN_REVOKE = "api.token_revoke", _("API token revoked")
+    API_REQUEST_LIST = "api.request_list", _("Requests listed through the API")
+    WEBHOOK_CREATE = "api.webhook_create", _("Webhook endpoint registered")
+    WEBHOOK_DEACTIVATE = "api.webhook_deactivate", _("Webhook endpoint deactivated")
+    WEBHOOK_FAILED = "api.webhook_failed", _("Webhook delivery given up")
 
 
 class Outcome(models.TextChoices):

@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "django_otp_webauthn",
     "axes",
     "accounts",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -137,7 +141,7 @@ AUTH_USER_MODEL = "governance.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out account or address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PeopleBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -389,6 +393,11 @@ CELERY_BEAT_SCHEDULE["requests-expire-stale"] = {
     "task": "requests.tasks.expire_stale_requests",
     "schedule": crontab(minute=5),
 }
+# Webhook deliveries whose next attempt is due and whose message was lost (a broker that refused, a worker that died).
+CELERY_BEAT_SCHEDULE["api-resume-webhooks"] = {
+    "task": "api.tasks.resume_webhooks",
+    "schedule": crontab(minute="*/5"),
+}
 
 # Release: footage sources, exports, download links, retention and holds.
 # FOOTAGE_LAYOUT is the default layout of the segment files under
@@ -425,6 +434,47 @@ VERIFY_UPLOAD_MAX_BYTES = env.int("VERIFY_UPLOAD_MAX_BYTES", default=512 * 1024 
 VERIFY_CHECKS_PER_MINUTE = env.int("VERIFY_CHECKS_PER_MINUTE", default=10)
 # Counters such as the one above live in the cache: this process's memory by default; with several web processes,
 # a shared one (CACHE_URL=redis://127.0.0.1:6379/1) makes them count together.
+# The integration API (api/): tokens of service accounts and people's sessions; deny by default; one error shape.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.TokenAuthentication", "api.auth.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "api.auth.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": env.str("API_RATE", default="600/min")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.handle",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Webhooks to agency systems (api.webhooks): HTTPS only; each delivery tried this many times with growing waits,
+# each attempt bounded by the timeout. Plain http to the loopback address is accepted only where this is set
+# (a receiver on the same machine, in tests and demonstrations).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("WEBHOOK_ALLOW_LOOPBACK_HTTP", default=False)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API tích hợp — Quản lý khai thác dữ liệu camera",
+    "DESCRIPTION": (
+        "API cho hệ thống quản lý hồ sơ vụ việc của các đơn vị và các đầu ghi: cùng quy tắc, cùng mã nguồn như giao "
+        "diện web. Xác thực bằng token của tài khoản dịch vụ (Authorization: Bearer cgk_…), do quản trị viên đơn vị cấp; "
+        "mỗi token có phạm vi (scope). Đối tượng người gọi không được xem trả về 404. Mọi lỗi có dạng "
+        '{"error": {"code", "message", "fields"}}, thông báo theo Accept-Language (vi, en).'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"token": {"type": "http", "scheme": "bearer", "description": "cgk_…"}},
+    },
+    "SECURITY": [{"token": []}],
+    "AUTHENTICATION_WHITELIST": [],
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",
+}
+
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # A message a worker took but never acknowledged (the worker died) goes back
 # to the queue after this many seconds (Redis broker).

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/webauthn/", webauthn_urls),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("audit/", include("oversight.urls")),
     path("requests/", include("requests.urls")),
     path("", home, name="home"),

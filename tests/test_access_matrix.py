@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from api import tokens, webhooks
 from audit.models import AuditEvent
 from governance.models import Agency, AssignmentRule, Camera, Membership
 from oversight.models import BundleRequest
@@ -75,6 +76,11 @@ def parameters(world, released, people):  # noqa: F811
     _grant, download = releases.release_link_issue(actor=world.insider, footage_request=released)
     device = TOTPDevice.objects.create(user=world.insider, name="phone", confirmed=False)
     event = AuditEvent.objects.filter(reference=released.reference).order_by("seq").first()
+    account = tokens.service_account_create(actor=people["A.admin"][0], name="Hồ sơ vụ việc", roles=["requester"])
+    endpoint, _secret = webhooks.endpoint_create(people["A.admin"][0], "https://hoso.example.org/hook", "Hồ sơ vụ việc")
+    api_token, _secret = tokens.token_issue(
+        actor=people["A.admin"][0], account=account, name="case system", scopes=["requests:read"], days=30
+    )
     rule = AssignmentRule.objects.filter(agency=world.centre).first()
     admin_objects = {
         "area": world.ward.pk,
@@ -94,6 +100,7 @@ def parameters(world, released, people):  # noqa: F811
         "pk:audit/bundles/": bundle.pk,
         "reference": released.reference,
         "token:requests/download/": download,
+        "token:api/v1/downloads/": download,
         "token:requests/verify/": verification_token(released.release),
         "pk:attachments": released.attachments.first().pk,
         "pk:audit/reports/": report.pk,
@@ -101,6 +108,9 @@ def parameters(world, released, people):  # noqa: F811
         "kind:accounts/": "totp",
         "kind:audit/": "pdf",
         "seq": event.seq,
+        "username:api/accounts/": account.username,
+        "pk:api/webhooks/": endpoint.pk,
+        "prefix:api/tokens/": api_token.prefix,
         "code:cameras/": world.camera.code,
         "code:legal-bases/": world.basis.code,
         "content_type_id": ContentType.objects.get_for_model(FootageRequest).pk,
@@ -711,6 +721,204 @@ EXPECTED = {
         "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 404, "superuser": 404, "B.admin": 404},
         "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 404, "superuser": 404, "B.admin": 404},
     },
+    "api/accounts/": {
+        "GET": {"*": 404, "anon": "login", "A.admin": 200, "centre.admin": 200, "B.admin": 200},
+        "POST": {"*": 405, "anon": "login"},
+    },
+    "api/accounts/new/": {
+        "GET": {"*": 404, "anon": "login", "A.admin": 200, "centre.admin": 200, "B.admin": 200},
+        "POST": {"*": 404, "anon": "login", "A.admin": 200, "centre.admin": 200, "B.admin": 200},
+    },
+    "api/accounts/<str:username>/": {"GET": {"*": 404, "anon": "login", "A.admin": 200}, "POST": {"*": 405, "anon": "login"}},
+    "api/accounts/<str:username>/tokens/new/": {
+        "GET": {"*": 404, "anon": "login", "A.admin": 200},
+        "POST": {"*": 404, "anon": "login", "A.admin": 200},
+    },
+    "api/tokens/<str:prefix>/revoke/": {
+        "GET": {"*": 405, "anon": "login"},
+        "POST": {"*": 404, "anon": "login", "A.admin": "302"},
+    },
+    "api/webhooks/": {
+        "GET": {"*": 404, "anon": "login", "A.admin": 200, "centre.admin": 200, "B.admin": 200},
+        "POST": {"*": 405, "anon": "login"},
+    },
+    "api/webhooks/new/": {
+        "GET": {"*": 404, "anon": "login", "A.admin": 200, "centre.admin": 200, "B.admin": 200},
+        "POST": {"*": 404, "anon": "login", "A.admin": 200, "centre.admin": 200, "B.admin": 200},
+    },
+    "api/webhooks/<int:pk>/deactivate/": {
+        "GET": {"*": 405, "anon": "login"},
+        "POST": {"*": 404, "anon": "login", "A.admin": "302"},
+    },
+    "api/v1/schema/": {"GET": {"*": 200, "anon": 401}, "POST": {"*": 405, "anon": 401}},
+    "api/v1/docs/": {"GET": {"*": 200, "anon": "login"}, "POST": {"*": 405, "anon": "login"}},
+    "api/v1/legal-bases/": {"GET": {"*": 200, "anon": 401}, "POST": {"*": 405, "anon": 401}},
+    "api/v1/legal-bases/<str:code>/": {"GET": {"*": 200, "anon": 401}, "POST": {"*": 405, "anon": 401}},
+    "api/v1/data-categories/": {"GET": {"*": 200, "anon": 401}, "POST": {"*": 405, "anon": 401}},
+    "api/v1/cameras/": {"GET": {"*": 200, "anon": 401}, "POST": {"*": 405, "anon": 401}},
+    "api/v1/cameras/<str:code>/": {"GET": {"*": 200, "anon": 401}, "POST": {"*": 405, "anon": 401}},
+    "api/v1/requests/": {"GET": {"*": 200, "anon": 401}, "POST": {"*": 400, "anon": 401}},
+    "api/v1/requests/<str:reference>/": {
+        "GET": {
+            "*": 200,
+            "anon": 401,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+        "POST": {"*": 405, "anon": 401},
+    },
+    "api/v1/requests/<str:reference>/submit/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 409,
+            "anon": 401,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    "api/v1/requests/<str:reference>/withdraw/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 409,
+            "anon": 401,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    "api/v1/requests/<str:reference>/letter/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 400,
+            "anon": 401,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    "api/v1/requests/<str:reference>/comments/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 400,
+            "anon": 401,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    "api/v1/requests/<str:reference>/review/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 400,
+            "anon": 401,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    "api/v1/requests/<str:reference>/ask-info/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 400,
+            "anon": 401,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    "api/v1/requests/<str:reference>/approve/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 409,
+            "anon": 401,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    "api/v1/requests/<str:reference>/reject/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 400,
+            "anon": 401,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    "api/v1/requests/<str:reference>/release/": {
+        "GET": {
+            "*": 200,
+            "anon": 401,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+        "POST": {"*": 405, "anon": 401},
+    },
+    "api/v1/requests/<str:reference>/release/link/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 409,
+            "anon": 401,
+            "A.requester": 201,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    "api/v1/requests/<str:reference>/receipt/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 409,
+            "anon": 401,
+            "A.requester": 200,
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    "api/v1/downloads/<str:token>/": {"GET": {"*": 404, "anon": 401, "A.requester": 200}, "POST": {"*": 405, "anon": 401}},
+    "api/v1/verify/": {"GET": {"*": 405, "anon": 401}, "POST": {"*": 400, "anon": 401}},
+    "api/v1/ledger/": {
+        "GET": {
+            "*": 404,
+            "anon": 401,
+            "A.admin": 200,
+            "A.auditor": 200,
+            "centre.admin": 200,
+            "superuser": 200,
+            "B.admin": 200,
+            "B.auditor": 200,
+        },
+        "POST": {"*": 405, "anon": 401},
+    },
     "audit/": {
         "GET": {
             "*": 404,
@@ -1084,7 +1292,7 @@ EXPECTED = {
 }
 
 # Refusals that are themselves logged on purpose: a download link tried by anyone but its holder.
-LOGGED_REFUSALS = {("requests/download/<str:token>/", "GET")}
+LOGGED_REFUSALS = {("requests/download/<str:token>/", "GET"), ("api/v1/downloads/<str:token>/", "GET")}
 REFUSED = {400, 403, 404, 405}
 ADMIN_PROBED_BY = {"anon", "A.requester", "A.approver-no-2fa", "B.requester"}
 
