@@ -297,6 +297,51 @@ class VerifyResultSerializer(serializers.Serializer):
     matches = VerifyMatchSerializer(many=True)
 
 
+class PeriodInputSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+
+
+class ReportInputSerializer(PeriodInputSerializer):
+    agency = serializers.CharField(required=False, allow_blank=True, help_text="Mã đơn vị (trong phạm vi giám sát).")
+    area = serializers.CharField(required=False, allow_blank=True, help_text="Mã địa bàn.")
+    legal_basis = serializers.CharField(required=False, allow_blank=True, help_text="Mã căn cứ pháp lý.")
+
+
+class ReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    progress = serializers.IntegerField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    agency = serializers.CharField(allow_null=True)
+    area = serializers.CharField(allow_null=True)
+    legal_basis = serializers.CharField(allow_null=True)
+    requested_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    pages = serializers.IntegerField()
+    releases = serializers.IntegerField()
+    pdf_sha256 = serializers.CharField()
+    csv_sha256 = serializers.CharField()
+    pdf_url = serializers.CharField(allow_null=True, help_text="Tải bằng phiên đăng nhập đã xác thực hai lớp.")
+    csv_url = serializers.CharField(allow_null=True)
+    web_url = serializers.CharField()
+
+
+class BundleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    progress = serializers.IntegerField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    requested_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    events = serializers.IntegerField()
+    zip_sha256 = serializers.CharField()
+    zip_url = serializers.CharField(allow_null=True)
+    web_url = serializers.CharField()
+
+
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Mã lỗi ổn định cho máy đọc, ví dụ not_found, invalid, refused.")
     message = serializers.CharField(help_text="Thông báo theo ngôn ngữ của lời gọi.")

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from api import actions, docs, pages, release_views, views
+from api import actions, docs, oversight_views, pages, release_views, views
 from api.webhook_pages import webhook_deactivate, webhook_new, webhooks
 
 app_name = "api"
@@ -30,6 +30,10 @@ urlpatterns = [
     path("v1/downloads/<str:token>/", release_views.Download.as_view(), name="download"),
     path("v1/verify/", release_views.Verify.as_view(), name="verify"),
     path("v1/ledger/", views.Ledger.as_view(), name="ledger"),
+    path("v1/reports/", oversight_views.ReportCollection.as_view(), name="reports"),
+    path("v1/reports/<int:pk>/", oversight_views.ReportDetail.as_view(), name="report"),
+    path("v1/bundles/", oversight_views.BundleCollection.as_view(), name="bundles"),
+    path("v1/bundles/<int:pk>/", oversight_views.BundleDetail.as_view(), name="bundle"),
     path("accounts/", pages.service_accounts, name="service-accounts"),
     path("accounts/new/", pages.service_account_new, name="service-account-new"),
     path("accounts/<str:username>/", pages.service_account, name="service-account"),

@@ -98,6 +98,8 @@ def parameters(world, released, people):  # noqa: F811
     bundle = BundleRequest.objects.create(requested_by=people["superuser"][0], date_from=today, date_to=today)
     return {
         "pk:audit/bundles/": bundle.pk,
+        "pk:api/v1/bundles/": bundle.pk,
+        "pk:api/v1/reports/": report.pk,
         "reference": released.reference,
         "token:requests/download/": download,
         "token:api/v1/downloads/": download,
@@ -906,6 +908,40 @@ EXPECTED = {
     },
     "api/v1/downloads/<str:token>/": {"GET": {"*": 404, "anon": 401, "A.requester": 200}, "POST": {"*": 405, "anon": 401}},
     "api/v1/verify/": {"GET": {"*": 405, "anon": 401}, "POST": {"*": 400, "anon": 401}},
+    "api/v1/reports/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 404,
+            "anon": 401,
+            "A.admin": 400,
+            "A.auditor": 400,
+            "centre.admin": 400,
+            "superuser": 400,
+            "B.admin": 400,
+            "B.auditor": 400,
+        },
+    },
+    "api/v1/reports/<int:pk>/": {
+        "GET": {"*": 404, "anon": 401, "A.auditor": 200, "centre.admin": 200, "superuser": 200},
+        "POST": {"*": 405, "anon": 401},
+    },
+    "api/v1/bundles/": {
+        "GET": {"*": 405, "anon": 401},
+        "POST": {
+            "*": 404,
+            "anon": 401,
+            "A.admin": 400,
+            "A.auditor": 400,
+            "centre.admin": 400,
+            "superuser": 400,
+            "B.admin": 400,
+            "B.auditor": 400,
+        },
+    },
+    "api/v1/bundles/<int:pk>/": {
+        "GET": {"*": 404, "anon": 401, "centre.admin": 200, "superuser": 200},
+        "POST": {"*": 405, "anon": 401},
+    },
     "api/v1/ledger/": {
         "GET": {
             "*": 404,

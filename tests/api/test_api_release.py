@@ -126,3 +126,34 @@ def test_an_answer_to_a_question_through_the_api(world):
     resubmitted = Client().post(f"/api/v1/requests/{submitted.reference}/submit/", **bearer(token))
     assert resubmitted.status_code == 200, resubmitted.json()
     assert resubmitted.json()["status"] == Status.SUBMITTED
+
+
+def test_an_auditor_orders_a_report_and_a_bundle_through_the_api(world, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from governance.models import Agency
+    from oversight.models import BundleRequest, Report
+    from tests.factories import AgencyFactory, UserFactory
+
+    inspectorate = AgencyFactory(code="tt-q", name_vi="Thanh tra quận", kind=Agency.Kind.INSPECTORATE, area=world.ward.parent)
+    auditor = UserFactory(agency=inspectorate, roles=["auditor"])
+    _account, token = machine(inspectorate, roles=("auditor",), scopes=["ledger:read"])
+    today = timezone.localdate().isoformat()
+    period = {"date_from": today, "date_to": today}
+    # A token never takes a copy of the ledger.
+    assert as_json(Client(), "/api/v1/reports/", period, **bearer(token)).status_code == 403
+    assert as_json(Client(), "/api/v1/bundles/", period, **bearer(token)).status_code == 403
+    person = sign_in_verified(Client(), auditor)
+    ordered = as_json(person, "/api/v1/reports/", {**period, "agency": world.agency_a.code})
+    assert ordered.status_code == 202, ordered.json()
+    assert ordered.json()["agency"] == world.agency_a.code and Report.objects.count() == 1
+    assert person.get(f"/api/v1/reports/{ordered.json()['id']}/").status_code == 200
+    outside = as_json(person, "/api/v1/reports/", {**period, "agency": "khong-co"})
+    assert outside.status_code == 400 and "agency" in outside.json()["error"]["fields"]
+    backwards = as_json(person, "/api/v1/bundles/", {"date_from": today, "date_to": "2000-01-01"})
+    assert backwards.status_code == 400 and BundleRequest.objects.count() == 0
+    # Another inspectorate's auditor does not find this report.
+    other = UserFactory(
+        agency=AgencyFactory(code="tt-k", kind=Agency.Kind.INSPECTORATE, area=world.ward.parent), roles=["auditor"]
+    )
+    assert sign_in_verified(Client(), other).get(f"/api/v1/reports/{ordered.json()['id']}/").status_code == 404
