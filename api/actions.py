@@ -5,11 +5,11 @@ the second factor, never a token."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from api import serializers as s
 from api.models import Scope
+from api.parsers import JSONParser
 from api.views import ERRORS, ApiView, _form_fields, _local, _request_body, invalid
 from requests import workflow
 from requests.forms import ApproveForm, AskInfoForm, CommentForm, RejectForm, ReviewForm

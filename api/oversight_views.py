@@ -6,12 +6,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from api import serializers as s
 from api.actions import _json_object
 from api.errors import ApiError
+from api.parsers import JSONParser
 from api.views import ERRORS, ApiView, _form_fields, invalid
 from governance.models import Agency, Area, LegalBasis
 from oversight.bundles import bundle_request

@@ -6,15 +6,15 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from api import serializers as s
 from api.errors import ApiError
 from api.models import Scope
+from api.parsers import JSONParser
 from api.views import ERRORS, ApiView, _form_fields, invalid
 from governance.permissions import ensure_can_read_governance
-from requests import permissions, releases
+from requests import permissions, releases, services
 from requests.export import failure_text, stage_text
 from requests.forms import VerifyForm
 from requests.selectors import get_visible_request_or_404, release_of
@@ -97,6 +97,7 @@ class ReleaseDetail(ApiView):
     )
     def get(self, request, reference):
         footage_request = get_visible_request_or_404(request.user, reference)
+        services.request_record_view(actor=request.user, footage_request=footage_request, http_request=request._request)
         return Response(release_body(footage_request, request.user))
 
 

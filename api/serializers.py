@@ -2,9 +2,21 @@
 shape for the OpenAPI document; the rules live in one place."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from requests.models import Status, Urgency
+
+
+class Text(serializers.CharField):
+    """Text, and only text: a number, a list or true is refused rather than turned into words."""
+
+    default_error_messages = {"invalid": _("Write this as text.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class CodeNameSerializer(serializers.Serializer):
@@ -72,37 +84,37 @@ class CameraPageSerializer(serializers.Serializer):
 
 
 class ItemSerializer(serializers.Serializer):
-    camera = serializers.CharField(max_length=40, help_text="Mã camera, ví dụ HK-HB-001.")
+    camera = Text(max_length=40, help_text="Mã camera, ví dụ HK-HB-001.")
     start = serializers.DateTimeField(help_text="Bắt đầu (ISO 8601; không ghi múi giờ thì hiểu là giờ Việt Nam).")
     end = serializers.DateTimeField(help_text="Kết thúc, sau thời điểm bắt đầu.")
-    data_category = serializers.CharField(max_length=40, help_text="Mã loại dữ liệu, ví dụ video.")
+    data_category = Text(max_length=40, help_text="Mã loại dữ liệu, ví dụ video.")
 
 
 class RequestInputSerializer(serializers.Serializer):
-    legal_basis = serializers.CharField(max_length=40, help_text="Mã căn cứ pháp lý được viện dẫn.")
-    letter_number = serializers.CharField(max_length=80, help_text="Số công văn đề nghị, ví dụ 123/CV-CAP.")
+    legal_basis = Text(max_length=40, help_text="Mã căn cứ pháp lý được viện dẫn.")
+    letter_number = Text(max_length=80, help_text="Số công văn đề nghị, ví dụ 123/CV-CAP.")
     letter_date = serializers.DateField(help_text="Ngày công văn (không được sau hôm nay).")
-    case_reference = serializers.CharField(max_length=120, required=False, allow_blank=True, help_text="Số vụ việc / tin báo.")
-    purpose = serializers.CharField(max_length=4000, help_text="Mục đích sử dụng dữ liệu.")
+    case_reference = Text(max_length=120, required=False, allow_blank=True, help_text="Số vụ việc / tin báo.")
+    purpose = Text(max_length=4000, help_text="Mục đích sử dụng dữ liệu.")
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, default=Urgency.NORMAL)
     items = ItemSerializer(many=True, help_text="Camera và khung giờ cần trích xuất (1 đến 50 dòng).")
 
 
 class ReviewInputSerializer(serializers.Serializer):
     recommendation = serializers.ChoiceField(choices=["approve", "reject"], help_text="Đề xuất phê duyệt hay từ chối.")
-    reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    reason = Text(max_length=4000, required=False, allow_blank=True)
 
 
 class QuestionInputSerializer(serializers.Serializer):
-    question = serializers.CharField(max_length=4000, help_text="Câu hỏi gửi đơn vị yêu cầu.")
+    question = Text(max_length=4000, help_text="Câu hỏi gửi đơn vị yêu cầu.")
 
 
 class ReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=4000)
+    reason = Text(max_length=4000)
 
 
 class CommentInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=4000)
+    body = Text(max_length=4000)
 
 
 class NarrowItemSerializer(serializers.Serializer):
@@ -118,7 +130,7 @@ class ApproveInputSerializer(serializers.Serializer):
 
 
 class WithdrawInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    reason = Text(max_length=4000, required=False, allow_blank=True)
 
 
 class RequestItemOutSerializer(serializers.Serializer):
@@ -303,9 +315,9 @@ class PeriodInputSerializer(serializers.Serializer):
 
 
 class ReportInputSerializer(PeriodInputSerializer):
-    agency = serializers.CharField(required=False, allow_blank=True, help_text="Mã đơn vị (trong phạm vi giám sát).")
-    area = serializers.CharField(required=False, allow_blank=True, help_text="Mã địa bàn.")
-    legal_basis = serializers.CharField(required=False, allow_blank=True, help_text="Mã căn cứ pháp lý.")
+    agency = Text(required=False, allow_blank=True, help_text="Mã đơn vị (trong phạm vi giám sát).")
+    area = Text(required=False, allow_blank=True, help_text="Mã địa bàn.")
+    legal_basis = Text(required=False, allow_blank=True, help_text="Mã căn cứ pháp lý.")
 
 
 class ReportSerializer(serializers.Serializer):

@@ -25,6 +25,7 @@ from governance.services import membership_grant
 
 TOKEN_START = "cgk_"  # noqa: S105 - the fixed start of every token, not a secret
 PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+PREFIX_LENGTH = 10
 # The roles a token's scope needs its service account to hold (catalogue:read needs any role).
 SCOPE_ROLES = {
     Scope.CATALOGUE_READ: SERVICE_ACCOUNT_ROLES,
@@ -139,7 +140,7 @@ def token_issue(
         raise ValidationError(_("A token may carry only the scopes its service account's roles allow."))
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise ValidationError(_("A token lasts from 1 to %(days)d days.") % {"days": MAX_TOKEN_DAYS})
-    prefix = get_random_string(10, PREFIX_ALPHABET)
+    prefix = get_random_string(PREFIX_LENGTH, PREFIX_ALPHABET)
     secret = secrets.token_urlsafe(32)
     token = f"{TOKEN_START}{prefix}_{secret}"
     row = ApiToken.objects.create(
@@ -188,7 +189,7 @@ def token_for(presented: str) -> ApiToken | None:
     if not presented.startswith(TOKEN_START) or len(presented) > 200:
         return None
     prefix, _sep, _secret = presented[len(TOKEN_START) :].partition("_")
-    if not prefix:
+    if len(prefix) != PREFIX_LENGTH or not set(prefix) <= set(PREFIX_ALPHABET):
         return None
     row = ApiToken.objects.select_related("account__agency").filter(prefix=prefix).first()
     if row is None or not hmac.compare_digest(row.digest, digest(presented)):

@@ -12,13 +12,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
 from api.errors import ApiError
 from api.models import IdempotentFiling, Scope
+from api.parsers import JSONParser
 from audit.models import Action, Outcome
 from audit.services import record_event
 from governance.models import Camera, DataCategory, LegalBasis
@@ -388,13 +389,18 @@ class RequestCollection(ApiView):
                 _("This Idempotency-Key was used for a different request; use a new key for a new request."),
                 status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
+        # The answer shows the request again: a read, in the ledger like any other.
+        services.request_record_view(
+            actor=self.request.user, footage_request=earlier.footage_request, http_request=self.request._request
+        )
         response = Response(_request_body(earlier.footage_request), status=status.HTTP_201_CREATED)
         response["Idempotent-Replayed"] = "true"
         return response
 
 
 class RequestDetail(ApiView):
-    required_scopes = (Scope.REQUESTS_READ,)
+    parser_classes = [JSONParser]
+    scopes_by_method = {"GET": (Scope.REQUESTS_READ,), "HEAD": (Scope.REQUESTS_READ,), "PUT": (Scope.REQUESTS_FILE,)}
 
     @extend_schema(
         operation_id="request_get",
@@ -405,6 +411,30 @@ class RequestDetail(ApiView):
     def get(self, request, reference):
         footage_request = get_visible_request_or_404(request.user, reference)
         services.request_record_view(actor=request.user, footage_request=footage_request, http_request=request._request)
+        return Response(_request_body(footage_request))
+
+    @extend_schema(
+        operation_id="request_update",
+        summary="Sửa yêu cầu (bản nháp hoặc yêu cầu được trả lại để bổ sung)",
+        description="Thay toàn bộ nội dung và các dòng camera; các phê duyệt đã ký trước đó không còn giá trị.",
+        request=s.RequestInputSerializer,
+        responses={200: s.RequestSerializer, **ERRORS},
+    )
+    def put(self, request, reference):
+        user = request.user
+        footage_request = get_visible_request_or_404(user, reference)
+        if not permissions.can_edit(user, footage_request):
+            # The rule's own words (the state, the agency, the role), as the page says them.
+            permissions.ensure_can_edit(user, footage_request)
+        if not isinstance(request.data, dict):
+            raise invalid({"non_field_errors": [_("Send a JSON object.")]})
+        data = _validated(s.RequestInputSerializer, request.data)
+        form, formset = filing_forms(data, footage_request.agency)
+        if not form.is_valid():
+            raise invalid({**_form_fields(form), **_item_errors(formset)})
+        footage_request = workflow.request_file(
+            actor=user, footage_request=footage_request, items=formset.items(), http_request=request._request, **form.content()
+        )
         return Response(_request_body(footage_request))
 
 
@@ -441,7 +471,8 @@ class RequestWithdraw(ApiView):
         data = request.data if isinstance(request.data, dict) else None
         if data is None:
             raise invalid({"non_field_errors": [_("Send a JSON object.")]})
-        reason = data.get("reason") or ""
+        reason = data.get("reason")
+        reason = "" if reason is None else reason
         if not isinstance(reason, str):
             raise invalid({"reason": [_("Write the reason as text.")]})
         form = WithdrawForm.posted({"reason": reason}, footage_request)

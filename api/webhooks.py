@@ -29,8 +29,10 @@ Delivery
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
+import socket
 import time
 from urllib.parse import urlsplit
 
@@ -117,7 +119,40 @@ def validate_url(url: str) -> str:
     loopback_http = scheme == "http" and host.lower() in LOOPBACK_HOSTS and settings.WEBHOOK_ALLOW_LOOPBACK_HTTP
     if scheme != "https" and not loopback_http:
         raise ValidationError(_("The address must start with https://: notifications are never sent unencrypted."), code="scheme")
+    if not (settings.WEBHOOK_ALLOW_LOOPBACK_HTTP and host.lower() in LOOPBACK_HOSTS):
+        _refuse_internal(host)
     return url
+
+
+def _internal(address):
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )
+
+
+def _refuse_internal(host):
+    """Notifications go to agencies' systems, never into this server's own network: an address (or a name that
+    resolves to one) on this machine, a private, link-local, reserved or multicast network is refused. A name that
+    does not resolve here (an offline centre registering its partner's address) is checked again at each send."""
+    try:
+        candidates = {ipaddress.ip_address(host.strip("[]"))}
+    except ValueError:
+        try:
+            candidates = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in socket.getaddrinfo(host, None)}
+        except (OSError, UnicodeError, ValueError):
+            return
+    if any(_internal(getattr(address, "ipv4_mapped", None) or address) for address in candidates):
+        raise ValidationError(
+            _(
+                "The address points into this server's own network (this machine, a private or reserved network): notifications go only to agencies' systems."
+            ),
+            code="internal",
+        )
 
 
 # Endpoints ----------------------------------------------------------------------------------------------------------

@@ -441,9 +441,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["api.auth.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api": env.str("API_RATE", default="600/min")},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.handle",
+    # OPTIONS describes nothing (the OpenAPI document does, to a signed-in caller).
+    "DEFAULT_METADATA_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # Webhooks to agency systems (api.webhooks): HTTPS only; each delivery tried this many times with growing waits,

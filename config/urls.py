@@ -19,3 +19,4 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("governance.urls")),
 ]
+handler404 = "config.handlers.not_found"

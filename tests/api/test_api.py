@@ -287,3 +287,34 @@ def test_dates_no_calendar_can_hold_are_refused_not_a_server_error(world):
     page = Client()
     page.force_login(world.insider)
     assert page.get("/requests/?filed_to=31/12/9999").status_code == 200
+
+
+def test_a_draft_is_changed_through_the_api_and_not_after_submission(world):
+    _account, token = machine(world.agency_a)
+    client = Client()
+    created = post(client, "/api/v1/requests/", filing(world), token, HTTP_IDEMPOTENCY_KEY="edit-1").json()
+    changed = client.put(
+        f"/api/v1/requests/{created['reference']}/",
+        json.dumps(filing(world, purpose="Xác minh vụ trộm xe máy, bổ sung hướng camera")),
+        content_type="application/json",
+        **bearer(token),
+    )
+    assert changed.status_code == 200, changed.json()
+    assert changed.json()["purpose"].endswith("hướng camera")
+    assert changed.json()["content_sha256"] != created["content_sha256"]
+    client.post(f"/api/v1/requests/{created['reference']}/submit/", **bearer(token))
+    late = client.put(
+        f"/api/v1/requests/{created['reference']}/", json.dumps(filing(world)), content_type="application/json", **bearer(token)
+    )
+    assert late.status_code == 409 and late.json()["error"]["code"] == "refused"
+    # A token that may only read cannot change it.
+    _reader, reading = machine(world.agency_a, scopes=["requests:read"], name="Chỉ đọc")
+    assert (
+        client.put(
+            f"/api/v1/requests/{created['reference']}/",
+            json.dumps(filing(world)),
+            content_type="application/json",
+            **bearer(reading),
+        ).status_code
+        == 403
+    )
