@@ -318,3 +318,21 @@ def test_a_draft_is_changed_through_the_api_and_not_after_submission(world):
         ).status_code
         == 403
     )
+
+
+def test_calls_are_throttled_per_token(world, monkeypatch):
+    from django.core.cache import cache
+
+    from api.auth import TokenRateThrottle
+
+    monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", {"api": "3/min"})
+    cache.clear()
+    _account, token = machine(world.agency_a)
+    _other, other = machine(world.agency_a, name="Đầu ghi")
+    client = Client()
+    answers = [client.get("/api/v1/data-categories/", **bearer(token)).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    refused = client.get("/api/v1/data-categories/", **bearer(token, "en"))
+    assert refused.json()["error"]["code"] == "throttled" and refused["Retry-After"]
+    # Another token of the same agency has its own allowance.
+    assert client.get("/api/v1/data-categories/", **bearer(other)).status_code == 200

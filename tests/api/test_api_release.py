@@ -157,3 +157,52 @@ def test_an_auditor_orders_a_report_and_a_bundle_through_the_api(world, django_c
         agency=AgencyFactory(code="tt-k", kind=Agency.Kind.INSPECTORATE, area=world.ward.parent), roles=["auditor"]
     )
     assert sign_in_verified(Client(), other).get(f"/api/v1/reports/{ordered.json()['id']}/").status_code == 404
+
+
+ACTS = [
+    # (who, page path, page form, API path, API body, the request before: "draft" | "submitted" | "reviewed")
+    ("insider", "submit", {}, "submit", {}, "draft"),
+    ("insider", "withdraw", {"reason": "Không cần nữa"}, "withdraw", {"reason": "Không cần nữa"}, "submitted"),
+    (
+        "reviewer",
+        "review",
+        {"recommendation": "approve", "reason": "Đủ"},
+        "review",
+        {"recommendation": "approve", "reason": "Đủ"},
+        "submitted",
+    ),
+    ("reviewer", "ask-info", {"question": "Số vụ việc?"}, "ask-info", {"question": "Số vụ việc?"}, "submitted"),
+    ("approver", "approve", {}, "approve", {}, "submitted"),  # refused: no recommendation yet
+    ("approver", "approve", {"reason": "Đồng ý"}, "approve", {"reason": "Đồng ý"}, "reviewed"),
+    ("approver", "reject", {"reason": "Thiếu căn cứ"}, "reject", {"reason": "Thiếu căn cứ"}, "reviewed"),
+    ("outsider", "withdraw", {}, "withdraw", {}, "submitted"),  # another agency: nothing to act on
+    ("custodian", "review", {"recommendation": "approve"}, "review", {"recommendation": "approve"}, "submitted"),
+]
+
+
+@pytest.mark.parametrize(("who", "page_action", "form", "api_action", "body", "before"), ACTS)
+def test_the_page_and_the_api_give_the_same_outcome(world, who, page_action, form, api_action, body, before):
+    """The same person doing the same act on two identical requests, once on the page and once through the API: the
+    same status after, the same decisions, the same ledger actions."""
+    make = {"draft": world.draft, "submitted": world.submitted, "reviewed": world.reviewed}[before]
+    on_page, through_api = make(), make()
+    person = getattr(world, who)
+    page = sign_in_verified(Client(), person)
+    page.post(f"/requests/{on_page.reference}/{page_action}/", form)
+    api = sign_in_verified(Client(), person)
+    answer = as_json(api, f"/api/v1/requests/{through_api.reference}/{api_action}/", body)
+    on_page.refresh_from_db()
+    through_api.refresh_from_db()
+    assert on_page.status == through_api.status, answer.content
+    assert on_page.decisions.count() == through_api.decisions.count()
+
+    def acts(footage_request):
+        return sorted(
+            AuditEvent.objects.filter(reference=footage_request.reference)
+            .exclude(action="request.view")
+            .values_list("action", flat=True)
+        )
+
+    assert acts(on_page) == acts(through_api)
+    if who == "outsider":
+        assert answer.status_code == 404
