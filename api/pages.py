@@ -36,8 +36,9 @@ from governance.second_factor import SecondFactorRequired, second_factor_refusal
 DEFAULT_TOKEN_DAYS = 90
 
 
-def _manager(request):
-    """The signed-in administrator, or 404 for anyone who manages no service account; the second factor first."""
+def manager(request):
+    """The signed-in administrator, or 404 for anyone who manages no service account (nor webhook endpoint); the
+    second factor first. The door of every page of this app."""
     user = request.user
     if not can_manage_service_accounts(user):
         raise Http404
@@ -82,10 +83,11 @@ def _role_labels(account):
     return [role.label for role in Role if role in held]
 
 
-def _error_texts(refusal):
+def error_texts(refusal, fallback=None):
+    """A service's refusal as the messages a page shows."""
     if isinstance(refusal, ValidationError):
         return refusal.messages
-    return [str(refusal) or _("You may not manage this service account.")]
+    return [str(refusal) or fallback or _("You may not manage this service account.")]
 
 
 # Forms ----------------------------------------------------------------------------------------------------------
@@ -146,7 +148,7 @@ class TokenForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def service_accounts(request):
-    user = _manager(request)
+    user = manager(request)
     accounts = service_accounts_managed_by(user).prefetch_related(
         "memberships",
         Prefetch("api_tokens", queryset=ApiToken.objects.select_related("created_by", "revoked_by")),
@@ -162,7 +164,7 @@ def service_accounts(request):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def service_account_new(request):
-    user = _manager(request)
+    user = manager(request)
     form = ServiceAccountForm(request.POST or None, actor=user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -170,7 +172,7 @@ def service_account_new(request):
                 actor=user, name=form.cleaned_data["name"], roles=form.cleaned_data["roles"], http_request=request
             )
         except (ValidationError, PermissionDenied) as refusal:
-            for text in _error_texts(refusal):
+            for text in error_texts(refusal):
                 form.add_error(None, text)
         else:
             messages.success(
@@ -200,7 +202,7 @@ def _account_page(request, account, token_form, status=200):
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def service_account(request, username):
-    user = _manager(request)
+    user = manager(request)
     account = _account(user, username)
     return _account_page(request, account, TokenForm(account=account))
 
@@ -210,7 +212,7 @@ def service_account(request, username):
 @require_http_methods(["GET", "HEAD", "POST"])
 def token_new(request, username):
     """Issue a token. The answer shows it once and is never cached; afterwards only its prefix is ever shown."""
-    user = _manager(request)
+    user = manager(request)
     account = _account(user, username)
     form = TokenForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
@@ -224,7 +226,7 @@ def token_new(request, username):
                 http_request=request,
             )
         except (ValidationError, PermissionDenied) as refusal:
-            for text in _error_texts(refusal):
+            for text in error_texts(refusal):
                 form.add_error(None, text)
         else:
             return render(
@@ -243,12 +245,12 @@ def token_new(request, username):
 @login_required
 @require_http_methods(["POST"])
 def token_revoke_page(request, prefix):
-    user = _manager(request)
+    user = manager(request)
     token = get_object_or_404(_tokens_of(user), prefix=prefix)
     try:
         token = token_revoke(actor=user, token=token, http_request=request)
     except PermissionDenied as refusal:
-        for text in _error_texts(refusal):
+        for text in error_texts(refusal):
             messages.error(request, text)
     else:
         messages.success(

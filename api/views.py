@@ -28,7 +28,7 @@ from governance.selectors import camera_search
 from oversight.forms import LedgerFilterForm
 from oversight.permissions import ensure_can_read_ledger
 from oversight.selectors import ledger_page
-from oversight.views import _recorded_filters
+from oversight.services import ledger_view_record
 from requests import permissions, services, workflow
 from requests.forms import (
     VIETNAM,
@@ -563,15 +563,5 @@ class Ledger(ApiView):
             raise invalid(_form_fields(form))
         filters = form.filters()
         page = ledger_page(user=request.user, filters=filters, after=form.cleaned_data["after"], size=form.cleaned_data["size"])
-        with transaction.atomic(durable=True):
-            record_event(
-                actor=request.user,
-                action=Action.LEDGER_VIEW,
-                data={
-                    "filters": _recorded_filters(filters),
-                    "first_seq": page.rows[0].seq if page.rows else None,
-                    "last_seq": page.rows[-1].seq if page.rows else None,
-                },
-                http_request=request._request,
-            )
+        ledger_view_record(actor=request.user, filters=filters, page=page, http_request=request._request)
         return Response({"results": s.EventSerializer(page.rows, many=True).data, "next_after": page.next_cursor})

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,27 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from api.models import WebhookDelivery
-from api.tokens import can_manage_service_accounts
+from api.pages import error_texts, manager
 from api.webhooks import MAX_URL_LENGTH, endpoint_create, endpoint_deactivate, endpoints_managed_by, validate_url
-from governance.second_factor import SecondFactorRequired, second_factor_refusal
 
 RECENT_DELIVERIES = 10
-
-
-def _manager(request):
-    """The signed-in administrator, or 404 for anyone who manages no endpoint; the second factor first."""
-    user = request.user
-    if not can_manage_service_accounts(user):
-        raise Http404
-    if second_factor_refusal(user):
-        raise SecondFactorRequired()
-    return user
-
-
-def _error_texts(refusal):
-    if isinstance(refusal, ValidationError):
-        return refusal.messages
-    return [str(refusal) or _("You may not manage this webhook endpoint.")]
 
 
 class EndpointForm(forms.Form):
@@ -61,7 +43,7 @@ class EndpointForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def webhooks(request):
-    user = _manager(request)
+    user = manager(request)
     endpoints = (
         endpoints_managed_by(user)
         .select_related("created_by")
@@ -79,7 +61,7 @@ def webhooks(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def webhook_new(request):
     """Register an endpoint. The answer shows its signing secret once and is never cached."""
-    user = _manager(request)
+    user = manager(request)
     form = EndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -87,7 +69,7 @@ def webhook_new(request):
                 user, form.cleaned_data["url"], form.cleaned_data["description"], http_request=request
             )
         except (ValidationError, PermissionDenied) as refusal:
-            for text in _error_texts(refusal):
+            for text in error_texts(refusal, _("You may not manage this webhook endpoint.")):
                 form.add_error(None, text)
         else:
             return render(request, "api/webhooks_created.html", {"endpoint": endpoint, "secret": secret})
@@ -97,12 +79,12 @@ def webhook_new(request):
 @login_required
 @require_http_methods(["POST"])
 def webhook_deactivate(request, pk):
-    user = _manager(request)
+    user = manager(request)
     endpoint = get_object_or_404(endpoints_managed_by(user), pk=pk)
     try:
         endpoint = endpoint_deactivate(user, endpoint, http_request=request)
     except PermissionDenied as refusal:
-        for text in _error_texts(refusal):
+        for text in error_texts(refusal, _("You may not manage this webhook endpoint.")):
             messages.error(request, text)
     else:
         messages.success(

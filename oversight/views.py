@@ -46,6 +46,7 @@ from oversight.selectors import (
     ledger_page,
     verification_under_way,
 )
+from oversight.services import ledger_view_record
 from requests.selectors import get_visible_request_or_404
 
 # What a report's build is doing, as stored in Report.stage.
@@ -71,10 +72,6 @@ def _role_labels(codes):
     return labels
 
 
-def _recorded_filters(filters):
-    return {name: str(value) for name, value in filters.items()}
-
-
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def ledger(request):
@@ -94,17 +91,7 @@ def ledger(request):
         for event in page.rows:
             event.role_labels = _role_labels(event.actor_roles)
             event.object_kind = kinds.get(event.target_type, event.target_type)
-        with transaction.atomic():
-            record_event(
-                actor=request.user,
-                action=Action.LEDGER_VIEW,
-                data={
-                    "filters": _recorded_filters(filters),
-                    "first_seq": page.rows[0].seq if page.rows else None,
-                    "last_seq": page.rows[-1].seq if page.rows else None,
-                },
-                http_request=request,
-            )
+        ledger_view_record(actor=request.user, filters=filters, page=page, http_request=request)
     return render(
         request,
         "oversight/ledger.html",
