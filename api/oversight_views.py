@@ -3,13 +3,12 @@ of the ledger that leave the application, which a service account never takes. T
 through the pages' own links (each download a ledger event)."""
 
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from api import serializers as s
-from api.actions import _json_object
+from api.actions import _json_object, _text_fields
 from api.errors import ApiError
 from api.parsers import JSONParser
 from api.views import ERRORS, ApiView, _form_fields, invalid
@@ -26,19 +25,6 @@ from oversight.permissions import (
     report_jurisdiction,
 )
 from oversight.reports import report_request
-
-
-def _moment(value):
-    return s.serializers.DateTimeField().to_representation(value) if value else None
-
-
-def _text(data, name):
-    value = data.get(name)
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, str):
-        raise invalid({name: [_("Write this as text.")]})
-    return value
 
 
 def _code_to_pk(model, field, code):
@@ -60,8 +46,8 @@ def report_body(report):
         "agency": report.agency.code if report.agency_id else None,
         "area": report.area.code if report.area_id else None,
         "legal_basis": report.legal_basis.code if report.legal_basis_id else None,
-        "requested_at": _moment(report.requested_at),
-        "finished_at": _moment(report.finished_at),
+        "requested_at": s.moment(report.requested_at),
+        "finished_at": s.moment(report.finished_at),
         "pages": report.pages,
         "releases": report.releases,
         "pdf_sha256": report.pdf_sha256,
@@ -80,8 +66,8 @@ def bundle_body(bundle):
         "progress": bundle.progress,
         "date_from": bundle.date_from.isoformat(),
         "date_to": bundle.date_to.isoformat(),
-        "requested_at": _moment(bundle.requested_at),
-        "finished_at": _moment(bundle.finished_at),
+        "requested_at": s.moment(bundle.requested_at),
+        "finished_at": s.moment(bundle.finished_at),
         "events": bundle.event_count,
         "zip_sha256": bundle.zip_sha256,
         "zip_url": reverse("oversight:bundle-file", args=[bundle.pk]) if ready else None,
@@ -106,13 +92,14 @@ class ReportCollection(ApiView):
     def post(self, request):
         ensure_can_read_ledger(request.user)
         data = _json_object(request)
+        text = _text_fields(data, ("date_from", "date_to", "agency", "area", "legal_basis"))
         form = ReportForm(
             {
-                "date_from": _text(data, "date_from"),
-                "date_to": _text(data, "date_to"),
-                "agency": _code_to_pk(Agency, "code", _text(data, "agency")),
-                "area": _code_to_pk(Area, "code", _text(data, "area")),
-                "legal_basis": _code_to_pk(LegalBasis, "code", _text(data, "legal_basis")),
+                "date_from": text["date_from"],
+                "date_to": text["date_to"],
+                "agency": _code_to_pk(Agency, "code", text["agency"]),
+                "area": _code_to_pk(Area, "code", text["area"]),
+                "legal_basis": _code_to_pk(LegalBasis, "code", text["legal_basis"]),
             },
             jurisdiction=report_jurisdiction(request.user),
         )
@@ -150,7 +137,7 @@ class BundleCollection(ApiView):
     def post(self, request):
         ensure_can_read_ledger(request.user)
         data = _json_object(request)
-        form = BundleForm({"date_from": _text(data, "date_from"), "date_to": _text(data, "date_to")})
+        form = BundleForm(_text_fields(data, ("date_from", "date_to")))
         if not form.is_valid():
             raise invalid(_form_fields(form))
         try:

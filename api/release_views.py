@@ -35,10 +35,6 @@ REFUSALS = {
 }
 
 
-def _moment(value):
-    return s.serializers.DateTimeField().to_representation(value) if value else None
-
-
 def release_body(footage_request, user):
     body = {
         "reference": footage_request.reference,
@@ -53,14 +49,14 @@ def release_body(footage_request, user):
     if release is None or not permissions.can_see_release(user, footage_request):
         return body
     body["release"] = {
-        "released_at": _moment(release.created_at),
+        "released_at": s.moment(release.created_at),
         "package_sha256": release.package_sha256,
         "package_size": release.package_size,
         "manifest_sha256": release.manifest_sha256,
         "handover_sha256": release.handover_sha256,
         "gaps": release.gaps,
         "damaged_files": release.damaged_files,
-        "purge_after": _moment(release.purge_after),
+        "purge_after": s.moment(release.purge_after),
         "purged": release.purged_at is not None,
         "files": [
             {
@@ -69,8 +65,8 @@ def release_body(footage_request, user):
                 "sha256": file.sha256,
                 "size": file.size,
                 "camera": file.camera_code,
-                "first_timestamp": _moment(file.first_timestamp),
-                "last_timestamp": _moment(file.last_timestamp),
+                "first_timestamp": s.moment(file.first_timestamp),
+                "last_timestamp": s.moment(file.last_timestamp),
                 "decoded": file.decoded,
                 "frames_in_file": file.frames_in_file,
                 "frames_decoded": file.frames_decoded,
@@ -119,7 +115,7 @@ class ReleaseLink(ApiView):
         return Response(
             {
                 "download_url": reverse("api:download", args=[token]),
-                "expires_at": _moment(grant.expires_at),
+                "expires_at": s.moment(grant.expires_at),
                 "max_downloads": grant.max_downloads,
             },
             status=status.HTTP_201_CREATED,
@@ -189,7 +185,7 @@ class Verify(ApiView):
                         "file": match.name,
                         "kind": match.kind,
                         "size": match.size,
-                        "released_at": _moment(match.release.created_at),
+                        "released_at": s.moment(match.release.created_at),
                     }
                     for match in matches
                 ],

@@ -19,6 +19,14 @@ class Text(serializers.CharField):
         return super().to_internal_value(data)
 
 
+_MOMENT = serializers.DateTimeField()
+
+
+def moment(value):
+    """A time as every answer writes it (ISO 8601, Vietnam time), or None."""
+    return _MOMENT.to_representation(value) if value else None
+
+
 class CodeNameSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField(help_text="Tên theo ngôn ngữ của lời gọi (Accept-Language: vi / en).")
@@ -165,11 +173,6 @@ class RequestSerializer(serializers.Serializer):
     items = RequestItemOutSerializer(many=True, required=False, help_text="Chỉ có khi xem một yêu cầu.")
 
     def to_representation(self, footage_request):
-        field = serializers.DateTimeField()
-
-        def moment(value):
-            return field.to_representation(value) if value else None
-
         data = {
             "reference": footage_request.reference,
             "status": footage_request.status,
@@ -228,7 +231,7 @@ class EventSerializer(serializers.Serializer):
     def to_representation(self, event):
         return {
             "seq": event.seq,
-            "occurred_at": serializers.DateTimeField().to_representation(event.occurred_at),
+            "occurred_at": moment(event.occurred_at),
             "actor": event.actor_username,
             "actor_agency": event.actor_agency,
             "actor_roles": list(event.actor_roles or []),

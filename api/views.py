@@ -8,6 +8,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -293,6 +294,8 @@ class RequestCollection(ApiView):
                 user, **{**filters, "agency": None}, size=PAGE_SIZE + 1, before_id=form.cleaned_data.get("before")
             )
         page, more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+        # The rows' agencies in one query: an agency's own list does not join them (its pages show no agency column).
+        prefetch_related_objects(page, "agency")
         with transaction.atomic(durable=True):
             record_event(
                 actor=user,
@@ -423,9 +426,8 @@ class RequestDetail(ApiView):
     def put(self, request, reference):
         user = request.user
         footage_request = get_visible_request_or_404(user, reference)
-        if not permissions.can_edit(user, footage_request):
-            # The rule's own words (the state, the agency, the role), as the page says them.
-            permissions.ensure_can_edit(user, footage_request)
+        # The rule's own words (the state, the agency, the role), as the page says them; before the input is read.
+        permissions.ensure_can_edit(user, footage_request)
         if not isinstance(request.data, dict):
             raise invalid({"non_field_errors": [_("Send a JSON object.")]})
         data = _validated(s.RequestInputSerializer, request.data)
@@ -509,17 +511,10 @@ class RequestLetter(ApiView):
             validate_pdf(uploaded)
         except ValidationError as error:
             raise invalid({"file": [str(m) for m in error.messages]}) from None
-        stored = []
-        try:
-            with transaction.atomic():
-                attachment = services.request_attach(
-                    actor=request.user, footage_request=footage_request, uploaded_file=uploaded, http_request=request._request
-                )
-                stored.append(attachment.file)
-        except Exception:
-            for file in stored:
-                file.storage.delete(file.name)
-            raise
+        with transaction.atomic():
+            services.request_attach(
+                actor=request.user, footage_request=footage_request, uploaded_file=uploaded, http_request=request._request
+            )
         footage_request.refresh_from_db()
         return Response(_request_body(footage_request))
 
