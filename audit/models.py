@@ -89,6 +89,10 @@ class Outcome(models.TextChoices):
     NO_MATCH = "no_match", _("No match")
 
 
+ACTION_LABELS = dict(Action.choices)
+OUTCOME_LABELS = dict(Outcome.choices)
+
+
 class AuditEvent(models.Model):
     seq = models.BigIntegerField(_("sequence"), primary_key=True)
     occurred_at = models.DateTimeField(_("time"), db_index=True)
@@ -133,6 +137,14 @@ class AuditEvent(models.Model):
     def __str__(self):
         # The action in the reader's words (a user's delete page lists the events that name the account).
         return f"#{self.seq} {self.get_action_display()}"
+
+    # Django's own get_FOO_display hashes every choice's label (one translation each) on every call: a timeline of
+    # fifty events would translate the hundred action names fifty times. The labels are looked up by value instead.
+    def get_action_display(self):
+        return ACTION_LABELS.get(self.action, self.action)
+
+    def get_outcome_display(self):
+        return OUTCOME_LABELS.get(self.outcome, self.outcome)
 
     def envelope(self):
         return (

@@ -36,12 +36,13 @@ def is_system_administrator(user: User | None) -> bool:
     # Read through getattr: request.user is a lazy wrapper whose own __dict__ never holds the answer.
     cached = getattr(user, "_system_admin_cache", None)
     if cached is None:
-        cached = user.memberships.filter(
-            role=Role.ADMINISTRATOR,
-            agency_id=user.agency_id,
-            agency__kind=Agency.Kind.MONITORING_CENTRE,
-            agency__is_active=True,
-        ).exists()
+        # The role as read with the others; the agency as the sign-in read it with the user (accounts.backends).
+        agency = user.agency
+        cached = bool(
+            user.holds_role_in(Role.ADMINISTRATOR, user.agency_id)
+            and agency.kind == Agency.Kind.MONITORING_CENTRE
+            and agency.is_active
+        )
         user._system_admin_cache = cached
     return cached
 

@@ -7,6 +7,7 @@ from html import escape
 
 from django import forms
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 
 def _attrs(attrs):
@@ -47,19 +48,44 @@ class FastSelect(forms.Select):
         return mark_safe("".join(parts))  # noqa: S308 - every name, value and label above is escaped
 
 
+def bilingual_label(field, code=None):
+    """Options labelled as a bilingual model's `__str__` labels it, read from columns instead of objects: `field` in
+    the active language (the Vietnamese text where the English one is empty), after the code where `code` names it."""
+    columns = ((code,) if code else ()) + (f"{field}_vi", f"{field}_en")
+
+    def label(row, english):
+        *head, vi, en = row
+        text = en if english and en else vi
+        return f"{head[0]} — {text}" if head else text
+
+    return columns, label
+
+
 class ListedChoiceIterator(forms.models.ModelChoiceIterator):
     """A model choice field's options read in one query: Django's own iterator opens a server-side cursor on
-    PostgreSQL (three round trips) for a list of a few hundred rows at most."""
+    PostgreSQL (three round trips) for a list of a few hundred rows at most. Where the field names its label's
+    columns (`option_label`), the options are read as rows, without building an object per option."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in list(self.queryset):
-            yield self.choice(obj)
+        if self.field.option_label is None:
+            for obj in list(self.queryset):
+                yield self.choice(obj)
+            return
+        columns, label = self.field.option_label
+        english = (get_language() or "vi").startswith("en")
+        for key, *row in self.queryset.values_list(self.field.to_field_name or "pk", *columns):
+            yield (key, label(row, english))
 
 
 class FastModelChoiceField(forms.ModelChoiceField):
-    """A ModelChoiceField drawn by FastSelect, its options read in one query."""
+    """A ModelChoiceField drawn by FastSelect, its options read in one query (as rows where `option_label` gives
+    the label's columns and how to join them, see `bilingual_label`)."""
 
     iterator = ListedChoiceIterator
     widget = FastSelect
+
+    def __init__(self, *args, option_label=None, **kwargs):
+        self.option_label = option_label
+        super().__init__(*args, **kwargs)

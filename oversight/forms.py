@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, Outcome
 from governance.forms import DayFirstDateField
-from governance.widgets import FastModelChoiceField, FastSelect
+from governance.widgets import FastModelChoiceField, FastSelect, bilingual_label
 from oversight.selectors import MAX_PAGE_SIZE, PAGE_SIZE
 
 BAD_CURSOR = _("This page address is not valid; start again from the newest events.")
@@ -92,11 +92,28 @@ class ReportForm(forms.Form):
     date_from = DayFirstDateField(label=_("From date"))
     date_to = DayFirstDateField(label=_("To date"))
     agency = FastModelChoiceField(
-        label=_("Agency"), queryset=None, required=False, empty_label=_("All agencies"), widget=FastSelect
+        label=_("Agency"),
+        queryset=None,
+        required=False,
+        empty_label=_("All agencies"),
+        widget=FastSelect,
+        option_label=bilingual_label("name"),
     )
-    area = FastModelChoiceField(label=_("Area"), queryset=None, required=False, empty_label=_("All areas"), widget=FastSelect)
+    area = FastModelChoiceField(
+        label=_("Area"),
+        queryset=None,
+        required=False,
+        empty_label=_("All areas"),
+        widget=FastSelect,
+        option_label=bilingual_label("name"),
+    )
     legal_basis = FastModelChoiceField(
-        label=_("Legal basis"), queryset=None, required=False, empty_label=_("All legal bases"), widget=FastSelect
+        label=_("Legal basis"),
+        queryset=None,
+        required=False,
+        empty_label=_("All legal bases"),
+        widget=FastSelect,
+        option_label=bilingual_label("title", code="code"),
     )
 
     def __init__(self, *args, jurisdiction=None, **kwargs):

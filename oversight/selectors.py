@@ -228,8 +228,11 @@ def _event_sources(user: User | None) -> list[QuerySet[AuditEvent]]:
     few = FEW_REQUESTS if most is None else min(FEW_REQUESTS, most - len(agency_ids) - 100)
     if few <= 0:
         return [events]
-    visible = FootageRequest.objects.order_by().values_list("reference", flat=True)
-    references = list(visible.filter(agency_id__in=agency_ids)[: few + 1])
+    own = FootageRequest.objects.order_by().filter(agency_id__in=agency_ids)
+    # Whether the agencies filed more than `few` is asked of their index alone, before any reference is read.
+    if own[few : few + 1].exists():
+        return [events]
+    references = list(own.values_list("reference", flat=True))
     if len(references) <= few and user.has_role(*GRANTED_ROLES):
         granted = requests_visible_to(user).exclude(agency_id__in=agency_ids).order_by()
         references += list(granted.values_list("reference", flat=True)[: few + 1])

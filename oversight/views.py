@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit import record_event
 from audit.models import Action
-from audit.selectors import current_signing_key, signing_keys
+from audit.selectors import signing_keys
 from audit.services import verification_run_request
 from governance.models import Role
 from governance.timefmt import DATE_TIME_SECONDS, local_time
@@ -92,10 +92,11 @@ def ledger(request):
             event.role_labels = _role_labels(event.actor_roles)
             event.object_kind = kinds.get(event.target_type, event.target_type)
         ledger_view_record(actor=request.user, filters=filters, page=page, http_request=request)
+    keys = list(signing_keys())
+    # The register is newest first: the current key is its first one not retired (as current_signing_key reads it).
+    current_key = next((key for key in keys if key.retired_at is None), None)
     return render(
-        request,
-        "oversight/ledger.html",
-        {"form": form, "page": page, "signing_keys": list(signing_keys()), "current_key": current_signing_key()},
+        request, "oversight/ledger.html", {"form": form, "page": page, "signing_keys": keys, "current_key": current_key}
     )
 
 

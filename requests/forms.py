@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from governance.forms import DayFirstDateField
 from governance.models import Agency, Camera, DataCategory, LegalBasis
 from governance.selectors import legal_bases_valid_on, regulation_in_force
-from governance.widgets import FastModelChoiceField, FastSelect
+from governance.widgets import FastModelChoiceField, FastSelect, bilingual_label
 from requests.models import FootageRequest, Status, Urgency
 from requests.pdfcheck import NotAPlainPdf, check_pdf
 from requests.rules import check_request_content
@@ -382,6 +382,7 @@ class RequestListForm(forms.Form):
         required=False,
         empty_label=_("All agencies"),
         widget=FastSelect,
+        option_label=bilingual_label("name"),
     )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All statuses")), *Status.choices], widget=FastSelect
@@ -406,6 +407,7 @@ class RequestListForm(forms.Form):
         required=False,
         empty_label=_("All legal bases"),
         widget=FastSelect,
+        option_label=bilingual_label("title", code="code"),
     )
     filed_from = DayFirstDateField(label=_("Filed from"), required=False)
     filed_to = DayFirstDateField(label=_("Filed until"), required=False)

@@ -86,8 +86,11 @@ def _group(key, title, hint, due_label, qs, now, *, due=None, mine=True, more_ur
     holds the view grant are kept (one probe of the grants for those rows: an EXISTS in the query would be read
     as a hash of every grant the agency ever had)."""
     if viewer is not None:
-        rows = _granted_only(viewer, list(qs.select_related("agency", "legal_basis")[: COUNT_CAP + 1]))
-        count, rows = len(rows), rows[:SHOWN]
+        # The ids alone up to the cap and the grants probed for those in one query, then the rows shown read whole.
+        granted = _granted_only(viewer, qs)
+        count = len(granted)
+        shown = {row.pk: row for row in qs.select_related("agency", "legal_basis").filter(pk__in=granted[:SHOWN])}
+        rows = [shown[pk] for pk in granted[:SHOWN] if pk in shown]
     else:
         rows = list(qs.select_related("agency", "legal_basis")[:SHOWN])
         # Counted up to a cap: a queue of thousands is read as "100+", not counted row by row on every home page.
@@ -100,13 +103,13 @@ def _group(key, title, hint, due_label, qs, now, *, due=None, mine=True, more_ur
     return group
 
 
-def _granted_only(user, rows):
-    """The rows on which one of the user's groups holds the view grant, in their order."""
-    if not rows:
-        return []
-    ids = [row.pk for row in rows]
-    granted = set(_with_group_permission(user, "view_footagerequest").filter(pk__in=ids).values_list("pk", flat=True))
-    return [row for row in rows if row.pk in granted]
+def _granted_only(user, qs):
+    """The ids of the first COUNT_CAP + 1 requests of the ordered `qs` on which one of the user's groups holds the
+    view grant, in its order: the ids are read up to the cap first (a subquery with its own limit), and only those
+    probed for a grant."""
+    first = qs.values("pk")[: COUNT_CAP + 1]
+    granted = _with_group_permission(user, "view_footagerequest").filter(pk__in=first)
+    return list(granted.order_by(*qs.query.order_by).values_list("pk", flat=True))
 
 
 def _sorted_into(groups, qs, kind_of, now, *, due=None):

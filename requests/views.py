@@ -13,13 +13,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import Action, AuditEvent
@@ -252,13 +253,14 @@ def _timeline(footage_request, *, with_views):
     views = events.filter(action=Action.REQUEST_VIEW).count()
     if not with_views:
         events = events.exclude(action=Action.REQUEST_VIEW)
+    # The ledger keeps the agency's code as it was; show its current name where the agency still exists (read with
+    # the events, as Agency.name picks it).
+    agency = Agency.objects.filter(code=OuterRef("actor_agency"))
+    events = events.annotate(agency_vi=Subquery(agency.values("name_vi")[:1]), agency_en=Subquery(agency.values("name_en")[:1]))
     events = list(events.order_by("seq")[:TIMELINE_LIMIT])
-    # The ledger keeps the agency's code as it was; show its current name where the agency still exists.
-    names = {
-        agency.code: agency.name for agency in Agency.objects.filter(code__in={e.actor_agency for e in events if e.actor_agency})
-    }
+    english = (get_language() or "vi").startswith("en")
     for event in events:
-        event.agency_name = names.get(event.actor_agency, event.actor_agency)
+        event.agency_name = (english and event.agency_en) or event.agency_vi or event.actor_agency
     return events, views
 
 

@@ -241,3 +241,18 @@ def test_work_queued_on_commit_runs_only_once_the_event_is_on_disk(transactional
                 cursor.execute("SELECT pg_current_wal_insert_lsn()")
                 inserted["lsn"] = cursor.fetchone()[0]
     assert seen == [True] * 20
+
+
+def test_an_events_action_and_outcome_read_in_the_readers_language():
+    from django.utils import translation
+
+    from audit.models import Outcome
+
+    event = AuditEvent(action=Action.REQUEST_VIEW, outcome=Outcome.DENIED)
+    for language in ("vi", "en"):
+        with translation.override(language):
+            assert event.get_action_display() == str(Action.REQUEST_VIEW.label)
+            assert event.get_outcome_display() == str(Outcome.DENIED.label)
+    assert str(Action.REQUEST_VIEW.label) != Action.REQUEST_VIEW.value
+    # An action a later version no longer names is shown as written.
+    assert AuditEvent(action="retired.action").get_action_display() == "retired.action"

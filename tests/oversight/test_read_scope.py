@@ -12,7 +12,7 @@ from audit.models import Action, AuditEvent
 from governance.models import Agency
 from oversight.models import Report
 from oversight.permissions import report_refusal, reports_visible_to
-from oversight.selectors import events_visible_to
+from oversight.selectors import events_visible_to, ledger_page
 from requests.selectors import requests_visible_to
 from tests.auth import sign_in_verified
 from tests.factories import AgencyFactory, UserFactory
@@ -170,3 +170,20 @@ def test_the_centres_administrator_reads_everything(client, world, hang_bac_requ
     assert set(requests_visible_to(centre_admin)) >= {hang_bac_request, outside}
     assert events_visible_to(centre_admin).count() == AuditEvent.objects.count()
     assert list(reports_visible_to(centre_admin)) == list(reports_visible_to(centre_admin).model.objects.all())
+
+
+@pytest.mark.parametrize("few", [0, 1, 2000])
+def test_the_ledger_page_is_the_same_whichever_way_the_readers_requests_are_counted(
+    world, hang_bac_request, ward_admin, monkeypatch, few
+):
+    # An agency that filed more requests than oversight.selectors.FEW_REQUESTS has its ledger read in one walk; one
+    # that filed fewer, from its requests' side and the side of the events about no request. Same page either way.
+    world.submitted()
+    world.submitted(actor=world.outsider)
+    expected = list(events_visible_to(ward_admin).order_by("-seq").values_list("seq", flat=True)[:200])
+    assert expected
+
+    monkeypatch.setattr("oversight.selectors.FEW_REQUESTS", few)
+    page = ledger_page(user=ward_admin, filters={}, size=200)
+
+    assert [row.seq for row in page.rows] == expected

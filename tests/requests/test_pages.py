@@ -403,6 +403,23 @@ def test_timeline_lists_every_step_from_the_ledger(client, world):
     assert page[page.index('id="timeline"') :].count("Request viewed") == 2
 
 
+def test_timeline_names_each_agency_as_it_is_named_now_in_the_readers_language(client, world):
+    footage_request = world.reviewed()
+    centre = world.reviewer.agency
+    centre.name_vi, centre.name_en = "Trung tâm đổi tên", "Renamed centre"
+    centre.save(update_fields=["name_vi", "name_en"])
+    requester_agency = world.agency_a
+    requester_agency.name_en = ""  # no English name: the Vietnamese one is shown
+    requester_agency.save(update_fields=["name_en"])
+    sign_in_verified(client, world.insider, language="en")
+
+    timeline = client.get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
+    timeline = timeline[timeline.index('id="timeline"') :]
+
+    assert "Renamed centre" in timeline and "Trung tâm đổi tên" not in timeline
+    assert requester_agency.name_vi in timeline
+
+
 def test_attachment_downloads_for_those_who_may_see_the_request(client, world):
     footage_request = world.submitted()
     letter = footage_request.attachments.get()

@@ -87,3 +87,20 @@ def test_the_filter_select_offers_what_djangos_select_offers(world, agency_b):
 
     assert options(fast) == options(plain)
     assert any("selected" in line and str(agency_b.pk) in line for line in options(fast))
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_filter_options_name_agencies_and_legal_bases_as_they_name_themselves(world, agency_b, language):
+    # The options are read as columns, not objects: each label is still the record's own name in the reader's
+    # language, the Vietnamese one where no English name was given.
+    agency_b.name_en = ""
+    agency_b.save(update_fields=["name_en"])
+    agencies = type(world.agency_a).objects.filter(pk__in=[world.agency_a.pk, agency_b.pk])
+    with translation.override(language):
+        form = RequestListForm({}, agencies=agencies)
+        offered_agencies = dict(list(form.fields["agency"].choices)[1:])
+        offered_bases = dict(list(form.fields["legal_basis"].choices)[1:])
+        assert offered_agencies == {agency.pk: str(agency) for agency in agencies}
+        assert offered_bases == {basis.code: str(basis) for basis in form.fields["legal_basis"].queryset}
+        assert offered_agencies[agency_b.pk] == agency_b.name_vi
+        assert offered_agencies[world.agency_a.pk] == (world.agency_a.name_en if language == "en" else world.agency_a.name_vi)
