@@ -86,35 +86,21 @@ class LedgerFilterForm(forms.Form):
 REPORT_MAX_DAYS = 3 * 366
 
 
+def _scope_choice(label, empty_label, option_label):
+    """An optional choice of one record narrowing a report; the records offered are set by the form (its queryset)."""
+    return FastModelChoiceField(
+        label=label, queryset=None, required=False, empty_label=empty_label, widget=FastSelect, option_label=option_label
+    )
+
+
 class ReportForm(forms.Form):
     """The scope of a period report. Agencies and areas offered are those in the user's jurisdiction."""
 
     date_from = DayFirstDateField(label=_("From date"))
     date_to = DayFirstDateField(label=_("To date"))
-    agency = FastModelChoiceField(
-        label=_("Agency"),
-        queryset=None,
-        required=False,
-        empty_label=_("All agencies"),
-        widget=FastSelect,
-        option_label=bilingual_label("name"),
-    )
-    area = FastModelChoiceField(
-        label=_("Area"),
-        queryset=None,
-        required=False,
-        empty_label=_("All areas"),
-        widget=FastSelect,
-        option_label=bilingual_label("name"),
-    )
-    legal_basis = FastModelChoiceField(
-        label=_("Legal basis"),
-        queryset=None,
-        required=False,
-        empty_label=_("All legal bases"),
-        widget=FastSelect,
-        option_label=bilingual_label("title", code="code"),
-    )
+    agency = _scope_choice(_("Agency"), _("All agencies"), bilingual_label("name"))
+    area = _scope_choice(_("Area"), _("All areas"), bilingual_label("name"))
+    legal_basis = _scope_choice(_("Legal basis"), _("All legal bases"), bilingual_label("title", code="code"))
 
     def __init__(self, *args, jurisdiction=None, **kwargs):
         from governance.models import Agency, Area, LegalBasis
