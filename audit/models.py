@@ -47,6 +47,8 @@ class Action(models.TextChoices):
     REQUEST_REJECT = "request.reject", _("Request rejected")
     REQUEST_WITHDRAW = "request.withdraw", _("Request withdrawn")
     REQUEST_EXPIRE = "request.expire", _("Request expired")
+    REQUEST_REMIND = "request.remind", _("Deadline reminder sent")
+    REQUEST_ESCALATE = "request.escalate", _("Overdue request escalated")
     REQUEST_COMMENT = "request.comment", _("Comment added")
     REQUEST_VIEW = "request.view", _("Request viewed")
     REQUEST_EXPORT_START = "request.export_start", _("Export started")

@@ -393,6 +393,17 @@ CELERY_BEAT_SCHEDULE["requests-expire-stale"] = {
     "task": "requests.tasks.expire_stale_requests",
     "schedule": crontab(minute=5),
 }
+# Deadlines that chase people (requests.deadlines): reviewers and approvers are reminded this much working time
+# before their deadline, requesting officers this much before an unanswered question expires; after the deadline
+# the request is escalated to the approving officials. Each reminder is sent once.
+DEADLINE_REMINDER_WORKING_HOURS = env.float("DEADLINE_REMINDER_WORKING_HOURS", default=4)
+ANSWER_REMINDER_WORKING_HOURS = env.float("ANSWER_REMINDER_WORKING_HOURS", default=8)
+if not 0 <= DEADLINE_REMINDER_WORKING_HOURS <= 1000 or not 0 <= ANSWER_REMINDER_WORKING_HOURS <= 1000:
+    raise ImproperlyConfigured("DEADLINE_REMINDER_WORKING_HOURS and ANSWER_REMINDER_WORKING_HOURS must be 0 to 1000 hours")
+CELERY_BEAT_SCHEDULE["requests-chase-deadlines"] = {
+    "task": "requests.tasks.chase_deadlines",
+    "schedule": crontab(minute="*/10"),
+}
 # Webhook deliveries whose next attempt is due and whose message was lost (a broker that refused, a worker that died).
 CELERY_BEAT_SCHEDULE["api-resume-webhooks"] = {
     "task": "api.tasks.resume_webhooks",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from audit.models import Action, Outcome, VerificationRun
 from governance.models import Agency, Role
 from governance.timefmt import DATE_TIME_SECONDS, duration_text, local_time
-from requests.models import Decision, LegalHold, Status, Urgency
+from requests.models import Decision, LegalHold, Reminder, Status, Urgency
 
 # Every key the code base passes in record_event(data={...}), in the reader's words.
 DATA_LABELS = {
@@ -54,6 +54,7 @@ DATA_LABELS = {
     "damaged_files": gettext_lazy("Damaged files"),
     "date_from": gettext_lazy("From date"),
     "date_to": gettext_lazy("To date"),
+    "deadline": gettext_lazy("Deadline"),
     "decision": gettext_lazy("Decision number"),
     "demo": gettext_lazy("Demonstration account"),
     "device": gettext_lazy("Device"),
@@ -138,6 +139,7 @@ DATA_LABELS = {
     "question": gettext_lazy("Question"),
     "reason": gettext_lazy("Reason"),
     "reason_code": gettext_lazy("Reason (system)"),
+    "recipients": gettext_lazy("People told"),
     "record": gettext_lazy("Record number"),
     "record_sha256": gettext_lazy("Record hash (SHA-256)"),
     "reference": gettext_lazy("Request reference"),
@@ -187,6 +189,7 @@ CODE_CHOICES = {
     "action": (Action,),
     "role": (Role,),
     "reason_code": (LegalHold.ReasonCode,),
+    "kind": (Reminder.Kind,),
 }
 CODE_WORDS = {
     "dropped": gettext_lazy("dropped"),

@@ -1,5 +1,6 @@
 """Footage requests and everything attached to them. Status is written only by requests/workflow.py."""
 
+import datetime as dt
 import hashlib
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from audit.chain import canonical_json
 from governance.models import Agency, Area, Camera, DataCategory, LegalBasis, RegulationVersion
-from governance.timefmt import duration_text
+from governance.timefmt import duration_text, local_time
 
 
 class Status(models.TextChoices):
@@ -146,10 +147,19 @@ class FootageRequest(models.Model):
             ),
             models.Index(fields=["first_submitted_at"], name="request_first_filed"),
             models.Index(fields=["decided_at"], name="request_decided"),
+            # The deadline sweep (requests.deadlines): the open requests due before a moment, whatever the city's size.
+            models.Index(fields=["due_at"], condition=models.Q(status__in=["submitted", "in_review"]), name="request_open_due"),
         ]
 
     def __str__(self):
         return self.reference
+
+    @property
+    def answer_expires_at(self):
+        """When a request sent back for information expires unanswered (None when no question is open)."""
+        if self.info_requested_at is None:
+            return None
+        return self.info_requested_at + dt.timedelta(days=settings.REQUEST_INFO_EXPIRY_DAYS)
 
     def compute_content_hash(self):
         """SHA-256 of everything an approval vouches for: basis, grounds, purpose and every item."""
@@ -422,6 +432,33 @@ class Comment(models.Model):
         return f"{self.author}: {self.body[:40]}"
 
 
+class Reminder(models.Model):
+    """A deadline that chased people: one row per request, kind and deadline, written with the notifications it sent
+    and its ledger event (requests.deadlines). The row is what makes a reminder go out once: a second sweep, on this
+    worker or another, finds it and sends nothing."""
+
+    class Kind(models.TextChoices):
+        DEADLINE_NEAR = "deadline_near", _("Reviewers or approvers reminded before the deadline")
+        DEADLINE_PASSED = "deadline_passed", _("Escalated to the approving officials after the deadline")
+        ANSWER_DUE = "answer_due", _("Requesting officers reminded to answer before expiry")
+
+    footage_request = models.ForeignKey(
+        FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    deadline = models.DateTimeField(_("deadline"))
+    sent_at = models.DateTimeField(_("sent at"))
+    recipients = models.PositiveIntegerField(_("people told"), default=0)
+
+    class Meta:
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
+        constraints = [models.UniqueConstraint(fields=["footage_request", "kind", "deadline"], name="reminder_once_per_deadline")]
+
+    def __str__(self):
+        return f"{self.footage_request_id} {self.kind} {self.deadline:%Y-%m-%d %H:%M}"
+
+
 class Notification(models.Model):
     """Told to a user in their own language when shown (the text is not stored, only what happened)."""
 
@@ -441,6 +478,13 @@ class Notification(models.Model):
             "damage_held",
             _("%(ref)s: the exported footage is damaged; it is released once a custodian acknowledges the damage."),
         )
+        # Deadlines that chase people (requests.deadlines): %(due)s is the deadline, Vietnam time.
+        DEADLINE_NEAR = "deadline_near", _("%(ref)s: your review or decision is due by %(due)s.")
+        DEADLINE_PASSED = (
+            "deadline_passed",
+            _("%(ref)s passed its deadline of %(due)s without a decision: it is escalated to you."),
+        )
+        ANSWER_DUE = "answer_due", _("%(ref)s: answer the question by %(due)s, or the request expires.")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications"
@@ -461,7 +505,17 @@ class Notification(models.Model):
 
     @property
     def text(self):
-        return self.get_verb_display() % {"ref": self.footage_request.reference}
+        return self.get_verb_display() % {"ref": self.footage_request.reference, "due": self.deadline_text}
+
+    @property
+    def deadline_text(self):
+        """The deadline a reminder speaks of, Vietnam time: the answer's expiry for ANSWER_DUE, else the due time."""
+        footage_request = self.footage_request
+        if self.verb == self.Verb.ANSWER_DUE:
+            moment = footage_request.answer_expires_at
+        else:
+            moment = footage_request.due_at
+        return local_time(moment) if moment else "—"
 
 
 # Release ---------------------------------------------------------------------

@@ -46,6 +46,14 @@ def expire_stale_requests():
     return request_expire_stale()
 
 
+@shared_task(acks_late=True)
+def chase_deadlines():
+    """Reminders before a deadline, escalation after it, reminders to answer before expiry (requests.deadlines)."""
+    from requests.deadlines import deadlines_chase
+
+    return deadlines_chase()
+
+
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def export_request(self, footage_request_id):
     """Export an approved request. Safe to deliver twice or to rerun after a dead worker: only one release is ever made."""
