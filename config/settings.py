@@ -64,9 +64,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    # First: every answer, refusals included, carries its request id, and the logs of its work name it.
+    "operations.logs.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The headers first, so that every answer carries them, refusals included; then the input checks, before a
@@ -376,10 +379,29 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message, the request's id and reference, and
+# one line per request with its status and duration); "text" (the default) for people reading a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured('LOG_FORMAT must be "text" or "json"')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_context": {"()": "operations.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(reference)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_context"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # axes logs every sign-in at INFO; failures stay (WARNING), and the ledger has the rest.
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
@@ -404,6 +426,30 @@ CELERY_BEAT_SCHEDULE["requests-chase-deadlines"] = {
     "task": "requests.tasks.chase_deadlines",
     "schedule": crontab(minute="*/10"),
 }
+# Health (operations): /readyz and /metrics answer these networks (this machine by default) and callers sending
+# "Authorization: Bearer <HEALTH_TOKEN>"; /healthz answers anyone. A worker of each queue of HEALTH_WORKER_QUEUES
+# takes a heartbeat task every minute; readiness fails when one has not for HEALTH_HEARTBEAT_MAX_SECONDS.
+HEALTH_ALLOWED_NETWORKS = env.list("HEALTH_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+HEALTH_WORKER_QUEUES = env.list("HEALTH_WORKER_QUEUES", default=[CELERY_TASK_DEFAULT_QUEUE])
+HEALTH_HEARTBEAT_MAX_SECONDS = env.int("HEALTH_HEARTBEAT_MAX_SECONDS", default=180)
+HEALTH_CHECKPOINT_MAX_MINUTES = env.int("HEALTH_CHECKPOINT_MAX_MINUTES", default=3 * AUDIT_CHECKPOINT_MINUTES)
+HEALTH_MIN_FREE_MB = env.int("HEALTH_MIN_FREE_MB", default=1024)
+HEALTH_TIMEOUT_SECONDS = env.float("HEALTH_TIMEOUT_SECONDS", default=2.0)
+try:
+    import ipaddress as _ipaddress
+
+    for _network in HEALTH_ALLOWED_NETWORKS:
+        _ipaddress.ip_network(_network, strict=False)
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"HEALTH_ALLOWED_NETWORKS: {_exc}") from None
+for _queue in HEALTH_WORKER_QUEUES:
+    CELERY_BEAT_SCHEDULE[f"operations-heartbeat-{_queue}"] = {
+        "task": "operations.tasks.heartbeat",
+        "schedule": 60.0,
+        "args": (_queue,),
+        "options": {"queue": _queue, "expires": 120},
+    }
 # Webhook deliveries whose next attempt is due and whose message was lost (a broker that refused, a worker that died).
 CELERY_BEAT_SCHEDULE["api-resume-webhooks"] = {
     "task": "api.tasks.resume_webhooks",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("audit/", include("oversight.urls")),
     path("requests/", include("requests.urls")),
+    path("", include("operations.urls")),
     path("", home, name="home"),
     path("", include("governance.urls")),
 ]

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Bottom first. Each may import only those before it.
-FLOORS = ["audit", "governance", "documents", "accounts", "requests", "oversight", "api"]
+FLOORS = ["audit", "governance", "documents", "accounts", "requests", "oversight", "api", "operations"]
 
 
 def imported_apps(app):
