@@ -5,6 +5,7 @@ the ledger's head, free space): they answer the addresses of HEALTH_ALLOWED_NETW
 callers that present HEALTH_TOKEN; anyone else gets the same 404 as an address that does not exist.
 """
 
+import functools
 import ipaddress
 import secrets
 
@@ -43,12 +44,23 @@ def healthz(request):
     return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")
 
 
-@never_cache
+def for_probes(view):
+    """Only for the allowed callers (anyone else gets a 404, whatever the method), read-only, never cached."""
+
+    @never_cache
+    @functools.wraps(view)
+    def guarded(request):
+        if not _allowed(request):
+            raise Http404
+        if request.method not in READ:
+            return HttpResponseNotAllowed(READ)
+        return view(request)
+
+    return guarded
+
+
+@for_probes
 def readyz(request):
-    if not _allowed(request):
-        raise Http404
-    if request.method not in READ:
-        return HttpResponseNotAllowed(READ)
     results = readiness()
     ready = all(check.ok for check in results)
     body = {
@@ -60,10 +72,6 @@ def readyz(request):
     return JsonResponse(body, status=200 if ready else 503, json_dumps_params={"ensure_ascii": False})
 
 
-@never_cache
+@for_probes
 def metrics(request):
-    if not _allowed(request):
-        raise Http404
-    if request.method not in READ:
-        return HttpResponseNotAllowed(READ)
     return HttpResponse(metrics_text(), content_type=CONTENT_TYPE_LATEST)
