@@ -42,6 +42,16 @@ def _reachable_from(start: str) -> frozenset[str]:
 PAST_APPROVAL = _reachable_from(Status.APPROVED)
 
 
+# A release is made with the move into released or damaged-and-held (requests.workflow.request_release) and is
+# never undone: a request has one exactly in the statuses reachable from those two.
+HAS_RELEASE = _reachable_from(Status.RELEASED) | _reachable_from(Status.DAMAGE_HELD)
+
+
+def has_release(status: str) -> bool:
+    """Whether a request in `status` has its release (so a page need not look for one otherwise)."""
+    return status in HAS_RELEASE
+
+
 def past_approval(status: str) -> bool:
     """Whether a request in `status` has been approved (it is being, or has been, exported and released)."""
     return status in PAST_APPROVAL

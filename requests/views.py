@@ -312,7 +312,7 @@ def request_detail(request, reference):
             "answer_form": _answer_form(),
             "can_answer": can["comment"] and user.agency_id == footage_request.agency_id,
             "hold_form": HoldForm(auto_id="hold_%s"),
-            "release": release_of(footage_request),
+            "release": release_of(footage_request) if transitions.has_release(footage_request.status) else None,
             "hold": active_hold(footage_request),
             "export_stage": stage_text(footage_request.export_stage),
             "export_error": failure_text(footage_request.export_error),

@@ -355,3 +355,16 @@ def test_the_release_page_of_an_unnarrowed_request_shows_no_second_scope(world, 
     sign_in_verified(client, world.insider, language="en")
     page = client.get(reverse("requests:release", args=[released.reference])).content.decode()
     assert "Requested scope</h2>" not in page and "Approved scope</h2>" not in page
+
+
+def test_the_request_page_shows_its_release_and_after_receipt_still_does(world, released, client):
+    sign_in_verified(client, world.insider, language="en")
+    detail = reverse("requests:detail", args=[released.reference])
+    release_page = reverse("requests:release", args=[released.reference])
+
+    page = client.get(detail).content.decode()
+    assert "Released on" in page and release_page in page
+
+    workflow.request_close(actor=world.insider, footage_request=released)
+    page = client.get(detail).content.decode()
+    assert "Released on" in page and release_page in page

@@ -335,3 +335,10 @@ def test_a_raised_error_inside_a_transition_leaves_neither_change_nor_event(worl
         workflow.request_approve(actor=world.approver, footage_request=footage_request)
     assert _snapshot(footage_request) == before
     assert FootageRequest.objects.get(pk=footage_request.pk).status == Status.IN_REVIEW
+
+
+def test_a_request_has_its_release_exactly_in_the_statuses_the_pages_look_for_one():
+    from requests.transitions import HAS_RELEASE
+
+    # request_release moves an exporting request into one of the first two; nothing moves it out but to closed.
+    assert HAS_RELEASE == {Status.RELEASED, Status.DAMAGE_HELD, Status.CLOSED}
