@@ -88,11 +88,11 @@ def _deadline_now(kind, footage_request, now, horizons):
 def _recipients(kind, footage_request):
     if kind == Kind.ANSWER_DUE:
         return _users_in_roles([footage_request.agency_id], Role.REQUESTER)
+    if kind == Kind.DEADLINE_NEAR and footage_request.status == Status.SUBMITTED:
+        return _users_in_roles(_assigned(footage_request, AssignmentRule.Duty.REVIEW), Role.REVIEWER)
     approvers = _users_in_roles(_assigned(footage_request, AssignmentRule.Duty.APPROVE), Role.APPROVER)
     if kind == Kind.DEADLINE_PASSED:
         return approvers
-    if footage_request.status == Status.SUBMITTED:
-        return _users_in_roles(_assigned(footage_request, AssignmentRule.Duty.REVIEW), Role.REVIEWER)
     signed = set(
         Decision.objects.filter(
             footage_request=footage_request,
