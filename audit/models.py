@@ -81,6 +81,8 @@ class Action(models.TextChoices):
     WEBHOOK_CREATE = "api.webhook_create", _("Webhook endpoint registered")
     WEBHOOK_DEACTIVATE = "api.webhook_deactivate", _("Webhook endpoint deactivated")
     WEBHOOK_FAILED = "api.webhook_failed", _("Webhook delivery given up")
+    SYSTEM_BACKUP = "system.backup", _("Backup made")
+    SYSTEM_RESTORE = "system.restore", _("Restored from a backup")
 
 
 class Outcome(models.TextChoices):

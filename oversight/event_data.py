@@ -134,6 +134,7 @@ DATA_LABELS = {
     "previous_window_failures": gettext_lazy("Failures in the previous window"),
     "privileged": gettext_lazy("Privileged account"),
     "problem": gettext_lazy("Problem"),
+    "problems": gettext_lazy("Problems found"),
     "public_key_pem": gettext_lazy("Public key"),
     "purge_after": gettext_lazy("Purged after"),
     "question": gettext_lazy("Question"),
