@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # requirements in place several times faster than pip does.
 UV_VERSION := 0.13.9
 
-.PHONY: run test install messages lint demo
+.PHONY: run test install messages lint demo stack
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,10 @@ demo: install messages
 
 run: demo
 	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) scripts/run.sh
+
+# The production-shaped stack against this machine's PostgreSQL and Redis: gunicorn, a worker per queue, beat.
+stack: install messages
+	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) scripts/stack.sh
 
 test: messages
 	$(BIN)/pytest $(PYTEST_ARGS)
