@@ -53,6 +53,7 @@ class Action(models.TextChoices):
     REQUEST_VIEW = "request.view", _("Request viewed")
     REQUEST_EXPORT_START = "request.export_start", _("Export started")
     REQUEST_EXPORT_FAIL = "request.export_fail", _("Export failed")
+    REQUEST_EXPORT_PART = "request.export_part", _("Clips cut at a recorder site")
     EXPORT_STAGING_REMOVE = "request.export_staging_remove", _("Files of an unfinished export removed")
     REQUEST_CLOSE = "request.close", _("Receipt confirmed; request closed")
     RELEASE_CREATE = "release.create", _("Footage released")

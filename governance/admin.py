@@ -41,6 +41,7 @@ from governance.models import (
     DayOff,
     LegalBasis,
     Membership,
+    RecorderSite,
     RegulationVersion,
     Role,
     User,
@@ -472,15 +473,23 @@ class CameraImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV file"))
 
 
+@admin.register(RecorderSite)
+class RecorderSiteAdmin(GovernanceAdmin):
+    list_display = ("code", "name", "queue", "area")
+    list_select_related = ("area",)
+    search_fields = ("code", "name", "queue")
+    autocomplete_fields = ("area",)
+
+
 @admin.register(Camera)
 class CameraAdmin(GovernanceAdmin):
     list_display = ("code", "name", "kind", "status", "area", "managing_agency", "retention_days", "updated_at")
-    list_filter = ("kind", "status", DistrictFilter, "has_plate_events", "has_face_events")
+    list_filter = ("kind", "status", DistrictFilter, "site", "has_plate_events", "has_face_events")
     list_select_related = ("area", "managing_agency")
     # Counting 40,000 rows on every page load is the slow part of a changelist.
     show_full_result_count = False
     search_fields = ("code", "name", "address")
-    autocomplete_fields = ("area", "managing_agency")
+    autocomplete_fields = ("area", "managing_agency", "site")
     readonly_fields = ("updated_at",)
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "status")}),
@@ -489,7 +498,7 @@ class CameraAdmin(GovernanceAdmin):
             gettext_lazy("Data"),
             {"fields": ("managing_agency", "has_video", "has_plate_events", "has_face_events", "retention_days")},
         ),
-        (gettext_lazy("Source"), {"fields": ("source_url", "credential_ref", "updated_at")}),
+        (gettext_lazy("Source"), {"fields": ("site", "source_url", "credential_ref", "updated_at")}),
     )
 
     def get_urls(self):

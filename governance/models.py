@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, pre_delete
@@ -284,6 +284,45 @@ class DataCategory(BilingualMixin, models.Model):
         return super().delete(*args, **kwargs)
 
 
+validate_queue_name = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
+    _("A queue name is letters, digits, '.', '-' and '_', starting with a letter or a digit."),
+)
+
+
+class RecorderSite(models.Model):
+    """Where a camera's recordings sit (a district's or a centre's recorders), and the queue its export worker reads.
+
+    The central application never opens footage: a camera's clips are cut by a worker at its site, started with
+    ``celery worker --queues <queue>`` on a machine that mounts that site's recordings. A camera with no site is
+    exported by the workers of the default queue."""
+
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        validators=[validate_camera_code],
+        help_text=_("Letters, digits, '-' and '_' only."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    queue = models.CharField(
+        _("export queue"),
+        max_length=100,
+        unique=True,
+        validators=[validate_queue_name],
+        help_text=_("The Celery queue this site's export workers read (celery worker --queues …)."),
+    )
+    area = models.ForeignKey(Area, verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("recorder site")
+        verbose_name_plural = _("recorder sites")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"
+
+
 class Camera(models.Model):
     class Kind(models.TextChoices):
         PTZ = "ptz", _("PTZ")
@@ -311,6 +350,15 @@ class Camera(models.Model):
         Agency, verbose_name=_("managing agency"), on_delete=models.PROTECT, related_name="managed_cameras"
     )
     address = models.CharField(_("location"), max_length=255, blank=True)
+    site = models.ForeignKey(
+        RecorderSite,
+        verbose_name=_("recorder site"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cameras",
+        help_text=_("Where its recordings sit; empty: exported by the workers of the default queue."),
+    )
     latitude = models.DecimalField(
         _("latitude"),
         max_digits=9,

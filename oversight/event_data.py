@@ -165,6 +165,7 @@ DATA_LABELS = {
     "sha256": gettext_lazy("Hash (SHA-256)"),
     "signature": gettext_lazy("Signature"),
     "signed_at": gettext_lazy("Signed"),
+    "site": gettext_lazy("Recorder site"),
     "size": gettext_lazy("Size"),
     "source": gettext_lazy("Started from"),
     "start": gettext_lazy("Start"),

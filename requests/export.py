@@ -81,11 +81,14 @@ STAGES = {
     "checking": _("Decoding every frame of clip %(n)d of %(total)d to check it"),
     "writing": _("Writing the manifest and the hand-over record"),
     "packing": _("Packing the zip file"),
+    "gathering": _("Gathering clip %(n)d of %(total)d from the recorder sites, its hash checked"),
+    "waiting_sites": _("Waiting for the export worker of %(sites)s"),
 }
 FAILURES = {
     "cut_failed": _("The footage of camera %(camera)s could not be cut: %(error)s"),
     "no_footage": _("No footage could be found for any approved window (%(reasons)s)."),
     "gave_up": _("The export stopped after repeated errors (%(error)s)."),
+    "arrival_mismatch": _("The clip %(file)s did not arrive from its recorder site as it was cut there (its SHA-256 differs)."),
 }
 NOTES = {
     NOTE_NO_RECORDINGS: _("no recordings for this camera"),
@@ -609,183 +612,122 @@ def _report(progress, percent, stage):
         progress(percent, stage)
 
 
+def _export_items(footage_request):
+    """The request's items in the order of the package, each with its number (which names its clip)."""
+    items = footage_request.items.select_related("camera", "camera__site", "data_category").order_by(
+        "camera__code", "start", "pk"
+    )
+    return list(enumerate(items, start=1))
+
+
+def _cut_items(footage_request, numbered, *, data, work, checker, packer=None, bag_name="", progress=None):
+    """Cut each (number, item) into `data` (or straight into the package `packer`, as member bag_name/data/…),
+    submitting each clip to `checker`. Returns the manifest entries (each with its "number"), the clips' facts
+    and their layouts for the decode check."""
+    manifest_items, files, layouts = [], [], []
+    for position, (number, item) in enumerate(numbered, start=1):
+        _report(
+            progress,
+            int(70 * (position - 1) / max(1, len(numbered))),
+            coded("cutting", camera=item.camera.code, n=position, total=len(numbered)),
+        )
+        source, listing = _best_source(footage_request, item)
+        entry = {
+            "number": number,
+            "camera": item.camera.code,
+            "camera_name": item.camera.name,
+            "data_category": item.data_category.code,
+            "requested_from": _iso(item.start),
+            "requested_to": _iso(item.end),
+            "source": source.describe(),
+            "gaps": find_gaps(listing.segments, item.start, item.end),
+            "file": None,
+        }
+        if not any(s.readable for s in listing.segments):
+            oldest = source.oldest_kept()
+            if not listing.camera_found or oldest is None:
+                entry["note"] = NOTE_NO_RECORDINGS
+            elif item.end <= oldest:
+                entry["note"] = NOTE_BEFORE_RETENTION
+                entry["oldest_kept"] = _iso(oldest)
+            else:
+                entry["note"] = NOTE_UNREADABLE
+        else:
+            name = _file_name(number, item)
+            cut = cut_window(
+                source=source,
+                segments=listing.segments,
+                start=item.start,
+                end=item.end,
+                out_path=data / name,
+                workdir=work,
+                package=packer,
+                member=f"{bag_name}/data/{name}" if packer is not None else None,
+            )
+            first, last = cut.pop("_first"), cut.pop("_last")
+            layouts.append(cut.pop("_layout"))
+            zip_entry_ = cut.pop("_entry")
+            checker.submit(package_member(packer.package, zip_entry_) if packer is not None else str(data / name))
+            cut["camera"] = item.camera.code
+            cut["gaps"] = entry["gaps"]
+            entry["file"] = cut["path"]
+            files.append({**cut, "first": first, "last": last, "number": number})
+        manifest_items.append(entry)
+    return manifest_items, files, layouts
+
+
+def _check_clips(checker, files, layouts, progress=None):
+    """Wait for the decode check of every clip and write its integrity section."""
+    _report(progress, 75, coded("checking", n=1, total=len(files)))
+    reports = checker.reports(
+        waiting=lambda index, count, done: _report(
+            progress, 75 + int(10 * (index + done) / count), coded("checking", n=index + 1, total=count)
+        )
+    )
+    for f, layout, report in zip(files, layouts, reports, strict=True):
+        f["integrity"] = integrity.integrity_section(
+            report,
+            layout=layout,
+            source_segments=f["source_segments"],
+            gaps=f["gaps"],
+            covered_to=f["last"],
+            tolerance=GAP_TOLERANCE,
+        )
+        _end_where_footage_ends(f, report)
+
+
+def _no_footage(manifest_items):
+    return ExportFailed("no_footage", reasons=[[entry["camera"], entry["note"]] for entry in manifest_items])
+
+
 def export_build(footage_request_id, *, progress=None):
     """Build the package for an approved request in a fresh staging folder. Raises ExportFailed or a transient error."""
-    from documents.signing import sign_pdf
-    from requests.export_handover import render_handover
-
-    footage_request = FootageRequest.objects.select_related(
-        "agency", "requester", "legal_basis", "regulation_version", "export_requested_by__agency"
-    ).get(pk=footage_request_id)
-    items = list(footage_request.items.select_related("camera", "data_category").order_by("camera__code", "start", "pk"))
+    footage_request = _request_for_export(footage_request_id)
     area = staging_open(footage_request.reference)
-    staging = area.path
-    bag = staging / footage_request.reference
-    data = bag / "data"
-    work = staging / "work"
-    data.mkdir(parents=True)
-    work.mkdir()
+    bag = area.path / footage_request.reference
+    (bag / "data").mkdir(parents=True)
+    (area.path / "work").mkdir()
     # Each clip is cut straight into the package, then decoded in full from there while the export goes on
     # (`ClipChecker`); the manifest and the hand-over record follow once the checks have said what to write in them.
     # Until `finish_bag` writes the zip's central directory, the package is no zip a tool would open.
     checker, packer = ClipChecker(), None
     try:
-        packer = PackageWriter(staging / f"{footage_request.reference}.zip")
+        packer = PackageWriter(area.path / f"{footage_request.reference}.zip")
         with translation.override(settings.LANGUAGE_CODE):
-            manifest_items, files, layouts, gap_count = [], [], [], 0
-            for number, item in enumerate(items, start=1):
-                _report(
-                    progress,
-                    int(70 * (number - 1) / max(1, len(items))),
-                    coded("cutting", camera=item.camera.code, n=number, total=len(items)),
-                )
-                source, listing = _best_source(footage_request, item)
-                entry = {
-                    "camera": item.camera.code,
-                    "camera_name": item.camera.name,
-                    "data_category": item.data_category.code,
-                    "requested_from": _iso(item.start),
-                    "requested_to": _iso(item.end),
-                    "source": source.describe(),
-                    "gaps": find_gaps(listing.segments, item.start, item.end),
-                    "file": None,
-                }
-                if not any(s.readable for s in listing.segments):
-                    oldest = source.oldest_kept()
-                    if not listing.camera_found or oldest is None:
-                        entry["note"] = NOTE_NO_RECORDINGS
-                    elif item.end <= oldest:
-                        entry["note"] = NOTE_BEFORE_RETENTION
-                        entry["oldest_kept"] = _iso(oldest)
-                    else:
-                        entry["note"] = NOTE_UNREADABLE
-                else:
-                    name = _file_name(number, item)
-                    cut = cut_window(
-                        source=source,
-                        segments=listing.segments,
-                        start=item.start,
-                        end=item.end,
-                        out_path=data / name,
-                        workdir=work,
-                        package=packer,
-                        member=f"{bag.name}/data/{name}",
-                    )
-                    first, last = cut.pop("_first"), cut.pop("_last")
-                    layouts.append(cut.pop("_layout"))
-                    checker.submit(package_member(packer.package, cut.pop("_entry")))
-                    cut["camera"] = item.camera.code
-                    cut["gaps"] = entry["gaps"]
-                    entry["file"] = cut["path"]
-                    files.append({**cut, "first": first, "last": last})
-                gap_count += len(entry["gaps"])
-                manifest_items.append(entry)
+            manifest_items, files, layouts = _cut_items(
+                footage_request,
+                _export_items(footage_request),
+                data=bag / "data",
+                work=area.path / "work",
+                checker=checker,
+                packer=packer,
+                bag_name=bag.name,
+                progress=progress,
+            )
             if not files:
-                raise ExportFailed("no_footage", reasons=[[entry["camera"], entry["note"]] for entry in manifest_items])
-
-            _report(progress, 75, coded("checking", n=1, total=len(files)))
-            reports = checker.reports(
-                waiting=lambda index, count, done: _report(
-                    progress, 75 + int(10 * (index + done) / count), coded("checking", n=index + 1, total=count)
-                )
-            )
-            for f, layout, report in zip(files, layouts, reports, strict=True):
-                f["integrity"] = integrity.integrity_section(
-                    report,
-                    layout=layout,
-                    source_segments=f["source_segments"],
-                    gaps=f["gaps"],
-                    covered_to=f["last"],
-                    tolerance=GAP_TOLERANCE,
-                )
-                _end_where_footage_ends(f, report)
-            damaged_files = sum(1 for f in files if not f["integrity"]["decoded"])
-
-            _report(progress, 85, coded("writing"))
-            manifest = {
-                "format": "camera-footage-release/1",
-                "reference": footage_request.reference,
-                "agency": footage_request.agency.name_vi,
-                "provider": _provider(footage_request),
-                "requester": footage_request.requester.display_name,
-                "legal_basis": {
-                    "code": footage_request.legal_basis.code,
-                    "title": footage_request.legal_basis.title_vi,
-                    "citation": footage_request.legal_basis.citation,
-                },
-                "official_letter": {
-                    "number": footage_request.letter_number,
-                    "date": footage_request.letter_date.isoformat(),
-                },
-                "case_reference": footage_request.case_reference,
-                "purpose": footage_request.purpose,
-                "urgency": footage_request.urgency,
-                "content_sha256": footage_request.content_hash,
-                "regulation_version": footage_request.regulation_version.number if footage_request.regulation_version else None,
-                "approvals": _approvals(footage_request),
-                "exported_at": _iso(timezone.now()),
-                "items": manifest_items,
-                "files": [{k: v for k, v in f.items() if k not in ("first", "last")} for f in files],
-            }
-            manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
-            (bag / "manifest.json").write_bytes(manifest_bytes)
-            manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
-            handover_heading = _handover_heading(footage_request)
-            handover = render_handover(
-                heading=handover_heading,
-                footage_request=footage_request,
-                manifest=manifest,
-                manifest_sha256=manifest_sha256,
-                scope=narrowed_scope(filed_scope(footage_request)),
-                # The release is made after the package: the link names the request, whose one release it opens.
-                verify_path=reverse("requests:verify-release", kwargs={"token": verification_token_for_request(footage_request)}),
-            )
-            # The centre's organisation signs the record (a PDF signature) before its hash is taken.
-            handover = sign_pdf(handover, reason=f"Biên bản giao nhận dữ liệu {footage_request.reference}")
-            (bag / HANDOVER_NAME).write_bytes(handover)
-            handover_sha256, handover_size = hashlib.sha256(handover).hexdigest(), len(handover)
-            _write_bag_files(bag, footage_request, files)
-
-            _report(progress, 92, coded("packing"))
-            package, package_sha256, package_size = finish_bag(packer, bag)
-        shutil.rmtree(bag)
-        shutil.rmtree(work)
-        release_files = [
-            {
-                "kind": "video",
-                "name": f["path"],
-                "sha256": f["sha256"],
-                "size": f["size"],
-                "camera_code": f["camera"],
-                "first_timestamp": f["first"],
-                "last_timestamp": f["last"],
-                "duration": f["duration"],
-                "decoded": f["integrity"]["decoded"],
-                "frames_in_file": f["integrity"]["frames_in_file"],
-                "frames_decoded": f["integrity"]["frames_decoded"],
-                "damage": f["integrity"]["damaged"],
-                "checked_with": f["integrity"]["checked_with"],
-                "not_checked": f["integrity"].get("not_checked", []),
-            }
-            for f in files
-        ]
-        release_files.append(
-            {"kind": "manifest", "name": "manifest.json", "sha256": manifest_sha256, "size": len(manifest_bytes)}
-        )
-        release_files.append({"kind": "handover", "name": HANDOVER_NAME, "sha256": handover_sha256, "size": handover_size})
-        release_files.append({"kind": "package", "name": package.name, "sha256": package_sha256, "size": package_size})
-        return BuiltExport(
-            staging=area,
-            package=package,
-            package_sha256=package_sha256,
-            package_size=package_size,
-            manifest_sha256=manifest_sha256,
-            handover_sha256=handover_sha256,
-            handover_number=handover_heading.number,
-            files=release_files,
-            gaps=gap_count,
-            damaged_files=damaged_files,
-        )
+                raise _no_footage(manifest_items)
+            _check_clips(checker, files, layouts, progress)
+            return _package(footage_request, area, packer, manifest_items, files, progress)
     except BaseException:
         if packer is not None:
             packer.abandon()
@@ -793,6 +735,184 @@ def export_build(footage_request_id, *, progress=None):
         raise
     finally:
         checker.close()
+
+
+def _request_for_export(footage_request_id):
+    return FootageRequest.objects.select_related(
+        "agency", "requester", "legal_basis", "regulation_version", "export_requested_by__agency"
+    ).get(pk=footage_request_id)
+
+
+def part_build(footage_request_id, site_code, folder, *, progress=None):
+    """Cut and check the clips of one recorder site's cameras into `folder` (shared export storage), outside any
+    transaction. Returns what the package needs of them (JSON): the manifest entries and the clips' facts, with
+    their paths relative to `folder`. Raises a transient error to be tried again; an item without footage is an
+    entry with a note, as in a whole export."""
+    footage_request = _request_for_export(footage_request_id)
+    numbered = [(n, item) for n, item in _export_items(footage_request) if _site_code(item.camera) == site_code]
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "data").mkdir(parents=True)
+    (folder / "work").mkdir()
+    checker = ClipChecker()
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            manifest_items, files, layouts = _cut_items(
+                footage_request, numbered, data=folder / "data", work=folder / "work", checker=checker, progress=progress
+            )
+            _check_clips(checker, files, layouts, progress)
+        for clip in files:
+            flush_to_disk(folder / clip["path"])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        checker.close()
+    shutil.rmtree(folder / "work", ignore_errors=True)
+    return {
+        "items": manifest_items,
+        "files": [{**f, "first": _iso(f["first"]), "last": _iso(f["last"])} for f in files],
+    }
+
+
+def _site_code(camera):
+    return camera.site.code if camera.site_id else ""
+
+
+def assemble_build(footage_request_id, parts, *, progress=None):
+    """Package the clips every site cut (`part_build`) once: each clip's bytes are hashed again as they go into the
+    package and must be those its site recorded. `parts` are (folder, result) pairs. Raises ExportFailed."""
+    footage_request = _request_for_export(footage_request_id)
+    manifest_items, files = [], []
+    for folder, result in parts:
+        manifest_items += result["items"]
+        files += [{**f, "_folder": folder} for f in result["files"]]
+    manifest_items.sort(key=lambda entry: entry["number"])
+    files.sort(key=lambda f: f["number"])
+    if not files:
+        raise _no_footage(manifest_items)
+    area = staging_open(footage_request.reference)
+    bag = area.path / footage_request.reference
+    bag.mkdir()
+    packer = None
+    try:
+        packer = PackageWriter(area.path / f"{footage_request.reference}.zip")
+        for position, f in enumerate(files, start=1):
+            _report(progress, 80 * (position - 1) / len(files), coded("gathering", n=position, total=len(files)))
+            path = f.pop("_folder") / f["path"]
+            try:
+                with open(path, "rb") as clip:
+                    size = os.fstat(clip.fileno()).st_size
+                    member = packer.member(f"{bag.name}/{f['path']}", size=size, mtime=os.fstat(clip.fileno()).st_mtime)
+                    member.copy(clip.fileno(), 0, size, name=f["path"])
+                    member.close()
+            except FileNotFoundError:
+                raise ExportFailed("arrival_mismatch", file=f["path"]) from None
+            if (member.digest.hexdigest(), size) != (f["sha256"], f["size"]):
+                raise ExportFailed("arrival_mismatch", file=f["path"])
+            f["first"], f["last"] = dt.datetime.fromisoformat(f["first"]), dt.datetime.fromisoformat(f["last"])
+        with translation.override(settings.LANGUAGE_CODE):
+            return _package(footage_request, area, packer, manifest_items, files, progress)
+    except BaseException:
+        if packer is not None:
+            packer.abandon()
+        area.remove()
+        raise
+
+
+def _package(footage_request, area, packer, manifest_items, files, progress):
+    """The manifest, the signed hand-over record and the bag's files, then the package ended and hashed."""
+    from documents.signing import sign_pdf
+    from requests.export_handover import render_handover
+
+    bag = area.path / footage_request.reference
+    gap_count = sum(len(entry["gaps"]) for entry in manifest_items)
+    manifest_items = [{k: v for k, v in entry.items() if k != "number"} for entry in manifest_items]
+    files = [{k: v for k, v in f.items() if k != "number"} for f in files]
+    damaged_files = sum(1 for f in files if not f["integrity"]["decoded"])
+
+    _report(progress, 85, coded("writing"))
+    manifest = {
+        "format": "camera-footage-release/1",
+        "reference": footage_request.reference,
+        "agency": footage_request.agency.name_vi,
+        "provider": _provider(footage_request),
+        "requester": footage_request.requester.display_name,
+        "legal_basis": {
+            "code": footage_request.legal_basis.code,
+            "title": footage_request.legal_basis.title_vi,
+            "citation": footage_request.legal_basis.citation,
+        },
+        "official_letter": {
+            "number": footage_request.letter_number,
+            "date": footage_request.letter_date.isoformat(),
+        },
+        "case_reference": footage_request.case_reference,
+        "purpose": footage_request.purpose,
+        "urgency": footage_request.urgency,
+        "content_sha256": footage_request.content_hash,
+        "regulation_version": footage_request.regulation_version.number if footage_request.regulation_version else None,
+        "approvals": _approvals(footage_request),
+        "exported_at": _iso(timezone.now()),
+        "items": manifest_items,
+        "files": [{k: v for k, v in f.items() if k not in ("first", "last")} for f in files],
+    }
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
+    (bag / "manifest.json").write_bytes(manifest_bytes)
+    manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
+    handover_heading = _handover_heading(footage_request)
+    handover = render_handover(
+        heading=handover_heading,
+        footage_request=footage_request,
+        manifest=manifest,
+        manifest_sha256=manifest_sha256,
+        scope=narrowed_scope(filed_scope(footage_request)),
+        # The release is made after the package: the link names the request, whose one release it opens.
+        verify_path=reverse("requests:verify-release", kwargs={"token": verification_token_for_request(footage_request)}),
+    )
+    # The centre's organisation signs the record (a PDF signature) before its hash is taken.
+    handover = sign_pdf(handover, reason=f"Biên bản giao nhận dữ liệu {footage_request.reference}")
+    (bag / HANDOVER_NAME).write_bytes(handover)
+    handover_sha256, handover_size = hashlib.sha256(handover).hexdigest(), len(handover)
+    _write_bag_files(bag, footage_request, files)
+
+    _report(progress, 92, coded("packing"))
+    package, package_sha256, package_size = finish_bag(packer, bag)
+    shutil.rmtree(bag)
+    shutil.rmtree(area.path / "work", ignore_errors=True)
+    release_files = [
+        {
+            "kind": "video",
+            "name": f["path"],
+            "sha256": f["sha256"],
+            "size": f["size"],
+            "camera_code": f["camera"],
+            "first_timestamp": f["first"],
+            "last_timestamp": f["last"],
+            "duration": f["duration"],
+            "decoded": f["integrity"]["decoded"],
+            "frames_in_file": f["integrity"]["frames_in_file"],
+            "frames_decoded": f["integrity"]["frames_decoded"],
+            "damage": f["integrity"]["damaged"],
+            "checked_with": f["integrity"]["checked_with"],
+            "not_checked": f["integrity"].get("not_checked", []),
+        }
+        for f in files
+    ]
+    release_files.append({"kind": "manifest", "name": "manifest.json", "sha256": manifest_sha256, "size": len(manifest_bytes)})
+    release_files.append({"kind": "handover", "name": HANDOVER_NAME, "sha256": handover_sha256, "size": handover_size})
+    release_files.append({"kind": "package", "name": package.name, "sha256": package_sha256, "size": package_size})
+    return BuiltExport(
+        staging=area,
+        package=package,
+        package_sha256=package_sha256,
+        package_size=package_size,
+        manifest_sha256=manifest_sha256,
+        handover_sha256=handover_sha256,
+        handover_number=handover_heading.number,
+        files=release_files,
+        gaps=gap_count,
+        damaged_files=damaged_files,
+    )
 
 
 def _write_bag_files(bag, footage_request, files):

@@ -48,10 +48,20 @@ def hold_create(
         data={"hold": hold.pk, "reason": reason, "reason_code": reason_code, "automatic": actor is None},
         http_request=http_request,
     )
+    transaction.on_commit(lambda: hold_dispatch(hold.pk))
+    return hold
+
+
+def hold_dispatch(hold_id: int) -> None:
+    """Send the copy to the queue of each recorder site holding the request's footage (`requests.sites`)."""
+    from requests.sites import export_plan
     from requests.tasks import preserve_held_footage
 
-    transaction.on_commit(lambda: preserve_held_footage.delay(hold.pk))
-    return hold
+    hold = LegalHold.objects.filter(pk=hold_id).values("footage_request_id").first()
+    if hold is None:
+        return
+    for code, _name, queue in export_plan(hold["footage_request_id"]) or [("", "", settings.CELERY_TASK_DEFAULT_QUEUE)]:
+        preserve_held_footage.apply_async((hold_id, code), queue=queue)
 
 
 @transaction.atomic(durable=True)
@@ -95,14 +105,22 @@ def hold_release(
     return hold
 
 
-def hold_preserve(hold_id: int) -> int:
-    """Hard-link (or copy, across file systems) every segment the held request covers into the holding area."""
+def hold_preserve(hold_id: int, site_code: str | None = None) -> int:
+    """Hard-link (or copy, across file systems) every segment the held request covers into the holding area.
+
+    With `site_code`, only the segments of the cameras at that recorder site ("" for those without a site), on a
+    worker of its queue; the hold is preserved once every site's copy is in."""
+    from requests.sites import export_plan
+
     hold = LegalHold.objects.select_related("footage_request").get(pk=hold_id)
     if hold.released_at is not None:
         return 0
     target = Path(settings.LEGAL_HOLD_ROOT) / hold.footage_request.reference / str(hold.pk)
     count = 0
-    for item in hold.footage_request.items.select_related("camera"):
+    items = hold.footage_request.items.select_related("camera", "camera__site")
+    if site_code is not None:
+        items = [item for item in items if (item.camera.site.code if item.camera.site_id else "") == site_code]
+    for item in items:
         source = source_for(item.camera.code)
         for segment in source.list_segments(item.start, item.end).segments:
             # The holding area is itself a "generic" layout in UTC, so an export can read it like any recorder.
@@ -128,9 +146,18 @@ def hold_preserve(hold_id: int) -> int:
         lifted = current.released_at is not None
         if not lifted and current.preserved_at is None:
             # A copy run again (a task delivered twice) keeps the first finishing time and count: a report of a
-            # period may have printed them.
-            current.path, current.segments_held, current.preserved_at = str(target), count, timezone.now()
-            current.save(update_fields=["path", "segments_held", "preserved_at"])
+            # period may have printed them. Each site's copy counts once; the hold is preserved when all are in.
+            sites = {code for code, _name, _queue in export_plan(current.footage_request_id)} or {""}
+            done = dict(current.sites_preserved)
+            done.setdefault("*" if site_code is None else site_code, count)
+            current.sites_preserved = done
+            current.path = str(target)
+            fields = ["path", "sites_preserved"]
+            if "*" in done or sites <= set(done):
+                current.segments_held = sum(done.values()) if "*" not in done else done["*"]
+                current.preserved_at = timezone.now()
+                fields += ["segments_held", "preserved_at"]
+            current.save(update_fields=fields)
     if lifted:
         shutil.rmtree(target, ignore_errors=True)
         return 0

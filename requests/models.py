@@ -617,6 +617,39 @@ class ReleaseFile(models.Model):
         }
 
 
+class ExportPart(models.Model):
+    """The clips of one recorder site, for a request whose cameras sit at several: cut and checked by that site's
+    worker into shared export storage, then packaged once with the other sites' (`requests.sites`)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the site's export worker")
+        DONE = "done", _("Cut and checked at the site")
+
+    footage_request = models.ForeignKey(
+        FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="export_parts"
+    )
+    # "" stands for the cameras without a site, exported by the workers of the default queue.
+    site_code = models.CharField(_("recorder site"), max_length=40, blank=True)
+    site_name = models.CharField(_("recorder site name"), max_length=200, blank=True)
+    queue = models.CharField(_("export queue"), max_length=100)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.WAITING)
+    # The site's manifest entries and clips (paths relative to its folder, SHA-256, decode check), as the package needs them.
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export part")
+        verbose_name_plural = _("export parts")
+        ordering = ["site_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["footage_request", "site_code"], name="export_part_one_per_site"),
+        ]
+
+    def __str__(self):
+        return f"{self.footage_request_id}: {self.site_code or '-'} ({self.status})"
+
+
 class DownloadGrant(models.Model):
     """One recipient's right to download one release: through a signed link, until it expires, a number of times."""
 
@@ -657,6 +690,8 @@ class LegalHold(models.Model):
     placed_at = models.DateTimeField(_("placed at"), auto_now_add=True)
     path = models.CharField(_("holding area"), max_length=500, blank=True)
     segments_held = models.PositiveIntegerField(_("segments preserved"), default=0)
+    # Segments copied per recorder site ("" for cameras without one), each site's copy counted once.
+    sites_preserved = models.JSONField(_("segments preserved per site"), default=dict, blank=True)
     # When the copy into the holding area finished (it runs after the hold is placed).
     preserved_at = models.DateTimeField(_("preserved at"), null=True, blank=True)
     released_at = models.DateTimeField(_("lifted at"), null=True, blank=True)

@@ -77,8 +77,8 @@ def request_export_resume_stalled(*, now: dt.datetime | None = None) -> int:
     stalled = list(
         FootageRequest.objects.filter(status=Status.EXPORTING, export_heartbeat__lt=cutoff).values_list("pk", flat=True)
     )
-    from requests.tasks import export_request
+    from requests.sites import export_dispatch
 
     for pk in stalled:
-        export_request.delay(pk)
+        export_dispatch(pk)
     return len(stalled)

@@ -157,7 +157,13 @@ def staging_sweep(*, unpublished_after=UNPUBLISHED_AFTER):
         cutoff = (timezone.now() - unpublished_after).timestamp()
         tokens = set(Release.objects.values_list("token", flat=True))
         for folder in root.glob("*/*"):
-            if folder.parent == staging or not folder.is_dir() or folder.name in tokens or folder.stat().st_mtime > cutoff:
+            # Hidden folders (.staging, the recorder sites' .parts) are not packages.
+            if (
+                folder.parent.name.startswith(".")
+                or not folder.is_dir()
+                or folder.name in tokens
+                or folder.stat().st_mtime > cutoff
+            ):
                 continue
             _record_removal(folder, reference=folder.parent.name, kind="unpublished package")
             shutil.rmtree(folder, ignore_errors=True)

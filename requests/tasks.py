@@ -1,4 +1,5 @@
 import logging
+import shutil
 
 from celery import shared_task
 from celery.signals import worker_ready
@@ -54,37 +55,111 @@ def chase_deadlines():
     return deadlines_chase()
 
 
+def _build_or_retry(task, footage_request_id, build):
+    """Run an export step; a failure fails the export, a transient error is tried again (then gives up). Returns
+    the step's result, or None when the export failed."""
+    from requests import export, workflow
+
+    try:
+        return build()
+    except export.ExportFailed as exc:
+        workflow.request_export_fail(footage_request_id=footage_request_id, reason=str(exc))
+        return None
+    except export.TRANSIENT_ERRORS as exc:
+        if task.request.retries >= settings.EXPORT_MAX_RETRIES:
+            reason = export.coded("gave_up", error=f"{type(exc).__name__}: {exc}"[:300])
+            workflow.request_export_fail(footage_request_id=footage_request_id, reason=reason)
+            return None
+        raise task.retry(exc=exc, countdown=min(600, 5 * 2**task.request.retries)) from exc
+
+
+def _progress(footage_request_id):
+    from requests import workflow
+
+    return lambda percent, stage: workflow.request_export_progress(footage_request_id, percent, stage)
+
+
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def export_request(self, footage_request_id):
-    """Export an approved request. Safe to deliver twice or to rerun after a dead worker: only one release is ever made."""
-    from requests import export, workflow
+    """Export an approved request. Safe to deliver twice or to rerun after a dead worker: only one release is ever made.
+
+    Runs on the queue of the recorder site holding the request's footage; a request whose cameras sit at several
+    sites is sent on to each of them (`requests.sites`)."""
+    from requests import export, sites, workflow
     from requests.selectors import request_export_pending
 
     if not request_export_pending(footage_request_id):
         return "nothing to do"
-    try:
-        built = export.export_build(
-            footage_request_id,
-            progress=lambda percent, stage: workflow.request_export_progress(footage_request_id, percent, stage),
-        )
-    except export.ExportFailed as exc:
-        workflow.request_export_fail(footage_request_id=footage_request_id, reason=str(exc))
+    if len(sites.export_plan(footage_request_id)) > 1:
+        sites.export_dispatch(footage_request_id)
+        return "sent to the sites"
+    built = _build_or_retry(
+        self, footage_request_id, lambda: export.export_build(footage_request_id, progress=_progress(footage_request_id))
+    )
+    if built is None:
         return "failed"
-    except export.TRANSIENT_ERRORS as exc:
-        if self.request.retries >= settings.EXPORT_MAX_RETRIES:
-            reason = export.coded("gave_up", error=f"{type(exc).__name__}: {exc}"[:300])
-            workflow.request_export_fail(footage_request_id=footage_request_id, reason=reason)
-            return "failed"
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
+    release = workflow.request_release(footage_request_id=footage_request_id, built=built)
+    return "released" if release else "already released"
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def export_part(self, footage_request_id, site_code):
+    """Cut and check one recorder site's clips of a request (on that site's queue); the last site packages them."""
+    from requests import export, sites
+    from requests.models import FootageRequest
+
+    if not sites.part_pending(footage_request_id, site_code):
+        return "nothing to do"
+    reference = FootageRequest.objects.values_list("reference", flat=True).get(pk=footage_request_id)
+    folder = sites.part_folder(reference, site_code)
+    result = _build_or_retry(
+        self,
+        footage_request_id,
+        lambda: export.part_build(footage_request_id, site_code, folder, progress=_progress(footage_request_id)),
+    )
+    if result is None:
+        return "failed"
+    last = sites.part_done(footage_request_id, site_code, folder, result)
+    if last is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return "already done"
+    if not last:
+        return "waiting for other sites"
+    return _assemble(self, footage_request_id)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def export_assemble(self, footage_request_id):
+    """Package the clips every site cut, when the worker that was to do it died (sent by `sites.export_dispatch`)."""
+    from requests.selectors import request_export_pending
+
+    if not request_export_pending(footage_request_id):
+        return "nothing to do"
+    return _assemble(self, footage_request_id)
+
+
+def _assemble(task, footage_request_id):
+    from requests import export, sites, workflow
+
+    built = _build_or_retry(
+        task,
+        footage_request_id,
+        lambda: export.assemble_build(
+            footage_request_id, sites.done_parts(footage_request_id), progress=_progress(footage_request_id)
+        ),
+    )
+    if built is None:
+        return "failed"
     release = workflow.request_release(footage_request_id=footage_request_id, built=built)
     return "released" if release else "already released"
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def preserve_held_footage(hold_id):
+def preserve_held_footage(hold_id, site_code=None):
+    """Copy a held request's footage of one recorder site (on its queue) into the holding area."""
     from requests.holds import hold_preserve
 
-    return hold_preserve(hold_id)
+    return hold_preserve(hold_id, site_code)
 
 
 @shared_task(acks_late=True)

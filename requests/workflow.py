@@ -36,6 +36,7 @@ from requests.models import (
     Attachment,
     Comment,
     Decision,
+    ExportPart,
     FootageRequest,
     LegalHold,
     Notification,
@@ -668,10 +669,17 @@ def _custodian_users(footage_request):
     return _users_in_roles(_assigned(footage_request, AssignmentRule.Duty.EXPORT, exclude_own=False), Role.CUSTODIAN)
 
 
-def _dispatch_export(footage_request_id):
-    from requests.tasks import export_request
+def _remove_parts_after_commit(reference):
+    """The recorder sites' clips go once the package holds them, or the export failed (a retry cuts them again)."""
+    from requests.sites import remove_parts
 
-    transaction.on_commit(lambda: export_request.delay(footage_request_id))
+    transaction.on_commit(lambda: remove_parts(reference))
+
+
+def _dispatch_export(footage_request_id):
+    from requests.sites import export_dispatch
+
+    transaction.on_commit(lambda: export_dispatch(footage_request_id))
 
 
 @transaction.atomic(durable=True)
@@ -682,6 +690,8 @@ def request_export_start(
     footage_request = lock_request(footage_request)
     permissions.ensure_can_export(actor, footage_request)
     retry = footage_request.status == Status.EXPORT_FAILED
+    # A retry cuts every site's clips again: what a failed export's sites cut is not reused.
+    ExportPart.objects.filter(footage_request=footage_request).delete()
     _move_and_save(
         footage_request,
         "export",
@@ -792,6 +802,7 @@ def request_release(*, footage_request_id: int, built: BuiltExport) -> Release |
                 _notify(footage_request, _custodian_users(footage_request), Notification.Verb.DAMAGE_HELD)
             else:
                 _notify_requesters(footage_request, Notification.Verb.RELEASED)
+            _remove_parts_after_commit(footage_request.reference)
             return release
     except IntegrityError:
         # The one-to-one constraint caught a release committed by a concurrent delivery.
@@ -858,6 +869,7 @@ def request_export_fail(*, footage_request_id: int, reason: str) -> FootageReque
     if not allows("export_fail", footage_request.status):
         return footage_request
     _move_and_save(footage_request, "export_fail", export_error=str(reason)[:4000], export_stage="")
+    _remove_parts_after_commit(footage_request.reference)
     record_event(
         actor=None,
         action=Action.REQUEST_EXPORT_FAIL,
