@@ -489,7 +489,7 @@ class CameraAdmin(GovernanceAdmin):
     # Counting 40,000 rows on every page load is the slow part of a changelist.
     show_full_result_count = False
     search_fields = ("code", "name", "address")
-    autocomplete_fields = ("area", "managing_agency", "site")
+    autocomplete_fields = ("area", "managing_agency")
     readonly_fields = ("updated_at",)
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "status")}),

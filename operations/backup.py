@@ -23,18 +23,22 @@ themselves, which stay on the recorders and are not part of a backup.
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
+import stat
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit import record_event
 from audit.ledger_check import verify_chain
@@ -74,13 +78,31 @@ class Outcome:
 # Files ----------------------------------------------------------------------------------------------------------------
 
 
-def _copy_hashed(source: Path, target: Path, mode: int | None = None) -> tuple[str, int]:
+def _open_confined(path: Path, base: Path | None) -> int:
+    """A descriptor for reading the regular file at path, refused when it (or a folder on its way, inside base) is a
+    symbolic link or leads out of base: a backup folder cannot make a restore read anything outside it."""
+    if base is not None:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(base.resolve()) or resolved != path.absolute():
+            raise BackupError(_("%(file)s is a link or leads outside the backup folder.") % {"file": path.name})
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as error:
+        raise BackupError(_("%(file)s cannot be read: %(error)s") % {"file": path.name, "error": error.strerror}) from None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise BackupError(_("%(file)s is not a regular file.") % {"file": path.name})
+    return descriptor
+
+
+def _copy_hashed(
+    source: Path, target: Path, mode: int = 0o640, *, base: Path | None = None, folders: int = 0o750
+) -> tuple[str, int]:
     """Copy source to target in one read, returning the SHA-256 and size of what was written; on disk when it returns."""
     digest, size = hashlib.sha256(), 0
-    target.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    descriptor = os.open(target, flags, mode if mode is not None else 0o640)
-    with open(source, "rb") as reader, os.fdopen(descriptor, "wb") as writer:
+    target.parent.mkdir(mode=folders, parents=True, exist_ok=True)
+    reader = os.fdopen(_open_confined(source, base), "rb")
+    with reader, os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode), "wb") as writer:
         while chunk := reader.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
@@ -90,9 +112,9 @@ def _copy_hashed(source: Path, target: Path, mode: int | None = None) -> tuple[s
     return digest.hexdigest(), size
 
 
-def _hash(path: Path) -> tuple[str, int]:
+def _hash(path: Path, base: Path | None = None) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as reader:
+    with os.fdopen(_open_confined(path, base), "rb") as reader:
         while chunk := reader.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
@@ -119,7 +141,12 @@ def _safe_relative(text) -> PurePosixPath:
     if not isinstance(text, str) or not text or "\x00" in text or "\\" in text:
         raise BackupError(_("The manifest names a file with an invalid path: %(path)r.") % {"path": text})
     path = PurePosixPath(text)
-    if path.is_absolute() or any(part in ("..", ".", "") for part in path.parts) or path.as_posix() != text:
+    if (
+        path.is_absolute()
+        or any(part in ("..", ".", "") or len(part.encode()) > 255 for part in path.parts)
+        or path.as_posix() != text
+        or len(text.encode()) > 4000
+    ):
         raise BackupError(_("The manifest names a file with an invalid path: %(path)r.") % {"path": text})
     return path
 
@@ -188,6 +215,7 @@ def _dump_database(connection, target: Path) -> tuple[str, dict]:
     if connection.vendor == "sqlite":
         name = "database.sqlite3"
         connection.ensure_connection()
+        os.close(os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         copy = sqlite3.connect(target / name)
         try:
             connection.connection.backup(copy)
@@ -227,7 +255,25 @@ def create_backup(target, *, using: str = "default") -> Outcome:
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(_("%(folder)s is not an empty folder: a backup is written into a new one.") % {"folder": target})
-    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(target, 0o700)
+    except OSError as error:
+        raise BackupError(_("%(folder)s cannot be written: %(error)s") % {"folder": target, "error": error.strerror}) from None
+    try:
+        return _write_backup(target, using)
+    except BaseException as error:
+        # Nothing half-written is left to pass for a backup.
+        for child in target.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        if isinstance(error, DatabaseError):
+            raise BackupError(_("The database cannot be read: %(error)s") % {"error": error}) from None
+        if isinstance(error, OSError) and not isinstance(error, BackupError):
+            raise BackupError(_("The backup could not be written: %(error)s") % {"error": error}) from None
+        raise
+
+
+def _write_backup(target: Path, using: str) -> Outcome:
     connection = connections[using]
     started = timezone.now()
     database_name, facts = _dump_database(connection, target)
@@ -239,14 +285,14 @@ def create_backup(target, *, using: str = "default") -> Outcome:
         root = Path(getattr(settings, setting)).resolve()
         roots[role] = str(root)
         for relative in _files_under(root, SKIPPED.get(role, set())):
-            sha256, size = _copy_hashed(root / relative, target / "files" / role / relative)
+            sha256, size = _copy_hashed(root / relative, target / "files" / role / relative, 0o600, folders=0o700)
             files.append({"role": role, "path": relative, "sha256": sha256, "size": size})
             total += size
     keys = []
     for name, setting in KEY_SETTINGS.items():
         path = Path(getattr(settings, setting))
         if path.is_file():
-            sha256, size = _copy_hashed(path, target / "keys" / name, mode=0o600)
+            sha256, size = _copy_hashed(path, target / "keys" / name, 0o600, folders=0o700)
             keys.append({"name": name, "sha256": sha256, "size": size})
 
     exports = {entry["path"]: entry for entry in files if entry["role"] == "exports"}
@@ -264,7 +310,8 @@ def create_backup(target, *, using: str = "default") -> Outcome:
         "releases": {"kept": len(facts["releases"]), "checked": checked, "problems": problems},
     }
     text = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    (target / MANIFEST).write_text(text, encoding="utf-8")
+    with os.fdopen(os.open(target / MANIFEST, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
+        out.write(text)
     manifest_sha256 = hashlib.sha256(text.encode()).hexdigest()
     with transaction.atomic(using=using):
         record_event(
@@ -303,37 +350,98 @@ def create_backup(target, *, using: str = "default") -> Outcome:
 # Restore --------------------------------------------------------------------------------------------------------------
 
 
+MANIFEST_MAX_BYTES = 64 * 1024 * 1024
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
 def read_manifest(source: Path) -> tuple[dict, str]:
     path = source / MANIFEST
-    if not path.is_file():
-        raise BackupError(_("%(folder)s holds no manifest.json: it is not a backup.") % {"folder": source})
-    raw = path.read_bytes()
+    try:
+        descriptor = _open_confined(path, source)
+    except BackupError:
+        raise BackupError(_("%(folder)s holds no manifest.json: it is not a backup.") % {"folder": source}) from None
+    with os.fdopen(descriptor, "rb") as reader:
+        raw = reader.read(MANIFEST_MAX_BYTES + 1)
+    if len(raw) > MANIFEST_MAX_BYTES:
+        raise BackupError(_("manifest.json is larger than any backup's: the backup is damaged."))
     try:
         manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise BackupError(_("manifest.json is not valid JSON: the backup is damaged.")) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(_("manifest.json is not a backup manifest this version reads."))
-    try:
-        manifest["database"]["file"], manifest["ledger"]["head_seq"], manifest["roots"], manifest["files"], manifest["keys"]
-    except (KeyError, TypeError):
-        raise BackupError(_("manifest.json lacks a part every backup has: the backup is damaged.")) from None
+    _validate(manifest)
     return manifest, hashlib.sha256(raw).hexdigest()
 
 
-def _entries(manifest) -> list[tuple[Path, str, int]]:
-    """Every file the manifest lists, as (path in the backup, SHA-256, size), its paths checked."""
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _validate(manifest: dict) -> None:
+    """Every part of the manifest a restore reads, of the exact type it must have; raises naming none of it."""
+
+    def text(value, allow_empty=False):
+        return isinstance(value, str) and (allow_empty or value) and "\x00" not in value
+
+    def digest(value):
+        return isinstance(value, str) and _HEX64.fullmatch(value)
+
+    database, ledger, roots = manifest.get("database"), manifest.get("ledger"), manifest.get("roots")
+    files, keys, migrations = manifest.get("files"), manifest.get("keys"), manifest.get("migrations")
+    valid = (
+        manifest.get("engine") in ("sqlite", "postgresql")
+        and text(manifest.get("created_at"))
+        and isinstance(database, dict)
+        and database.get("file") in ("database.dump", "database.sqlite3")
+        and digest(database.get("sha256"))
+        and _is_count(database.get("size"))
+        and isinstance(ledger, dict)
+        and (ledger.get("head_seq") is None or (_is_count(ledger.get("head_seq")) and digest(ledger.get("head_hash"))))
+        and isinstance(roots, dict)
+        and set(roots) == set(ROOT_SETTINGS)
+        and all(text(value) for value in roots.values())
+        and isinstance(migrations, list)
+        and all(text(name) for name in migrations)
+        and isinstance(files, list)
+        and isinstance(keys, list)
+        and all(
+            isinstance(entry, dict)
+            and isinstance(entry.get("role"), str)
+            and entry["role"] in ROOT_SETTINGS
+            and text(entry.get("path"))
+            and digest(entry.get("sha256"))
+            and _is_count(entry.get("size"))
+            for entry in files
+        )
+        and all(
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and entry["name"] in KEY_SETTINGS
+            and digest(entry.get("sha256"))
+            and _is_count(entry.get("size"))
+            for entry in keys
+        )
+    )
+    if not valid:
+        raise BackupError(_("manifest.json lacks a part every backup has, or has one of the wrong kind: the backup is damaged."))
+    seen = set()
+    for entry in files:
+        relative = _safe_relative(entry["path"])
+        if relative.parts[0] in SKIPPED.get(entry["role"], set()) or (entry["role"], entry["path"]) in seen:
+            raise BackupError(_("The manifest names a file with an invalid path: %(path)r.") % {"path": entry["path"]})
+        seen.add((entry["role"], entry["path"]))
+    if len({entry["name"] for entry in keys}) != len(keys):
+        raise BackupError(_("The manifest names a key twice."))
+
+
+def _entries(manifest) -> list[tuple[PurePosixPath, str, int]]:
+    """Every file the manifest lists, as (path in the backup, SHA-256, size)."""
     database = manifest["database"]
-    if database["file"] not in ("database.dump", "database.sqlite3"):
-        raise BackupError(_("The manifest names an unknown database file."))
     entries = [(PurePosixPath(database["file"]), database["sha256"], database["size"])]
     for entry in manifest["files"]:
-        if entry.get("role") not in ROOT_SETTINGS:
-            raise BackupError(_("The manifest names an unknown storage role."))
         entries.append((PurePosixPath("files", entry["role"]) / _safe_relative(entry["path"]), entry["sha256"], entry["size"]))
     for entry in manifest["keys"]:
-        if entry.get("name") not in KEY_SETTINGS:
-            raise BackupError(_("The manifest names an unknown key."))
         entries.append((PurePosixPath("keys", entry["name"]), entry["sha256"], entry["size"]))
     return entries
 
@@ -344,11 +452,15 @@ def check_backup(source: Path, manifest) -> int:
     entries = _entries(manifest)
     for relative, sha256, size in entries:
         path = source / relative
-        if not path.is_file() or path.is_symlink():
-            damaged.append(_("%(file)s is missing") % {"file": relative})
-            continue
-        if _hash(path) != (sha256, size):
-            damaged.append(_("%(file)s does not match its SHA-256") % {"file": relative})
+        try:
+            if _hash(path, source) != (sha256, size):
+                damaged.append(_("%(file)s does not match its SHA-256") % {"file": relative})
+        except BackupError as error:
+            damaged.append(f"{relative}: {error}")
+    # A database file never comes with a journal: one beside it would be rolled into it when it is opened.
+    for suffix in ("-journal", "-wal", "-shm"):
+        if (source / (manifest["database"]["file"] + suffix)).exists():
+            damaged.append(_("%(file)s is not part of a backup") % {"file": manifest["database"]["file"] + suffix})
     if damaged:
         raise BackupError(_("The backup is damaged; nothing was restored: %(files)s.") % {"files": "; ".join(damaged[:10])})
     return len(entries)
@@ -366,13 +478,22 @@ def _check_target(connection, manifest) -> None:
             % {"backup": manifest["engine"], "target": connection.vendor}
         )
     known = {f"{app}.{name}" for app, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations}
-    unknown = sorted(set(manifest.get("migrations") or []) - known)
+    unknown = sorted(set(manifest["migrations"]) - known)
     if unknown:
         raise BackupError(
             _("This backup was made by a newer version (migrations %(names)s are unknown here): restore it with that version.")
             % {"names": ", ".join(unknown[:5])}
         )
-    if not _database_is_empty(connection):
+    if connection.vendor == "sqlite" and not Path(connection.settings_dict["NAME"]).parent.is_dir():
+        raise BackupError(
+            _("The folder of the SQLite database %(file)s does not exist: create it first.")
+            % {"file": connection.settings_dict["NAME"]}
+        )
+    try:
+        empty = _database_is_empty(connection)
+    except DatabaseError as error:
+        raise BackupError(_("The database cannot be opened: %(error)s") % {"error": error}) from None
+    if not empty:
         raise BackupError(_("The database is not empty: a restore goes into a new, empty database."))
     for role, setting in ROOT_SETTINGS.items():
         root = Path(getattr(settings, setting))
@@ -387,8 +508,8 @@ def _check_target(connection, manifest) -> None:
             raise BackupError(_("%(setting)s already names a file: a restore does not replace a key.") % {"setting": setting})
 
 
-def _load_database(connection, source: Path, manifest) -> None:
-    dump = source / manifest["database"]["file"]
+def _load_database(connection, private: Path) -> None:
+    """Load the database from the private copy of the dump (the one whose hash was just checked)."""
     if connection.vendor == "postgresql":
         _run_tool(
             [
@@ -398,14 +519,15 @@ def _load_database(connection, source: Path, manifest) -> None:
                 "--exit-on-error",
                 "--single-transaction",
                 f"--dbname={connection.settings_dict['NAME']}",
-                str(dump),
+                str(private),
             ],
             _pg_environment(connection.settings_dict),
         )
         return
-    # SQLite: the backup's pages written into the (empty) database through SQLite's own backup.
+    # SQLite: the backup's pages written into the (empty) database through SQLite's own backup, read-only and
+    # immutable: no journal can be rolled into it on the way.
     connection.ensure_connection()
-    loaded = sqlite3.connect(dump)
+    loaded = sqlite3.connect(f"file:{private}?mode=ro&immutable=1", uri=True)
     try:
         loaded.backup(connection.connection)
     finally:
@@ -446,31 +568,73 @@ def _repoint(manifest) -> int:
     return changed
 
 
-def restore_backup(source, *, using: str = "default") -> Outcome:
+def restore_backup(source, *, expected_sha256: str | None, using: str = "default") -> Outcome:
+    """Restore the backup in `source`. `expected_sha256` is the manifest's SHA-256 as written down when the backup was
+    made: without it (None) nothing tells a forged backup from a genuine one, and the output says so."""
     source = Path(source)
+    if not source.is_dir():
+        raise BackupError(_("%(folder)s holds no manifest.json: it is not a backup.") % {"folder": source})
     manifest, manifest_sha256 = read_manifest(source)
+    if expected_sha256 is not None and manifest_sha256 != expected_sha256.strip().lower():
+        raise BackupError(
+            _("The manifest's SHA-256 is %(found)s, not the %(expected)s given: this is not that backup; nothing was restored.")
+            % {"found": manifest_sha256, "expected": expected_sha256}
+        )
     connection = connections[using]
     _check_target(connection, manifest)
     count = check_backup(source, manifest)
     lines = [
         _("Backup of %(created)s: %(count)s files match the manifest (SHA-256 %(sha256)s).")
-        % {"created": manifest.get("created_at"), "count": count, "sha256": manifest_sha256}
+        % {"created": manifest["created_at"], "count": count, "sha256": manifest_sha256}
     ]
+    with tempfile.TemporaryDirectory(prefix="restore-") as work:
+        # The dump is read once more into a private copy, hashed as it is copied, and loaded from there: what is
+        # loaded is what was checked, whatever happens to the backup folder meanwhile.
+        private = Path(work) / manifest["database"]["file"]
+        copied = _copy_hashed(source / manifest["database"]["file"], private, 0o600, base=source)
+        if copied != (manifest["database"]["sha256"], manifest["database"]["size"]):
+            raise BackupError(_("%(file)s changed while it was copied.") % {"file": manifest["database"]["file"]})
+        try:
+            _load_database(connection, private)
+        except (DatabaseError, OSError) as error:
+            raise BackupError(
+                _("The database could not be loaded (%(error)s): drop and create it again before the next try.")
+                % {"error": error}
+            ) from None
+    try:
+        return _after_load(source, manifest, manifest_sha256, count, lines, expected_sha256 is not None, using)
+    except BackupError as error:
+        raise BackupError(
+            _("%(error)s The restore stopped after the database was loaded: %(cleanup)s") % {"error": error, "cleanup": _CLEANUP}
+        ) from None
+    except Exception as error:  # noqa: BLE001 - whatever stopped it, the operator must know the state it left
+        raise BackupError(
+            _("The restore stopped after the database was loaded (%(error)s): %(cleanup)s")
+            % {"error": f"{type(error).__name__}: {error}", "cleanup": _CLEANUP}
+        ) from error
 
-    _load_database(connection, source, manifest)
+
+_CLEANUP = gettext_lazy(
+    "the database and the storage folders hold a partial copy. Do not run the service on them: drop and create the "
+    "database, empty MEDIA_ROOT, EXPORT_ROOT, LEGAL_HOLD_ROOT and REPORT_ROOT and remove the restored key files, "
+    "then restore again."
+)
+
+
+def _after_load(source, manifest, manifest_sha256, count, lines, origin_checked, using) -> Outcome:
     result = verify_chain(using=using)
     expected = manifest["ledger"]
     if not result.ok:
-        raise BackupError(
-            _(
-                "The restored ledger does not verify (%(problem)s); the restored copy is left for inspection: do not run the service on it."
-            )
-            % {"problem": result.problem.detail}
-        )
+        raise BackupError(_("The restored ledger does not verify (%(problem)s).") % {"problem": result.problem.detail})
     if (result.head_seq, result.head_hash) != (expected["head_seq"], expected["head_hash"]):
         raise BackupError(
-            _("The restored ledger ends at %(seq)s, the manifest at %(expected)s; the restored copy is left for inspection.")
-            % {"seq": result.head_seq, "expected": expected["head_seq"]}
+            _("The restored ledger ends at event %(seq)s (%(hash)s), the manifest at %(expected)s (%(expected_hash)s).")
+            % {
+                "seq": result.head_seq,
+                "hash": result.head_hash,
+                "expected": expected["head_seq"],
+                "expected_hash": expected["head_hash"],
+            }
         )
     lines.append(
         _("Ledger: %(count)s events verified from the first, head %(seq)s %(hash)s as the manifest records.")
@@ -481,13 +645,15 @@ def restore_backup(source, *, using: str = "default") -> Outcome:
     for entry in manifest["files"]:
         root = Path(getattr(settings, ROOT_SETTINGS[entry["role"]]))
         relative = _safe_relative(entry["path"])
-        written = _copy_hashed(source / "files" / entry["role"] / relative, root / relative)
+        written = _copy_hashed(source / "files" / entry["role"] / relative, root / relative, base=source)
         if written != (entry["sha256"], entry["size"]):
             raise BackupError(_("%(file)s changed while it was copied.") % {"file": relative})
         copied += 1
     for entry in manifest["keys"]:
         target = Path(getattr(settings, KEY_SETTINGS[entry["name"]]))
-        _copy_hashed(source / "keys" / entry["name"], target, mode=0o600)
+        written = _copy_hashed(source / "keys" / entry["name"], target, 0o600, base=source, folders=0o700)
+        if written != (entry["sha256"], entry["size"]):
+            raise BackupError(_("%(file)s changed while it was copied.") % {"file": entry["name"]})
     lines.append(
         _("Files: %(count)s copied into storage, each copy hashed again; keys: %(keys)s.")
         % {"count": copied, "keys": len(manifest["keys"])}
@@ -515,12 +681,13 @@ def restore_backup(source, *, using: str = "default") -> Outcome:
             action=Action.SYSTEM_RESTORE,
             data={
                 "manifest_sha256": manifest_sha256,
-                "created": manifest.get("created_at", ""),
+                "created": manifest["created_at"],
                 "last_seq": expected["head_seq"],
                 "last_hash": expected["head_hash"] or "",
                 "files": count,
                 "releases": checked,
                 "problems": problems,
+                "origin_checked": origin_checked,
             },
         )
     lines.append(
@@ -529,11 +696,15 @@ def restore_backup(source, *, using: str = "default") -> Outcome:
         )
         % {"checked": checked, "moved": repointed}
     )
-    lines.append(
-        _(
-            "Event %(seq)s (restore) chains on the restored head. Not checked: who made the backup (compare its SHA-256 with the one recorded when it was made) and the recordings on the recorders."
+    lines.append(_("Event %(seq)s (restore) chains on the restored head.") % {"seq": event.seq})
+    if origin_checked:
+        lines.append(_("The manifest's SHA-256 is the one given: this is the backup that was written down."))
+    else:
+        lines.append(
+            _(
+                "Not checked: that this is a backup the service made. No SHA-256 was given to compare the manifest with; "
+                "anyone able to write the backup folder could have changed it and its manifest together."
+            )
         )
-        % {"seq": event.seq}
-    )
-    outcome = Outcome(manifest, manifest_sha256, lines=lines, problems=problems)
-    return outcome
+    lines.append(_("Not checked: the recordings on the recorders, which a backup does not hold."))
+    return Outcome(manifest, manifest_sha256, lines=lines, problems=problems)

@@ -124,6 +124,7 @@ DATA_LABELS = {
     "legal_bases": gettext_lazy("Legal bases"),
     "object": gettext_lazy("Object"),
     "opens_window_for": gettext_lazy("Counting window opened for"),
+    "origin_checked": gettext_lazy("Backup checked against the SHA-256 written down"),
     "outcome": gettext_lazy("Outcome"),
     "package": gettext_lazy("Package"),
     "package_sha256": gettext_lazy("Package hash (SHA-256)"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The production-shaped stack on this machine, in the foreground: PostgreSQL and Redis (already running here),
-# gunicorn serving the application with DEBUG off, one Celery worker per queue in STACK_QUEUES and the one beat
-# scheduler. Ctrl-C stops them all. Logs go to $VAR_DIR/log/; readiness (/readyz) is printed once all are up.
+# gunicorn serving the application with DEBUG off, one Celery worker per queue (the default queue and the two demo
+# recorder sites' queues, or those in STACK_QUEUES) and the one beat scheduler. Ctrl-C stops them all. Logs go to
+# $VAR_DIR/log/; readiness (/readyz) is printed once all are up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${VENV:-.venv}/bin"
@@ -12,8 +13,6 @@ export DATABASE_URL="${STACK_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ca
 export CELERY_BROKER_URL="${STACK_BROKER_URL:-redis://127.0.0.1:6379/0}"
 export CACHE_URL="${STACK_CACHE_URL:-redis://127.0.0.1:6379/1}"
 export DJANGO_DEBUG=false
-QUEUES="${STACK_QUEUES:-celery}"
-export HEALTH_WORKER_QUEUES="$QUEUES"
 LOG_DIR="$VAR_DIR/log"
 mkdir -p "$LOG_DIR"
 
@@ -47,6 +46,11 @@ PY
 "$BIN/python" manage.py collectstatic --noinput -v 0
 "$BIN/python" manage.py seed_demo >/dev/null
 "$BIN/python" manage.py generate_demo_footage >/dev/null
+# Two recorder sites hold the demo cameras' recordings (alternate wards), each read by a worker of its own queue;
+# on this one machine both mount the same demo footage.
+site_queues="$("$BIN/python" manage.py demo_sites)"
+QUEUES="${STACK_QUEUES:-celery,$site_queues}"
+export HEALTH_WORKER_QUEUES="$QUEUES"
 
 set -m
 pids=()

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from api import tokens, webhooks
 from audit.models import AuditEvent
-from governance.models import Agency, AssignmentRule, Camera, Membership
+from governance.models import Agency, AssignmentRule, Camera, Membership, RecorderSite
 from oversight.models import BundleRequest
 from oversight.reports import report_request
 from requests import releases
@@ -88,6 +88,7 @@ def parameters(world, released, people):  # noqa: F811
         "user": world.insider.pk,
         "membership": Membership.objects.filter(user=world.insider).first().pk,
         "camera": world.camera.pk,
+        "recordersite": RecorderSite.objects.create(code="dg-a", name="Đầu ghi A", queue="site-a").pk,
         "datacategory": category("video").pk,
         "legalbasis": world.basis.pk,
         "dayoff": DayOffFactory().pk,
@@ -405,6 +406,44 @@ EXPECTED = {
         "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
     },
     "admin/governance/camera/<path:object_id>/": {
+        "GET": {
+            "*": "login",
+            "A.admin": "302",
+            "A.approver-no-2fa": "2fa",
+            "centre.admin": "302",
+            "superuser": "302",
+            "B.admin": "302",
+        },
+        "POST": {
+            "*": "login",
+            "A.admin": "302",
+            "A.approver-no-2fa": "2fa",
+            "centre.admin": "302",
+            "superuser": "302",
+            "B.admin": "302",
+        },
+    },
+    "admin/governance/recordersite/": {
+        "GET": {"*": "login", "A.admin": 403, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 403},
+        "POST": {"*": "login", "A.admin": 403, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 403},
+    },
+    "admin/governance/recordersite/add/": {
+        "GET": {"*": "login", "A.admin": 403, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 403},
+        "POST": {"*": "login", "A.admin": 403, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 403},
+    },
+    "admin/governance/recordersite/<path:object_id>/history/": {
+        "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
+        "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
+    },
+    "admin/governance/recordersite/<path:object_id>/delete/": {
+        "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
+        "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
+    },
+    "admin/governance/recordersite/<path:object_id>/change/": {
+        "GET": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
+        "POST": {"*": "login", "A.admin": 404, "A.approver-no-2fa": "2fa", "centre.admin": 200, "superuser": 200, "B.admin": 404},
+    },
+    "admin/governance/recordersite/<path:object_id>/": {
         "GET": {
             "*": "login",
             "A.admin": "302",

@@ -113,6 +113,11 @@ def back_up(folder):
     return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
 
 
+def written_down(folder):
+    """The manifest's SHA-256, as the person making the backup writes it down."""
+    return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+
+
 def test_a_backup_restores_into_a_fresh_database_verifying_to_the_same_head(storage, released, fresh, tmp_path):
     release = released.release
     checkpoint_create()
@@ -127,7 +132,7 @@ def test_a_backup_restores_into_a_fresh_database_verifying_to_the_same_head(stor
     package = Path(release.package_path).relative_to(Path(storage.EXPORT_ROOT).resolve()).as_posix()
     assert any(entry["role"] == "exports" and entry["path"] == package for entry in manifest["files"])
 
-    restored = fresh.manage("restore", str(folder))
+    restored = fresh.manage("restore", str(folder), "--manifest-sha256", written_down(folder))
     assert restored.returncode == 0, restored.stderr
     assert f"{head['head_seq']}" in restored.stdout
 
@@ -155,7 +160,7 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(storage, release
     content[len(content) // 2] ^= 0x01
     damaged.write_bytes(bytes(content))
 
-    refused = fresh.manage("restore", str(folder))
+    refused = fresh.manage("restore", str(folder), "--manifest-sha256", written_down(folder))
     assert refused.returncode != 0
     assert "damaged" in refused.stderr or "hỏng" in refused.stderr
     assert package["path"].split("/")[-1] in refused.stderr
@@ -176,7 +181,7 @@ def test_a_forged_manifest_cannot_write_outside_the_storage(storage, world, fres
     )
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
-    refused = fresh.manage("restore", str(folder))
+    refused = fresh.manage("restore", str(folder), "--origin-not-checked")
     assert refused.returncode != 0 and "../../../escaped.txt" in refused.stderr
     assert not escape.exists() and fresh.tables() == []
 
@@ -186,7 +191,7 @@ def test_a_restore_never_goes_over_a_database_in_use(storage, world, tmp_path):
     back_up(folder)
     events = AuditEvent.objects.count()
     with pytest.raises(CommandError, match="empty|trống"):
-        call_command("restore", str(folder))
+        call_command("restore", str(folder), manifest_sha256=written_down(folder))
     assert AuditEvent.objects.count() == events
 
 
@@ -217,7 +222,7 @@ def test_a_backup_of_a_newer_version_is_refused(storage, world, fresh, tmp_path)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["migrations"].append("requests.9999_from_the_future")
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    refused = fresh.manage("restore", str(folder))
+    refused = fresh.manage("restore", str(folder), "--origin-not-checked")
     assert refused.returncode != 0 and "9999_from_the_future" in refused.stderr
     assert fresh.tables() == []
 
@@ -230,3 +235,87 @@ def test_the_backup_folder_is_for_administrators_only(storage, world, tmp_path):
     assert (
         folder / "database.sqlite3" if connection.vendor == "sqlite" else folder / "database.dump"
     ).stat().st_mode & 0o077 == 0
+
+
+def test_a_backup_that_is_not_the_one_written_down_is_refused(storage, world, fresh, tmp_path):
+    folder = tmp_path / "backup"
+    back_up(folder)
+    genuine = written_down(folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["created_at"] = "2026-01-01T00:00:00+00:00"  # anything changed, hashes and all made to agree
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    refused = fresh.manage("restore", str(folder), "--manifest-sha256", genuine)
+    assert refused.returncode != 0 and genuine in refused.stderr
+    assert fresh.tables() == []
+    # Without the SHA-256 nor the explicit choice to go without it, nothing is restored either.
+    assert fresh.manage("restore", str(folder)).returncode != 0 and fresh.tables() == []
+
+
+def test_a_journal_or_a_link_planted_in_a_backup_is_refused(storage, world, fresh, tmp_path):
+    folder = tmp_path / "backup"
+    manifest = back_up(folder)
+    planted = folder / (manifest["database"]["file"] + "-journal")
+    planted.write_bytes(b"\x00" * 512)
+    refused = fresh.manage("restore", str(folder), "--manifest-sha256", written_down(folder))
+    assert refused.returncode != 0 and planted.name in refused.stderr and fresh.tables() == []
+    planted.unlink()
+
+    secret = tmp_path / "outside.txt"
+    secret.write_bytes(b"not in the backup")
+    linked = folder / "files" / "media"
+    linked.mkdir(parents=True, exist_ok=True)
+    (linked / "via-link").symlink_to(tmp_path)
+    manifest["files"].append(
+        {
+            "role": "media",
+            "path": "via-link/outside.txt",
+            "sha256": hashlib.sha256(secret.read_bytes()).hexdigest(),
+            "size": secret.stat().st_size,
+        }
+    )
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    refused = fresh.manage("restore", str(folder), "--origin-not-checked")
+    assert refused.returncode != 0 and "via-link" in refused.stderr
+    assert fresh.tables() == [] and not (fresh.var / "media").exists()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda m: m.pop("engine"),
+        lambda m: m.update(keys="audit-signing-key"),
+        lambda m: m["files"].append({"role": ["media"], "path": "x", "sha256": "0" * 64, "size": 1}),
+        lambda m: m["files"].append({"role": "media", "path": "x" * 300, "sha256": "0" * 64, "size": 1}),
+        lambda m: m["files"].append({"role": "media", "path": "y", "sha256": "0" * 64, "size": 1.0}),
+        lambda m: m["files"].append({"role": "exports", "path": ".staging/a", "sha256": "0" * 64, "size": 1}),
+        lambda m: m["roots"].pop("exports"),
+        lambda m: m["ledger"].update(head_seq="338"),
+        lambda m: m.update(migrations=5),
+    ],
+)
+def test_a_malformed_manifest_is_a_clear_refusal_not_a_traceback(storage, world, tmp_path, damage):
+    folder = tmp_path / "backup"
+    back_up(folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    damage(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    events = AuditEvent.objects.count()
+    with pytest.raises(CommandError):
+        call_command("restore", str(folder), origin_not_checked=True)
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_deeply_nested_manifest_is_refused(storage, world, tmp_path):
+    folder = tmp_path / "backup"
+    folder.mkdir()
+    (folder / "manifest.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(CommandError, match="JSON"):
+        call_command("restore", str(folder), origin_not_checked=True)
+
+
+def test_a_backup_into_an_existing_open_folder_is_closed_to_others(storage, world, tmp_path):
+    folder = tmp_path / "backup"
+    folder.mkdir(mode=0o755)
+    back_up(folder)
+    for path in [folder, folder / "manifest.json", *folder.rglob("*")]:
+        assert path.stat().st_mode & 0o077 == 0, path

@@ -14,11 +14,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("folder", help=_("the backup folder (the one holding manifest.json)"))
+        origin = parser.add_mutually_exclusive_group(required=True)
+        origin.add_argument(
+            "--manifest-sha256",
+            metavar="HEX",
+            help=_("the manifest's SHA-256 as printed (and recorded in the ledger) when the backup was made"),
+        )
+        origin.add_argument(
+            "--origin-not-checked",
+            action="store_true",
+            help=_("restore without that SHA-256: nothing then tells a forged backup from a genuine one"),
+        )
         parser.add_argument("--database", default="default")
 
-    def handle(self, *args, folder, database, **options):
+    def handle(self, *args, folder, database, manifest_sha256, origin_not_checked, **options):
         try:
-            outcome = restore_backup(folder, using=database)
+            outcome = restore_backup(folder, expected_sha256=manifest_sha256, using=database)
         except BackupError as error:
             raise CommandError(str(error)) from None
         for line in outcome.lines:
