@@ -6,6 +6,8 @@ camgov_requests_overdue                     requests waiting for a review or dec
 camgov_exports{state}                       exports waiting for a custodian or the worker, and running
 camgov_exports_released_24h                 packages released in the last 24 hours
 camgov_export_seconds_24h{stat}             export start to release, over those packages (mean, max)
+camgov_export_parts_waiting{site}           recorder sites' parts of running exports not cut yet, per site
+camgov_export_part_seconds_24h{site,stat}   a site's part from dispatch to cut and checked, last 24 hours (mean, max)
 camgov_queue_messages{queue}                messages waiting in each worker queue (Redis broker)
 camgov_worker_heartbeat_age_seconds{queue}  since a worker of each queue last took the heartbeat task
 camgov_ledger_head_seq                      the ledger's last sequence number
@@ -25,7 +27,15 @@ from prometheus_client.core import GaugeMetricFamily
 
 from audit.models import AuditEvent, Checkpoint
 from operations import checks
-from requests.models import EXPORT_QUEUE_STATUSES, OPEN_STATUSES, FootageRequest, Release, Status, StatusChange
+from requests.models import (
+    EXPORT_QUEUE_STATUSES,
+    OPEN_STATUSES,
+    ExportPart,
+    FootageRequest,
+    Release,
+    Status,
+    StatusChange,
+)
 
 # Counting a city's requests by status reads the whole table: a process keeps the counts this long.
 STATUS_COUNTS_SECONDS = 30
@@ -53,6 +63,35 @@ def _export_durations(now):
     return [(created - start).total_seconds() for created, start in rows.values_list("created_at", "started") if start]
 
 
+def _site_parts(now):
+    """Per recorder site: parts of running exports still waiting, and how long the finished ones took."""
+    waiting = GaugeMetricFamily(
+        "camgov_export_parts_waiting", "Recorder sites' parts of running exports not cut yet", labels=["site"]
+    )
+    rows = (
+        ExportPart.objects.filter(status=ExportPart.Status.WAITING, footage_request__status=Status.EXPORTING)
+        .order_by()
+        .values_list("site_code")
+        .annotate(n=Count("pk"))
+    )
+    for site, count in sorted(rows):
+        waiting.add_metric([site or "-"], count)
+    yield waiting
+    seconds = GaugeMetricFamily(
+        "camgov_export_part_seconds_24h", "A site's part from dispatch to cut and checked, last 24 hours", labels=["site", "stat"]
+    )
+    durations = {}
+    finished = ExportPart.objects.filter(finished_at__gte=now - dt.timedelta(hours=24)).values_list(
+        "site_code", "created_at", "finished_at"
+    )
+    for site, created, done in finished:
+        durations.setdefault(site or "-", []).append((done - created).total_seconds())
+    for site, values in sorted(durations.items()):
+        seconds.add_metric([site, "mean"], sum(values) / len(values))
+        seconds.add_metric([site, "max"], max(values))
+    yield seconds
+
+
 class ServiceCollector:
     def collect(self):
         now = timezone.now()
@@ -75,6 +114,7 @@ class ServiceCollector:
         seconds.add_metric(["mean"], sum(durations) / len(durations) if durations else 0)
         seconds.add_metric(["max"], max(durations, default=0))
         yield seconds
+        yield from _site_parts(now)
 
         broker = checks.broker()
         workers = checks.workers(now)

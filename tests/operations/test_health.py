@@ -24,6 +24,7 @@ from operations import checks
 from operations.logs import RequestContextFilter
 from operations.models import WorkerHeartbeat
 from operations.tasks import heartbeat
+from requests.models import ExportPart, FootageRequest, Status
 from tests.requests.conftest import world  # noqa: F401 - the workflow's fixture world
 
 pytestmark = pytest.mark.django_db
@@ -185,6 +186,17 @@ def test_metrics_count_what_the_database_holds(client, ready, world):
     assert 'camgov_check_ok{check="database"} 1.0' in text
     assert 'camgov_worker_heartbeat_age_seconds{queue="celery"}' in text
     assert "camgov_ledger_head_seq" in text and 'camgov_storage_free_bytes{volume="exports"}' in text
+
+
+def test_metrics_say_per_recorder_site_what_waits_and_how_long_parts_took(client, ready, world):
+    footage_request = world.submitted()
+    FootageRequest.objects.filter(pk=footage_request.pk).update(status=Status.EXPORTING)
+    ExportPart.objects.create(footage_request=footage_request, site_code="Q-BD", queue="site-b")
+    done = ExportPart.objects.create(footage_request=footage_request, site_code="Q-HK", queue="site-a", status="done")
+    ExportPart.objects.filter(pk=done.pk).update(created_at=timezone.now() - dt.timedelta(seconds=90), finished_at=timezone.now())
+    text = client.get("/metrics").content.decode()
+    assert 'camgov_export_parts_waiting{site="Q-BD"} 1.0' in text
+    assert 'camgov_export_part_seconds_24h{site="Q-HK",stat="max"} 9' in text
 
 
 def test_each_answer_carries_a_request_id_and_each_log_line_the_request_it_was_written_for(client, world, settings):
