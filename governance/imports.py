@@ -37,6 +37,8 @@ source_url             no        rtsp://, rtsps://, http(s)://, onvif://, nvr://
                                  address, never with a user name or password in it
 credential_ref         no        name of the stored secret holding the credentials, at most
                                  120 characters
+site_code              no        code of an existing recorder site holding the camera's
+                                 recordings (default: none, the default queue's workers)
 =====================  ========  =====================================================
 
 An empty cell in an optional column means the default (no address, no
@@ -68,7 +70,7 @@ from django.utils.translation import gettext as _
 
 from audit import record_event
 from audit.models import Action
-from governance.models import Agency, Area, Camera, User
+from governance.models import Agency, Area, Camera, RecorderSite, User
 
 REQUIRED_COLUMNS = ("code", "name", "kind", "area_code", "managing_agency_code")
 OPTIONAL_COLUMNS = (
@@ -82,6 +84,7 @@ OPTIONAL_COLUMNS = (
     "status",
     "source_url",
     "credential_ref",
+    "site_code",
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
@@ -102,6 +105,7 @@ FIELD_FOR_COLUMN = {
     "status": "status",
     "source_url": "source_url",
     "credential_ref": "credential_ref",
+    "site_code": "site_id",
 }
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "có", "co", "y"})
@@ -129,6 +133,7 @@ HEADINGS_VI = {
     "status": "trạng thái",
     "source_url": "địa chỉ nguồn",
     "credential_ref": "tên khóa truy cập",
+    "site_code": "mã điểm lưu trữ",
 }
 
 # Short Vietnamese names people write for a kind or status, besides the labels of the choices
@@ -224,7 +229,8 @@ def camera_import_csv(*, actor: User | None, file: IO[bytes] | IO[str], http_req
     with transaction.atomic():
         areas = dict(Area.objects.values_list("code", "pk"))
         agencies = dict(Agency.objects.values_list("code", "pk"))
-        values_by_code, errors = _validate(columns, records, areas=areas, agencies=agencies)
+        sites = dict(RecorderSite.objects.values_list("code", "pk"))
+        values_by_code, errors = _validate(columns, records, areas=areas, agencies=agencies, sites=sites)
         if errors:
             raise CameraImportError(errors)
 
@@ -451,11 +457,11 @@ def _delimiter(text, line=1):
 MODEL_FIELD = {
     column: Camera._meta.get_field(attname)
     for column, attname in FIELD_FOR_COLUMN.items()
-    if column not in ("area_code", "managing_agency_code")
+    if column not in ("area_code", "managing_agency_code", "site_code")
 }
 
 
-def _validate(columns, records, *, areas, agencies):
+def _validate(columns, records, *, areas, agencies, sites=None):
     """({code: field values}, [(line, message)]) for every record."""
     present = set(columns)
     order = {column: n for n, column in enumerate(COLUMNS)}
@@ -499,6 +505,12 @@ def _validate(columns, records, *, areas, agencies):
             values["retention_days"] = _retention(record, problem)
         if "status" in present:
             values["status"] = _choice(record["status"], statuses) or Camera.Status.ACTIVE
+        if "site_code" in present:
+            values["site_id"] = None
+            if record["site_code"]:
+                values["site_id"] = (sites or {}).get(record["site_code"])
+                if values["site_id"] is None:
+                    problem("site_code", _("No recorder site has the code %(code)s.") % {"code": record["site_code"]})
 
         # A column already refused above is not checked again.
         refused = {column for column, _message in row_errors}
@@ -659,6 +671,7 @@ TEMPLATE_ROWS = (
         "status": "Đang hoạt động",
         "source_url": "nvr://ioc-hk/hb-901",
         "credential_ref": "nvr-hk-readonly",
+        "site_code": "",
     },
     {
         "code": "HK-HD-902",
@@ -676,6 +689,7 @@ TEMPLATE_ROWS = (
         "status": "maintenance",
         "source_url": "rtsp://10.20.2.12:554/Streaming/Channels/101",
         "credential_ref": "nvr-hk-readonly",
+        "site_code": "",
     },
 )
 
@@ -718,6 +732,10 @@ def _column_help():
             "An rtsp://, rtsps://, http(s)://, onvif://, nvr:// or file:// address, never with a user name or password in it."
         ),
         "credential_ref": _("Name of the stored secret holding the credentials, at most 120 characters."),
+        "site_code": _(
+            "Code of an existing recorder site holding the camera's recordings; empty means none (exported by the "
+            "workers of the default queue)."
+        ),
     }
 
 

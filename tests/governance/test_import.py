@@ -10,7 +10,7 @@ from django.utils import translation
 
 from audit.models import Action, AuditEvent
 from governance.imports import COLUMNS, CameraImportError, camera_import_csv
-from governance.models import Agency, Area, Camera
+from governance.models import Agency, Area, Camera, RecorderSite
 from tests.factories import AgencyFactory, CameraFactory, DistrictFactory, ProvinceFactory, WardFactory
 
 EXAMPLE_FILE = Path(__file__).resolve().parents[2] / "examples" / "cameras.csv"
@@ -395,3 +395,15 @@ def test_management_command_refuses_an_unknown_actor(places, tmp_path):
         call_command("import_cameras", str(path), "--actor", "nobody")
 
     assert not Camera.objects.exists()
+
+
+def test_a_camera_is_placed_at_its_recorder_site_by_code_and_an_unknown_site_is_named(places, admin_user):
+    site = RecorderSite.objects.create(code="dg-hk-1", name="Đầu ghi Hoàn Kiếm 1", queue="site-hk-1")
+    camera_import_csv(actor=admin_user, file=upload(csv_bytes(row(site_code="dg-hk-1"), row(code="HK-HB-002"))))
+    assert Camera.objects.get(code="HK-HB-001").site == site
+    assert Camera.objects.get(code="HK-HB-002").site is None
+
+    with pytest.raises(CameraImportError) as refused:
+        camera_import_csv(actor=admin_user, file=upload(csv_bytes(row(site_code="dg-khong-co"))))
+    assert refused.value.errors == [(2, "No recorder site has the code dg-khong-co.")]
+    assert Camera.objects.get(code="HK-HB-001").site == site
