@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # requirements in place several times faster than pip does.
 UV_VERSION := 0.13.9
 
-.PHONY: run test install messages lint demo stack
+.PHONY: run test install messages lint demo stack bench
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,10 @@ run: demo
 # The production-shaped stack against this machine's PostgreSQL and Redis: gunicorn, a worker per queue, beat.
 stack: install messages
 	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) scripts/stack.sh
+
+# Every benchmark at the SPEC's scale against this machine's PostgreSQL, one table at the end (benchmarks/all.py).
+bench: install messages
+	$(BIN)/python benchmarks/all.py $(BENCH_ARGS)
 
 test: messages
 	$(BIN)/pytest $(PYTEST_ARGS)

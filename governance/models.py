@@ -322,6 +322,14 @@ class RecorderSite(models.Model):
     def __str__(self):
         return f"{self.code} — {self.name}"
 
+    def clean(self):
+        from django.conf import settings
+
+        if self.queue == settings.CELERY_TASK_DEFAULT_QUEUE:
+            raise ValidationError(
+                {"queue": _("This is the default queue, whose workers do not mount this site's recordings: name the site's own.")}
+            )
+
 
 class Camera(models.Model):
     class Kind(models.TextChoices):

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -61,6 +62,8 @@ HASH_WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
 GAP_TOLERANCE = 1.0
 FFMPEG_TIMEOUT = 6 * 3600
 HANDOVER_NAME = "bien-ban-giao-nhan.pdf"
+# A clip's path as a recorder site records it: in the bag's data folder, one name, nothing hidden.
+CLIP_PATH = re.compile(r"data/[^/\\\x00.][^/\\\x00]*")
 # How a clip was cut, as manifest.json says (fixed values): both copy the recorded frames unchanged.
 CUT_BY_SAMPLE_COPY = "mp4 sample copy"
 CUT_BY_FFMPEG = "ffmpeg concat stream copy"
@@ -89,6 +92,10 @@ FAILURES = {
     "no_footage": _("No footage could be found for any approved window (%(reasons)s)."),
     "gave_up": _("The export stopped after repeated errors (%(error)s)."),
     "arrival_mismatch": _("The clip %(file)s did not arrive from its recorder site as it was cut there (its SHA-256 differs)."),
+    "part_missing": _(
+        "The clip %(file)s cut at recorder site %(site)s is not in the shared export storage where this worker reads it."
+    ),
+    "parts_incomplete": _("The recorder sites' clips do not cover every approved item exactly once: export again."),
 }
 NOTES = {
     NOTE_NO_RECORDINGS: _("no recordings for this camera"),
@@ -743,13 +750,14 @@ def _request_for_export(footage_request_id):
     ).get(pk=footage_request_id)
 
 
-def part_build(footage_request_id, site_code, folder, *, progress=None):
-    """Cut and check the clips of one recorder site's cameras into `folder` (shared export storage), outside any
-    transaction. Returns what the package needs of them (JSON): the manifest entries and the clips' facts, with
-    their paths relative to `folder`. Raises a transient error to be tried again; an item without footage is an
-    entry with a note, as in a whole export."""
+def part_build(footage_request_id, numbers, folder, *, progress=None):
+    """Cut and check the clips of the request's items `numbers` (one recorder site's) into `folder` (shared export
+    storage), outside any transaction. Returns what the package needs of them (JSON): the manifest entries and the
+    clips' facts, with their paths relative to `folder`. Raises a transient error to be tried again; an item
+    without footage is an entry with a note, as in a whole export."""
     footage_request = _request_for_export(footage_request_id)
-    numbered = [(n, item) for n, item in _export_items(footage_request) if _site_code(item.camera) == site_code]
+    wanted = set(numbers)
+    numbered = [(n, item) for n, item in _export_items(footage_request) if n in wanted]
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "data").mkdir(parents=True)
     (folder / "work").mkdir()
@@ -774,10 +782,6 @@ def part_build(footage_request_id, site_code, folder, *, progress=None):
     }
 
 
-def _site_code(camera):
-    return camera.site.code if camera.site_id else ""
-
-
 def assemble_build(footage_request_id, parts, *, progress=None):
     """Package the clips every site cut (`part_build`) once: each clip's bytes are hashed again as they go into the
     package and must be those its site recorded. `parts` are (folder, result) pairs. Raises ExportFailed."""
@@ -785,9 +789,15 @@ def assemble_build(footage_request_id, parts, *, progress=None):
     manifest_items, files = [], []
     for folder, result in parts:
         manifest_items += result["items"]
-        files += [{**f, "_folder": folder} for f in result["files"]]
+        for f in result["files"]:
+            if not isinstance(f.get("path"), str) or not CLIP_PATH.fullmatch(f["path"]):
+                raise ExportFailed("part_missing", site=result.get("site") or "-", file=str(f.get("path")))
+            files.append({**f, "_folder": folder, "_site": result.get("site") or "-"})
     manifest_items.sort(key=lambda entry: entry["number"])
     files.sort(key=lambda f: f["number"])
+    # Every approved item once, whichever site cut it: never a package missing an item or holding one twice.
+    if [entry["number"] for entry in manifest_items] != list(range(1, footage_request.items.count() + 1)):
+        raise ExportFailed("parts_incomplete")
     if not files:
         raise _no_footage(manifest_items)
     area = staging_open(footage_request.reference)
@@ -798,7 +808,7 @@ def assemble_build(footage_request_id, parts, *, progress=None):
         packer = PackageWriter(area.path / f"{footage_request.reference}.zip")
         for position, f in enumerate(files, start=1):
             _report(progress, 80 * (position - 1) / len(files), coded("gathering", n=position, total=len(files)))
-            path = f.pop("_folder") / f["path"]
+            path, site = f.pop("_folder") / f["path"], f.pop("_site")
             try:
                 with open(path, "rb") as clip:
                     size = os.fstat(clip.fileno()).st_size
@@ -806,7 +816,7 @@ def assemble_build(footage_request_id, parts, *, progress=None):
                     member.copy(clip.fileno(), 0, size, name=f["path"])
                     member.close()
             except FileNotFoundError:
-                raise ExportFailed("arrival_mismatch", file=f["path"]) from None
+                raise ExportFailed("part_missing", site=site, file=f["path"]) from None
             if (member.digest.hexdigest(), size) != (f["sha256"], f["size"]):
                 raise ExportFailed("arrival_mismatch", file=f["path"])
             f["first"], f["last"] = dt.datetime.fromisoformat(f["first"]), dt.datetime.fromisoformat(f["last"])

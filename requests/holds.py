@@ -60,7 +60,10 @@ def hold_dispatch(hold_id: int) -> None:
     hold = LegalHold.objects.filter(pk=hold_id).values("footage_request_id").first()
     if hold is None:
         return
-    for code, _name, queue in export_plan(hold["footage_request_id"]) or [("", "", settings.CELERY_TASK_DEFAULT_QUEUE)]:
+    plan = export_plan(hold["footage_request_id"]) or [("", "", settings.CELERY_TASK_DEFAULT_QUEUE)]
+    # The copies the hold waits for are those sent now, wherever the cameras are moved later.
+    LegalHold.objects.filter(pk=hold_id, preserved_at__isnull=True).update(sites_planned=[code for code, _n, _q in plan])
+    for code, _name, queue in plan:
         preserve_held_footage.apply_async((hold_id, code), queue=queue)
 
 
@@ -147,7 +150,7 @@ def hold_preserve(hold_id: int, site_code: str | None = None) -> int:
         if not lifted and current.preserved_at is None:
             # A copy run again (a task delivered twice) keeps the first finishing time and count: a report of a
             # period may have printed them. Each site's copy counts once; the hold is preserved when all are in.
-            sites = {code for code, _name, _queue in export_plan(current.footage_request_id)} or {""}
+            sites = set(current.sites_planned) or {code for code, _name, _queue in export_plan(current.footage_request_id)}
             done = dict(current.sites_preserved)
             done.setdefault("*" if site_code is None else site_code, count)
             current.sites_preserved = done

@@ -628,8 +628,14 @@ class ExportPart(models.Model):
     footage_request = models.ForeignKey(
         FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="export_parts"
     )
+    # One dispatch of the part: its messages carry it, and a part done or regenerated is never taken for another.
+    token = models.CharField(_("dispatch token"), max_length=32, unique=True)
     # "" stands for the cameras without a site, exported by the workers of the default queue.
     site_code = models.CharField(_("recorder site"), max_length=40, blank=True)
+    # The numbers of the request's items this part cuts (their places in the package), fixed when it is dispatched.
+    items = models.JSONField(_("items"), default=list)
+    # Set by the worker that takes the part, renewed while it cuts: another delivery leaves a part so taken alone.
+    claimed_at = models.DateTimeField(_("taken at"), null=True, blank=True)
     site_name = models.CharField(_("recorder site name"), max_length=200, blank=True)
     queue = models.CharField(_("export queue"), max_length=100)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.WAITING)
@@ -642,9 +648,6 @@ class ExportPart(models.Model):
         verbose_name = _("export part")
         verbose_name_plural = _("export parts")
         ordering = ["site_code"]
-        constraints = [
-            models.UniqueConstraint(fields=["footage_request", "site_code"], name="export_part_one_per_site"),
-        ]
 
     def __str__(self):
         return f"{self.footage_request_id}: {self.site_code or '-'} ({self.status})"
@@ -692,6 +695,8 @@ class LegalHold(models.Model):
     segments_held = models.PositiveIntegerField(_("segments preserved"), default=0)
     # Segments copied per recorder site ("" for cameras without one), each site's copy counted once.
     sites_preserved = models.JSONField(_("segments preserved per site"), default=dict, blank=True)
+    # The sites whose copies the hold waits for, fixed when the copies are sent.
+    sites_planned = models.JSONField(_("sites to copy from"), default=list, blank=True)
     # When the copy into the holding area finished (it runs after the hold is placed).
     preserved_at = models.DateTimeField(_("preserved at"), null=True, blank=True)
     released_at = models.DateTimeField(_("lifted at"), null=True, blank=True)

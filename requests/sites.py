@@ -16,12 +16,14 @@ A site whose workers are down leaves its part waiting, and the request page says
 stall sweep sends the waiting parts again, and a duplicate delivery finds its part done and does nothing.
 """
 
+import datetime as dt
 import shutil
 import uuid
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit import record_event
@@ -31,15 +33,21 @@ from requests.models import ExportPart, FootageRequest, RequestItem, Status
 PARTS_FOLDER = ".parts"
 
 
+def item_sites(footage_request_id: int) -> list[tuple[int, str, str, str]]:
+    """(number, site code, site name, queue) of each of the request's items, numbered in the package's order
+    (`export._export_items`); "" is no site, exported on the default queue."""
+    default = settings.CELERY_TASK_DEFAULT_QUEUE
+    items = (
+        RequestItem.objects.filter(footage_request_id=footage_request_id)
+        .order_by("camera__code", "start", "pk")
+        .values_list("camera__site__code", "camera__site__name", "camera__site__queue")
+    )
+    return [(number, code or "", name or "", queue or default) for number, (code, name, queue) in enumerate(items, start=1)]
+
+
 def export_plan(footage_request_id: int) -> list[tuple[str, str, str]]:
     """(site code, site name, queue) of each site the request's cameras sit at, in code order; "" is no site."""
-    default = settings.CELERY_TASK_DEFAULT_QUEUE
-    rows = (
-        RequestItem.objects.filter(footage_request_id=footage_request_id)
-        .values_list("camera__site__code", "camera__site__name", "camera__site__queue")
-        .distinct()
-    )
-    return sorted({(code or "", name or "", queue or default) for code, name, queue in rows})
+    return sorted({(code, name, queue) for _number, code, name, queue in item_sites(footage_request_id)})
 
 
 def parts_root(reference: str) -> Path:
@@ -57,12 +65,20 @@ def _waiting_text(names):
     return coded("waiting_sites", sites=", ".join(names))
 
 
+def _lease():
+    return timezone.now() - dt.timedelta(minutes=settings.EXPORT_STALL_MINUTES)
+
+
 def export_dispatch(footage_request_id: int) -> None:
-    """Send an export to the queues of the sites that hold its footage (after the commit that started it)."""
+    """Send an export to the queues of the sites that hold its footage (after the commit that started it).
+
+    Sent again by the stall sweep, it sends the parts not yet cut afresh, grouped by where their cameras sit now
+    and to the queues their sites name now (a camera moved, a queue renamed); a part a worker is cutting is left to
+    it, and one already cut is kept."""
     from requests.tasks import export_assemble, export_part, export_request
 
     plan = export_plan(footage_request_id)
-    if len(plan) <= 1:
+    if len(plan) <= 1 and not ExportPart.objects.filter(footage_request_id=footage_request_id).exists():
         queue = plan[0][2] if plan else settings.CELERY_TASK_DEFAULT_QUEUE
         export_request.apply_async((footage_request_id,), queue=queue)
         return
@@ -70,30 +86,56 @@ def export_dispatch(footage_request_id: int) -> None:
         footage_request = FootageRequest.objects.select_for_update().filter(pk=footage_request_id).first()
         if footage_request is None or footage_request.status != Status.EXPORTING:
             return
-        for code, name, queue in plan:
-            ExportPart.objects.get_or_create(
-                footage_request=footage_request, site_code=code, defaults={"site_name": name, "queue": queue}
+        parts = list(ExportPart.objects.filter(footage_request=footage_request))
+        kept = [p for p in parts if p.status == ExportPart.Status.DONE or (p.claimed_at and p.claimed_at > _lease())]
+        ExportPart.objects.filter(pk__in=[p.pk for p in parts if p not in kept]).delete()
+        covered = {number for part in kept for number in part.items}
+        groups = {}
+        for number, code, name, queue in item_sites(footage_request_id):
+            if number not in covered:
+                groups.setdefault((code, name, queue), []).append(number)
+        waiting = [
+            ExportPart.objects.create(
+                footage_request=footage_request,
+                token=uuid.uuid4().hex,
+                site_code=code,
+                site_name=name,
+                queue=queue,
+                items=numbers,
             )
-        waiting = list(ExportPart.objects.filter(footage_request=footage_request, status=ExportPart.Status.WAITING))
-        if waiting:
+            for (code, name, queue), numbers in sorted(groups.items())
+        ]
+        pending = [p for p in kept if p.status == ExportPart.Status.WAITING] + waiting
+        if pending:
             FootageRequest.objects.filter(pk=footage_request_id).update(
-                export_stage=_waiting_text([part.site_name or part.site_code or "-" for part in waiting]),
+                export_stage=_waiting_text(sorted({p.site_name or p.site_code or "-" for p in pending})),
                 export_heartbeat=timezone.now(),
             )
-    if not waiting:
-        # Every site is done, and the packaging was lost with its worker: any site's worker packages.
-        export_assemble.apply_async((footage_request_id,), queue=plan[0][2])
+    if not pending:
+        # Every site is done, and the packaging was lost with its worker.
+        export_assemble.apply_async((footage_request_id,), queue=kept[0].queue)
     for part in waiting:
-        export_part.apply_async((footage_request_id, part.site_code), queue=part.queue)
+        export_part.apply_async((footage_request_id, part.site_code, part.token), queue=part.queue)
 
 
-def part_pending(footage_request_id: int, site_code: str) -> bool:
-    return ExportPart.objects.filter(
-        footage_request_id=footage_request_id,
-        site_code=site_code,
-        status=ExportPart.Status.WAITING,
-        footage_request__status=Status.EXPORTING,
-    ).exists()
+def part_claim(token: str) -> ExportPart | None:
+    """Take the part for this worker, unless it is cut, its export ended, or another worker holds it."""
+    with transaction.atomic(durable=True):
+        claimed = (
+            ExportPart.objects.filter(token=token, status=ExportPart.Status.WAITING, footage_request__status=Status.EXPORTING)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=_lease()))
+            .update(claimed_at=timezone.now())
+        )
+    return ExportPart.objects.select_related("footage_request").get(token=token) if claimed else None
+
+
+def part_renew(token: str) -> None:
+    ExportPart.objects.filter(token=token, status=ExportPart.Status.WAITING).update(claimed_at=timezone.now())
+
+
+def part_let_go(token: str) -> None:
+    """A worker that will try again later (a transient error) lets the part be taken meanwhile."""
+    ExportPart.objects.filter(token=token, status=ExportPart.Status.WAITING).update(claimed_at=None)
 
 
 def part_folder(reference: str, site_code: str) -> Path:
@@ -101,12 +143,12 @@ def part_folder(reference: str, site_code: str) -> Path:
     return parts_root(reference) / f"{site_code or '_'}-{uuid.uuid4().hex[:12]}"
 
 
-def part_done(footage_request_id: int, site_code: str, folder: Path, result: dict) -> bool | None:
-    """Record a site's clips (one ledger event); True when it was the last part, None when another delivery of
-    the same part, or the end of the export, came first (the caller removes its folder)."""
+def part_done(footage_request_id: int, token: str, folder: Path, result: dict) -> bool | None:
+    """Record a site's clips (one ledger event); True when no part is left to cut, None when the part was
+    regenerated or cut by another delivery, or the export ended (the caller removes its folder)."""
     with transaction.atomic(durable=True):
         footage_request = FootageRequest.objects.select_for_update().get(pk=footage_request_id)
-        part = ExportPart.objects.select_for_update().filter(footage_request=footage_request, site_code=site_code).first()
+        part = ExportPart.objects.select_for_update().filter(footage_request=footage_request, token=token).first()
         if footage_request.status != Status.EXPORTING or part is None or part.status == ExportPart.Status.DONE:
             return None
         part.status = ExportPart.Status.DONE
@@ -118,27 +160,42 @@ def part_done(footage_request_id: int, site_code: str, folder: Path, result: dic
             action=Action.REQUEST_EXPORT_PART,
             target=footage_request,
             data={
-                "site": site_code,
+                "site": part.site_code,
                 "items": len(result["items"]),
                 "files": [{"name": f["path"], "sha256": f["sha256"], "size": f["size"]} for f in result["files"]],
             },
         )
-        waiting = list(
-            ExportPart.objects.filter(footage_request=footage_request, status=ExportPart.Status.WAITING).values_list(
-                "site_name", "site_code"
-            )
+        waiting = sorted(
+            {
+                name or code or "-"
+                for name, code in ExportPart.objects.filter(
+                    footage_request=footage_request, status=ExportPart.Status.WAITING
+                ).values_list("site_name", "site_code")
+            }
         )
         if waiting:
             FootageRequest.objects.filter(pk=footage_request_id).update(
-                export_stage=_waiting_text([name or code or "-" for name, code in waiting]), export_heartbeat=timezone.now()
+                export_stage=_waiting_text(waiting), export_heartbeat=timezone.now()
             )
+        else:
+            from requests.tasks import export_assemble
+
+            # Packaged by a task of its own (its own retries), on this site's queue.
+            queue = part.queue
+            transaction.on_commit(lambda: export_assemble.apply_async((footage_request_id,), queue=queue))
         return not waiting
 
 
 def done_parts(footage_request_id: int) -> list[tuple[Path, dict]]:
-    """The (folder, result) of every site's part, for the package."""
-    root = Path(settings.EXPORT_ROOT)
-    return [
-        (root / part.result["folder"], part.result)
-        for part in ExportPart.objects.filter(footage_request_id=footage_request_id, status=ExportPart.Status.DONE)
-    ]
+    """The (folder, result) of every site's part, for the package; a folder outside the request's parts is refused."""
+    from requests.export import ExportFailed
+
+    footage_request = FootageRequest.objects.only("reference").get(pk=footage_request_id)
+    root = parts_root(footage_request.reference).resolve()
+    parts = []
+    for part in ExportPart.objects.filter(footage_request_id=footage_request_id, status=ExportPart.Status.DONE):
+        folder = (Path(settings.EXPORT_ROOT) / str(part.result.get("folder", ""))).resolve()
+        if not folder.is_relative_to(root) or folder == root:
+            raise ExportFailed("part_missing", site=part.site_code or "-", file=str(part.result.get("folder", "")))
+        parts.append((folder, {**part.result, "site": part.site_code}))
+    return parts

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from audit import record_event
 from audit.models import Action
-from requests.models import FootageRequest, Release
+from requests.models import FootageRequest, Release, Status
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +127,25 @@ def _record_removal(folder, *, reference, kind):
     logger.warning("Removed %s of an export no longer running: %s (%d files, %d bytes)", kind, folder, files, size)
 
 
+def _sweep_parts():
+    """The recorder sites' clips of requests no longer exporting (released or failed), which the process that ended
+    the export did not remove (it died first, or the shared storage refused): each removal in the ledger."""
+    parts = Path(settings.EXPORT_ROOT) / ".parts"
+    if not parts.is_dir():
+        return 0
+    exporting = set(FootageRequest.objects.filter(status=Status.EXPORTING).values_list("reference", flat=True))
+    removed = 0
+    for folder in sorted(parts.iterdir()):
+        if not folder.is_dir() or folder.name in exporting:
+            continue
+        if time.time() - folder.stat().st_mtime < UNLOCKED_GRACE.total_seconds():
+            continue  # an export that just started: its request is committed a moment before its parts
+        _record_removal(folder, reference=folder.name, kind="recorder site parts")
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
+
+
 def staging_sweep(*, unpublished_after=UNPUBLISHED_AFTER):
     """Remove the staging of every export not running, and packages no release points to; returns how many folders.
 
@@ -152,6 +171,7 @@ def staging_sweep(*, unpublished_after=UNPUBLISHED_AFTER):
                 if held is not None:
                     os.close(held)
             removed += 1
+    removed += _sweep_parts()
     root = Path(settings.EXPORT_ROOT)
     if root.exists():
         cutoff = (timezone.now() - unpublished_after).timestamp()

@@ -103,29 +103,36 @@ def export_request(self, footage_request_id):
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
-def export_part(self, footage_request_id, site_code):
-    """Cut and check one recorder site's clips of a request (on that site's queue); the last site packages them."""
-    from requests import export, sites
-    from requests.models import FootageRequest
+def export_part(self, footage_request_id, site_code, token=None):
+    """Cut and check one recorder site's clips of a request (on that site's queue); the last part sends the
+    packaging on (`export_assemble`)."""
+    from celery.exceptions import Retry
 
-    if not sites.part_pending(footage_request_id, site_code):
+    from requests import export, sites
+
+    part = sites.part_claim(token) if token else None
+    if part is None:
         return "nothing to do"
-    reference = FootageRequest.objects.values_list("reference", flat=True).get(pk=footage_request_id)
-    folder = sites.part_folder(reference, site_code)
-    result = _build_or_retry(
-        self,
-        footage_request_id,
-        lambda: export.part_build(footage_request_id, site_code, folder, progress=_progress(footage_request_id)),
-    )
+    folder = sites.part_folder(part.footage_request.reference, site_code)
+
+    def progress(percent, stage):
+        sites.part_renew(token)
+        _progress(footage_request_id)(percent, stage)
+
+    try:
+        result = _build_or_retry(
+            self, footage_request_id, lambda: export.part_build(footage_request_id, part.items, folder, progress=progress)
+        )
+    except Retry:
+        sites.part_let_go(token)
+        raise
     if result is None:
         return "failed"
-    last = sites.part_done(footage_request_id, site_code, folder, result)
+    last = sites.part_done(footage_request_id, token, folder, result)
     if last is None:
         shutil.rmtree(folder, ignore_errors=True)
         return "already done"
-    if not last:
-        return "waiting for other sites"
-    return _assemble(self, footage_request_id)
+    return "all sites done" if last else "waiting for other sites"
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
@@ -141,13 +148,12 @@ def export_assemble(self, footage_request_id):
 def _assemble(task, footage_request_id):
     from requests import export, sites, workflow
 
-    built = _build_or_retry(
-        task,
-        footage_request_id,
-        lambda: export.assemble_build(
+    def build():
+        return export.assemble_build(
             footage_request_id, sites.done_parts(footage_request_id), progress=_progress(footage_request_id)
-        ),
-    )
+        )
+
+    built = _build_or_retry(task, footage_request_id, build)
     if built is None:
         return "failed"
     release = workflow.request_release(footage_request_id=footage_request_id, built=built)

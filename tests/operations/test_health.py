@@ -191,8 +191,10 @@ def test_metrics_count_what_the_database_holds(client, ready, world):
 def test_metrics_say_per_recorder_site_what_waits_and_how_long_parts_took(client, ready, world):
     footage_request = world.submitted()
     FootageRequest.objects.filter(pk=footage_request.pk).update(status=Status.EXPORTING)
-    ExportPart.objects.create(footage_request=footage_request, site_code="Q-BD", queue="site-b")
-    done = ExportPart.objects.create(footage_request=footage_request, site_code="Q-HK", queue="site-a", status="done")
+    ExportPart.objects.create(footage_request=footage_request, token="b" * 32, site_code="Q-BD", queue="site-b")
+    done = ExportPart.objects.create(
+        footage_request=footage_request, token="a" * 32, site_code="Q-HK", queue="site-a", status="done"
+    )
     ExportPart.objects.filter(pk=done.pk).update(created_at=timezone.now() - dt.timedelta(seconds=90), finished_at=timezone.now())
     text = client.get("/metrics").content.decode()
     assert 'camgov_export_parts_waiting{site="Q-BD"} 1.0' in text

@@ -6,6 +6,7 @@ queues, each mounting only its own recordings, a site that is down leaves its pa
 
 import datetime as dt
 import json
+import os
 import subprocess
 import time
 import uuid
@@ -13,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from audit.models import Action, AuditEvent
 from config.celery import app
@@ -21,6 +23,7 @@ from requests import export, holds, sites, workflow
 from requests.models import ExportPart, FootageRequest, LegalHold, Status
 from requests.services import request_export_resume_stalled
 from requests.sources.testpattern import write_segments
+from requests.staging import staging_sweep
 from tests.celery_worker import needs_worker, start_worker, stop_worker, worker_environment
 from tests.factories import CameraFactory
 from tests.requests.footage import approved, footage, segment_bank  # noqa: F401
@@ -82,8 +85,9 @@ def test_a_clip_that_arrives_changed_fails_the_export_by_name(world, footage, dj
     footage_request.save(update_fields=["status"])
     parts = []
     for code in ("Q-HK", "Q-BD"):
+        numbers = [number for number, site, _name, _queue in sites.item_sites(footage_request.pk) if site == code]
         folder = sites.part_folder(footage_request.reference, code)
-        parts.append((folder, export.part_build(footage_request.pk, code, folder)))
+        parts.append((folder, {**export.part_build(footage_request.pk, numbers, folder), "site": code}))
     damaged = parts[1][0] / parts[1][1]["files"][0]["path"]
     content = bytearray(damaged.read_bytes())
     content[len(content) // 2] ^= 0xFF
@@ -138,6 +142,104 @@ def test_one_site_copied_leaves_the_hold_not_yet_preserved(world, footage):
     hold.refresh_from_db()
     assert hold.preserved_at is None and list(hold.sites_preserved) == ["Q-HK"]
     assert sorted(path.name for path in Path(hold.path).iterdir()) == ["HB-001"]
+
+
+class Sent:
+    """The export tasks sent to the broker, kept here instead (then run in this process, as a worker would)."""
+
+    def __init__(self, monkeypatch):
+        from requests import tasks
+
+        self.calls = []
+        for task in (tasks.export_part, tasks.export_assemble, tasks.export_request):
+            monkeypatch.setattr(task, "apply_async", self._keep(task))
+
+    def _keep(self, task):
+        def keep(args, queue=None, **options):
+            self.calls.append((task, tuple(args), queue))
+
+        return keep
+
+    def run(self, name):
+        """Run, as its worker would, each kept task of that name; returns the queues they were sent to."""
+        queues = []
+        for task, args, queue in [call for call in self.calls if call[0].name.endswith(name)]:
+            self.calls.remove((task, args, queue))
+            task.apply(args=args)
+            queues.append(queue)
+        return queues
+
+
+@pytest.mark.django_db
+def test_a_camera_moved_to_another_site_while_its_part_waits_is_cut_there_once(
+    world, footage, monkeypatch, django_capture_on_commit_callbacks
+):
+    site_a, _site_b = _two_sites(world)
+    write_segments(root=footage.root, camera="HB-902", start=footage.at(0), count=6, seconds=2)
+    sent = Sent(monkeypatch)
+    footage_request = run_export(world, _both_cameras(world, footage), django_capture_on_commit_callbacks)
+    assert sorted(queue for _task, _args, queue in sent.calls) == ["site-a", "site-b"]
+    # Site B's recorder is retired: its camera now sits at site A. The sweep sends the waiting part afresh.
+    world.second_camera.site = site_a
+    world.second_camera.save(update_fields=["site"])
+    with django_capture_on_commit_callbacks(execute=True):
+        sites.export_dispatch(footage_request.pk)
+    # Neither part was taken yet: both items are now site A's, one part.
+    parts = ExportPart.objects.filter(footage_request=footage_request)
+    assert [(part.site_code, part.items) for part in parts] == [("Q-HK", [1, 2])]
+    # The first messages find their parts gone; the new one cuts each item once, then the package is made.
+    with django_capture_on_commit_callbacks(execute=True):
+        sent.run("export_part")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sent.run("export_assemble") == ["site-a"]
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.RELEASED
+    assert sorted(footage_request.release.files.filter(kind="video").values_list("camera_code", flat=True)) == [
+        "HB-001",
+        "HB-902",
+    ]
+    assert len(_package_names(footage_request.release)) == 2
+
+
+@pytest.mark.django_db
+def test_parts_that_do_not_cover_every_item_once_are_never_packaged(world, footage):
+    _two_sites(world)
+    footage_request = _both_cameras(world, footage)
+    FootageRequest.objects.filter(pk=footage_request.pk).update(status=Status.EXPORTING)
+    folder = sites.part_folder(footage_request.reference, "Q-HK")
+    only_first = {**export.part_build(footage_request.pk, [1], folder), "site": "Q-HK"}
+    with pytest.raises(export.ExportFailed) as failure:
+        export.assemble_build(footage_request.pk, [(folder, only_first)])
+    assert "parts_incomplete" in str(failure.value)
+    with pytest.raises(export.ExportFailed) as failure:
+        export.assemble_build(footage_request.pk, [(folder, only_first), (folder, only_first)])
+    assert "parts_incomplete" in str(failure.value)
+    forged = {**only_first, "files": [{**only_first["files"][0], "path": "../../../etc/passwd"}]}
+    with pytest.raises(export.ExportFailed) as failure:
+        export.assemble_build(footage_request.pk, [(folder, forged)])
+    assert "part_missing" in str(failure.value)
+
+
+@pytest.mark.django_db
+def test_a_site_cannot_take_the_default_queue(world, settings):
+    site = RecorderSite(code="dg-x", name="Đầu ghi X", queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+    with pytest.raises(ValidationError) as refused:
+        site.full_clean()
+    assert "queue" in refused.value.message_dict
+
+
+@pytest.mark.django_db
+def test_the_sweep_removes_the_site_clips_of_an_export_that_ended(world, footage):
+    footage_request = world.submitted()
+    left = sites.parts_root(footage_request.reference) / "Q-HK-abc"
+    (left / "data").mkdir(parents=True)
+    (left / "data" / "01.mp4").write_bytes(b"x" * 100)
+    old = time.time() - 3600
+    os.utime(sites.parts_root(footage_request.reference), (old, old))
+    assert staging_sweep() == 1
+    assert not sites.parts_root(footage_request.reference).exists()
+    event = AuditEvent.objects.get(action=Action.EXPORT_STAGING_REMOVE)
+    assert json.loads(event.payload)["kind"] == "recorder site parts"
 
 
 # Real workers on two site queues ------------------------------------------------------------------------------------
