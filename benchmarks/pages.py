@@ -154,7 +154,7 @@ def cases_for(people, overseers):
             ("home", label, Page(requester, reverse("home"))),
             ("my agency's requests", label, Page(requester, reverse("requests:list"))),
             ("  selector", "", Selector(requester, lambda u: selectors.agency_requests(u, size=51))),
-            ("  later page", label, Page(requester, f"{reverse('requests:list')}?before={rng.choice(own[60:]).pk}")),
+            ("  later page", label, Page(requester, f"{reverse('requests:list')}?before={rng.choice(own[60:] or own).pk}")),
             ("request page", label, Page(requester, reverse("requests:detail", args=[rng.choice(own).reference]))),
         ]
     for label, (user, ranked, counts) in overseers.items():

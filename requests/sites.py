@@ -50,6 +50,12 @@ def export_plan(footage_request_id: int) -> list[tuple[str, str, str]]:
     return sorted({(code, name, queue) for _number, code, name, queue in item_sites(footage_request_id)})
 
 
+def in_parts(footage_request_id: int, plan=None) -> bool:
+    """Whether the export goes by parts: its cameras sit at several sites, or it went so once (its parts stand)."""
+    plan = export_plan(footage_request_id) if plan is None else plan
+    return len(plan) > 1 or ExportPart.objects.filter(footage_request_id=footage_request_id).exists()
+
+
 def parts_root(reference: str) -> Path:
     return Path(settings.EXPORT_ROOT) / PARTS_FOLDER / reference
 
@@ -78,7 +84,7 @@ def export_dispatch(footage_request_id: int) -> None:
     from requests.tasks import export_assemble, export_part, export_request
 
     plan = export_plan(footage_request_id)
-    if len(plan) <= 1 and not ExportPart.objects.filter(footage_request_id=footage_request_id).exists():
+    if not in_parts(footage_request_id, plan):
         queue = plan[0][2] if plan else settings.CELERY_TASK_DEFAULT_QUEUE
         export_request.apply_async((footage_request_id,), queue=queue)
         return

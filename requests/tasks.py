@@ -90,7 +90,7 @@ def export_request(self, footage_request_id):
 
     if not request_export_pending(footage_request_id):
         return "nothing to do"
-    if len(sites.export_plan(footage_request_id)) > 1:
+    if sites.in_parts(footage_request_id):
         sites.export_dispatch(footage_request_id)
         return "sent to the sites"
     built = _build_or_retry(
