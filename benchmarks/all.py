@@ -83,7 +83,8 @@ def url_for(base, name):
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
 
 
-def recreate(base):
+def scratch_databases(base, *, create):
+    """Drop the scratch databases, and create them again when `create`."""
     import psycopg
 
     parts = urlsplit(base)
@@ -93,19 +94,8 @@ def recreate(base):
     with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
         for name in DATABASES:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop(base):
-    import psycopg
-
-    parts = urlsplit(base)
-    server = {"host": parts.hostname or "127.0.0.1", "port": parts.port or 5432, "user": parts.username or "postgres"}
-    if parts.password:
-        server["password"] = parts.password
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
-        for name in DATABASES:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if create:
+                admin.execute(f'CREATE DATABASE "{name}"')
 
 
 # What the benchmarks print where a figure misses its budget (each prints its figures beside the budget).
@@ -154,7 +144,7 @@ def main():
     print(
         f"Machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; scale: {'quick (a tenth)' if options.quick else 'SPEC'}\n"
     )
-    recreate(base)
+    scratch_databases(base, create=True)
     total_started = time.monotonic()
     results = []
     try:
@@ -175,7 +165,7 @@ def main():
             results.append((name, budget, verdict(code, output), seconds, figures))
     finally:
         if not options.keep:
-            drop(base)
+            scratch_databases(base, create=False)
     total = time.monotonic() - total_started
 
     print("\n=== make bench: figures beside their budgets ===")
