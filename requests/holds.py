@@ -60,11 +60,11 @@ def hold_dispatch(hold_id: int) -> None:
     hold = LegalHold.objects.filter(pk=hold_id).values("footage_request_id").first()
     if hold is None:
         return
-    plan = export_plan(hold["footage_request_id"]) or [("", "", settings.CELERY_TASK_DEFAULT_QUEUE)]
+    plan = export_plan(hold["footage_request_id"]) or [("", "", "")]
     # The copies the hold waits for are those sent now, wherever the cameras are moved later.
     LegalHold.objects.filter(pk=hold_id, preserved_at__isnull=True).update(sites_planned=[code for code, _n, _q in plan])
     for code, _name, queue in plan:
-        preserve_held_footage.apply_async((hold_id, code), queue=queue)
+        preserve_held_footage.apply_async((hold_id, code), queue=queue or None)
 
 
 @transaction.atomic(durable=True)

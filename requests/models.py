@@ -637,7 +637,7 @@ class ExportPart(models.Model):
     # Set by the worker that takes the part, renewed while it cuts: another delivery leaves a part so taken alone.
     claimed_at = models.DateTimeField(_("taken at"), null=True, blank=True)
     site_name = models.CharField(_("recorder site name"), max_length=200, blank=True)
-    queue = models.CharField(_("export queue"), max_length=100)
+    queue = models.CharField(_("export queue"), max_length=100, blank=True)  # "": the default queue
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.WAITING)
     # The site's manifest entries and clips (paths relative to its folder, SHA-256, decode check), as the package needs them.
     result = models.JSONField(_("result"), default=dict, blank=True)

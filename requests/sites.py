@@ -35,14 +35,13 @@ PARTS_FOLDER = ".parts"
 
 def item_sites(footage_request_id: int) -> list[tuple[int, str, str, str]]:
     """(number, site code, site name, queue) of each of the request's items, numbered in the package's order
-    (`export._export_items`); "" is no site, exported on the default queue."""
-    default = settings.CELERY_TASK_DEFAULT_QUEUE
+    (`export._export_items`); "" is no site, and its queue "" the default queue (the one tasks go to unnamed)."""
     items = (
         RequestItem.objects.filter(footage_request_id=footage_request_id)
         .order_by("camera__code", "start", "pk")
         .values_list("camera__site__code", "camera__site__name", "camera__site__queue")
     )
-    return [(number, code or "", name or "", queue or default) for number, (code, name, queue) in enumerate(items, start=1)]
+    return [(number, code or "", name or "", queue or "") for number, (code, name, queue) in enumerate(items, start=1)]
 
 
 def export_plan(footage_request_id: int) -> list[tuple[str, str, str]]:
@@ -85,8 +84,7 @@ def export_dispatch(footage_request_id: int) -> None:
 
     plan = export_plan(footage_request_id)
     if not in_parts(footage_request_id, plan):
-        queue = plan[0][2] if plan else settings.CELERY_TASK_DEFAULT_QUEUE
-        export_request.apply_async((footage_request_id,), queue=queue)
+        export_request.apply_async((footage_request_id,), queue=(plan[0][2] if plan else "") or None)
         return
     with transaction.atomic(durable=True):
         footage_request = FootageRequest.objects.select_for_update().filter(pk=footage_request_id).first()
@@ -119,9 +117,9 @@ def export_dispatch(footage_request_id: int) -> None:
             )
     if not pending:
         # Every site is done, and the packaging was lost with its worker.
-        export_assemble.apply_async((footage_request_id,), queue=kept[0].queue)
+        export_assemble.apply_async((footage_request_id,), queue=kept[0].queue or None)
     for part in waiting:
-        export_part.apply_async((footage_request_id, part.site_code, part.token), queue=part.queue)
+        export_part.apply_async((footage_request_id, part.site_code, part.token), queue=part.queue or None)
 
 
 def part_claim(token: str) -> ExportPart | None:
@@ -187,7 +185,7 @@ def part_done(footage_request_id: int, token: str, folder: Path, result: dict) -
             from requests.tasks import export_assemble
 
             # Packaged by a task of its own (its own retries), on this site's queue.
-            queue = part.queue
+            queue = part.queue or None
             transaction.on_commit(lambda: export_assemble.apply_async((footage_request_id,), queue=queue))
         return not waiting
 
