@@ -115,7 +115,7 @@ def export_dispatch(footage_request_id: int) -> None:
                 export_stage=_waiting_text(sorted({p.site_name or p.site_code or "-" for p in pending})),
                 export_heartbeat=timezone.now(),
             )
-    if not pending:
+    if not pending and kept:
         # Every site is done, and the packaging was lost with its worker.
         export_assemble.apply_async((footage_request_id,), queue=kept[0].queue or None)
     for part in waiting:
