@@ -82,8 +82,8 @@ def _open_confined(path: Path, base: Path | None) -> int:
     """A descriptor for reading the regular file at path, refused when it (or a folder on its way, inside base) is a
     symbolic link or leads out of base: a backup folder cannot make a restore read anything outside it."""
     if base is not None:
-        resolved = path.resolve()
-        if not resolved.is_relative_to(base.resolve()) or resolved != path.absolute():
+        # The backup folder itself may sit behind a link (a mount point); nothing inside it may.
+        if path.resolve() != base.resolve() / path.relative_to(base):
             raise BackupError(_("%(file)s is a link or leads outside the backup folder.") % {"file": path.name})
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)

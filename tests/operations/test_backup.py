@@ -319,3 +319,12 @@ def test_a_backup_into_an_existing_open_folder_is_closed_to_others(storage, worl
     back_up(folder)
     for path in [folder, folder / "manifest.json", *folder.rglob("*")]:
         assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_a_backup_reached_through_a_linked_folder_restores(storage, world, fresh, tmp_path):
+    """Backups often sit on a disk mounted behind a link: the folder may be a link, what is inside it may not."""
+    folder = tmp_path / "disk" / "backup"
+    back_up(folder)
+    (tmp_path / "backups").symlink_to(tmp_path / "disk")
+    restored = fresh.manage("restore", str(tmp_path / "backups" / "backup"), "--manifest-sha256", written_down(folder))
+    assert restored.returncode == 0, restored.stderr
