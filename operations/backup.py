@@ -36,6 +36,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError, connections, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.db.models import CharField, Value
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -535,15 +537,6 @@ def _load_database(connection, private: Path) -> None:
     connection.close()
 
 
-def _moved(value: str, old_root: str, new_root: Path) -> str:
-    if not value:
-        return value
-    try:
-        return str(new_root / Path(value).relative_to(old_root))
-    except ValueError:
-        return value
-
-
 def _repoint(manifest) -> int:
     """Paths the database keeps under a storage root, pointed at the same file under the restored root."""
     from oversight.models import BundleRequest, Report
@@ -561,10 +554,12 @@ def _repoint(manifest) -> int:
         old_root, new_root = manifest["roots"][role], Path(getattr(settings, ROOT_SETTINGS[role])).resolve()
         if str(new_root) == old_root:
             continue
-        for pk, value in model.objects.exclude(**{name: ""}).values_list("pk", name).iterator():
-            moved = _moved(value, old_root, new_root)
-            if moved != value:
-                changed += model.objects.filter(pk=pk).update(**{name: moved})
+        # One UPDATE per field, the old root cut off the front of every path under it (a million releases would
+        # otherwise be a million statements).
+        prefix = old_root.rstrip("/") + "/"
+        changed += model.objects.filter(**{f"{name}__startswith": prefix}).update(
+            **{name: Concat(Value(str(new_root) + "/"), Substr(name, len(prefix) + 1), output_field=CharField())}
+        )
     return changed
 
 
