@@ -613,16 +613,17 @@ def secondary_indexes(cursor, table):
 
 
 @contextmanager
-def indexes_dropped(cursor):
-    """Drop the big tables' secondary indexes while loading and rebuild them under their own names."""
+def indexes_dropped(cursor, tables=BIG_TABLES):
+    """Drop the tables' secondary indexes while loading and rebuild them under their own names (PostgreSQL)."""
     dropped = []
-    for table in BIG_TABLES:
+    for table in tables:
         for name, definition, constraint, condef in secondary_indexes(cursor, table):
             if constraint:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{constraint}"')
             else:
                 cursor.execute(f'DROP INDEX "{name}"')
             dropped.append((table, name, definition, constraint, condef))
+    # Callers load inside one transaction: an error rolls the drops back with the rows.
     yield
     started = time.perf_counter()
     for table, _name, definition, constraint, condef in dropped:
