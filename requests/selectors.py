@@ -197,9 +197,12 @@ def review_queue(user: User, *, size: int = 50, after: tuple | None = None) -> l
     return waiting_in_queue(user, size=size, after=after)
 
 
-def waiting_in_queue(user: User, *, size: int, after: tuple | None = None, statuses=OPEN_STATUSES) -> list[FootageRequest]:
+def waiting_in_queue(
+    user: User, *, size: int, after: tuple | None = None, statuses=OPEN_STATUSES, keys_only: bool = False
+) -> list[FootageRequest]:
     """The first `size` requests in the queues of the user's groups (in `statuses`, not the user's own agency's), in
-    queue order: priority, due time, id; after the (priority, due_at, id) `after` when given.
+    queue order: priority, due time, id; after the (priority, due_at, id) `after` when given. With `keys_only`, each
+    is a row of its pk, status, priority and due_at only (for a caller that needs which requests, not the requests).
 
     Each group is read as its own range of the queue entries' index, in that order, and the pages are merged: a page
     costs the page, whatever the centre or the city has open. A request's status is checked on the rows read, not in
@@ -211,8 +214,12 @@ def waiting_in_queue(user: User, *, size: int, after: tuple | None = None, statu
             FootageRequest.objects.filter(queue_entries__group_id=group_id)
             .exclude(agency_id=user.agency_id)
             .alias(queue_key=_Row("queue_entries__priority", "queue_entries__due_at", "queue_entries__footage_request_id"))
-            .select_related("agency", "legal_basis")
             .order_by("queue_entries__priority", "queue_entries__due_at", "pk")
+        )
+        qs = (
+            qs.values_list("pk", "status", "priority", "due_at", named=True)
+            if keys_only
+            else qs.select_related("agency", "legal_basis")
         )
         cursor, found = after, 0
         while True:

@@ -71,8 +71,11 @@ class TaskGroup:
         """One more task of this kind, read in the order the page lists them: the first SHOWN are listed."""
         self.count += 1
         if len(self.tasks) < SHOWN:
-            overdue = self.mine and due_at is not None and due_at < now
-            self.tasks.append(Task(footage_request, due_at, overdue=overdue))
+            self.show(footage_request, due_at, now)
+
+    def show(self, footage_request, due_at, now):
+        overdue = self.mine and due_at is not None and due_at < now
+        self.tasks.append(Task(footage_request, due_at, overdue=overdue))
 
     @property
     def overdue(self) -> int:
@@ -112,18 +115,30 @@ def _granted_only(user, qs):
     return list(granted.order_by(*qs.query.order_by).values_list("pk", flat=True))
 
 
-def _sorted_into(groups, qs, kind_of, now, *, due=None):
+def _sorted_into(groups, qs, kind_of, now, *, columns=(), due=None):
     """Read the most urgent COUNT_CAP rows of `qs` (in the order of its partial index, so that the scan stops there)
-    once and hand each to its group by `kind_of(row)`; every group counted from those rows, "+" when more remain."""
-    rows = list(qs.select_related("agency", "legal_basis")[: COUNT_CAP + 1])
+    once and hand each to its group by `kind_of(row)`; every group counted from those rows, "+" when more remain.
+
+    The rows are read as their id, status and `columns` (what `kind_of` and `due` name); only the SHOWN of each group
+    are then read whole, in one query."""
+    fields = list(dict.fromkeys(["pk", "status", *columns, *([due] if due else [])]))
+    rows = list(qs.values_list(*fields, named=True)[: COUNT_CAP + 1])
     capped = len(rows) > COUNT_CAP
     by_key = {group.key: group for group in groups}
-    for footage_request in rows[:COUNT_CAP]:
-        group = by_key.get(kind_of(footage_request))
-        if group is not None:
-            group.add(footage_request, getattr(footage_request, due) if due else None, now)
+    shown = {group.key: [] for group in groups}
+    for row in rows[:COUNT_CAP]:
+        key = kind_of(row)
+        if key in by_key:
+            by_key[key].count += 1
+            if len(shown[key]) < SHOWN:
+                shown[key].append(row)
+    whole = FootageRequest.objects.select_related("agency", "legal_basis").in_bulk(
+        [row.pk for listed in shown.values() for row in listed]
+    )
     for group in groups:
         group.capped = capped
+        for row in shown[group.key]:
+            group.show(whole[row.pk], getattr(row, due) if due else None, now)
     return groups
 
 
@@ -204,8 +219,10 @@ def _examiner_groups(user, roles, now):
     reviewer, approver = Role.REVIEWER in roles, Role.APPROVER in roles
     # The most urgent rows of the user's groups' queues (read in queue order from their entries), then what the
     # groups below need to know of each, for those rows only.
-    first = waiting_in_queue(user, size=COUNT_CAP + 1, statuses=OPEN_STATUSES if approver else (Status.SUBMITTED,))
-    qs = FootageRequest.objects.filter(pk__in=[footage_request.pk for footage_request in first])
+    first = waiting_in_queue(
+        user, size=COUNT_CAP + 1, statuses=OPEN_STATUSES if approver else (Status.SUBMITTED,), keys_only=True
+    )
+    qs = FootageRequest.objects.filter(pk__in=[row.pk for row in first])
     # Holding one of the two roles, the filter above already says which it is: an EXISTS in the row would be read
     # as a hashed subplan over every grant the agency ever had.
     both = reviewer and approver
@@ -259,7 +276,7 @@ def _examiner_groups(user, roles, now):
                 mine=False,
             ),
         ]
-    return _sorted_into(groups, qs, kind_of, now, due="due_at")
+    return _sorted_into(groups, qs, kind_of, now, columns=("can_review", "can_approve", "signed"), due="due_at")
 
 
 def _custodian_groups(user, now):
