@@ -124,14 +124,49 @@ def _newest_first(footage_requests, *, status, size, before_id):
     return list(footage_requests.order_by("-id")[:size])
 
 
+# What a row of a request table reads (requests/templatetags/request_tables.py, the list views' overdue mark): a
+# page of fifty read whole builds fifty requests, agencies, bases and officers of every column.
+TABLE_COLUMNS = (
+    "reference",
+    "status",
+    "urgency",
+    "priority",
+    "due_at",
+    "case_reference",
+    "purpose",
+    "agency_id",
+    "requester_id",
+    "legal_basis_id",
+    "agency__name_vi",
+    "agency__name_en",
+    "legal_basis__code",
+    "legal_basis__title_vi",
+    "legal_basis__title_en",
+    "requester__first_name",
+    "requester__last_name",
+    "requester__username",
+)
+
+
+def _columns(qs, columns):
+    return qs.only(*columns) if columns else qs
+
+
 def agency_requests(
-    user: User, *, status: str | None = None, size: int = 50, before_id: int | None = None, **filters
+    user: User,
+    *,
+    status: str | None = None,
+    size: int = 50,
+    before_id: int | None = None,
+    columns: tuple[str, ...] = (),
+    **filters,
 ) -> list[FootageRequest]:
-    """The user's agency's requests, newest first (keyset on id), with the list's filters but the agency."""
+    """The user's agency's requests, newest first (keyset on id), with the list's filters but the agency; each read
+    as its `columns` only where given (TABLE_COLUMNS for a table)."""
     if user.agency_id is None:
         return []
-    qs = requests_visible_to(user).filter(agency_id=user.agency_id).select_related("legal_basis", "requester")
-    return _newest_first(_filtered(qs, **filters), status=status, size=size, before_id=before_id)
+    qs = requests_visible_to(user).filter(agency_id=user.agency_id).select_related("agency", "legal_basis", "requester")
+    return _newest_first(_columns(_filtered(qs, **filters), columns), status=status, size=size, before_id=before_id)
 
 
 def overseen_agencies(user: User) -> QuerySet[Agency]:
@@ -167,9 +202,11 @@ def listed_requests(
     status: str | None = None,
     size: int = 50,
     before_id: int | None = None,
+    columns: tuple[str, ...] = (),
     **filters,
 ) -> list[FootageRequest]:
-    """Every request the user may see, newest first (keyset on id), narrowed to one agency, a status, a reference prefix.
+    """Every request the user may see, newest first (keyset on id), narrowed to one agency, a status, a reference prefix;
+    each read as its `columns` only where given (TABLE_COLUMNS for a table).
 
     Each way the user sees requests is read as its own page and the pages merged: the newest `size` of the
     union are the newest `size` of the pages put together."""
@@ -186,23 +223,36 @@ def listed_requests(
     merged = {}
     for way in [Q()] if ways is None else ways:
         qs = _filtered(FootageRequest.objects.filter(way).select_related("agency", "legal_basis", "requester"), **filters)
+        qs = _columns(qs, columns)
         merged.update((r.pk, r) for r in _newest_first(qs, status=status, size=size, before_id=before_id))
     return sorted(merged.values(), key=lambda r: r.pk, reverse=True)[:size]
 
 
+# A queue's table names the agency, not the officer.
+QUEUE_COLUMNS = tuple(column for column in TABLE_COLUMNS if not column.startswith("requester"))
+
+
 def review_queue(user: User, *, size: int = 50, after: tuple | None = None) -> list[FootageRequest]:
-    """Requests waiting for this reviewer or approver: emergencies first, then by due date (keyset)."""
+    """Requests waiting for this reviewer or approver: emergencies first, then by due date (keyset); each read as its
+    table's columns."""
     if not user.has_role(Role.REVIEWER, Role.APPROVER):
         return []
-    return waiting_in_queue(user, size=size, after=after)
+    return waiting_in_queue(user, size=size, after=after, columns=QUEUE_COLUMNS)
 
 
 def waiting_in_queue(
-    user: User, *, size: int, after: tuple | None = None, statuses=OPEN_STATUSES, keys_only: bool = False
+    user: User,
+    *,
+    size: int,
+    after: tuple | None = None,
+    statuses=OPEN_STATUSES,
+    keys_only: bool = False,
+    columns: tuple[str, ...] = (),
 ) -> list[FootageRequest]:
     """The first `size` requests in the queues of the user's groups (in `statuses`, not the user's own agency's), in
     queue order: priority, due time, id; after the (priority, due_at, id) `after` when given. With `keys_only`, each
-    is a row of its pk, status, priority and due_at only (for a caller that needs which requests, not the requests).
+    is a row of its pk, status, priority and due_at only (for a caller that needs which requests, not the requests);
+    with `columns`, each request is read as those columns only.
 
     Each group is read as its own range of the queue entries' index, in that order, and the pages are merged: a page
     costs the page, whatever the centre or the city has open. A request's status is checked on the rows read, not in
@@ -219,7 +269,7 @@ def waiting_in_queue(
         qs = (
             qs.values_list("pk", "status", "priority", "due_at", named=True)
             if keys_only
-            else qs.select_related("agency", "legal_basis")
+            else _columns(qs.select_related("agency", "legal_basis"), columns)
         )
         cursor, found = after, 0
         while True:

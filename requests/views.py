@@ -51,6 +51,7 @@ from requests.forms import (
 from requests.models import Decision, Notification, Status, Urgency
 from requests.permissions import WorkflowRefused
 from requests.selectors import (
+    TABLE_COLUMNS,
     active_hold,
     agency_requests,
     binds,
@@ -106,11 +107,11 @@ def request_list(request):
     if not form.filters_valid():
         rows, filters_valid = [], False
     elif overseer:
-        rows = listed_requests(request.user, **form.filters(), size=PAGE_SIZE + 1, before_id=before_id)
+        rows = listed_requests(request.user, **form.filters(), size=PAGE_SIZE + 1, before_id=before_id, columns=TABLE_COLUMNS)
     else:
         # An agency's own officers filter their list too, within their agency whatever agency is asked.
         filters = {**form.filters(), "agency": None}
-        rows = agency_requests(request.user, **filters, size=PAGE_SIZE + 1, before_id=before_id)
+        rows = agency_requests(request.user, **filters, size=PAGE_SIZE + 1, before_id=before_id, columns=TABLE_COLUMNS)
     footage_requests, more = _list_page(rows)
     return render(
         request,

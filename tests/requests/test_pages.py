@@ -6,6 +6,8 @@ import zoneinfo
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -367,6 +369,21 @@ def test_queue_lists_emergencies_first_and_highlights_overdue(client, world):
     assert positions == sorted(positions)
     assert page.count("is-overdue") == 1 and "Overdue" in page
     assert "is-emergency" in page and "badge-emergency" in page
+
+
+def test_the_queue_reads_the_same_number_of_queries_for_one_request_or_many(client, world, django_assert_max_num_queries):
+    """Each row reads only the queue table's columns: one it shows but did not read would cost a query per row."""
+    world.submitted()
+    sign_in_verified(client, world.reviewer, language="en")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("requests:queue")).status_code == 200
+    for number in range(5):
+        world.submitted(case_reference=f"VA-{number}/2026", urgency="emergency" if number % 2 else "normal")
+
+    with django_assert_max_num_queries(len(one)):
+        page = client.get(reverse("requests:queue")).content.decode()
+    assert page.count('<tr class="') == 6
+    assert "VA-4/2026" in page and world.basis.code in page and str(world.agency_a.name) in page
 
 
 def test_agency_list_pages_back_through_older_requests(client, world, monkeypatch):

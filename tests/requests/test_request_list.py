@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
@@ -435,3 +437,23 @@ def test_bad_search_input_gives_a_translated_error_and_no_list(client, world, qu
     response = client.get(LIST, query)
     assert listed(response) == []
     assert 'class="alert alert-error filters-errors"' in response.content.decode()
+
+
+@pytest.mark.parametrize("reader", ["requester", "district inspector"])
+def test_a_list_reads_the_same_number_of_queries_for_one_row_or_many(
+    client, world, district_inspector, reader, django_assert_max_num_queries
+):
+    """A row reads only its table's columns: a column it shows but did not read would cost a query per row."""
+    user = world.insider if reader == "requester" else district_inspector
+    world.draft(attach=False)
+    sign_in_verified(client, user, language="en")
+    with CaptureQueriesContext(connection) as one:
+        assert len(listed(client.get(LIST))) == 1
+    for number in range(6):
+        world.draft(attach=False, case_reference=f"VA-{number}/2026", urgency="urgent" if number % 2 else "normal")
+
+    with django_assert_max_num_queries(len(one)):
+        page = client.get(LIST)
+    assert len(listed(page)) == 7
+    text = page.content.decode()
+    assert "VA-5/2026" in text and world.basis.code in text and world.insider.display_name in text
