@@ -5,7 +5,7 @@
 
 Each step is one of the benchmarks in this folder, run as its own process against scratch databases this script
 creates: `cg_bench_city` (40,000 cameras, 1,000,000 requests and 10,000,000 ledger events about them),
-`cg_bench_ledger` (a valid hash chain of 10,000,000 events) and `cg_bench_report`. Databases of those names are
+`cg_bench_ledger` (a valid hash chain of 10,000,000 events), `cg_bench_report` and `cg_bench_sites` (the demo). Databases of those names are
 dropped first: never give them to real data. Each step prints its own figures beside their budgets, measured with
 its comparison in the same run; the script then prints one table: each step, what it measured against what
 budget, whether it met it, and how long it took. Every step's whole output is kept in var/bench/<time>/.
@@ -15,7 +15,9 @@ budget, whether it met it, and how long it took. Every step's whole output is ke
 - ledger_verify: a full verification of 10,000,000 events (events/s) beside 200,000/s, and the walk it replaced;
 - ledger_append: chained appends against plain inserts, 8 writers, same run, on that 10,000,000-event ledger;
 - report: `audit_report --format pdf` from command to file at 5,000 and 20,000 releases;
-- export: a release of an hour of 1080p, export start to downloadable package, beside `cp` of the same segments.
+- export: a release of an hour of 1080p, export start to downloadable package, beside `cp` of the same segments;
+- export_sites: a release of half an hour at each of two recorder sites, cut and decode-checked by each site's own
+  Celery worker over Redis and packaged by the central one, beside `cp` of each site's segments.
 
 --quick runs the same steps at a tenth of the scale (100,000 requests, 1,000,000 events, 20 s of load), to try the
 script; its figures are not the SPEC's. Exit status: 0 when every step met its budget, 1 otherwise.
@@ -33,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
-DATABASES = ("cg_bench_city", "cg_bench_ledger", "cg_bench_report")
+DATABASES = ("cg_bench_city", "cg_bench_ledger", "cg_bench_report", "cg_bench_sites")
 
 
 def steps(quick):
@@ -74,6 +76,12 @@ def steps(quick):
             None,
             ["benchmarks/export_stream_copy.py", "--runs", "1"] + (["--minutes", "10"] if quick else []),
             "release >= half as fast as cp of the same segments",
+        ),
+        (
+            "export_sites",
+            "cg_bench_sites",
+            ["benchmarks/export_sites.py"] + (["--minutes", "10"] if quick else []),
+            "two site workers, start to package, beside cp (printed ratio)",
         ),
     ]
 
