@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The suite runs in one process per core (pytest-xdist; each with its own test database).
+PYTEST_WORKERS ?= auto
 # The installer: uv, pinned, itself installed by pip; it puts the pinned
 # requirements in place several times faster than pip does.
 UV_VERSION := 0.13.9
@@ -48,7 +50,7 @@ bench: install messages
 	$(BIN)/python benchmarks/all.py $(BENCH_ARGS)
 
 test: messages
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
