@@ -85,6 +85,33 @@ REFERENCE = "YC-BENCH"
 BAR = 0.5
 
 
+def one_minute_1080p(folder, camera, start, bitrate):
+    """One minute of 1080p H.264 at 25 frames/s, a keyframe every 2 s, at a camera's constant `bitrate`: its path."""
+    (minute,) = write_segments(
+        root=folder,
+        camera=camera,
+        start=start,
+        count=1,
+        seconds=60,
+        size="1920x1080",
+        fps=25,
+        keyframe_seconds=2,
+        bitrate=bitrate,
+    )
+    return minute
+
+
+def lay_out(minute, root, camera, start, count):
+    """`count` copies of the minute under root as the camera's consecutive one-minute Frigate segments: their paths."""
+    paths = []
+    for index in range(count):
+        target = segment_path(root, "frigate", camera, start + dt.timedelta(minutes=index))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(minute, target)
+        paths.append(target)
+    return paths
+
+
 def cpu_seconds():
     """CPU time used so far by this process and the programs it ran (cp, ffmpeg), in seconds."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -113,24 +140,9 @@ def main():
         start = dt.datetime(2026, 1, 1, 8, 0, tzinfo=dt.UTC)
         print(f"writing one minute of 1080p at {args.bitrate}b/s ...", flush=True)
         started = time.perf_counter()
-        (minute,) = write_segments(
-            root=scratch / "seed",
-            camera=CAMERA,
-            start=start,
-            count=1,
-            seconds=60,
-            size="1920x1080",
-            fps=25,
-            keyframe_seconds=2,
-            bitrate=args.bitrate,
-        )
+        minute = one_minute_1080p(scratch / "seed", CAMERA, start, args.bitrate)
         print(f"  {time.perf_counter() - started:.1f} s")
-        segments = []
-        for index in range(args.minutes):
-            target = segment_path(root, "frigate", CAMERA, start + dt.timedelta(minutes=index))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(minute, target)
-            segments.append(target)
+        segments = lay_out(minute, root, CAMERA, start, args.minutes)
         total = sum(p.stat().st_size for p in segments)
         end = start + dt.timedelta(minutes=args.minutes)
         window_start = start + dt.timedelta(seconds=0.5)
