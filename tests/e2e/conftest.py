@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,3 +50,6 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+            # The ORM calls the test made while Playwright's loop ran were given connections of their own (Django
+            # keeps one per context); closed here, or each stays open and the test database cannot be dropped.
+            connections.close_all()
