@@ -138,7 +138,8 @@ def _sorted_into(groups, qs, kind_of, now, *, columns=(), due=None):
     for group in groups:
         group.capped = capped
         for row in shown[group.key]:
-            group.show(whole[row.pk], getattr(row, due) if due else None, now)
+            if row.pk in whole:  # not gone between the two reads
+                group.show(whole[row.pk], getattr(row, due) if due else None, now)
     return groups
 
 
