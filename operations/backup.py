@@ -85,7 +85,11 @@ def _open_confined(path: Path, base: Path | None) -> int:
     symbolic link or leads out of base: a backup folder cannot make a restore read anything outside it."""
     if base is not None:
         # The backup folder itself may sit behind a link (a mount point); nothing inside it may.
-        if path.resolve() != base.resolve() / path.relative_to(base):
+        try:
+            inside = base.resolve() / path.relative_to(base)
+        except ValueError:  # not under base at all
+            inside = None
+        if path.resolve() != inside:
             raise BackupError(_("%(file)s is a link or leads outside the backup folder.") % {"file": path.name})
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)

@@ -328,3 +328,13 @@ def test_a_backup_reached_through_a_linked_folder_restores(storage, world, fresh
     (tmp_path / "backups").symlink_to(tmp_path / "disk")
     restored = fresh.manage("restore", str(tmp_path / "backups" / "backup"), "--manifest-sha256", written_down(folder))
     assert restored.returncode == 0, restored.stderr
+
+
+def test_a_file_named_outside_the_backup_folder_is_refused_not_a_failure(tmp_path):
+    from operations.backup import BackupError, _open_confined
+
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("x")
+    (tmp_path / "backup").mkdir()
+    with pytest.raises(BackupError, match="leads outside the backup folder"):
+        _open_confined(outside, tmp_path / "backup")
