@@ -41,7 +41,7 @@ from audit.chain import format_time
 from documents.models import DocumentSeries
 from documents.numbering import document_heading
 from governance.timefmt import file_stamp
-from requests import integrity, mp4cut
+from requests import integrity, mp4cut, redactor
 from requests.filecopy import hash_descriptor
 from requests.media import decode_check, hole_threshold, keyframe_times, probe_duration
 from requests.models import FootageRequest, LegalHold
@@ -64,6 +64,8 @@ FFMPEG_TIMEOUT = 6 * 3600
 HANDOVER_NAME = "bien-ban-giao-nhan.pdf"
 # A clip's path as a recorder site records it: in the bag's data folder, one name, nothing hidden.
 CLIP_PATH = re.compile(r"data/[^/\\\x00.][^/\\\x00]*")
+# The original of a redacted copy, kept by the centre outside the package.
+ORIGINAL_PATH = re.compile(r"originals/[^/\\\x00.][^/\\\x00]*")
 # How a clip was cut, as manifest.json says (fixed values): both copy the recorded frames unchanged.
 CUT_BY_SAMPLE_COPY = "mp4 sample copy"
 CUT_BY_FFMPEG = "ffmpeg concat stream copy"
@@ -86,6 +88,7 @@ STAGES = {
     "packing": _("Packing the zip file"),
     "gathering": _("Gathering clip %(n)d of %(total)d from the recorder sites, its hash checked"),
     "waiting_sites": _("Waiting for the export worker of %(sites)s"),
+    "redacting": _("Making the redacted copy of camera %(camera)s: frame %(frame)d of %(frames)d"),
 }
 FAILURES = {
     "cut_failed": _("The footage of camera %(camera)s could not be cut: %(error)s"),
@@ -96,6 +99,7 @@ FAILURES = {
         "The clip %(file)s cut at recorder site %(site)s is not in the shared export storage where this worker reads it."
     ),
     "parts_incomplete": _("The recorder sites' clips do not cover every approved item exactly once: export again."),
+    "redaction_failed": _("The redacted copy of camera %(camera)s could not be made: %(error)s"),
 }
 NOTES = {
     NOTE_NO_RECORDINGS: _("no recordings for this camera"),
@@ -162,6 +166,8 @@ class BuiltExport:
     handover_number: str = ""  # the hand-over record's official number ("12/BBGN-TTGS"), printed in it
     gaps: int = 0
     damaged_files: int = 0  # clips in which the decode check found damage
+    # The originals of redacted copies, kept by the centre beside the package (None: the package holds the originals).
+    originals: Path | None = None
 
 
 def sha256_file(path):
@@ -627,10 +633,25 @@ def _export_items(footage_request):
     return list(enumerate(items, start=1))
 
 
-def _cut_items(footage_request, numbered, *, data, work, checker, packer=None, bag_name="", progress=None):
+def _cut_items(
+    footage_request,
+    numbered,
+    *,
+    data,
+    work,
+    checker,
+    packer=None,
+    bag_name="",
+    progress=None,
+    plan=None,
+    originals=None,
+):
     """Cut each (number, item) into `data` (or straight into the package `packer`, as member bag_name/data/…),
     submitting each clip to `checker`. Returns the manifest entries (each with its "number"), the clips' facts
-    and their layouts for the decode check."""
+    and their layouts for the decode check.
+
+    With a redaction `plan` (`requests.redactions.export_plan`) each original is cut into `originals`, outside the
+    package, and the package gets its redacted copy instead (`_redacted_copy`)."""
     manifest_items, files, layouts = [], [], []
     for position, (number, item) in enumerate(numbered, start=1):
         _report(
@@ -661,26 +682,76 @@ def _cut_items(footage_request, numbered, *, data, work, checker, packer=None, b
                 entry["note"] = NOTE_UNREADABLE
         else:
             name = _file_name(number, item)
+            redacting = plan is not None
+            into_package = packer is not None and not redacting
             cut = cut_window(
                 source=source,
                 segments=listing.segments,
                 start=item.start,
                 end=item.end,
-                out_path=data / name,
+                out_path=(originals if redacting else data) / name,
                 workdir=work,
-                package=packer,
-                member=f"{bag_name}/data/{name}" if packer is not None else None,
+                package=packer if into_package else None,
+                member=f"{bag_name}/data/{name}" if into_package else None,
             )
             first, last = cut.pop("_first"), cut.pop("_last")
             layouts.append(cut.pop("_layout"))
             zip_entry_ = cut.pop("_entry")
-            checker.submit(package_member(packer.package, zip_entry_) if packer is not None else str(data / name))
+            if redacting:
+                checker.submit(str(originals / name))
+            else:
+                checker.submit(package_member(packer.package, zip_entry_) if packer is not None else str(data / name))
             cut["camera"] = item.camera.code
             cut["gaps"] = entry["gaps"]
+            if redacting:
+                cut["path"] = f"originals/{name}"
+                percent = int(70 * (position - 1) / max(1, len(numbered)))
+                cut = _redacted_copy(
+                    cut, originals / name, item, plan, data=data, work=work, packer=packer, bag_name=bag_name,
+                    progress=progress, percent=percent,
+                )
             entry["file"] = cut["path"]
             files.append({**cut, "first": first, "last": last, "number": number})
         manifest_items.append(entry)
     return manifest_items, files, layouts
+
+
+def _redacted_copy(original_facts, original, item, plan, *, data, work, packer, bag_name, progress, percent):
+    """Make the redacted copy of the clip `original` (`requests.redactor`) and put it where the package's clips go.
+    Returns the copy's facts: its own path, hash and size, the original's facts under "redacted_from", and what was
+    blurred under "redaction". The original stays where it was cut, unchanged."""
+    name = original.name.removesuffix(".mp4") + "_redacted.mp4"
+    made = work / name
+
+    def frames(done, total):
+        _report(progress, percent, coded("redacting", camera=item.camera.code, frame=done, frames=total or done))
+
+    try:
+        record = redactor.redact(original, made, regions=plan["regions"].get(item.pk, []), faces=plan["faces"], progress=frames)
+    except redactor.RedactionError as error:
+        raise ExportFailed("redaction_failed", camera=item.camera.code, error=str(error)) from None
+    sha256, size = hash_and_flush(made)
+    check = str(data / name)
+    if packer is not None:
+        entry = packer.add(made, f"{bag_name}/data/{name}")
+        made.unlink()
+        check = package_member(packer.package, entry)
+    else:
+        os.replace(made, data / name)
+    return {
+        "path": f"data/{name}",
+        "sha256": sha256,
+        "size": size,
+        "duration": original_facts["duration"],
+        "camera": original_facts["camera"],
+        "gaps": original_facts["gaps"],
+        "start_utc": original_facts["start_utc"],
+        "first_timestamp": original_facts["first_timestamp"],
+        "last_timestamp": original_facts["last_timestamp"],
+        "redacted_from": original_facts,
+        "redaction": {**record, **plan["record"]},
+        "_copy_check": check,
+    }
 
 
 def _check_clips(checker, files, layouts, progress=None):
@@ -692,15 +763,34 @@ def _check_clips(checker, files, layouts, progress=None):
         )
     )
     for f, layout, report in zip(files, layouts, reports, strict=True):
-        f["integrity"] = integrity.integrity_section(
+        cut = f.get("redacted_from", f)
+        cut["integrity"] = integrity.integrity_section(
             report,
             layout=layout,
-            source_segments=f["source_segments"],
+            source_segments=cut["source_segments"],
             gaps=f["gaps"],
             covered_to=f["last"],
             tolerance=GAP_TOLERANCE,
         )
         _end_where_footage_ends(f, report)
+    for f in files:
+        if "_copy_check" in f:
+            f["integrity"] = _copy_integrity(decode_check(f.pop("_copy_check"), threads=DECODE_THREADS))
+
+
+def _copy_integrity(report):
+    """A redacted copy's decode check, as the manifest gives it: made by our encoder, it has no recordings behind it,
+    so its damage is said in the file's own seconds, not in source segments."""
+    return {
+        "decoded": report.decoded,
+        "frames_in_file": report.frames_in_file,
+        "frames_decoded": report.frames_decoded,
+        "damaged": [
+            {"seconds": round(d.seconds, 3), "frames": d.frames, "problems": list(d.problems)} for d in report.damage
+        ],
+        "checked_with": report.checked_with,
+        "not_checked": report.not_checked,
+    }
 
 
 def _no_footage(manifest_items):
@@ -714,6 +804,9 @@ def export_build(footage_request_id, *, progress=None):
     bag = area.path / footage_request.reference
     (bag / "data").mkdir(parents=True)
     (area.path / "work").mkdir()
+    plan = redaction_plan(footage_request)
+    if plan is not None:
+        (area.path / "originals").mkdir()
     # Each clip is cut straight into the package, then decoded in full from there while the export goes on
     # (`ClipChecker`); the manifest and the hand-over record follow once the checks have said what to write in them.
     # Until `finish_bag` writes the zip's central directory, the package is no zip a tool would open.
@@ -730,6 +823,8 @@ def export_build(footage_request_id, *, progress=None):
                 packer=packer,
                 bag_name=bag.name,
                 progress=progress,
+                plan=plan,
+                originals=area.path / "originals",
             )
             if not files:
                 raise _no_footage(manifest_items)
@@ -761,15 +856,27 @@ def part_build(footage_request_id, numbers, folder, *, progress=None):
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "data").mkdir(parents=True)
     (folder / "work").mkdir()
+    plan = redaction_plan(footage_request)
+    if plan is not None:
+        (folder / "originals").mkdir()
     checker = ClipChecker()
     try:
         with translation.override(settings.LANGUAGE_CODE):
             manifest_items, files, layouts = _cut_items(
-                footage_request, numbered, data=folder / "data", work=folder / "work", checker=checker, progress=progress
+                footage_request,
+                numbered,
+                data=folder / "data",
+                work=folder / "work",
+                checker=checker,
+                progress=progress,
+                plan=plan,
+                originals=folder / "originals",
             )
             _check_clips(checker, files, layouts, progress)
         for clip in files:
             flush_to_disk(folder / clip["path"])
+            if "redacted_from" in clip:
+                flush_to_disk(folder / clip["redacted_from"]["path"])
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -792,6 +899,13 @@ def assemble_build(footage_request_id, parts, *, progress=None):
         for f in result["files"]:
             if not isinstance(f.get("path"), str) or not CLIP_PATH.fullmatch(f["path"]):
                 raise ExportFailed("part_missing", site=result.get("site") or "-", file=str(f.get("path")))
+            original = f.get("redacted_from")
+            if original is not None and (
+                not isinstance(original, dict)
+                or not isinstance(original.get("path"), str)
+                or not ORIGINAL_PATH.fullmatch(original["path"])
+            ):
+                raise ExportFailed("part_missing", site=result.get("site") or "-", file=str(original))
             files.append({**f, "_folder": folder, "_site": result.get("site") or "-"})
     manifest_items.sort(key=lambda entry: entry["number"])
     files.sort(key=lambda f: f["number"])
@@ -819,6 +933,8 @@ def assemble_build(footage_request_id, parts, *, progress=None):
                 raise ExportFailed("part_missing", site=site, file=f["path"]) from None
             if (member.digest.hexdigest(), size) != (f["sha256"], f["size"]):
                 raise ExportFailed("arrival_mismatch", file=f["path"])
+            if "redacted_from" in f:
+                _gather_original(path.parent.parent, f["redacted_from"], area.path / "originals", site)
             f["first"], f["last"] = dt.datetime.fromisoformat(f["first"]), dt.datetime.fromisoformat(f["last"])
         with translation.override(settings.LANGUAGE_CODE):
             return _package(footage_request, area, packer, manifest_items, files, progress)
@@ -827,6 +943,24 @@ def assemble_build(footage_request_id, parts, *, progress=None):
             packer.abandon()
         area.remove()
         raise
+
+
+def _gather_original(folder, original, originals, site):
+    """Copy a redacted copy's original from its site's folder to the centre's originals, its hash checked."""
+    originals.mkdir(exist_ok=True)
+    target = originals / Path(original["path"]).name
+    try:
+        shutil.copyfile(folder / original["path"], target)
+    except FileNotFoundError:
+        raise ExportFailed("part_missing", site=site, file=original["path"]) from None
+    if hash_and_flush(target) != (original["sha256"], original["size"]):
+        raise ExportFailed("arrival_mismatch", file=original["path"])
+
+
+def redaction_plan(footage_request):
+    from requests.redactions import export_plan
+
+    return export_plan(footage_request)
 
 
 def _package(footage_request, area, packer, manifest_items, files, progress):
@@ -838,7 +972,10 @@ def _package(footage_request, area, packer, manifest_items, files, progress):
     gap_count = sum(len(entry["gaps"]) for entry in manifest_items)
     manifest_items = [{k: v for k, v in entry.items() if k != "number"} for entry in manifest_items]
     files = [{k: v for k, v in f.items() if k != "number"} for f in files]
-    damaged_files = sum(1 for f in files if not f["integrity"]["decoded"])
+    # A clip counts once whether the damage is in its original or in its redacted copy.
+    damaged_files = sum(
+        1 for f in files if not f["integrity"]["decoded"] or not f.get("redacted_from", f)["integrity"]["decoded"]
+    )
 
     _report(progress, 85, coded("writing"))
     manifest = {
@@ -908,6 +1045,10 @@ def _package(footage_request, area, packer, manifest_items, files, progress):
         }
         for f in files
     ]
+    for f, row in zip(files, release_files, strict=True):
+        if "redacted_from" in f:
+            row["redacted_from"] = f["redacted_from"]["path"]
+    release_files += [_original_row(f) for f in files if "redacted_from" in f]
     release_files.append({"kind": "manifest", "name": "manifest.json", "sha256": manifest_sha256, "size": len(manifest_bytes)})
     release_files.append({"kind": "handover", "name": HANDOVER_NAME, "sha256": handover_sha256, "size": handover_size})
     release_files.append({"kind": "package", "name": package.name, "sha256": package_sha256, "size": package_size})
@@ -922,7 +1063,30 @@ def _package(footage_request, area, packer, manifest_items, files, progress):
         files=release_files,
         gaps=gap_count,
         damaged_files=damaged_files,
+        originals=(area.path / "originals") if any("redacted_from" in f for f in files) else None,
     )
+
+
+def _original_row(f):
+    """The released-file row of a redacted copy's original: kept by the centre, its hash as cut and checked."""
+    original = f["redacted_from"]
+    checked = original["integrity"]
+    return {
+        "kind": "original",
+        "name": original["path"],
+        "sha256": original["sha256"],
+        "size": original["size"],
+        "camera_code": f["camera"],
+        "first_timestamp": f["first"],
+        "last_timestamp": f["last"],
+        "duration": original["duration"],
+        "decoded": checked["decoded"],
+        "frames_in_file": checked["frames_in_file"],
+        "frames_decoded": checked["frames_decoded"],
+        "damage": checked["damaged"],
+        "checked_with": checked["checked_with"],
+        "not_checked": checked.get("not_checked", []),
+    }
 
 
 def _write_bag_files(bag, footage_request, files):
@@ -949,6 +1113,9 @@ def publish_package(built, footage_request):
     final_dir.mkdir(parents=True, exist_ok=False)
     final = final_dir / built.package.name
     os.replace(built.package, final)
+    if built.originals is not None:
+        # The originals of the redacted copies stay with the centre, beside the package and never in it.
+        os.replace(built.originals, final_dir / "originals")
     built.staging.remove()
     return token, final
 

