@@ -707,8 +707,16 @@ def _cut_items(
                 cut["path"] = f"originals/{name}"
                 percent = int(70 * (position - 1) / max(1, len(numbered)))
                 cut = _redacted_copy(
-                    cut, originals / name, item, plan, data=data, work=work, packer=packer, bag_name=bag_name,
-                    progress=progress, percent=percent,
+                    cut,
+                    originals / name,
+                    item,
+                    plan,
+                    data=data,
+                    work=work,
+                    packer=packer,
+                    bag_name=bag_name,
+                    progress=progress,
+                    percent=percent,
                 )
             entry["file"] = cut["path"]
             files.append({**cut, "first": first, "last": last, "number": number})
@@ -785,9 +793,7 @@ def _copy_integrity(report):
         "decoded": report.decoded,
         "frames_in_file": report.frames_in_file,
         "frames_decoded": report.frames_decoded,
-        "damaged": [
-            {"seconds": round(d.seconds, 3), "frames": d.frames, "problems": list(d.problems)} for d in report.damage
-        ],
+        "damaged": [{"seconds": round(d.seconds, 3), "frames": d.frames, "problems": list(d.problems)} for d in report.damage],
         "checked_with": report.checked_with,
         "not_checked": report.not_checked,
     }

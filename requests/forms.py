@@ -15,7 +15,7 @@ from governance.forms import DayFirstDateField
 from governance.models import Agency, Camera, DataCategory, LegalBasis
 from governance.selectors import legal_bases_valid_on, regulation_in_force
 from governance.widgets import FastModelChoiceField, FastSelect, bilingual_label
-from requests.models import FootageRequest, Status, Urgency
+from requests.models import FootageRequest, RedactionRegion, RequestItem, Status, Urgency
 from requests.pdfcheck import NotAPlainPdf, check_pdf
 from requests.rules import check_request_content
 
@@ -464,6 +464,55 @@ class NotificationsReadForm(forms.Form):
 
 class HoldForm(ActionForm):
     reason = forms.CharField(label=_("Reason for the legal hold"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class RedactionRequireForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Why the recipient must get redacted copies"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    faces = forms.BooleanField(label=_("Blur every face the detector finds"), required=False, initial=True)
+
+
+class RedactionRegionForm(ActionForm):
+    """A box to blur, drawn on the frame shown `at` seconds into one of the request's clips (in the clip's pixels)."""
+
+    item = forms.ModelChoiceField(label=_("Camera and window"), queryset=RequestItem.objects.none())
+    label = forms.ChoiceField(label=_("What it hides"), choices=RedactionRegion.Label.choices)
+    at = forms.FloatField(label=_("Drawn at (seconds into the clip)"), min_value=0, max_value=86400)
+    x = forms.IntegerField(label=_("Left (px)"), min_value=0, max_value=16384)
+    y = forms.IntegerField(label=_("Top (px)"), min_value=0, max_value=16384)
+    width = forms.IntegerField(label=_("Width (px)"), min_value=1, max_value=16384)
+    height = forms.IntegerField(label=_("Height (px)"), min_value=1, max_value=16384)
+    until = forms.FloatField(
+        label=_("Until (seconds into the clip; empty: to its end)"), min_value=0, max_value=86400, required=False
+    )
+    track = forms.BooleanField(label=_("Follow it from frame to frame"), required=False, initial=True)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, footage_request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if footage_request is not None:
+            self.fields["item"].queryset = footage_request.items.select_related("camera")
+
+    @classmethod
+    def posted(cls, data, footage_request):
+        return cls(data, footage_request=footage_request)
+
+    def arguments(self):
+        data = self.cleaned_data
+        return {
+            "item": data["item"],
+            "label": data["label"],
+            "at": data["at"],
+            "box": (data["x"], data["y"], data["width"], data["height"]),
+            "until": data["until"],
+            "track": data["track"],
+            "note": data["note"],
+        }
+
+
+class RedactionRegionRemoveForm(ActionForm):
+    region_id = forms.IntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
 
 
 class ReasonForm(ActionForm):

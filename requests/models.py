@@ -748,7 +748,12 @@ class Redaction(models.Model):
     )
     required_at = models.DateTimeField(_("required at"), auto_now_add=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("regions reviewed by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("regions reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     reviewed_at = models.DateTimeField(_("regions reviewed at"), null=True, blank=True)
 
@@ -788,9 +793,12 @@ class RedactionRegion(models.Model):
         verbose_name_plural = _("redaction regions")
         ordering = ["item_id", "at", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(width__gt=0, height__gt=0, at__gte=0), name="redaction_region_box_positive"),
             models.CheckConstraint(
-                condition=models.Q(until__isnull=True) | models.Q(until__gt=models.F("at")), name="redaction_region_until_after_at"
+                condition=models.Q(width__gt=0, height__gt=0, at__gte=0), name="redaction_region_box_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(until__isnull=True) | models.Q(until__gt=models.F("at")),
+                name="redaction_region_until_after_at",
             ),
         ]
 

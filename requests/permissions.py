@@ -205,7 +205,9 @@ def _redaction_require_refusal(user, footage_request):
     """Require redacted copies: an approver while deciding, or an assigned custodian before the export."""
     if footage_request.status in (Status.SUBMITTED, Status.IN_REVIEW):
         if _sign_refusal(user, footage_request) is not None:
-            return _("Only an approver deciding this request, or an assigned custodian before the export, may require redacted copies.")
+            return _(
+                "Only an approver deciding this request, or an assigned custodian before the export, may require redacted copies."
+            )
     else:
         reason = _custodian_refusal(user, footage_request)
         if reason:

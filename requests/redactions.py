@@ -106,7 +106,11 @@ def redaction_region_add(
     )
     Redaction.objects.filter(pk=redaction.pk).update(reviewed_by=None, reviewed_at=None)
     record_event(
-        actor=actor, action=Action.REDACTION_REGION_ADD, target=footage_request, data=_region_facts(region), http_request=http_request
+        actor=actor,
+        action=Action.REDACTION_REGION_ADD,
+        target=footage_request,
+        data=_region_facts(region),
+        http_request=http_request,
     )
     return region
 
@@ -122,7 +126,9 @@ def redaction_region_remove(
     facts = _region_facts(region)
     region.delete()
     Redaction.objects.filter(pk=redaction.pk).update(reviewed_by=None, reviewed_at=None)
-    record_event(actor=actor, action=Action.REDACTION_REGION_REMOVE, target=footage_request, data=facts, http_request=http_request)
+    record_event(
+        actor=actor, action=Action.REDACTION_REGION_REMOVE, target=footage_request, data=facts, http_request=http_request
+    )
 
 
 @transaction.atomic(durable=True)
@@ -139,6 +145,14 @@ def redaction_review(*, actor: User, footage_request: FootageRequest, http_reque
         data={"faces": redaction.faces, "regions": [_region_facts(region) for region in regions]},
         http_request=http_request,
     )
+    return redaction
+
+
+def redaction_of(footage_request: FootageRequest) -> Redaction | None:
+    """The request's redaction with its regions (`regions_listed`), as the request page shows it; None: none required."""
+    redaction = Redaction.objects.select_related("required_by", "reviewed_by").filter(footage_request=footage_request).first()
+    if redaction is not None:
+        redaction.regions_listed = list(redaction.regions.select_related("item__camera", "added_by"))
     return redaction
 
 

@@ -34,5 +34,9 @@ urlpatterns = [
     path("<str:reference>/release/confirm/", views.release_confirm, name="release-confirm"),
     path("<str:reference>/release/acknowledge/", views.release_acknowledge, name="release-acknowledge"),
     path("<str:reference>/hold/", views.hold_place, name="hold"),
+    path("<str:reference>/redaction/", views.redaction_require, name="redaction-require"),
+    path("<str:reference>/redaction/regions/", views.redaction_region_add, name="redaction-region-add"),
+    path("<str:reference>/redaction/regions/remove/", views.redaction_region_remove, name="redaction-region-remove"),
+    path("<str:reference>/redaction/review/", views.redaction_review, name="redaction-review"),
     path("<str:reference>/hold/lift/", views.hold_release, name="hold-lift"),
 ]

@@ -28,7 +28,7 @@ from audit.selectors import current_signing_key_fingerprint
 from governance.models import Agency, Camera
 from governance.permissions import ensure_can_read_governance
 from governance.selectors import camera_search
-from requests import holds, permissions, releases, services, transitions, verification, workflow
+from requests import holds, permissions, redactions, releases, services, transitions, verification, workflow
 from requests.export import failure_text, stage_text
 from requests.forms import (
     ApproveForm,
@@ -39,6 +39,9 @@ from requests.forms import (
     HoldForm,
     NotificationsReadForm,
     ReasonForm,
+    RedactionRegionForm,
+    RedactionRegionRemoveForm,
+    RedactionRequireForm,
     RejectForm,
     RequestForm,
     RequestListForm,
@@ -315,6 +318,9 @@ def request_detail(request, reference):
             "hold_form": HoldForm(auto_id="hold_%s"),
             "release": release_of(footage_request) if transitions.has_release(footage_request.status) else None,
             "hold": active_hold(footage_request),
+            "redaction": redactions.redaction_of(footage_request),
+            "redaction_require_form": RedactionRequireForm(auto_id="redaction_%s"),
+            "region_form": RedactionRegionForm(footage_request=footage_request, auto_id="region_%s"),
             "export_stage": stage_text(footage_request.export_stage),
             "export_error": failure_text(footage_request.export_error),
         },
@@ -333,6 +339,8 @@ def _detail_permissions(user, footage_request):
         "export": permissions.can_export(user, footage_request),
         "hold": permissions.can_hold(user, footage_request),
         "receive": permissions.can_receive(user, footage_request),
+        "require_redaction": permissions.can_require_redaction(user, footage_request),
+        "edit_redaction": permissions.can_edit_redaction(user, footage_request),
         "see_release": permissions.can_see_release(user, footage_request),
     }
 
@@ -617,6 +625,23 @@ hold_place = _action_view(
     holds.hold_place, form_class=HoldForm, success=gettext_lazy("The legal hold is in place; the footage is being preserved.")
 )
 hold_release = _action_view(holds.hold_release, success=gettext_lazy("The legal hold was lifted."))
+redaction_require = _action_view(
+    redactions.redaction_require,
+    form_class=RedactionRequireForm,
+    success=gettext_lazy(
+        "Redacted copies are now required: a custodian draws and reviews the regions to blur before the export."
+    ),
+)
+redaction_region_add = _action_view(
+    redactions.redaction_region_add, form_class=RedactionRegionForm, success=gettext_lazy("The region was added.")
+)
+redaction_region_remove = _action_view(
+    redactions.redaction_region_remove, form_class=RedactionRegionRemoveForm, success=gettext_lazy("The region was removed.")
+)
+redaction_review = _action_view(
+    redactions.redaction_review,
+    success=gettext_lazy("The regions are reviewed: the export will make the redacted copies from them."),
+)
 
 
 @login_required

@@ -1346,6 +1346,58 @@ EXPECTED = {
             "B.auditor": 404,
         },
     },
+    # The released request: every act on its redaction is refused (302 with the reason) to those who see it.
+    "requests/<str:reference>/redaction/": {
+        "GET": {"*": 405, "anon": "login"},
+        "POST": {
+            "*": "302",
+            "anon": "login",
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    # The released request: every act on its redaction is refused (302 with the reason) to those who see it.
+    "requests/<str:reference>/redaction/regions/": {
+        "GET": {"*": 405, "anon": "login"},
+        "POST": {
+            "*": "302",
+            "anon": "login",
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    # The released request: every act on its redaction is refused (302 with the reason) to those who see it.
+    "requests/<str:reference>/redaction/regions/remove/": {
+        "GET": {"*": 405, "anon": "login"},
+        "POST": {
+            "*": "302",
+            "anon": "login",
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    # The released request: every act on its redaction is refused (302 with the reason) to those who see it.
+    "requests/<str:reference>/redaction/review/": {
+        "GET": {"*": 405, "anon": "login"},
+        "POST": {
+            "*": "302",
+            "anon": "login",
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
     "requests/<str:reference>/hold/lift/": {
         "GET": {"*": 405, "anon": "login"},
         "POST": {

@@ -207,3 +207,45 @@ def test_only_the_assigned_custodians_draw_regions(world, footage, django_captur
             actor=world.custodian, footage_request=footage_request, item=item, label="plate", at=999.0, box=(0, 0, 5, 5)
         )
     assert footage_request.redaction.regions.count() == 1
+
+
+def test_a_custodian_requires_draws_and_reviews_through_the_request_page(world, footage, client):
+    from tests.auth import sign_in_verified
+    from tests.factories import UserFactory
+
+    footage_request = approved(world, [(footage.at(2), footage.at(6))])
+    reference = footage_request.reference
+    sign_in_verified(client, world.custodian, language="vi")
+    page = client.get(f"/requests/{reference}/")
+    assert "Yêu cầu bản che mờ" in page.content.decode() or "redaction-require" in page.content.decode()
+
+    client.post(f"/requests/{reference}/redaction/", {"reason": "Bảo vệ người đi đường", "faces": "on"})
+    item = footage_request.items.get()
+    region = {"item": item.pk, "label": "plate", "at": "0", "x": "4", "y": "146", "width": "240", "height": "28", "track": "on"}
+    # A NUL byte is refused at the edge (400); a box of no width, an item of another request: each with its message.
+    assert client.post(f"/requests/{reference}/redaction/regions/", {**region, "note": "a\x00b"}).status_code == 400
+    for bad in ({"width": "0"}, {"item": "999999"}, {"at": "nan"}):
+        answer = client.post(f"/requests/{reference}/redaction/regions/", {**region, **bad}, follow=True)
+        assert answer.status_code == 200 and list(answer.context["messages"])
+    assert footage_request.redaction.regions.count() == 0
+    client.post(f"/requests/{reference}/redaction/regions/", region)
+    assert footage_request.redaction.regions.count() == 1
+    client.post(f"/requests/{reference}/redaction/review/")
+    footage_request.redaction.refresh_from_db()
+    assert footage_request.redaction.reviewed_by == world.custodian
+    text = client.get(f"/requests/{reference}/").content.decode()
+    assert "240 × 28" in text and world.custodian.display_name in text
+
+    # Another agency's administrator and a custodian of another centre can neither see nor change it.
+    for stranger in (
+        UserFactory(username="qtv-b", agency=world.agency_b, roles=["administrator"]),
+        UserFactory(username="vanhanh-b", agency=world.agency_b, roles=["custodian"]),
+    ):
+        client.logout()
+        sign_in_verified(client, stranger)
+        assert client.get(f"/requests/{reference}/").status_code == 404
+        answer = client.post(
+            f"/requests/{reference}/redaction/regions/remove/", {"region_id": footage_request.redaction.regions.get().pk}
+        )
+        assert answer.status_code == 404
+    assert footage_request.redaction.regions.count() == 1
