@@ -773,6 +773,8 @@ class RedactionRegion(models.Model):
         PLATE = "plate", _("Number plate")
         PERSON = "person", _("Person")
         OTHER = "other", _("Other")
+        # Not blurred: the person who asked for footage of themselves, followed so that their face stays visible.
+        SUBJECT = "subject", _("The person asking for their own footage (left visible)")
 
     redaction = models.ForeignKey(Redaction, verbose_name=_("redaction"), on_delete=models.CASCADE, related_name="regions")
     item = models.ForeignKey(RequestItem, verbose_name=_("requested item"), on_delete=models.CASCADE, related_name="+")

@@ -21,8 +21,9 @@ from pathlib import Path
 import av
 import cv2
 
-# What a region is, as the review screen offers it.
-LABELS = ("face", "plate", "person", "other")
+# A drawn region of this label is not blurred: it follows the person who asked for footage of themselves (a data
+# subject's request), and a face the detector finds inside it is left visible. Every other label is blurred.
+SUBJECT = "subject"
 
 # Faces: the detector's input is the frame scaled to this width (a multiple of 32), its confidence threshold, and how
 # much wider than the face found the blurred box is (hair, ears, the edge of a turned head).
@@ -155,6 +156,13 @@ def _widen(box, factor):
     return (int(round(cx - w / 2)), int(round(cy - h / 2)), int(round(w)), int(round(h)))
 
 
+def _centre_inside(box, area):
+    x, y, w, h = box
+    ax, ay, aw, ah = area
+    cx, cy = x + w / 2, y + h / 2
+    return ax <= cx <= ax + aw and ay <= cy <= ay + ah
+
+
 def _clamp(box, width, height):
     """The box inside the frame, or None where nothing of it is left."""
     x, y, w, h = (int(round(v)) for v in box)
@@ -183,7 +191,8 @@ class _Tracked:
         self.tracker = None
         self.box = tuple(region.box)
         self.lost_at = None
-        self.run = _Run(source="tracked" if region.track else "drawn", label=region.label, extra={"region": number})
+        source = "kept visible" if region.label == SUBJECT else "tracked" if region.track else "drawn"
+        self.run = _Run(source=source, label=region.label, extra={"region": number})
 
     def active(self, moment, epsilon):
         if moment + epsilon < self.region.at:
@@ -232,7 +241,7 @@ def _redact(source, target, regions, faces, progress):
         detector = _Faces(width, height) if faces else None
         tracked = [_Tracked(number, region) for number, region in enumerate(regions, start=1)]
         face_runs, face_run = [], None
-        frames = blurred_frames = 0
+        frames = blurred_frames = faces_kept = 0
         with av.open(str(target), "w", format="mp4") as writing:
             out = writing.add_stream("libx264", rate=rate)
             out.width, out.height, out.pix_fmt = width, height, "yuv420p"
@@ -242,7 +251,7 @@ def _redact(source, target, regions, faces, progress):
             for frame in reading.decode(stream):
                 moment = float((frame.pts - start) * base) if frame.pts is not None else frames / float(rate)
                 bgr = frame.to_ndarray(format="bgr24")
-                boxes = []
+                boxes, kept = [], []
                 for region in tracked:
                     if not region.active(moment, epsilon):
                         continue
@@ -253,9 +262,12 @@ def _redact(source, target, regions, faces, progress):
                         box = _clamp(_widen(region.box, LOST_MARGIN), width, height)
                     if box is not None:
                         region.run.add(moment, box)
-                        boxes.append(box)
+                        (kept if region.region.label == SUBJECT else boxes).append(box)
                 if detector is not None:
                     found = [b for b in (_clamp(box, width, height) for box in detector(bgr[:, :, ::-1])) if b]
+                    visible = [b for b in found if any(_centre_inside(b, k) for k in kept)]
+                    faces_kept += len(visible)
+                    found = [b for b in found if b not in visible]
                     if found:
                         if face_run is None:
                             face_run = _Run(source="detector", label="face", extra={"detections": 0})
@@ -283,6 +295,8 @@ def _redact(source, target, regions, faces, progress):
     return {
         "frames": frames,
         "frames_with_regions": blurred_frames,
+        # Faces the detector found inside a region kept visible (the person asking for their own footage).
+        "faces_left_visible": faces_kept,
         "width": width,
         "height": height,
         "drawn": [region.describe() for region in regions],

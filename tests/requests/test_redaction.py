@@ -106,6 +106,70 @@ def test_a_region_kept_in_place_is_blurred_only_between_its_moments(tmp_path):
     assert (run["source"], run["from"], run["to"], run["frames"]) == ("drawn", 1.0, 2.0, 11)
 
 
+PORTRAIT = Path(__file__).parent / "data" / "portrait.jpg"
+
+
+def _portrait_at(index):
+    return 60 + index * 8, 40 + index * 2
+
+
+def _walking_face_clip(path):
+    """A clip of a real face (a public-domain portrait, 128 x 150) crossing a grey frame on a known path."""
+    import cv2
+
+    portrait = cv2.imread(str(PORTRAIT))[:, :, ::-1]
+    height, width = portrait.shape[:2]
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.options = {"crf": "18"}
+        for index in range(FRAMES):
+            image = np.full((HEIGHT, WIDTH, 3), 128, np.uint8)
+            x, y = _portrait_at(index)
+            image[y : y + height, x : x + width] = portrait
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, FPS)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+# The face within the portrait (eyes, nose and mouth), in the portrait's pixels.
+FACE = (48, 40, 36, 44)
+
+
+def test_a_face_is_found_and_blurred_in_every_frame(tmp_path):
+    original = _walking_face_clip(tmp_path / "original.mp4")
+    before = _sha256(original)
+    record = redact(original, tmp_path / "copy.mp4", faces=True)
+
+    assert _sha256(original) == before
+    plain, blurred = _frames(original), _frames(tmp_path / "copy.mp4")
+    fx, fy, fw, fh = FACE
+    for index, (a, b) in enumerate(zip(plain, blurred, strict=True)):
+        x, y = _portrait_at(index)
+        face = (x + fx, y + fy, fw, fh)
+        inside = np.abs(a[face[1] : face[1] + fh, face[0] : face[0] + fw] - b[face[1] : face[1] + fh, face[0] : face[0] + fw])
+        assert inside.mean() > 12, index
+        assert _outside(a, b, (x, y, 128, 150), margin=10) < 4, index
+    (run,) = record["regions"]
+    assert (run["source"], run["label"], run["frames"]) == ("detector", "face", FRAMES)
+    assert run["detections"] >= FRAMES
+
+
+def test_the_person_asking_for_their_own_footage_stays_visible(tmp_path):
+    original = _walking_face_clip(tmp_path / "original.mp4")
+    subject = DrawnRegion("subject", 0.0, (*_portrait_at(0), 128, 150))
+    record = redact(original, tmp_path / "copy.mp4", regions=[subject], faces=True)
+    plain, blurred = _frames(original), _frames(tmp_path / "copy.mp4")
+    for index, (a, b) in enumerate(zip(plain, blurred, strict=True)):
+        x, y = _portrait_at(index)
+        assert np.abs(a[y : y + 150, x : x + 128] - b[y : y + 150, x : x + 128]).mean() < 4, index
+    assert record["faces_left_visible"] >= FRAMES
+    assert [r["source"] for r in record["regions"]] == ["kept visible"]
+    assert record["frames_with_regions"] == 0
+
+
 def test_footage_with_no_face_gets_no_face_region(tmp_path):
     original = _moving_picture_clip(tmp_path / "original.mp4")
     record = redact(original, tmp_path / "copy.mp4", faces=True)
