@@ -73,6 +73,7 @@ class Action(models.TextChoices):
     REDACTION_REGION_ADD = "redaction.region_add", _("Redaction region added")
     REDACTION_REGION_REMOVE = "redaction.region_remove", _("Redaction region removed")
     REDACTION_REVIEW = "redaction.review", _("Redaction regions reviewed")
+    REDACTION_FRAME_VIEW = "redaction.frame_view", _("Frame viewed to draw redaction regions")
     HOLD_PLACE = "hold.place", _("Legal hold placed")
     HOLD_RELEASE = "hold.release", _("Legal hold lifted")
     REPORT_REQUEST = "report.request", _("Oversight report requested")

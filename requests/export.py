@@ -16,6 +16,7 @@ failed, is stored as a code with its parameters and put into words in the
 reader's language when shown (`stage_text`, `failure_text`).
 """
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -724,6 +725,12 @@ def _cut_items(
     return manifest_items, files, layouts
 
 
+def _in_clip_time(regions, facts):
+    """Regions are drawn in seconds from the window's start; the clip may begin at the keyframe before it."""
+    lead = facts.get("lead_in_seconds") or 0.0
+    return [dataclasses.replace(r, at=r.at + lead, until=None if r.until is None else r.until + lead) for r in regions]
+
+
 def _redacted_copy(original_facts, original, item, plan, *, data, work, packer, bag_name, progress, percent):
     """Make the redacted copy of the clip `original` (`requests.redactor`) and put it where the package's clips go.
     Returns the copy's facts: its own path, hash and size, the original's facts under "redacted_from", and what was
@@ -735,7 +742,13 @@ def _redacted_copy(original_facts, original, item, plan, *, data, work, packer, 
         _report(progress, percent, coded("redacting", camera=item.camera.code, frame=done, frames=total or done))
 
     try:
-        record = redactor.redact(original, made, regions=plan["regions"].get(item.pk, []), faces=plan["faces"], progress=frames)
+        record = redactor.redact(
+            original,
+            made,
+            regions=_in_clip_time(plan["regions"].get(item.pk, []), original_facts),
+            faces=plan["faces"],
+            progress=frames,
+        )
     except redactor.RedactionError as error:
         raise ExportFailed("redaction_failed", camera=item.camera.code, error=str(error)) from None
     sha256, size = hash_and_flush(made)

@@ -478,13 +478,13 @@ class RedactionRegionForm(ActionForm):
 
     item = forms.ModelChoiceField(label=_("Camera and window"), queryset=RequestItem.objects.none())
     label = forms.ChoiceField(label=_("What it hides"), choices=RedactionRegion.Label.choices)
-    at = forms.FloatField(label=_("Drawn at (seconds into the clip)"), min_value=0, max_value=86400)
+    at = forms.FloatField(label=_("Drawn at (seconds from the start of the window)"), min_value=0, max_value=86400)
     x = forms.IntegerField(label=_("Left (px)"), min_value=0, max_value=16384)
     y = forms.IntegerField(label=_("Top (px)"), min_value=0, max_value=16384)
     width = forms.IntegerField(label=_("Width (px)"), min_value=1, max_value=16384)
     height = forms.IntegerField(label=_("Height (px)"), min_value=1, max_value=16384)
     until = forms.FloatField(
-        label=_("Until (seconds into the clip; empty: to its end)"), min_value=0, max_value=86400, required=False
+        label=_("Until (seconds from the start of the window; empty: to its end)"), min_value=0, max_value=86400, required=False
     )
     track = forms.BooleanField(label=_("Follow it from frame to frame"), required=False, initial=True)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)

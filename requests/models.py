@@ -766,7 +766,8 @@ class Redaction(models.Model):
 
 
 class RedactionRegion(models.Model):
-    """A box drawn on one frame of one requested clip, blurred from that moment, followed by a tracker or in place."""
+    """A box drawn on one frame of one requested window (seconds from its start), blurred from that moment, followed by a
+    tracker or kept in place; a SUBJECT region is the one left visible."""
 
     class Label(models.TextChoices):
         FACE = "face", _("Face")
@@ -779,12 +780,12 @@ class RedactionRegion(models.Model):
     redaction = models.ForeignKey(Redaction, verbose_name=_("redaction"), on_delete=models.CASCADE, related_name="regions")
     item = models.ForeignKey(RequestItem, verbose_name=_("requested item"), on_delete=models.CASCADE, related_name="+")
     label = models.CharField(_("what it hides"), max_length=10, choices=Label.choices)
-    at = models.FloatField(_("drawn at (seconds into the clip)"))
+    at = models.FloatField(_("drawn at (seconds from the start of the window)"))
     x = models.PositiveIntegerField(_("left (px)"))
     y = models.PositiveIntegerField(_("top (px)"))
     width = models.PositiveIntegerField(_("width (px)"))
     height = models.PositiveIntegerField(_("height (px)"))
-    until = models.FloatField(_("until (seconds into the clip)"), null=True, blank=True)
+    until = models.FloatField(_("until (seconds from the start of the window)"), null=True, blank=True)
     track = models.BooleanField(_("follow it from frame to frame"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("added by"), on_delete=models.PROTECT, related_name="+")

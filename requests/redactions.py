@@ -84,9 +84,11 @@ def redaction_region_add(
         raise WorkflowRefused(_("Choose one of this request's cameras."))
     length = (item.end - item.start).total_seconds()
     if at < 0 or at >= length:
-        raise WorkflowRefused(_("The moment the box is drawn at must lie within the clip (0 to %(n)d seconds).") % {"n": length})
+        raise WorkflowRefused(
+            _("The moment the box is drawn at must lie within the window (0 to %(n)d seconds).") % {"n": length}
+        )
     if until is not None and not at < until <= length:
-        raise WorkflowRefused(_("The end of the region must come after the moment it is drawn at, within the clip."))
+        raise WorkflowRefused(_("The end of the region must come after the moment it is drawn at, within the window."))
     x, y, width, height = box
     if min(x, y) < 0 or min(width, height) <= 0:
         raise WorkflowRefused(_("Give the box as its left and top edge and a width and height greater than zero."))
@@ -146,6 +148,61 @@ def redaction_review(*, actor: User, footage_request: FootageRequest, http_reque
         http_request=http_request,
     )
     return redaction
+
+
+class FrameUnavailable(Exception):
+    """No frame can be shown here; the message says why (no footage at that moment, footage held at a recorder site)."""
+
+
+@transaction.atomic(durable=True)
+def redaction_frame(
+    *, actor: User, footage_request: FootageRequest, item: RequestItem, at: float, http_request: HttpRequest | None = None
+) -> tuple[bytes, tuple[int, int]]:
+    """The frame of `item`'s window `at` seconds from its start, as a PNG with the regions drawn on it shown as
+    outlines, for a custodian drawing regions; (PNG, (width, height)). Seeing footage is a ledger event."""
+    import datetime as dt
+
+    import cv2
+    import numpy as np
+
+    from requests.export import _best_source
+    from requests.redactor import RedactionError, frame_at
+
+    footage_request, redaction = _redaction_for_change(actor, footage_request)
+    if item.footage_request_id != footage_request.pk:
+        raise WorkflowRefused(_("Choose one of this request's cameras."))
+    length = (item.end - item.start).total_seconds()
+    if not 0 <= at < length:
+        raise WorkflowRefused(
+            _("The moment the box is drawn at must lie within the window (0 to %(n)d seconds).") % {"n": length}
+        )
+    moment = item.start + dt.timedelta(seconds=at)
+    camera = item.camera
+    if camera.site_id is not None:
+        raise FrameUnavailable(_("This camera's footage is held at its recorder site: its frames are not shown here."))
+    source, listing = _best_source(footage_request, item)
+    segment = next((s for s in listing.segments if s.readable and s.start <= moment and (s.end is None or moment < s.end)), None)
+    if segment is None or not hasattr(source, "local_path"):
+        raise FrameUnavailable(_("No recorded footage at that moment."))
+    try:
+        png, size = frame_at(source.local_path(segment), (moment - segment.start).total_seconds())
+    except (RedactionError, OSError) as error:
+        raise FrameUnavailable(_("The frame could not be read: %(error)s") % {"error": error}) from None
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    for region in redaction.regions.filter(item=item):
+        if region.at <= at and (region.until is None or at <= region.until):
+            colour = (80, 200, 60) if region.label == RedactionRegion.Label.SUBJECT else (40, 40, 230)
+            cv2.rectangle(image, (region.x, region.y), (region.x + region.width, region.y + region.height), colour, 2)
+            cv2.putText(image, f"#{region.pk}", (region.x + 3, region.y + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1)
+    ok, drawn = cv2.imencode(".png", image)
+    record_event(
+        actor=actor,
+        action=Action.REDACTION_FRAME_VIEW,
+        target=footage_request,
+        data={"item": item.pk, "camera": camera.code, "at": at, "moment": moment.isoformat()},
+        http_request=http_request,
+    )
+    return drawn.tobytes(), size
 
 
 def redaction_of(footage_request: FootageRequest) -> Redaction | None:

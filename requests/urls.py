@@ -38,5 +38,6 @@ urlpatterns = [
     path("<str:reference>/redaction/regions/", views.redaction_region_add, name="redaction-region-add"),
     path("<str:reference>/redaction/regions/remove/", views.redaction_region_remove, name="redaction-region-remove"),
     path("<str:reference>/redaction/review/", views.redaction_review, name="redaction-review"),
+    path("<str:reference>/redaction/frame/<int:item>/", views.redaction_frame, name="redaction-frame"),
     path("<str:reference>/hold/lift/", views.hold_release, name="hold-lift"),
 ]

@@ -319,12 +319,27 @@ def request_detail(request, reference):
             "release": release_of(footage_request) if transitions.has_release(footage_request.status) else None,
             "hold": active_hold(footage_request),
             "redaction": redactions.redaction_of(footage_request),
+            "frame": _frame_shown(request, footage_request, items) if can["edit_redaction"] else None,
             "redaction_require_form": RedactionRequireForm(auto_id="redaction_%s"),
             "region_form": RedactionRegionForm(footage_request=footage_request, auto_id="region_%s"),
             "export_stage": stage_text(footage_request.export_stage),
             "export_error": failure_text(footage_request.export_error),
         },
     )
+
+
+def _frame_shown(request, footage_request, items):
+    """The frame the custodian asked to see to draw regions on (?frame_item=…&frame_at=…): the item, the moment and
+    the image's address; None when none was asked for or the item is not this request's."""
+    try:
+        item_id, at = int(request.GET["frame_item"]), float(request.GET.get("frame_at") or 0)
+    except (KeyError, ValueError):
+        return None
+    item = next((i for i in items if i.pk == item_id), None)
+    if item is None or not at >= 0:
+        return None
+    url = reverse("requests:redaction-frame", args=[footage_request.reference, item.pk])
+    return {"item": item, "at": at, "url": f"{url}?at={at:g}"}
 
 
 def _detail_permissions(user, footage_request):
@@ -625,6 +640,35 @@ hold_place = _action_view(
     holds.hold_place, form_class=HoldForm, success=gettext_lazy("The legal hold is in place; the footage is being preserved.")
 )
 hold_release = _action_view(holds.hold_release, success=gettext_lazy("The legal hold was lifted."))
+
+
+@login_required
+@require_http_methods(READ_ONLY)
+def redaction_frame(request, reference, item):
+    """The frame a custodian draws regions on (a PNG), `at` seconds from the start of the item's window."""
+    footage_request = get_visible_request_or_404(request.user, reference)
+    if not permissions.can_edit_redaction(request.user, footage_request):
+        raise Http404
+    chosen = get_object_or_404(footage_request.items.select_related("camera"), pk=item)
+    try:
+        at = float(request.GET.get("at", "0"))
+    except ValueError:
+        at = -1.0
+    try:
+        png, _size = redactions.redaction_frame(
+            actor=request.user, footage_request=footage_request, item=chosen, at=at, http_request=request
+        )
+    except (WorkflowRefused, redactions.FrameUnavailable) as refusal:
+        return HttpResponse(
+            str(refusal),
+            status=404 if isinstance(refusal, redactions.FrameUnavailable) else 400,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 redaction_require = _action_view(
     redactions.redaction_require,
     form_class=RedactionRequireForm,

@@ -106,6 +106,7 @@ def parameters(world, released, people):  # noqa: F811
         "token:api/v1/downloads/": download,
         "token:requests/verify/": verification_token(released.release),
         "pk:attachments": released.attachments.first().pk,
+        "item": released.items.first().pk,
         "pk:audit/reports/": report.pk,
         "pk:accounts/": device.pk,
         "kind:accounts/": "totp",
@@ -1397,6 +1398,11 @@ EXPECTED = {
             "B.custodian": 404,
             "B.auditor": 404,
         },
+    },
+    # A frame to draw regions on: the assigned custodians, before the export only (this request is released).
+    "requests/<str:reference>/redaction/frame/<int:item>/": {
+        "GET": {"*": 404, "anon": "login"},
+        "POST": {"*": 405, "anon": "login"},
     },
     "requests/<str:reference>/hold/lift/": {
         "GET": {"*": 405, "anon": "login"},

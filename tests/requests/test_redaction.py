@@ -266,7 +266,7 @@ def test_only_the_assigned_custodians_draw_regions(world, footage, django_captur
             redactions.redaction_region_add(
                 actor=outsider, footage_request=footage_request, item=item, label="plate", at=0.0, box=(0, 0, 5, 5)
             )
-    with pytest.raises(WorkflowRefused, match="within the clip"):
+    with pytest.raises(WorkflowRefused, match="within the window"):
         redactions.redaction_region_add(
             actor=world.custodian, footage_request=footage_request, item=item, label="plate", at=999.0, box=(0, 0, 5, 5)
         )
@@ -294,6 +294,14 @@ def test_a_custodian_requires_draws_and_reviews_through_the_request_page(world, 
     assert footage_request.redaction.regions.count() == 0
     client.post(f"/requests/{reference}/redaction/regions/", region)
     assert footage_request.redaction.regions.count() == 1
+    # The review screen: a frame of the window with the region outlined; seeing it is a ledger event.
+    page = client.get(f"/requests/{reference}/", {"frame_item": item.pk, "frame_at": "1.5"})
+    assert f"/requests/{reference}/redaction/frame/{item.pk}/?at=1.5" in page.content.decode()
+    frame = client.get(f"/requests/{reference}/redaction/frame/{item.pk}/", {"at": "1.5"})
+    assert frame.status_code == 200 and frame["Content-Type"] == "image/png" and frame.content.startswith(b"\x89PNG")
+    assert AuditEvent.objects.filter(reference=reference, action=Action.REDACTION_FRAME_VIEW).count() == 1
+    for bad in ("nan", "-1", "99999", "x"):
+        assert client.get(f"/requests/{reference}/redaction/frame/{item.pk}/", {"at": bad}).status_code == 400
     client.post(f"/requests/{reference}/redaction/review/")
     footage_request.redaction.refresh_from_db()
     assert footage_request.redaction.reviewed_by == world.custodian
