@@ -30,6 +30,11 @@ SUBJECT = "subject"
 FACE_INPUT_WIDTH = 1280
 FACE_THRESHOLD = 0.3
 FACE_MARGIN = 1.3
+# The detector looks at every FACE_EVERY-th frame (and at the last); on the frames between, each face found on both
+# neighbours is blurred where it moves between them, widened by BETWEEN_MARGIN, and a face found on one only where
+# it was found. A face seen on no detected frame, shorter than FACE_EVERY frames on screen, can be missed.
+FACE_EVERY = 3
+BETWEEN_MARGIN = 1.25
 # A tracked region that its tracker lost is blurred where it was last seen, widened by this much, until its end.
 LOST_MARGIN = 1.5
 # The copy's encoding: H.264 at a constant rate factor (visually close to the original outside the regions).
@@ -130,6 +135,8 @@ def settings_used(*, faces) -> dict:
         "face_input_width": FACE_INPUT_WIDTH,
         "face_threshold": FACE_THRESHOLD,
         "face_margin": FACE_MARGIN,
+        "face_every_frames": FACE_EVERY,
+        "between_detections": f"faces moved linearly between the detected frames, widened {BETWEEN_MARGIN}x",
         "lost_margin": LOST_MARGIN,
         "blur": "pixelated into blocks of 1/8 of the box's side (at least 8 px), then Gaussian blurred",
         "sound": "left out",
@@ -228,6 +235,61 @@ def redact(source, target, *, regions=(), faces=True, progress=None):
         raise RedactionError(f"{source.name}: {error}") from error
 
 
+def _between(before, after, fraction):
+    """Where the faces found on two detected frames are on a frame between them: each face found on both (the nearest
+    within its own size) at its place moved linearly, widened; a face found on one only where it was found."""
+    boxes, matched = [], set()
+    for box in before:
+        cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+        best, distance = None, None
+        for index, other in enumerate(after):
+            d = abs(other[0] + other[2] / 2 - cx) + abs(other[1] + other[3] / 2 - cy)
+            if index not in matched and d <= 2 * max(box[2], box[3]) and (distance is None or d < distance):
+                best, distance = index, d
+        if best is None:
+            boxes.append(box)
+            continue
+        matched.add(best)
+        other = after[best]
+        moved = tuple(a + (b - a) * fraction for a, b in zip(box, other, strict=True))
+        boxes.append(_widen(moved, BETWEEN_MARGIN))
+    boxes += [box for index, box in enumerate(after) if index not in matched]
+    return boxes
+
+
+class _Writer:
+    """Blurs and encodes frames in order, and keeps what the record says of the faces."""
+
+    def __init__(self, writing, out, base, width, height):
+        self.writing, self.out, self.base = writing, out, base
+        self.width, self.height = width, height
+        self.frames = self.blurred = self.kept = 0
+        self.face_runs, self.face_run = [], None
+
+    def faces_seen(self, moment, faces, detected):
+        if not faces:
+            self.face_run = None
+            return
+        if self.face_run is None:
+            self.face_run = _Run(source="detector", label="face", extra={"detections": 0})
+            self.face_runs.append(self.face_run)
+        for box in faces:
+            self.face_run.add(moment, box)
+        self.face_run.frames -= len(faces) - 1  # frames, not boxes
+        self.face_run.extra["detections"] += detected
+
+    def emit(self, pts, moment, bgr, boxes, faces, detected=0):
+        self.faces_seen(moment, faces, detected)
+        boxes = boxes + [b for b in (_clamp(face, self.width, self.height) for face in faces) if b]
+        for box in boxes:
+            blur(bgr, box)
+        self.blurred += 1 if boxes else 0
+        picture = av.VideoFrame.from_ndarray(bgr, format="bgr24").reformat(format="yuv420p")
+        picture.pts, picture.time_base = pts, self.base
+        self.writing.mux(self.out.encode(picture))
+        self.frames += 1
+
+
 def _redact(source, target, regions, faces, progress):
     with av.open(str(source)) as reading:
         stream = reading.streams.video[0]
@@ -240,16 +302,32 @@ def _redact(source, target, regions, faces, progress):
         epsilon = float(1 / rate) / 2
         detector = _Faces(width, height) if faces else None
         tracked = [_Tracked(number, region) for number, region in enumerate(regions, start=1)]
-        face_runs, face_run = [], None
-        frames = blurred_frames = faces_kept = 0
         with av.open(str(target), "w", format="mp4") as writing:
             out = writing.add_stream("libx264", rate=rate)
             out.width, out.height, out.pix_fmt = width, height, "yuv420p"
             out.time_base = base
             out.options = {"crf": str(CRF), "preset": PRESET}
             out.codec_context.time_base = base
-            for frame in reading.decode(stream):
-                moment = float((frame.pts - start) * base) if frame.pts is not None else frames / float(rate)
+            writer = _Writer(writing, out, base, width, height)
+
+            def detect(bgr, kept):
+                found = [b for b in (_clamp(box, width, height) for box in detector(bgr[:, :, ::-1])) if b]
+                visible = [b for b in found if any(_centre_inside(b, k) for k in kept)]
+                writer.kept += len(visible)
+                return [b for b in found if b not in visible]
+
+            # Frames decoded since the last detection, waiting for the next one: (pts, moment, bgr, boxes, kept).
+            pending, last = [], []
+
+            def flush(found):
+                for position, (p_pts, p_moment, p_bgr, p_boxes, p_kept) in enumerate(pending, start=1):
+                    between = _between(last, found, position / (len(pending) + 1))
+                    between = [b for b in between if not any(_centre_inside(b, k) for k in p_kept)]
+                    writer.emit(p_pts, p_moment, p_bgr, p_boxes, between)
+                pending.clear()
+
+            for index, frame in enumerate(reading.decode(stream)):
+                moment = float((frame.pts - start) * base) if frame.pts is not None else index / float(rate)
                 bgr = frame.to_ndarray(format="bgr24")
                 boxes, kept = [], []
                 for region in tracked:
@@ -263,40 +341,32 @@ def _redact(source, target, regions, faces, progress):
                     if box is not None:
                         region.run.add(moment, box)
                         (kept if region.region.label == SUBJECT else boxes).append(box)
-                if detector is not None:
-                    found = [b for b in (_clamp(box, width, height) for box in detector(bgr[:, :, ::-1])) if b]
-                    visible = [b for b in found if any(_centre_inside(b, k) for k in kept)]
-                    faces_kept += len(visible)
-                    found = [b for b in found if b not in visible]
-                    if found:
-                        if face_run is None:
-                            face_run = _Run(source="detector", label="face", extra={"detections": 0})
-                            face_runs.append(face_run)
-                        for box in found:
-                            face_run.add(moment, box)
-                        face_run.frames -= len(found) - 1  # frames, not detections
-                        face_run.extra["detections"] += len(found)
-                        boxes += found
-                    else:
-                        face_run = None
-                for box in boxes:
-                    blur(bgr, box)
-                blurred_frames += 1 if boxes else 0
-                picture = av.VideoFrame.from_ndarray(bgr, format="bgr24").reformat(format="yuv420p")
-                picture.pts, picture.time_base = frame.pts, base
-                writing.mux(out.encode(picture))
-                frames += 1
-                if progress and frames % 25 == 0:
-                    progress(frames, total)
+                if detector is None:
+                    writer.emit(frame.pts, moment, bgr, boxes, [])
+                elif index % FACE_EVERY == 0:
+                    found = detect(bgr, kept)
+                    flush(found)
+                    writer.emit(frame.pts, moment, bgr, boxes, found, detected=len(found))
+                    last = found
+                else:
+                    pending.append((frame.pts, moment, bgr, boxes, kept))
+                if progress and (index + 1) % 25 == 0:
+                    progress(index + 1, total)
+            if pending:
+                # The clip ends between two detections: its last frame is looked at too.
+                p_pts, p_moment, p_bgr, p_boxes, p_kept = pending.pop()
+                found = detect(p_bgr, p_kept)
+                flush(found)
+                writer.emit(p_pts, p_moment, p_bgr, p_boxes, found, detected=len(found))
             writing.mux(out.encode(None))
-    if frames == 0:
+    if writer.frames == 0:
         raise RedactionError(f"{source.name}: no frame could be decoded")
-    runs = [region.run for region in tracked if region.run.frames] + face_runs
+    runs = [region.run for region in tracked if region.run.frames] + writer.face_runs
     return {
-        "frames": frames,
-        "frames_with_regions": blurred_frames,
+        "frames": writer.frames,
+        "frames_with_regions": writer.blurred,
         # Faces the detector found inside a region kept visible (the person asking for their own footage).
-        "faces_left_visible": faces_kept,
+        "faces_left_visible": writer.kept,
         "width": width,
         "height": height,
         "drawn": [region.describe() for region in regions],
