@@ -69,6 +69,7 @@ class Action(models.TextChoices):
     RELEASE_VERIFY_RECORD = "release.verify_record", _("Verification record downloaded")
     RELEASE_DAMAGE = "release.damage", _("Damaged footage declared")
     RELEASE_DAMAGE_ACKNOWLEDGE = "release.damage_acknowledge", _("Damaged footage acknowledged")
+    SUBJECT_REQUEST_FILE = "request.subject_file", _("Data subject's request filed at the counter")
     REDACTION_REQUIRE = "redaction.require", _("Redacted copies required")
     REDACTION_REGION_ADD = "redaction.region_add", _("Redaction region added")
     REDACTION_REGION_REMOVE = "redaction.region_remove", _("Redaction region removed")

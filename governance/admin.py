@@ -593,6 +593,13 @@ class LegalBasisForm(forms.ModelForm):
         required=False,
         help_text=gettext_lazy("Agency kinds that usually cite this basis."),
     )
+    redaction_agency_kinds = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("agency kinds given only redacted copies"),
+        choices=Agency.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=gettext_lazy("A request of an agency of these kinds under this basis is released only as redacted copies."),
+    )
 
     class Meta:
         model = LegalBasis
@@ -615,6 +622,9 @@ class LegalBasisForm(forms.ModelForm):
             "deadline_hours_urgent",
             "deadline_hours_emergency",
             "deadline_unit",
+            "data_subject_access",
+            "redaction_categories",
+            "redaction_agency_kinds",
             "valid_from",
             "valid_to",
         )
@@ -628,7 +638,7 @@ class LegalBasisAdmin(GovernanceAdmin):
     list_display = ("code", "title_vi", "citation", "verified", "approvals_required", "deadline_unit", "valid_from", "valid_to")
     list_filter = ("verified", "case_number_required", "approvals_required", "deadline_unit")
     search_fields = ("code", "title_vi", "title_en", "citation")
-    filter_horizontal = ("allowed_categories",)
+    filter_horizontal = ("allowed_categories", "redaction_categories")
     readonly_fields = ("supersedes",)
 
     def _published(self, obj):
@@ -639,16 +649,23 @@ class LegalBasisAdmin(GovernanceAdmin):
         labels = dict(Agency.Kind.choices)
         return ", ".join(str(labels.get(kind, kind)) for kind in obj.requester_kinds) or "—"
 
+    @admin.display(description=gettext_lazy("agency kinds given only redacted copies"))
+    def redaction_agency_kinds_labels(self, obj):
+        labels = dict(Agency.Kind.choices)
+        return ", ".join(str(labels.get(kind, kind)) for kind in obj.redaction_agency_kinds) or "—"
+
     # Read only, the agency kinds are read in words, not as the list of codes stored.
+    LABELLED = {"requester_kinds": "requester_kinds_labels", "redaction_agency_kinds": "redaction_agency_kinds_labels"}
+
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
         if self._published(obj):
-            fields = ["requester_kinds_labels" if name == "requester_kinds" else name for name in fields]
+            fields = [self.LABELLED.get(name, name) for name in fields]
         return fields
 
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return (*readonly, "requester_kinds_labels") if self._published(obj) else readonly
+        return (*readonly, *self.LABELLED.values()) if self._published(obj) else readonly
 
     def has_change_permission(self, request, obj=None):
         return not self._published(obj) and super().has_change_permission(request, obj)

@@ -136,6 +136,7 @@ class DemoLegalBasis:
     approvals_required: int = 1
     deadline_unit: str = DeadlineUnit.CALENDAR_HOURS
     notes: str = ""
+    data_subject_access: bool = False
 
     def field_values(self) -> dict[str, object]:
         """The LegalBasis columns this entry sets (all but the code and the allowed categories)."""
@@ -158,6 +159,7 @@ class DemoLegalBasis:
             "valid_from": self.valid_from,
             "valid_to": None,
             "notes": self.notes,
+            "data_subject_access": self.data_subject_access,
         }
 
 
@@ -281,6 +283,21 @@ LEGAL_BASES = [
         deadlines=Deadlines(normal=24, urgent=4, emergency=1),
         valid_from=dt.date(2026, 1, 1),
         notes="Được cung cấp trước, bổ sung hồ sơ sau; bên cung cấp chịu trách nhiệm chứng minh.",
+    ),
+    DemoLegalBasis(
+        code="BVDLCN_CHU_THE_YEU_CAU",
+        title_vi="Chủ thể dữ liệu yêu cầu được cung cấp dữ liệu hình ảnh của chính mình",
+        title_en="A person's request for footage of themselves (data subject)",
+        citation="Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15 (quyền của chủ thể dữ liệu); NĐ 356/2025/NĐ-CP",
+        categories=("video",),
+        requester_kinds=(Kind.MONITORING_CENTRE,),
+        max_window_hours=2,
+        max_cameras=3,
+        deadlines=Deadlines(normal=72, urgent=72, emergency=72),
+        valid_from=dt.date(2026, 1, 1),
+        notes="Điều khoản và thời hạn cần đối chiếu văn bản; 72 giờ theo NĐ 13/2023/NĐ-CP Điều 14 (trước 01/01/2026)."
+        " Tiếp nhận tại Trung tâm, kiểm tra giấy tờ tùy thân; luôn giao bản che mờ người khác.",
+        data_subject_access=True,
     ),
     DemoLegalBasis(
         code="BVDLCN_ANQG_TTATXH",

@@ -473,6 +473,17 @@ class LegalBasis(BilingualMixin, models.Model):
             "A deadline in working days ends when working hours end on its last day."
         ),
     )
+    # Personal data (Law 91/2025/QH15): the basis a person cites to ask for footage of themselves, and the releases
+    # under this basis that must be redacted copies (for these data categories, or for requests of these agency kinds).
+    data_subject_access = models.BooleanField(
+        _("a person's request for their own data"),
+        default=False,
+        help_text=_("Filed at the centre's counter for a person asking for footage of themselves; always released redacted."),
+    )
+    redaction_categories = models.ManyToManyField(
+        DataCategory, verbose_name=_("data categories released only redacted"), related_name="+", blank=True
+    )
+    redaction_agency_kinds = models.JSONField(_("agency kinds given only redacted copies"), default=list, blank=True)
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     supersedes = models.ForeignKey(

@@ -156,6 +156,14 @@ def regulation_snapshot(version: RegulationVersion) -> dict:
                 "valid_to": basis.valid_to.isoformat() if basis.valid_to else None,
                 # Only an edition names the basis it replaces: the content of earlier bases hashes as it did.
                 **({"supersedes": basis.supersedes.code} if basis.supersedes_id else {}),
+                # So with the personal-data rules: a basis without them hashes as it did before they existed.
+                **({"data_subject_access": True} if basis.data_subject_access else {}),
+                **(
+                    {"redaction_categories": sorted(c.code for c in basis.redaction_categories.all())}
+                    if basis.redaction_categories.exists()
+                    else {}
+                ),
+                **({"redaction_agency_kinds": sorted(basis.redaction_agency_kinds)} if basis.redaction_agency_kinds else {}),
             }
         )
     rules = sorted(
@@ -305,6 +313,7 @@ def legal_basis_revise(
     if existing is not None:
         return existing
     categories = list(basis.allowed_categories.all())
+    redacted = list(basis.redaction_categories.all())
     edition = LegalBasis.objects.get(pk=basis.pk)
     edition.pk = None
     edition.supersedes = basis
@@ -314,6 +323,7 @@ def legal_basis_revise(
     edition.code = _free_value(LegalBasis, "code", f"{stem}-2", 60, "-%s")
     edition.save()
     edition.allowed_categories.set(categories)
+    edition.redaction_categories.set(redacted)
     draft.legal_bases.remove(basis)
     draft.legal_bases.add(edition)
     record_event(

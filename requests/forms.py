@@ -15,7 +15,7 @@ from governance.forms import DayFirstDateField
 from governance.models import Agency, Camera, DataCategory, LegalBasis
 from governance.selectors import legal_bases_valid_on, regulation_in_force
 from governance.widgets import FastModelChoiceField, FastSelect, bilingual_label
-from requests.models import FootageRequest, RedactionRegion, RequestItem, Status, Urgency
+from requests.models import FootageRequest, RedactionRegion, RequestItem, Status, SubjectAccess, Urgency
 from requests.pdfcheck import NotAPlainPdf, check_pdf
 from requests.rules import check_request_content
 
@@ -63,7 +63,12 @@ def available_legal_bases(day=None):
     if version is None:
         return legal_bases_valid_on(day or timezone.localdate()).none()
     valid = legal_bases_valid_on(day or timezone.localdate())
-    return version.legal_bases.filter(pk__in=valid.values("pk")).prefetch_related("allowed_categories").order_by("code")
+    # A person's own request is filed at the centre's counter (requests.subjects), never on the agencies' form.
+    return (
+        version.legal_bases.filter(pk__in=valid.values("pk"), data_subject_access=False)
+        .prefetch_related("allowed_categories")
+        .order_by("code")
+    )
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -464,6 +469,54 @@ class NotificationsReadForm(forms.Form):
 
 class HoldForm(ActionForm):
     reason = forms.CharField(label=_("Reason for the legal hold"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class SubjectRequestForm(forms.Form):
+    """A person's request for footage of themselves, as the official at the counter records it."""
+
+    person_name = forms.CharField(label=_("Name of the person"), max_length=200)
+    document_type = forms.ChoiceField(label=_("Identity document checked"), choices=SubjectAccess.Document.choices)
+    document_number = forms.CharField(
+        label=_("Document number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("Checked against the document shown; kept only as a keyed hash, never in clear."),
+    )
+    place = forms.CharField(label=_("Where the person was"), max_length=300)
+    appearance = forms.CharField(
+        label=_("How to recognise the person in the footage"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Clothes, vehicle, what they carried: it helps the custodian mark the person to leave visible."),
+    )
+    contact = forms.CharField(label=_("Contact (telephone or e-mail)"), max_length=200, required=False)
+    delivery = forms.ChoiceField(
+        label=_("Hand-over"), choices=SubjectAccess.Delivery.choices, initial=SubjectAccess.Delivery.PREMISES
+    )
+    counter_number = forms.CharField(label=_("Counter receipt number"), max_length=80, required=False)
+
+    def __init__(self, *args, agency, items, legal_basis, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agency, self.items, self.legal_basis = agency, items, legal_basis
+
+    def clean(self):
+        from requests.subjects import normalised_document
+
+        cleaned = super().clean()
+        if cleaned.get("document_type") and cleaned.get("document_number"):
+            try:
+                normalised_document(cleaned["document_type"], cleaned["document_number"])
+            except ValidationError as error:
+                self.add_error("document_number", error)
+        if not self.items.is_valid():
+            self.add_error(None, _("Correct the cameras and time windows marked below."))
+            return cleaned
+        for message in check_request_content(
+            agency=self.agency, legal_basis=self.legal_basis, case_reference="", items=self.items.items()
+        ):
+            self.add_error(None, message)
+        return cleaned
 
 
 class RedactionRequireForm(ActionForm):

@@ -101,6 +101,9 @@ class FootageRequest(models.Model):
     export_heartbeat = models.DateTimeField(_("export last seen working"), null=True, blank=True)
     export_error = models.TextField(_("export failure"), blank=True)
     closed_at = models.DateTimeField(_("receipt confirmed at"), null=True, blank=True)
+    # Filed at the centre's counter for a person asking for footage of themselves (`SubjectAccess`): the centre's own
+    # reviewers and approvers decide it (not the official who filed it), and the release is always a redacted copy.
+    for_data_subject = models.BooleanField(_("data subject's own request"), default=False)
     export_requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("export run by"),
@@ -731,6 +734,43 @@ class LegalHold(models.Model):
         return self.get_reason_code_display() if self.reason_code else self.reason
 
 
+class SubjectAccess(models.Model):
+    """A person's request for footage of themselves (yêu cầu của chủ thể dữ liệu), filed at the centre's counter by
+    the official who checked their identity document. The document's number is kept only as a keyed hash
+    (`requests.subjects.document_digest`): it can be matched again when the person comes back, never read."""
+
+    class Document(models.TextChoices):
+        CITIZEN_ID = "citizen_id", _("Citizen identity card (CCCD)")
+        PASSPORT = "passport", _("Passport")
+        OTHER = "other", _("Other identity document")
+
+    class Delivery(models.TextChoices):
+        PREMISES = "premises", _("Handed over at the centre")
+        PERSONAL_LINK = "personal_link", _("By a personal link")
+
+    footage_request = models.OneToOneField(
+        FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="subject_access"
+    )
+    person_name = models.CharField(_("name of the person"), max_length=200)
+    document_type = models.CharField(_("identity document"), max_length=20, choices=Document.choices)
+    document_digest = models.CharField(_("identity document number (keyed hash)"), max_length=64, db_index=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("identity checked by"), on_delete=models.PROTECT, related_name="+"
+    )
+    checked_at = models.DateTimeField(_("identity checked at"), auto_now_add=True)
+    place = models.CharField(_("where the person was"), max_length=300)
+    appearance = models.TextField(_("how to recognise the person in the footage"), blank=True)
+    contact = models.CharField(_("contact (telephone or e-mail)"), max_length=200, blank=True)
+    delivery = models.CharField(_("hand-over"), max_length=20, choices=Delivery.choices, default=Delivery.PREMISES)
+
+    class Meta:
+        verbose_name = _("data subject's request")
+        verbose_name_plural = _("data subjects' requests")
+
+    def __str__(self):
+        return f"{self.footage_request} ({self.person_name})"
+
+
 class Redaction(models.Model):
     """The recipient of this request's footage gets redacted copies: faces blurred where the detector finds them and
     the regions drawn here blurred (`requests.redaction`). The originals are kept by the centre, never replaced.
@@ -743,8 +783,10 @@ class Redaction(models.Model):
     )
     reason = models.TextField(_("reason"))
     faces = models.BooleanField(_("blur faces found by the detector"), default=True)
+    # None: required by the request's legal basis (for its data categories or its agency's kind), or by a data
+    # subject's request, when it was filed.
     required_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("required by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("required by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     required_at = models.DateTimeField(_("required at"), auto_now_add=True)
     reviewed_by = models.ForeignKey(

@@ -51,8 +51,21 @@ def _own_agency(user, footage_request):
     return user.agency_id is not None and user.agency_id == footage_request.agency_id
 
 
+def _deciding_own(user, footage_request):
+    """Nobody decides a request of their own agency; a person's own request, which the centre files for them at its
+    counter, is decided by the centre's other officials: only the one who filed it may not."""
+    if footage_request.for_data_subject:
+        return user.pk == footage_request.requester_id
+    return _own_agency(user, footage_request)
+
+
+def _filer_role(footage_request):
+    """Who files for the requesting agency: its requesting officers, or the centre's custodians at its counter."""
+    return Role.CUSTODIAN if footage_request.for_data_subject else Role.REQUESTER
+
+
 def _edit_refusal(user, footage_request):
-    if not (_own_agency(user, footage_request) and user.has_role(Role.REQUESTER)):
+    if not (_own_agency(user, footage_request) and user.has_role(_filer_role(footage_request))):
         return _("Only requesting officers of the requesting agency may change this request.")
     if not allows("update", footage_request.status):
         return _("A request can be changed only while it is a draft or more information is requested.")
@@ -62,7 +75,7 @@ def _edit_refusal(user, footage_request):
 
 
 def _withdraw_refusal(user, footage_request):
-    if not (_own_agency(user, footage_request) and user.has_role(Role.REQUESTER)):
+    if not (_own_agency(user, footage_request) and user.has_role(_filer_role(footage_request))):
         return _("Only requesting officers of the requesting agency may withdraw this request.")
     if not allows("withdraw", footage_request.status):
         return _("This request can no longer be withdrawn.")
@@ -72,7 +85,7 @@ def _withdraw_refusal(user, footage_request):
 def _review_rule_refusal(user, footage_request):
     if not user.has_role(Role.REVIEWER):
         return _("Only reviewers may record a review.")
-    if _own_agency(user, footage_request):
+    if _deciding_own(user, footage_request):
         return _("Nobody may act on a request of their own agency.")
     if not allows("review", footage_request.status):
         return _("This request is not waiting for review.")
@@ -88,7 +101,7 @@ def _review_refusal(user, footage_request):
 def _sign_refusal(user, footage_request):
     if not user.has_role(Role.APPROVER):
         return _("Only approving officials may decide on a request.")
-    if _own_agency(user, footage_request):
+    if _deciding_own(user, footage_request):
         return _("Nobody may act on a request of their own agency.")
     # Approving and rejecting start from the same statuses.
     if not allows("approve", footage_request.status):
@@ -109,7 +122,7 @@ def _ask_info_refusal(user, footage_request):
         return second_factor_refusal(user)
     if (
         user.has_role(Role.APPROVER)
-        and not _own_agency(user, footage_request)
+        and not _deciding_own(user, footage_request)
         and _has_perm(user, "requests.approve_footagerequest", footage_request)
     ):
         return second_factor_refusal(user)
@@ -237,7 +250,8 @@ def _acknowledge_damage_refusal(user, footage_request):
 
 
 def _recipient_refusal(user, footage_request):
-    if not (_own_agency(user, footage_request) and user.has_role(Role.REQUESTER)):
+    # A person's own request is handed over at the centre by its custodians, who filed it for them.
+    if not (_own_agency(user, footage_request) and user.has_role(_filer_role(footage_request))):
         return _("Only requesting officers of the requesting agency receive the footage.")
     if footage_request.status not in (Status.RELEASED, Status.CLOSED):
         return _("The footage has not been released.")

@@ -235,7 +235,8 @@ def export_plan(footage_request: FootageRequest) -> dict | None:
         "regions": regions,
         "record": {
             "reason": redaction.reason,
-            "required_by": redaction.required_by.display_name,
+            # None: required by the legal basis or by a data subject's request (the reason says which).
+            "required_by": redaction.required_by.display_name if redaction.required_by else None,
             "required_at": redaction.required_at.isoformat(),
             "reviewed_by": redaction.reviewed_by.display_name if redaction.reviewed_by else None,
             "reviewed_at": redaction.reviewed_at.isoformat() if redaction.reviewed_at else None,

@@ -142,8 +142,9 @@ def release_download_open(
             refused = ("purged", True)
         elif (
             file_name
+            # A file of the package only: the originals of redacted copies stay with the centre.
             and not ReleaseFile.objects.filter(release=grant.release, name=file_name)
-            .exclude(kind=ReleaseFile.Kind.PACKAGE)
+            .exclude(kind__in=[ReleaseFile.Kind.PACKAGE, ReleaseFile.Kind.ORIGINAL])
             .exists()
         ):
             refused = ("unknown file", False)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.request_list, name="list"),
     path("queue/", views.queue, name="queue"),
     path("new/", views.request_new, name="new"),
+    path("new/subject/", views.subject_new, name="subject-new"),
     path("cameras.json", views.cameras, name="cameras"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),

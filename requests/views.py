@@ -28,7 +28,7 @@ from audit.selectors import current_signing_key_fingerprint
 from governance.models import Agency, Camera
 from governance.permissions import ensure_can_read_governance
 from governance.selectors import camera_search
-from requests import holds, permissions, redactions, releases, services, transitions, verification, workflow
+from requests import holds, permissions, redactions, releases, services, subjects, transitions, verification, workflow
 from requests.export import failure_text, stage_text
 from requests.forms import (
     ApproveForm,
@@ -46,6 +46,7 @@ from requests.forms import (
     RequestForm,
     RequestListForm,
     ReviewForm,
+    SubjectRequestForm,
     VerifyForm,
     WithdrawForm,
     available_legal_bases,
@@ -124,6 +125,7 @@ def request_list(request):
             "older_than": footage_requests[-1].pk if more else None,
             "is_older_page": before_id is not None,
             "can_create": permissions.can_create(request.user),
+            "can_file_subject": subjects.can_file_for_subject(request.user),
             "is_overseer": overseer,
             "form": form,
             "filters_valid": filters_valid,
@@ -553,6 +555,8 @@ def _release_page(request, footage_request, *, link=None):
     videos = [f for f in files if f.kind == "video"]
     for video in videos:
         _add_damaged_ranges(video)
+    # The originals of redacted copies, kept by the centre: listed with their hashes, never downloadable.
+    originals = [_add_damaged_ranges(f) for f in files if f.kind == "original"]
     items = list(footage_request.items.select_related("camera__area", "data_category"))
     grants = list(release.grants.select_related("user"))
     if not permissions.can_see_every_grant(user, footage_request):
@@ -567,7 +571,10 @@ def _release_page(request, footage_request, *, link=None):
             "items": items,
             "scope": filed_scope(footage_request, items),
             "videos": videos,
-            "documents": [f for f in files if f.kind != "video"],
+            # The files table: the clips handed over, then the originals kept of the redacted ones.
+            "listed_videos": videos + originals,
+            "documents": [f for f in files if f.kind not in ("video", "original")],
+            "originals": originals,
             "damaged": [video for video in videos if video.damaged_ranges or video.decoded is False],
             "checked_with": next((video.checked_with for video in videos if video.checked_with), ""),
             "not_checked": any(video.not_checked for video in videos),
@@ -640,6 +647,47 @@ hold_place = _action_view(
     holds.hold_place, form_class=HoldForm, success=gettext_lazy("The legal hold is in place; the footage is being preserved.")
 )
 hold_release = _action_view(holds.hold_release, success=gettext_lazy("The legal hold was lifted."))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def subject_new(request):
+    """The counter: an official files a person's request for footage of themselves, their identity checked."""
+    user = request.user
+    if not subjects.can_file_for_subject(user):
+        raise Http404
+    basis = subjects.subject_basis()
+    if request.method == "POST":
+        items = request_item_formset(request.POST, legal_basis=basis)
+        form = SubjectRequestForm(request.POST, agency=user.agency, items=items, legal_basis=basis)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                saved = subjects.subject_request_file(
+                    actor=user,
+                    person_name=data["person_name"],
+                    document_type=data["document_type"],
+                    document_number=data["document_number"],
+                    place=data["place"],
+                    appearance=data["appearance"],
+                    contact=data["contact"],
+                    delivery=data["delivery"],
+                    counter_number=data["counter_number"],
+                    items=items.items(),
+                    http_request=request,
+                )
+            except (WorkflowRefused, ValidationError) as exc:
+                for message in _refusal_messages(exc):
+                    form.add_error(None, message)
+            else:
+                messages.success(
+                    request, _("%(ref)s was filed for the person and submitted for review.") % {"ref": saved.reference}
+                )
+                return redirect("requests:detail", reference=saved.reference)
+    else:
+        items = request_item_formset(legal_basis=basis, extra=1)
+        form = SubjectRequestForm(agency=user.agency, items=items, legal_basis=basis)
+    return render(request, "requests/subject_form.html", {"form": form, "items": items, "legal_basis": basis})
 
 
 @login_required

@@ -148,6 +148,31 @@ def _enqueue(footage_request, groups):
     )
 
 
+def _redaction_by_basis(footage_request, items):
+    """Redacted copies required by the request's legal basis, for its data categories or its agency's kind."""
+    from requests.models import Redaction
+
+    basis = footage_request.legal_basis
+    categories = {item.data_category_id for item in items}
+    by_kind = footage_request.agency.kind in (basis.redaction_agency_kinds or [])
+    by_category = basis.redaction_categories.filter(pk__in=categories).exists()
+    if not (by_kind or by_category) or Redaction.objects.filter(footage_request=footage_request).exists():
+        return
+    Redaction.objects.create(
+        footage_request=footage_request,
+        reason=_("Required by the legal basis %(code)s for this request's %(what)s.")
+        % {"code": basis.code, "what": _("data categories") if by_category else _("agency kind")},
+        faces=True,
+        required_by=None,
+    )
+    record_event(
+        actor=None,
+        action=Action.REDACTION_REQUIRE,
+        target=footage_request,
+        data={"faces": True, "required_by": "legal basis", "basis": basis.code, "by_category": by_category, "by_kind": by_kind},
+    )
+
+
 def _assigned(footage_request, duty, version=None, *, exclude_own=True):
     """Agencies assigned `duty` for every item of the request (each item's area and data category).
 
@@ -195,8 +220,10 @@ CONTENT_FIELDS = ("legal_basis", "letter_number", "letter_date", "case_reference
 def request_create(
     *, actor: User, items: list[dict], http_request: HttpRequest | None = None, **fields: object
 ) -> FootageRequest:
-    """File a new request as a draft for the actor's agency."""
-    if not permissions.can_create(actor):
+    """File a new request as a draft for the actor's agency (`for_data_subject`: at the centre's counter, by one of its
+    custodians, for a person asking for footage of themselves; `requests.subjects` checks who may)."""
+    for_data_subject = bool(fields.pop("for_data_subject", False))
+    if not for_data_subject and not permissions.can_create(actor):
         raise WorkflowRefused(_("Only requesting officers of an agency may file requests."))
     now = timezone.now()
     footage_request = FootageRequest(
@@ -206,14 +233,16 @@ def request_create(
         **{name: fields[name] for name in CONTENT_FIELDS if name in fields},
     )
     footage_request.priority = URGENCY_PRIORITY[Urgency(footage_request.urgency)]
+    footage_request.for_data_subject = for_data_subject
     footage_request.save()
     StatusChange.objects.create(footage_request=footage_request, to_status=footage_request.status, at=now)
     _set_items(footage_request, items)
     _refresh_content_hash(footage_request)
     footage_request.save(update_fields=["content_hash"])
-    requesters = role_group(agency=actor.agency, role=Role.REQUESTER)
+    # Those who file for the agency see it: its requesting officers, or for a person's own request the centre's custodians.
+    filers = role_group(agency=actor.agency, role=Role.CUSTODIAN if for_data_subject else Role.REQUESTER)
     for codename in ("view_footagerequest", "change_footagerequest"):
-        assign_perm(f"requests.{codename}", requesters, footage_request)
+        assign_perm(f"requests.{codename}", filers, footage_request)
     record_event(
         actor=actor,
         action=Action.REQUEST_CREATE,
@@ -317,15 +346,21 @@ def request_submit(*, actor: User, footage_request: FootageRequest, http_request
     )
     if not version.legal_bases.filter(pk=footage_request.legal_basis_id).exists():
         errors.insert(0, _("The chosen legal basis is not part of the regulation in force."))
+    if footage_request.legal_basis.data_subject_access and not footage_request.for_data_subject:
+        errors.insert(0, _("This legal basis is for a person's request for their own footage, filed at the centre's counter."))
     if (
         not footage_request.attachments.filter(kind=Attachment.Kind.OFFICIAL_LETTER).exists()
         and footage_request.urgency != Urgency.EMERGENCY
+        # A person at the counter brings no official letter: the official's record of their identity stands for it.
+        and not footage_request.for_data_subject
     ):
         errors.append(_("Attach the official request letter (PDF) before submitting."))
     if errors:
         raise ValidationError(errors)
-    reviewers = _assigned(footage_request, AssignmentRule.Duty.REVIEW, version)
-    approvers = _assigned(footage_request, AssignmentRule.Duty.APPROVE, version)
+    # A person's own request is filed by the centre for them: its own reviewers and approvers decide it.
+    own = footage_request.for_data_subject
+    reviewers = _assigned(footage_request, AssignmentRule.Duty.REVIEW, version, exclude_own=not own)
+    approvers = _assigned(footage_request, AssignmentRule.Duty.APPROVE, version, exclude_own=not own)
     if not reviewers or not approvers:
         raise WorkflowRefused(
             _(
@@ -343,6 +378,7 @@ def request_submit(*, actor: User, footage_request: FootageRequest, http_request
     _refresh_content_hash(footage_request)
     footage_request.save()
     submission = _keep_submission(footage_request, actor, items)
+    _redaction_by_basis(footage_request, items)
     reviewing = _grant(footage_request, reviewers, Role.REVIEWER, ("view_footagerequest", "review_footagerequest"))
     approving = _grant(footage_request, approvers, Role.APPROVER, ("view_footagerequest", "approve_footagerequest"))
     _enqueue(footage_request, reviewing + approving)

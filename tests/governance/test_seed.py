@@ -66,7 +66,7 @@ def _state():
 def test_seed_demo_builds_the_demo_district(demo):
     assert 150 <= Camera.objects.count() <= 250
     assert set(Agency.objects.values_list("kind", flat=True)) >= {k for k in Agency.Kind if k != Agency.Kind.OTHER}
-    assert LegalBasis.objects.count() == 13
+    assert LegalBasis.objects.count() == 14
     version = RegulationVersion.objects.get()
     assert version.is_published and version.legal_bases.count() == 13
     assert _roles_of("ca-hang-bac") == {Role.REQUESTER, Role.ADMINISTRATOR}

@@ -120,8 +120,10 @@ def world(db, agency_a, agency_b, insider, colleague, outsider, settings, tmp_pa
         case_number_label_vi="số quyết định khởi tố",
         case_number_label_en="case-opening decision number",
     )
+    # A person's own request for footage of themselves, filed at the centre's counter (requests.subjects).
+    subject_basis = LegalBasisFactory(code="CHU_THE", data_subject_access=True, max_window_hours=2, categories=["video"])
     version = RegulationVersionFactory()
-    version.legal_bases.set([basis, case_basis])
+    version.legal_bases.set([basis, case_basis, subject_basis])
     for duty, agency in [
         (AssignmentRule.Duty.REVIEW, centre),
         (AssignmentRule.Duty.REVIEW, committee),

@@ -210,7 +210,9 @@ def test_the_export_waits_for_the_review_of_the_regions(world, footage, django_c
     assert footage_request.status == Status.APPROVED
 
 
-def test_a_redacted_release_hands_over_the_copy_and_keeps_the_original(world, footage, django_capture_on_commit_callbacks):
+def test_a_redacted_release_hands_over_the_copy_and_keeps_the_original(
+    world, footage, django_capture_on_commit_callbacks, client
+):
     footage_request = approved(world, [(footage.at(2), footage.at(6))])
     box = (4, 146, 240, 28)  # the caption: the camera's code and the time, white on black
     _required(world, footage_request, box)
@@ -255,6 +257,25 @@ def test_a_redacted_release_hands_over_the_copy_and_keeps_the_original(world, fo
     for released in (copy, original):
         (match,) = releases.release_verify(actor=None, sha256=released.sha256, release=release)
         assert match.pk == released.pk
+    # The recipient downloads the copy; the original, named in the link, is refused: it is not theirs to take.
+    from requests.selectors import verification_token
+
+    _grant, token = releases.release_link_issue(actor=world.insider, footage_request=footage_request)
+    client.force_login(world.insider)
+    taken = client.get(f"/requests/download/{token}/", {"file": copy.name})
+    assert taken.status_code == 200 and b"".join(taken.streaming_content) == copy_bytes
+    assert client.get(f"/requests/download/{token}/", {"file": original.name}).status_code == 404
+    refusal = AuditEvent.objects.filter(action=Action.RELEASE_DOWNLOAD_REFUSED).latest("seq")
+    assert json.loads(refusal.payload)["reason"] == "unknown file"
+
+    # The court page names each for what it is.
+    client.logout()
+    url = f"/requests/verify/{verification_token(release)}/"
+    page = client.post(url, {"sha256": original.sha256}).content.decode()
+    assert 'data-result="match"' in page and 'data-redaction="original"' in page
+    page = client.post(url, {"sha256": copy.sha256}).content.decode()
+    assert 'data-result="match"' in page and 'data-redaction="copy"' in page and original.name in page
+
     actions = list(AuditEvent.objects.filter(reference=reference).values_list("action", flat=True))
     for action in (Action.REDACTION_REQUIRE, Action.REDACTION_REGION_ADD, Action.REDACTION_REVIEW, Action.RELEASE_CREATE):
         assert action in actions
