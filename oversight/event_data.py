@@ -21,6 +21,25 @@ from requests.models import Decision, LegalHold, Reminder, Status, Urgency
 
 # Every key the code base passes in record_event(data={...}), in the reader's words.
 DATA_LABELS = {
+    # Redaction and a person's own request (requests.redactions, requests.subjects).
+    "at": gettext_lazy("Seconds from the start of the window"),
+    "box": gettext_lazy("Box (left, top, width × height)"),
+    "by_category": gettext_lazy("Required for the data categories"),
+    "by_kind": gettext_lazy("Required for the agency kind"),
+    "camera": gettext_lazy("Camera"),
+    "checked_by": gettext_lazy("Identity checked by"),
+    "delivery": gettext_lazy("Hand-over"),
+    "document_type": gettext_lazy("Identity document"),
+    "faces": gettext_lazy("Faces blurred"),
+    "item": gettext_lazy("Requested item"),
+    "label": gettext_lazy("What it hides"),
+    "moment": gettext_lazy("Moment shown"),
+    "place": gettext_lazy("Where the person was"),
+    "region": gettext_lazy("Region"),
+    "regions": gettext_lazy("Regions"),
+    "required_by": gettext_lazy("Required by"),
+    "track": gettext_lazy("Followed from frame to frame"),
+    "until": gettext_lazy("Until"),
     "action": gettext_lazy("Action"),
     "actor": gettext_lazy("User"),
     "actor_filter": gettext_lazy("Only the events of user"),

@@ -538,6 +538,22 @@ def summary(scope: ReportScope, facts: list[RequestFact]) -> dict:
         "overdue_at_end": sum(f.overdue_at_end for f in facts),
         "late": sum(f.late for f in facts),
         "narrowed": sum(f.narrowed for f in facts),
+        **_personal_data(scope),
+    }
+
+
+def _personal_data(scope) -> dict:
+    """Personal data (Law 91/2025/QH15): people's requests for their own footage filed in the period, releases handed
+    over as redacted copies, the footage hours of those copies and the regions of other people they blurred."""
+    copies = ReleaseFile.objects.filter(release__in=_releases(scope), kind=ReleaseFile.Kind.VIDEO).exclude(redacted_from="")
+    totals = copies.aggregate(
+        releases=Count("release_id", distinct=True), seconds=Sum("duration"), regions=Sum("regions_blurred")
+    )
+    return {
+        "subject_requests": scope.requests().filter(scope.during("first_submitted_at"), for_data_subject=True).count(),
+        "redacted_releases": totals["releases"] or 0,
+        "redacted_hours": (totals["seconds"] or 0.0) / 3600,
+        "regions_blurred": totals["regions"] or 0,
     }
 
 
@@ -1304,6 +1320,14 @@ ACTIVITY_ACTIONS = (
     Action.HOLD_PLACE,
     Action.HOLD_RELEASE,
     Action.REQUEST_CLOSE,
+    # Personal data: a person's request taken at the counter, redacted copies required, the regions drawn and
+    # reviewed, and the frames seen to draw them (counted among the other acts).
+    Action.SUBJECT_REQUEST_FILE,
+    Action.REDACTION_REQUIRE,
+    Action.REDACTION_REGION_ADD,
+    Action.REDACTION_REGION_REMOVE,
+    Action.REDACTION_REVIEW,
+    Action.REDACTION_FRAME_VIEW,
 )
 
 

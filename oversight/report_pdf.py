@@ -380,6 +380,9 @@ def _summary_section(data):
         ("Quá hạn khi kết thúc kỳ (chờ quyết định sau hạn xử lý)", number(s["overdue_at_end"])),
         ("Trễ hạn trong kỳ", number(s["late"])),
         ("Bị thu hẹp phạm vi khi phê duyệt", number(s["narrowed"])),
+        ("Yêu cầu của chủ thể dữ liệu (tiếp nhận tại Trung tâm)", number(s["subject_requests"])),
+        ("Lần cung cấp bản che mờ / thời lượng che mờ", f"{number(s['redacted_releases'])} / {_hours(s['redacted_hours'])}"),
+        ("Vùng của người khác đã được che mờ", number(s["regions_blurred"])),
     ]
     # Two columns side by side, so that the weekly chart still fits on the summary's first page.
     columns = Table(

@@ -1067,6 +1067,7 @@ def _package(footage_request, area, packer, manifest_items, files, progress):
     for f, row in zip(files, release_files, strict=True):
         if "redacted_from" in f:
             row["redacted_from"] = f["redacted_from"]["path"]
+            row["regions_blurred"] = sum(1 for r in f["redaction"]["regions"] if r["source"] != "kept visible")
     release_files += [_original_row(f) for f in files if "redacted_from" in f]
     release_files.append({"kind": "manifest", "name": "manifest.json", "sha256": manifest_sha256, "size": len(manifest_bytes)})
     release_files.append({"kind": "handover", "name": HANDOVER_NAME, "sha256": handover_sha256, "size": handover_size})

@@ -87,7 +87,7 @@ def _signing_key_lines(s):
 def _integrity_lines(manifest, s):
     """What the decode check found in each file, in plain Vietnamese: exactly what was checked, every damaged range
     and every time without footage it found, and what such a check cannot find."""
-    damaged = sum(1 for entry in manifest["files"] if not (entry.get("integrity") or {}).get("decoded"))
+    damaged = sum(1 for entry in manifest["files"] if not (_footage_integrity(entry) or {}).get("decoded"))
     story = [_p("Kết quả kiểm tra giải mã:", s["heading"])]
     if damaged:
         story.append(
@@ -98,12 +98,30 @@ def _integrity_lines(manifest, s):
             )
         )
     for number, entry in enumerate(manifest["files"], start=1):
-        lines = damage_lines_vi(entry.get("integrity"))
+        lines = damage_lines_vi(_footage_integrity(entry))
         story.append(_p(f"• Tệp {number} ({entry['camera']}): {lines[0]}", s["small"]))
         story += [_p(f"– {line}", s["indented"]) for line in lines[1:]]
+        if entry.get("redacted_from"):
+            story.append(_p(f"– {_copy_line_vi(entry.get('integrity') or {})}", s["indented"]))
     story.append(Spacer(1, 1.5 * mm))
-    story += [_p(line, s["small"]) for line in scope_lines_vi([entry.get("integrity") for entry in manifest["files"]])]
+    story += [_p(line, s["small"]) for line in scope_lines_vi([_footage_integrity(e) for e in manifest["files"]])]
     return story
+
+
+def _footage_integrity(entry):
+    """The decode check of the footage a file holds: of its original, for a redacted copy (the copy is made from it)."""
+    original = entry.get("redacted_from")
+    return original.get("integrity") if original else entry.get("integrity")
+
+
+def _copy_line_vi(checked):
+    """The redacted copy's own decode check, in Vietnamese."""
+    if checked.get("decoded"):
+        return f"Bản che mờ: giải mã đủ {checked.get('frames_decoded')} khung hình, không có lỗi (kết quả trên là của bản gốc)."
+    return (
+        f"Bản che mờ: bộ giải mã trả về {checked.get('frames_decoded')}/{checked.get('frames_in_file')} khung hình, có lỗi "
+        "khi giải mã; xem manifest.json (mục “integrity” của tệp)."
+    )
 
 
 def _window_text(item):
@@ -211,6 +229,42 @@ def _clip_length(seconds):
         return f"{duration_text(seconds)} ({exact})"
 
 
+def _contents_text(manifest):
+    """What was handed over and how it was made: copied as recorded, or redacted copies of originals kept here."""
+    count = len(manifest["files"])
+    redacted = [entry for entry in manifest["files"] if entry.get("redacted_from")]
+    if not redacted:
+        return (
+            f"Bên giao đã giao cho bên nhận {count} tệp dữ liệu ghi hình, trích xuất bằng cách sao chép "
+            "nguyên trạng các khung hình đã ghi (sao chép luồng, không mã hóa lại) từ hệ thống lưu trữ. Phần hình ảnh "
+            "của mỗi tệp đã được giải mã từng khung hình để kiểm tra; kết quả và giới hạn của phép kiểm tra này ghi ở "
+            "mục “Kết quả kiểm tra giải mã” dưới đây. "
+            "Mỗi tệp được xác định bằng giá trị băm SHA-256 dưới đây:"
+        )
+    return (
+        f"Bên giao đã giao cho bên nhận {count} tệp dữ liệu ghi hình, trong đó {len(redacted)} tệp là bản che mờ để bảo "
+        "vệ dữ liệu cá nhân của người khác: khuôn mặt do bộ phát hiện tìm thấy và các vùng do cán bộ vận hành vẽ đã "
+        "được làm mờ, hình ảnh được mã hóa lại (H.264), không có âm thanh; danh sách vùng che mờ theo từng khoảng thời "
+        "gian, công cụ và phiên bản sử dụng, người rà soát được ghi trong manifest.json. Bản gốc của mỗi bản che mờ "
+        "được trích xuất bằng cách sao chép nguyên trạng các khung hình đã ghi và do bên giao lưu giữ, không giao cho "
+        "bên nhận; giá trị SHA-256 của bản gốc ghi kèm để đối chiếu. Phần hình ảnh của mỗi tệp đã được giải mã từng "
+        "khung hình để kiểm tra; kết quả và giới hạn của phép kiểm tra này ghi ở mục “Kết quả kiểm tra giải mã” dưới "
+        "đây. Mỗi tệp được xác định bằng giá trị băm SHA-256 dưới đây:"
+    )
+
+
+def _hashes_cell(entry, s):
+    original = entry.get("redacted_from")
+    if not original:
+        return _p(entry["sha256"], s["mono"])
+    return [
+        _p("Bản che mờ (đã giao):", s["small"]),
+        _p(entry["sha256"], s["mono"]),
+        _p("Bản gốc (bên giao lưu giữ):", s["small"]),
+        _p(original["sha256"], s["mono"]),
+    ]
+
+
 def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, verify_path=None, heading=None):
     """The PDF bytes of the hand-over record for one package: `scope` the narrowed scope to show
     (`selectors.narrowed_scope`), `verify_path` the path of the package's verification link, `heading` the record's
@@ -252,14 +306,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, v
         _p(f"Đại diện: {manifest['requester']} — cán bộ đề nghị", s["base"]),
         _p(f"Số hồ sơ / vụ việc: {manifest['case_reference'] or '—'}", s["base"]),
         _p("NỘI DUNG GIAO NHẬN", s["heading"]),
-        _p(
-            f"Bên giao đã giao cho bên nhận {len(manifest['files'])} tệp dữ liệu ghi hình, trích xuất bằng cách sao chép "
-            "nguyên trạng các khung hình đã ghi (sao chép luồng, không mã hóa lại) từ hệ thống lưu trữ. Phần hình ảnh "
-            "của mỗi tệp đã được giải mã từng khung hình để kiểm tra; kết quả và giới hạn của phép kiểm tra này ghi ở "
-            "mục “Kết quả kiểm tra giải mã” dưới đây. "
-            "Mỗi tệp được xác định bằng giá trị băm SHA-256 dưới đây:",
-            s["base"],
-        ),
+        _p(_contents_text(manifest), s["base"]),
         Spacer(1, 2 * mm),
     ]
     rows = [[_p(h, s["small"]) for h in ("TT", "Camera", "Thời gian ghi hình", "Thời lượng, dung lượng", "SHA-256")]]
@@ -275,7 +322,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, v
                     s["small"],
                 ),
                 _p(f"{_clip_length(duration)}\n{_size(entry['size'])}" if duration else _size(entry["size"]), s["small"]),
-                _p(entry["sha256"], s["mono"]),
+                _hashes_cell(entry, s),
             ]
         )
     table = Table(rows, colWidths=[9 * mm, 22 * mm, 50 * mm, 26 * mm, 67 * mm], repeatRows=1)

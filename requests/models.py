@@ -595,6 +595,8 @@ class ReleaseFile(models.Model):
     not_checked = models.JSONField(_("streams not checked"), default=list, blank=True)
     # A redacted copy names the original it was made from (a file of kind ORIGINAL of the same release).
     redacted_from = models.CharField(_("redacted copy of"), max_length=255, blank=True)
+    # In a redacted copy: how many regions of other people and things it blurred (faces found, regions drawn).
+    regions_blurred = models.PositiveIntegerField(_("regions blurred"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("released file")

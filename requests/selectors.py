@@ -390,6 +390,37 @@ def filed_scope(
 
 
 @dataclass(frozen=True)
+class Minimisation:
+    """How much footage was asked for, approved and handed over, in camera-hours, and how much of it redacted."""
+
+    requested: float | None  # as last filed; None when never filed
+    approved: float | None  # the scope approved; None before approval
+    released: float | None  # the clips handed over; None before the release
+    redacted: float  # of the released hours, those handed over as redacted copies
+
+    @property
+    def redacted_percent(self) -> int | None:
+        return round(100 * self.redacted / self.released) if self.released else None
+
+
+def minimisation(scope: FiledScope, release) -> Minimisation:
+    """The request's figures of data minimisation: what was requested against what was approved and released."""
+    requested = scope.requested
+    past = allows("export", scope.footage_request.status) or release is not None
+    released = redacted = None
+    if release is not None:
+        clips = list(release.files.filter(kind="video").values_list("duration", "redacted_from"))
+        released = sum(duration or 0.0 for duration, _o in clips) / 3600
+        redacted = sum(duration or 0.0 for duration, original in clips if original) / 3600
+    return Minimisation(
+        requested=sum(item.hours for item in requested) if requested is not None else None,
+        approved=sum(item.hours for item in scope.current) if past else None,
+        released=released,
+        redacted=redacted or 0.0,
+    )
+
+
+@dataclass(frozen=True)
 class ScopeRow:
     """One camera window of a scope comparison. A requested window is "kept" (approved as asked), "shortened" or
     "dropped" (not approved); an approved window is "approved"."""

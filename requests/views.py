@@ -64,6 +64,7 @@ from requests.selectors import (
     get_visible_request_or_404,
     is_overdue,
     listed_requests,
+    minimisation,
     notification_scope,
     overseen_agencies,
     release_of,
@@ -285,13 +286,15 @@ def request_detail(request, reference):
     timeline, views_count = _timeline(footage_request, with_views=with_views)
     with permissions.permissions_read_once(user):
         can = _detail_permissions(user, footage_request)
+    release = release_of(footage_request) if transitions.has_release(footage_request.status) else None
+    past_approval = transitions.past_approval(footage_request.status)
     return render(
         request,
         "requests/detail.html",
         {
             "footage_request": footage_request,
             "is_overdue": is_overdue(footage_request, timezone.now()),
-            "past_approval": transitions.past_approval(footage_request.status),
+            "past_approval": past_approval,
             "items": items,
             # Every filing, and the scope as last filed beside the scope now where an approver narrowed it.
             "scope": scope,
@@ -318,7 +321,8 @@ def request_detail(request, reference):
             "answer_form": _answer_form(),
             "can_answer": can["comment"] and user.agency_id == footage_request.agency_id,
             "hold_form": HoldForm(auto_id="hold_%s"),
-            "release": release_of(footage_request) if transitions.has_release(footage_request.status) else None,
+            "release": release,
+            "minimisation": minimisation(scope, release) if past_approval else None,
             "hold": active_hold(footage_request),
             "redaction": redactions.redaction_of(footage_request),
             "frame": _frame_shown(request, footage_request, items) if can["edit_redaction"] else None,

@@ -1399,6 +1399,11 @@ EXPECTED = {
             "B.auditor": 404,
         },
     },
+    # The counter: a monitoring centre's custodians file a person's own request (an empty post: the form again).
+    "requests/new/subject/": {
+        "GET": {"*": 404, "anon": "login", "A.custodian": 200, "B.custodian": 200},
+        "POST": {"*": 404, "anon": "login", "A.custodian": 200, "B.custodian": 200},
+    },
     # A frame to draw regions on: the assigned custodians, before the export only (this request is released).
     "requests/<str:reference>/redaction/frame/<int:item>/": {
         "GET": {"*": 404, "anon": "login"},

@@ -68,7 +68,7 @@ def test_seed_demo_builds_the_demo_district(demo):
     assert set(Agency.objects.values_list("kind", flat=True)) >= {k for k in Agency.Kind if k != Agency.Kind.OTHER}
     assert LegalBasis.objects.count() == 14
     version = RegulationVersion.objects.get()
-    assert version.is_published and version.legal_bases.count() == 13
+    assert version.is_published and version.legal_bases.count() == 14
     assert _roles_of("ca-hang-bac") == {Role.REQUESTER, Role.ADMINISTRATOR}
     assert _roles_of("ioc-hk") == {Role.REVIEWER, Role.APPROVER, Role.CUSTODIAN, Role.ADMINISTRATOR}
     assert _roles_of("thanh-tra-hn") == {Role.AUDITOR, Role.ADMINISTRATOR}

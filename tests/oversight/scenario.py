@@ -146,6 +146,7 @@ class Tracked:
     recipients: list = field(default_factory=list)  # (moment, person) for each link issued
     downloads: list = field(default_factory=list)  # moments of downloads made
     info_asked_at: dt.datetime | None = None
+    regions_blurred: int | None = None  # released as redacted copies: the regions the custodian drew
 
     @property
     def first_filed(self) -> dt.datetime | None:
@@ -503,9 +504,36 @@ class Month:
             self._event(at, t, Action.REQUEST_EXPIRE, SYSTEM)
         return due
 
-    def export(self, key: str, *, at: dt.datetime) -> None:
-        """A custodian starts the export; the worker cuts the footage, packs it and releases it at once."""
+    def export(self, key: str, *, at: dt.datetime, redact: bool = False) -> None:
+        """A custodian starts the export; the worker cuts the footage, packs it and releases it at once.
+
+        With `redact`, the custodian first requires redacted copies, draws one region (kept in place) on the first
+        clip and reviews it: the release hands over redacted copies, one region blurred."""
         t = self.requests[key]
+        if redact:
+            from requests import redactions
+
+            footage_request = self.fr(key)
+            item = next(
+                i
+                for i in footage_request.items.select_related("camera").order_by("camera__code", "start", "pk")
+                if i.camera.code in FOOTAGE_CAMERAS
+            )
+            with self.clock(at):
+                redactions.redaction_require(actor=self.custodian, footage_request=footage_request, reason="Che biển số xe")
+                redactions.redaction_region_add(
+                    actor=self.custodian,
+                    footage_request=footage_request,
+                    item=item,
+                    label="plate",
+                    at=0.0,
+                    box=(4, 146, 100, 20),
+                    track=False,
+                )
+                redactions.redaction_review(actor=self.custodian, footage_request=footage_request)
+            for action in (Action.REDACTION_REQUIRE, Action.REDACTION_REGION_ADD, Action.REDACTION_REVIEW):
+                self._event(at, t, action, person(self.custodian))
+            t.regions_blurred = 1
         with self.clock(at):
             workflow.request_export_start(actor=self.custodian, footage_request=self.fr(key))
         assert self.fr(key).status == Status.RELEASED
@@ -643,6 +671,11 @@ class Month:
             "overdue_at_end": sum(self.overdue_at_end(t) for t in self.in_report()),
             "late": sum(self.late(t) is not None for t in self.in_report()),
             "narrowed": sum(self.narrowed_in_period(t) for t in self.in_report()),
+            # Nobody came to the counter in November; one release was handed over as redacted copies.
+            "subject_requests": 0,
+            "redacted_releases": sum(1 for t in released if t.regions_blurred is not None),
+            "redacted_hours": sum(i.hours for t in released if t.regions_blurred is not None for i in t.items),
+            "regions_blurred": sum(t.regions_blurred or 0 for t in released),
         }
 
     def expected_breakdown(self, labels_of: Callable[[Tracked], list]) -> dict:
@@ -957,7 +990,7 @@ def play_november(m: Month) -> None:
     m.review("narrowed", at=local(11, 10, 10))
     m.approve("resubmitted", at=local(11, 10, 10, 30), by=m.approver)
     m.withdraw("withdrawn", at=local(11, 10, 16), reason="Đã có dữ liệu khác")
-    m.export("resubmitted", at=local(11, 11, 10))
+    m.export("resubmitted", at=local(11, 11, 10), redact=True)
     m.approve("narrowed", at=local(11, 11, 14), by=m.approver2, narrow={HD1: footage(3, 9)})
     m.draft("draft_withdrawn", by=m.alice, at=local(11, 12, 9), items=[m.item(HB1, (local(11, 11, 9), local(11, 11, 10)))])
     m.export("narrowed", at=local(11, 12, 10))

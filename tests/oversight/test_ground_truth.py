@@ -97,10 +97,14 @@ def test_the_summary_counts_what_was_done_in_the_month(november):
     data = report()
     expected = november.expected_summary()
     assert data.summary.keys() == expected.keys()
-    assert {key: data.summary[key] for key in expected if key != "footage_hours"} == {
-        key: value for key, value in expected.items() if key != "footage_hours"
+    hours = ("footage_hours", "redacted_hours")
+    assert {key: data.summary[key] for key in expected if key not in hours} == {
+        key: value for key, value in expected.items() if key not in hours
     }
     assert data.summary["footage_hours"] == pytest.approx(expected["footage_hours"])
+    # The copies' own length: the clip may begin at the keyframe before the window (a second at most here).
+    assert data.summary["redacted_hours"] == pytest.approx(expected["redacted_hours"], abs=2 / 3600)
+    assert expected["redacted_releases"] == 1 and expected["regions_blurred"] == 1
     # The scenario is what it says it is: every outcome occurs, and the month is not trivially small.
     assert expected["filed"] >= 20 and all(expected[key] for key in OUTCOMES)
     assert expected["overdue_at_end"] >= 3 and expected["late"] >= 4 and expected["narrowed"] == 1
@@ -319,7 +323,9 @@ def test_the_csv_tables_carry_the_same_figures(november):
     assert (scope["tu_ngay"], scope["den_ngay"], scope["ma_bao_cao"]) == ("2026-11-01", "2026-11-30", "BC-2026-11")
     summary = {row["chi_so"]: row["gia_tri"] for row in tables["01_tong_hop.csv"]}
     expected = november.expected_summary()
-    assert summary == {key: hours_cell(value) if key == "footage_hours" else str(value) for key, value in expected.items()}
+    assert summary == {
+        key: hours_cell(value) if key in ("footage_hours", "redacted_hours") else str(value) for key, value in expected.items()
+    }
     for name, label, want in (
         ("02_theo_co_quan.csv", "co_quan", november.expected_by_agency()),
         ("03_theo_can_cu.csv", "can_cu", november.expected_by_basis()),
@@ -494,8 +500,11 @@ def test_the_pdf_states_the_key_figures_and_names(november):
         ("Hết hạn (không bổ sung thông tin)", "expired"),
         ("Đã cung cấp dữ liệu", "released"),
         ("Số camera có dữ liệu được cung cấp", "cameras"),
+        ("Yêu cầu của chủ thể dữ liệu (tiếp nhận tại Trung tâm)", "subject_requests"),
+        ("Vùng của người khác đã được che mờ", "regions_blurred"),
     ):
         assert f"{label} {summary[key]}" in text, label
+    assert f"Lần cung cấp bản che mờ / thời lượng che mờ {summary['redacted_releases']} / " in text
     turnaround = november.expected_turnaround()
     for key in ("decision_median", "release_median"):
         with translation.override("vi"):

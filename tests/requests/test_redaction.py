@@ -232,6 +232,7 @@ def test_a_redacted_release_hands_over_the_copy_and_keeps_the_original(
         names = archive.namelist()
         manifest = json.loads(archive.read(f"{reference}/manifest.json"))
         copy_bytes = archive.read(f"{reference}/{copy.name}")
+        handover = archive.read(f"{reference}/bien-ban-giao-nhan.pdf")
     assert not any("originals/" in name for name in names)
     assert hashlib.sha256(copy_bytes).hexdigest() == copy.sha256
     kept = Path(release.package_path).parent / original.name
@@ -243,6 +244,16 @@ def test_a_redacted_release_hands_over_the_copy_and_keeps_the_original(
     assert entry["redaction"]["reviewed_by"] == world.custodian.display_name
     assert entry["redaction"]["drawn"][0]["drawn_box"] == list(box)
     assert entry["integrity"]["decoded"] is True and entry["redacted_from"]["integrity"]["decoded"] is True
+
+    # The hand-over record says the file given is a redacted copy, re-encoded, and names its original's hash.
+    import unicodedata
+
+    from tests.pdf import pdf_text
+
+    text = " ".join(unicodedata.normalize("NFC", " ".join(pdf_text(handover)[0])).split())
+    words = text.replace(" ", "")
+    assert "bảnchemờ" in words and "mãhóalại(H.264)" in words and "không mã hóa lại" not in text
+    assert copy.sha256 in words and original.sha256 in words
 
     # Inside the box every frame differs from the original; outside, only encoding noise.
     (Path(footage.exports) / "copy.mp4").write_bytes(copy_bytes)
