@@ -72,6 +72,7 @@ def release_body(footage_request, user):
                 "frames_decoded": file.frames_decoded,
                 "damage": file.damage or [],
                 "not_checked": file.not_checked or [],
+                "redacted_from": file.redacted_from or None,
             }
             for file in release.files.all()
         ],

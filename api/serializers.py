@@ -253,7 +253,9 @@ class LedgerPageSerializer(serializers.Serializer):
 
 class ReleaseFileSerializer(serializers.Serializer):
     name = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.CharField(
+        help_text="video, manifest, handover, package; original: bản gốc do Trung tâm lưu giữ, không có trong gói và không tải được."
+    )
     sha256 = serializers.CharField()
     size = serializers.IntegerField()
     camera = serializers.CharField()
@@ -264,6 +266,9 @@ class ReleaseFileSerializer(serializers.Serializer):
     frames_decoded = serializers.IntegerField(allow_null=True)
     damage = serializers.ListField(child=serializers.DictField())
     not_checked = serializers.ListField(child=serializers.JSONField())
+    redacted_from = serializers.CharField(
+        allow_null=True, help_text="Với bản che mờ: tên tệp bản gốc (loại original) mà bản này được tạo từ đó."
+    )
 
 
 class ReleaseSerializer(serializers.Serializer):
