@@ -186,7 +186,9 @@ class Verify(ApiView):
                         "file": match.name,
                         "kind": match.kind,
                         "size": match.size,
+                        # The original of a redacted copy was never handed over: it was kept when the copy was released.
                         "released_at": s.moment(match.release.created_at),
+                        "handed_over": match.kind != "original",
                     }
                     for match in matches
                 ],

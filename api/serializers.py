@@ -310,6 +310,9 @@ class VerifyMatchSerializer(serializers.Serializer):
     kind = serializers.CharField()
     size = serializers.IntegerField()
     released_at = serializers.DateTimeField()
+    handed_over = serializers.BooleanField(
+        help_text="false: bản gốc do Trung tâm lưu giữ (loại original), không được giao; bên nhận được giao bản che mờ."
+    )
 
 
 class VerifyResultSerializer(serializers.Serializer):

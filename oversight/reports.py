@@ -390,7 +390,8 @@ def _dossier(footage_request):
     from requests.models import Release
 
     release = Release.objects.filter(footage_request=footage_request).first()
-    videos = list(release.files.filter(kind="video").order_by("name")) if release else []
+    # The clips handed over and, for redacted copies, their originals: the footage's damage is found in those.
+    videos = list(release.files.filter(kind__in=("video", "original")).order_by("kind", "name")) if release else []
     with translation.override("vi"):
         events = list(AuditEvent.objects.filter(reference=footage_request.reference).order_by("seq"))
         for event in events:

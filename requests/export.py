@@ -796,17 +796,34 @@ def _check_clips(checker, files, layouts, progress=None):
         _end_where_footage_ends(f, report)
     for f in files:
         if "_copy_check" in f:
-            f["integrity"] = _copy_integrity(decode_check(f.pop("_copy_check"), threads=DECODE_THREADS))
+            start = dt.datetime.fromisoformat(f["start_utc"])
+            f["integrity"] = _copy_integrity(decode_check(f.pop("_copy_check"), threads=DECODE_THREADS), start)
 
 
-def _copy_integrity(report):
-    """A redacted copy's decode check, as the manifest gives it: made by our encoder, it has no recordings behind it,
-    so its damage is said in the file's own seconds, not in source segments."""
+def _copy_integrity(report, start):
+    """A redacted copy's own decode check, as the manifest gives it. Its frames keep their original's times (from
+    `start`, the original's first frame), so a damaged range is said in those times; it names no source segment: the
+    copy was made by our encoder, not recorded (the footage's own damage is in its original's section)."""
+
+    def span(d):
+        begin = start + dt.timedelta(seconds=d.seconds)
+        end = begin + dt.timedelta(seconds=d.duration * d.frames)
+        return {
+            "kind": integrity.KIND_FILE if d.whole_file else integrity.KIND_DECODE,
+            "from_seconds": round(d.seconds, 3),
+            "to_seconds": round(d.seconds + d.duration * d.frames, 3),
+            "from_utc": None if d.whole_file else _iso(begin),
+            "to_utc": None if d.whole_file else _iso(end),
+            "frames": d.frames,
+            "frames_without_picture": d.pictureless,
+            "problems": list(d.problems),
+        }
+
     return {
         "decoded": report.decoded,
         "frames_in_file": report.frames_in_file,
         "frames_decoded": report.frames_decoded,
-        "damaged": [{"seconds": round(d.seconds, 3), "frames": d.frames, "problems": list(d.problems)} for d in report.damage],
+        "damaged": [span(d) for d in report.damage],
         "checked_with": report.checked_with,
         "not_checked": report.not_checked,
     }

@@ -241,11 +241,24 @@ def _contents_text(manifest):
             "mục “Kết quả kiểm tra giải mã” dưới đây. "
             "Mỗi tệp được xác định bằng giá trị băm SHA-256 dưới đây:"
         )
+    records = [entry.get("redaction") or {} for entry in redacted]
+    faces = any((record.get("settings") or {}).get("faces") for record in records)
+    visible = sum(record.get("faces_left_visible") or 0 for record in records)
+    if faces:
+        blurred = (
+            "khuôn mặt do bộ phát hiện tìm thấy (xét mỗi 3 khung hình, giữa hai lần xét vị trí được nội suy; bộ phát "
+            "hiện có thể bỏ sót khuôn mặt quá nhỏ, bị che khuất hoặc chỉ xuất hiện trong ít khung hình) và các vùng do "
+            "cán bộ vận hành vẽ đã được làm mờ"
+        )
+    else:
+        blurred = "các vùng do cán bộ vận hành vẽ đã được làm mờ (không dùng bộ phát hiện khuôn mặt)"
+    if visible:
+        blurred += "; người yêu cầu (chủ thể dữ liệu) được giữ nguyên hình trong vùng đã đánh dấu"
     return (
         f"Bên giao đã giao cho bên nhận {count} tệp dữ liệu ghi hình, trong đó {len(redacted)} tệp là bản che mờ để bảo "
-        "vệ dữ liệu cá nhân của người khác: khuôn mặt do bộ phát hiện tìm thấy và các vùng do cán bộ vận hành vẽ đã "
-        "được làm mờ, hình ảnh được mã hóa lại (H.264), không có âm thanh; danh sách vùng che mờ theo từng khoảng thời "
-        "gian, công cụ và phiên bản sử dụng, người rà soát được ghi trong manifest.json. Bản gốc của mỗi bản che mờ "
+        f"vệ dữ liệu cá nhân của người khác: {blurred}; hình ảnh được mã hóa lại (H.264), không có âm thanh; danh sách "
+        "vùng che mờ theo từng khoảng thời gian, công cụ và phiên bản sử dụng, người rà soát được ghi trong "
+        "manifest.json. Bản gốc của mỗi bản che mờ "
         "được trích xuất bằng cách sao chép nguyên trạng các khung hình đã ghi và do bên giao lưu giữ, không giao cho "
         "bên nhận; giá trị SHA-256 của bản gốc ghi kèm để đối chiếu. Phần hình ảnh của mỗi tệp đã được giải mã từng "
         "khung hình để kiểm tra; kết quả và giới hạn của phép kiểm tra này ghi ở mục “Kết quả kiểm tra giải mã” dưới "

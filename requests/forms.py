@@ -471,6 +471,13 @@ class HoldForm(ActionForm):
     reason = forms.CharField(label=_("Reason for the legal hold"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
+class UnshownInput(forms.TextInput):
+    """A text box that never writes its value back into the page: a form shown again with its errors asks for it anew."""
+
+    def format_value(self, value):
+        return None
+
+
 class SubjectRequestForm(forms.Form):
     """A person's request for footage of themselves, as the official at the counter records it."""
 
@@ -479,7 +486,7 @@ class SubjectRequestForm(forms.Form):
     document_number = forms.CharField(
         label=_("Document number"),
         max_length=40,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=UnshownInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text=_("Checked against the document shown; kept only as a keyed hash, never in clear."),
     )
     place = forms.CharField(label=_("Where the person was"), max_length=300)

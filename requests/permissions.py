@@ -65,8 +65,26 @@ def _filer_role(footage_request):
 
 
 def _edit_refusal(user, footage_request):
+    if footage_request.for_data_subject:
+        # What the person asked for at the counter stays as filed: a question is answered by a message, a new request
+        # is filed for anything else.
+        return _("A person's request is not changed after it is filed: answer by a message, or file a new request.")
     if not (_own_agency(user, footage_request) and user.has_role(_filer_role(footage_request))):
         return _("Only requesting officers of the requesting agency may change this request.")
+    if not allows("update", footage_request.status):
+        return _("A request can be changed only while it is a draft or more information is requested.")
+    if not _has_perm(user, "requests.change_footagerequest", footage_request):
+        return _("You do not hold the permission to change this request.")
+    return None
+
+
+def _submit_refusal(user, footage_request):
+    """Submit, or submit again once a question is answered: who may change it; for a person's own request, which is
+    never changed, the centre's custodians who file at its counter."""
+    if not footage_request.for_data_subject:
+        return _edit_refusal(user, footage_request)
+    if not (_own_agency(user, footage_request) and user.has_role(Role.CUSTODIAN)):
+        return _("Only the custodians of the centre that filed it may submit this request.")
     if not allows("update", footage_request.status):
         return _("A request can be changed only while it is a draft or more information is requested.")
     if not _has_perm(user, "requests.change_footagerequest", footage_request):
@@ -130,7 +148,7 @@ def _ask_info_refusal(user, footage_request):
 
 
 def _comment_refusal(user, footage_request):
-    if _own_agency(user, footage_request) and user.has_role(Role.REQUESTER):
+    if _own_agency(user, footage_request) and user.has_role(_filer_role(footage_request)):
         return None
     if _ask_info_refusal(user, footage_request) is None or _has_perm(user, "requests.review_footagerequest", footage_request):
         return None
@@ -163,7 +181,7 @@ def _checks(
 
 
 can_edit, ensure_can_edit = _checks(_edit_refusal)
-can_submit, ensure_can_submit = can_edit, ensure_can_edit
+can_submit, ensure_can_submit = _checks(_submit_refusal)
 can_withdraw, ensure_can_withdraw = _checks(_withdraw_refusal)
 can_review, ensure_can_review = _checks(_review_refusal)
 # Approve or reject.

@@ -16,7 +16,7 @@ from requests import permissions
 from requests.locking import lock_request
 from requests.models import FootageRequest, Redaction, RedactionRegion, RequestItem
 from requests.permissions import WorkflowRefused
-from requests.redactor import DrawnRegion
+from requests.redactor import MIN_SIDE, DrawnRegion
 
 
 def _region_facts(region):
@@ -92,6 +92,15 @@ def redaction_region_add(
     x, y, width, height = box
     if min(x, y) < 0 or min(width, height) <= 0:
         raise WorkflowRefused(_("Give the box as its left and top edge and a width and height greater than zero."))
+    if min(width, height) < MIN_SIDE:
+        raise WorkflowRefused(_("A region must be at least %(n)d pixels wide and high.") % {"n": MIN_SIDE})
+    if label == RedactionRegion.Label.SUBJECT:
+        # Left visible, it lifts the blurring of the faces inside it: only for the person asking for their own footage,
+        # once per clip, and never the whole picture (requests.redactor refuses a box over a quarter of the frame).
+        if not footage_request.for_data_subject:
+            raise WorkflowRefused(_("Only a person's request for their own footage has a person left visible."))
+        if redaction.regions.filter(item=item, label=RedactionRegion.Label.SUBJECT).exists():
+            raise WorkflowRefused(_("The person asking is already marked on this clip: remove that region first."))
     region = RedactionRegion.objects.create(
         redaction=redaction,
         item=item,
@@ -186,7 +195,7 @@ def redaction_frame(
         raise FrameUnavailable(_("No recorded footage at that moment."))
     try:
         png, size = frame_at(source.local_path(segment), (moment - segment.start).total_seconds())
-    except (RedactionError, OSError) as error:
+    except (RedactionError, OSError, ValueError) as error:  # PyAV's errors are OSError or ValueError
         raise FrameUnavailable(_("The frame could not be read: %(error)s") % {"error": error}) from None
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
     for region in redaction.regions.filter(item=item):

@@ -37,6 +37,12 @@ FACE_EVERY = 3
 BETWEEN_MARGIN = 1.25
 # A tracked region that its tracker lost is blurred where it was last seen, widened by this much, until its end.
 LOST_MARGIN = 1.5
+# A drawn box is at least this many pixels on each side; a tracked one larger than TRACK_MAX_SHARE of the frame is
+# kept in place instead (a tracker's search area grows with its box); a region left visible (SUBJECT) may cover at
+# most SUBJECT_MAX_SHARE of the frame, so that it can never lift the blurring of the whole picture.
+MIN_SIDE = 8
+TRACK_MAX_SHARE = 0.25
+SUBJECT_MAX_SHARE = 0.25
 # The copy's encoding: H.264 at a constant rate factor (visually close to the original outside the regions).
 CRF = 20
 PRESET = "veryfast"
@@ -193,13 +199,26 @@ def blur(image, box):
 class _Tracked:
     """One drawn region through the clip: its tracker, where it was last seen, and what it blurred."""
 
-    def __init__(self, number, region: DrawnRegion):
+    def __init__(self, number, region: DrawnRegion, width, height):
         self.number, self.region = number, region
         self.tracker = None
-        self.box = tuple(region.box)
+        box = _clamp(region.box, width, height)
+        if box is None:
+            raise RedactionError(f"region {number} ({region.label}) lies outside the {width}x{height} frame")
+        x, y, w, h = box
+        # Too small for a tracker: grown to MIN_SIDE around its middle, inside the frame.
+        if w < MIN_SIDE or h < MIN_SIDE:
+            box = _clamp((x + w / 2 - MIN_SIDE, y + h / 2 - MIN_SIDE, 2 * MIN_SIDE, 2 * MIN_SIDE), width, height)
+        area = box[2] * box[3] / (width * height)
+        if region.label == SUBJECT and area > SUBJECT_MAX_SHARE:
+            raise RedactionError(f"region {number} left visible covers {area:.0%} of the frame (at most {SUBJECT_MAX_SHARE:.0%})")
+        self.box = box
+        self.track = region.track and area <= TRACK_MAX_SHARE
         self.lost_at = None
-        source = "kept visible" if region.label == SUBJECT else "tracked" if region.track else "drawn"
+        source = "kept visible" if region.label == SUBJECT else "tracked" if self.track else "drawn"
         self.run = _Run(source=source, label=region.label, extra={"region": number})
+        if region.track and not self.track:
+            self.run.extra["kept_in_place"] = f"larger than {TRACK_MAX_SHARE:.0%} of the frame: not tracked"
 
     def active(self, moment, epsilon):
         if moment + epsilon < self.region.at:
@@ -207,7 +226,7 @@ class _Tracked:
         return self.region.until is None or moment <= self.region.until + epsilon
 
     def box_for(self, bgr, width, height):
-        if not self.region.track:
+        if not self.track:
             return _clamp(self.box, width, height)
         if self.tracker is None:
             self.tracker = cv2.TrackerCSRT_create()
@@ -230,6 +249,9 @@ def redact(source, target, *, regions=(), faces=True, progress=None):
     source, target = Path(source), Path(target)
     try:
         return _redact(source, target, list(regions), faces, progress)
+    except RedactionError:
+        target.unlink(missing_ok=True)
+        raise
     except (av.FFmpegError, OSError, ValueError, cv2.error) as error:
         target.unlink(missing_ok=True)
         raise RedactionError(f"{source.name}: {error}") from error
@@ -301,7 +323,7 @@ def _redact(source, target, regions, faces, progress):
         start = stream.start_time or 0
         epsilon = float(1 / rate) / 2
         detector = _Faces(width, height) if faces else None
-        tracked = [_Tracked(number, region) for number, region in enumerate(regions, start=1)]
+        tracked = [_Tracked(number, region, width, height) for number, region in enumerate(regions, start=1)]
         with av.open(str(target), "w", format="mp4") as writing:
             out = writing.add_stream("libx264", rate=rate)
             out.width, out.height, out.pix_fmt = width, height, "yuv420p"

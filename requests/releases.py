@@ -318,6 +318,7 @@ def release_verify_record(*, actor: User | None, result: dict, http_request: Htt
             "checked_at": result["checked_at"],
             "matches": [[m.release.footage_request.reference, m.name] for m in result["matches"]],
             "released_match": result["released_match"],
+            "original_match": result.get("original_match", False),
         },
         http_request=http_request,
     )

@@ -177,5 +177,16 @@ def record_result(token, *, release):
         "checked_at": claims["t"],
         "release": release,
         "matches": matches,
-        "released_match": any(not match.held for match in matches),
+        "released_match": released_match(matches),
+        "original_match": original_match(matches),
     }
+
+
+def released_match(matches) -> bool:
+    """A match on a file handed over: in a package not held back, and not an original the centre kept."""
+    return any(not match.held and match.kind != "original" for match in matches)
+
+
+def original_match(matches) -> bool:
+    """A match on the original of a redacted copy: kept by the centre, never handed over."""
+    return any(not match.held and match.kind == "original" for match in matches)

@@ -42,6 +42,13 @@ def _verdict(result):
             MATCH_INK,
             "Tệp được kiểm tra trùng khớp (cùng giá trị SHA-256) với tệp đã giao nêu dưới đây.",
         )
+    if result.get("original_match"):
+        return (
+            "KẾT QUẢ: KHỚP VỚI BẢN GỐC DO TRUNG TÂM LƯU GIỮ",
+            MATCH_INK,
+            "Tệp được kiểm tra trùng khớp (cùng giá trị SHA-256) với bản gốc nêu dưới đây: bản gốc do trung tâm lưu "
+            "giữ, không được giao; bên nhận được giao bản che mờ của nó.",
+        )
     if result["matches"]:
         return (
             "KẾT QUẢ: KHỚP VỚI TỆP CHƯA ĐƯỢC GIAO",

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import Action, AuditEvent
@@ -579,7 +580,8 @@ def _release_page(request, footage_request, *, link=None):
             "listed_videos": videos + originals,
             "documents": [f for f in files if f.kind not in ("video", "original")],
             "originals": originals,
-            "damaged": [video for video in videos if video.damaged_ranges or video.decoded is False],
+            # The damage in the footage: in a redacted copy's original too (the copy, re-encoded, may decode cleanly).
+            "damaged": [video for video in videos + originals if video.damaged_ranges or video.decoded is False],
             "checked_with": next((video.checked_with for video in videos if video.checked_with), ""),
             "not_checked": any(video.not_checked for video in videos),
             "grants": grants,
@@ -653,6 +655,7 @@ hold_place = _action_view(
 hold_release = _action_view(holds.hold_release, success=gettext_lazy("The legal hold was lifted."))
 
 
+@sensitive_post_parameters("document_number")
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def subject_new(request):
@@ -819,7 +822,8 @@ def _verify_page(request, *, release=None, token=None, refusal=None, refused_as=
         {
             "form": form,
             "matches": matches,
-            "released_match": any(not match.held for match in matches or []),
+            "released_match": verification.released_match(matches or []),
+            "original_match": verification.original_match(matches or []),
             "release": release,
             "token": token,
             "signing_key_fingerprint": current_signing_key_fingerprint(),

@@ -103,8 +103,9 @@ def _users_in_roles(agency_ids, role):
 
 
 def _notify_requesters(footage_request, verb):
-    """Tell the requesting agency's officers."""
-    _notify(footage_request, _users_in_roles([footage_request.agency_id], Role.REQUESTER), verb)
+    """Tell the requesting agency's officers (for a person's own request, the centre's custodians who filed it)."""
+    role = Role.CUSTODIAN if footage_request.for_data_subject else Role.REQUESTER
+    _notify(footage_request, _users_in_roles([footage_request.agency_id], role), verb)
 
 
 def _notify(footage_request, users, verb):
@@ -187,6 +188,9 @@ def _assigned(footage_request, duty, version=None, *, exclude_own=True):
         found = set(assigned_agencies(version=version, duty=duty, area=item.camera.area, category=item.data_category))
         agencies = found if agencies is None else agencies & found
     agencies = agencies or set()
+    # A person's own request is filed by the centre for them: the centre acts on it (not the official who filed it).
+    if footage_request.for_data_subject:
+        return agencies
     return agencies - {footage_request.agency_id} if exclude_own else agencies
 
 
@@ -346,8 +350,13 @@ def request_submit(*, actor: User, footage_request: FootageRequest, http_request
     )
     if not version.legal_bases.filter(pk=footage_request.legal_basis_id).exists():
         errors.insert(0, _("The chosen legal basis is not part of the regulation in force."))
-    if footage_request.legal_basis.data_subject_access and not footage_request.for_data_subject:
-        errors.insert(0, _("This legal basis is for a person's request for their own footage, filed at the centre's counter."))
+    if footage_request.legal_basis.data_subject_access != footage_request.for_data_subject:
+        errors.insert(
+            0,
+            _("This legal basis is for a person's request for their own footage, filed at the centre's counter.")
+            if footage_request.legal_basis.data_subject_access
+            else _("A person's request for their own footage is filed under the legal basis for it."),
+        )
     if (
         not footage_request.attachments.filter(kind=Attachment.Kind.OFFICIAL_LETTER).exists()
         and footage_request.urgency != Urgency.EMERGENCY
@@ -766,7 +775,17 @@ def _release_facts(release, files):
         "manifest_sha256": release.manifest_sha256,
         "handover_sha256": release.handover_sha256,
         "gaps": release.gaps,
-        "files": [{"name": f["name"], "sha256": f["sha256"], "size": f["size"]} for f in files],
+        "files": [
+            {
+                "name": f["name"],
+                "sha256": f["sha256"],
+                "size": f["size"],
+                # The original of a redacted copy is kept by the centre, never handed over.
+                **({"kept_by_centre": True} if f["kind"] == ReleaseFile.Kind.ORIGINAL else {}),
+                **({"redacted_from": f["redacted_from"]} if f.get("redacted_from") else {}),
+            }
+            for f in files
+        ],
     }
 
 

@@ -283,7 +283,7 @@ def test_a_redacted_release_hands_over_the_copy_and_keeps_the_original(
     client.logout()
     url = f"/requests/verify/{verification_token(release)}/"
     page = client.post(url, {"sha256": original.sha256}).content.decode()
-    assert 'data-result="match"' in page and 'data-redaction="original"' in page
+    assert 'data-result="original"' in page and 'data-redaction="original"' in page and 'data-result="match"' not in page
     page = client.post(url, {"sha256": copy.sha256}).content.decode()
     assert 'data-result="match"' in page and 'data-redaction="copy"' in page and original.name in page
 
@@ -358,3 +358,37 @@ def test_a_custodian_requires_draws_and_reviews_through_the_request_page(world, 
         )
         assert answer.status_code == 404
     assert footage_request.redaction.regions.count() == 1
+
+
+def test_boxes_outside_tiny_or_huge_neither_crash_nor_lift_the_blurring(tmp_path):
+    from requests.redactor import RedactionError
+
+    original = _moving_picture_clip(tmp_path / "original.mp4")
+    with pytest.raises(RedactionError, match="outside"):
+        redact(original, tmp_path / "a.mp4", regions=[DrawnRegion("plate", 0.0, (5000, 5000, 50, 50))], faces=False)
+    assert not (tmp_path / "a.mp4").exists()
+    # A 1-pixel box is grown to a size a tracker can follow; a box of the whole frame is kept in place, not tracked.
+    record = redact(
+        original,
+        tmp_path / "b.mp4",
+        regions=[DrawnRegion("plate", 0.0, (300, 200, 1, 1)), DrawnRegion("other", 0.0, (0, 0, 16384, 16384))],
+        faces=False,
+    )
+    whole = next(r for r in record["regions"] if r["region"] == 2)
+    assert whole["source"] == "drawn" and "not tracked" in whole["kept_in_place"] and whole["area"] == [0, 0, WIDTH, HEIGHT]
+    # A region left visible may not cover the picture.
+    with pytest.raises(RedactionError, match="left visible covers"):
+        redact(original, tmp_path / "c.mp4", regions=[DrawnRegion("subject", 0.0, (0, 0, WIDTH, HEIGHT))], faces=True)
+
+
+def test_a_person_left_visible_only_on_their_own_request(world, footage):
+    footage_request = approved(world, [(footage.at(2), footage.at(6))])
+    item = _required(world, footage_request)
+    with pytest.raises(WorkflowRefused, match="own footage"):
+        redactions.redaction_region_add(
+            actor=world.custodian, footage_request=footage_request, item=item, label="subject", at=0.0, box=(0, 0, 50, 50)
+        )
+    with pytest.raises(WorkflowRefused, match="at least"):
+        redactions.redaction_region_add(
+            actor=world.custodian, footage_request=footage_request, item=item, label="plate", at=0.0, box=(0, 0, 2, 2)
+        )

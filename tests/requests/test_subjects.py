@@ -153,3 +153,28 @@ def test_a_custodian_of_another_agency_cannot_file_for_this_centre(world, footag
     stranger = UserFactory(username="vanhanh-khac", agency=world.agency_b, roles=["custodian"])
     with pytest.raises(WorkflowRefused):
         _file(world, footage, actor=stranger)
+
+
+def test_a_persons_request_stays_as_filed_and_its_centre_hears_of_it(world, footage, subject_basis, client):
+    from requests import permissions
+    from requests.models import Notification
+
+    footage_request = _file(world, footage)
+    # The centre's approvers are told a decision waits once it is reviewed; nobody may change what was filed.
+    assert not permissions.can_edit(world.custodian, footage_request)
+    workflow.request_ask_info(actor=world.reviewer, footage_request=footage_request, question="Ảnh chân dung?")
+    footage_request.refresh_from_db()
+    assert Notification.objects.filter(user=world.custodian, footage_request=footage_request).exists()
+    assert permissions.can_comment(world.custodian, footage_request)
+    with pytest.raises(WorkflowRefused):
+        workflow.request_update(
+            actor=world.custodian,
+            footage_request=footage_request,
+            items=[{"camera": world.camera, "start": footage.at(0), "end": footage.at(8), "data_category": category("video")}],
+            legal_basis=world.basis,
+        )
+    # The number typed is not written back into a form shown again with its errors.
+    client.logout()
+    sign_in_verified(client, world.custodian)
+    page = client.post("/requests/new/subject/", {"person_name": "X", "document_type": "citizen_id", "document_number": CITIZEN_ID})
+    assert page.status_code == 200 and CITIZEN_ID not in page.content.decode()
