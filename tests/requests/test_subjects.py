@@ -176,5 +176,7 @@ def test_a_persons_request_stays_as_filed_and_its_centre_hears_of_it(world, foot
     # The number typed is not written back into a form shown again with its errors.
     client.logout()
     sign_in_verified(client, world.custodian)
-    page = client.post("/requests/new/subject/", {"person_name": "X", "document_type": "citizen_id", "document_number": CITIZEN_ID})
+    page = client.post(
+        "/requests/new/subject/", {"person_name": "X", "document_type": "citizen_id", "document_number": CITIZEN_ID}
+    )
     assert page.status_code == 200 and CITIZEN_ID not in page.content.decode()
