@@ -167,6 +167,7 @@ DATA_LABELS = {
     "regulation_version": gettext_lazy("Regulation version"),
     "release": gettext_lazy("Release number"),
     "released_match": gettext_lazy("Matches a released file"),
+    "original_match": gettext_lazy("Matches an original kept by the centre"),
     "releases": gettext_lazy("Releases"),
     "removed": gettext_lazy("Removed"),
     "report": gettext_lazy("Report"),

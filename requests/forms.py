@@ -498,9 +498,6 @@ class SubjectRequestForm(forms.Form):
         help_text=_("Clothes, vehicle, what they carried: it helps the custodian mark the person to leave visible."),
     )
     contact = forms.CharField(label=_("Contact (telephone or e-mail)"), max_length=200, required=False)
-    delivery = forms.ChoiceField(
-        label=_("Hand-over"), choices=SubjectAccess.Delivery.choices, initial=SubjectAccess.Delivery.PREMISES
-    )
     counter_number = forms.CharField(label=_("Counter receipt number"), max_length=80, required=False)
 
     def __init__(self, *args, agency, items, legal_basis, **kwargs):

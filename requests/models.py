@@ -747,8 +747,9 @@ class SubjectAccess(models.Model):
         OTHER = "other", _("Other identity document")
 
     class Delivery(models.TextChoices):
+        # The centre's custodians download the redacted copy and hand it over in person (a link of the person's own,
+        # without an account, is not offered yet).
         PREMISES = "premises", _("Handed over at the centre")
-        PERSONAL_LINK = "personal_link", _("By a personal link")
 
     footage_request = models.OneToOneField(
         FootageRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="subject_access"

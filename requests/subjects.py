@@ -114,7 +114,7 @@ def subject_request_file(
         items=items,
         http_request=http_request,
         legal_basis=basis,
-        letter_number=counter_number.strip() or _("Counter, %(day)s") % {"day": today.strftime("%d/%m/%Y")},
+        letter_number=counter_number.strip() or _("Filed at the counter"),
         letter_date=today,
         purpose=_("A person asks for footage of themselves at %(place)s (data subject's request).") % {"place": place.strip()},
         for_data_subject=True,

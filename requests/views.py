@@ -53,7 +53,7 @@ from requests.forms import (
     available_legal_bases,
     request_item_formset,
 )
-from requests.models import Decision, Notification, Status, Urgency
+from requests.models import Decision, Notification, Status, SubjectAccess, Urgency
 from requests.permissions import WorkflowRefused
 from requests.selectors import (
     TABLE_COLUMNS,
@@ -326,6 +326,7 @@ def request_detail(request, reference):
             "minimisation": minimisation(scope, release) if past_approval else None,
             "hold": active_hold(footage_request),
             "redaction": redactions.redaction_of(footage_request),
+            "subject_access": _subject_access(footage_request),
             "frame": _frame_shown(request, footage_request, items) if can["edit_redaction"] else None,
             "redaction_require_form": RedactionRequireForm(auto_id="redaction_%s"),
             "region_form": RedactionRegionForm(footage_request=footage_request, auto_id="region_%s"),
@@ -333,6 +334,13 @@ def request_detail(request, reference):
             "export_error": failure_text(footage_request.export_error),
         },
     )
+
+
+def _subject_access(footage_request):
+    """A person's own request: who they are (never their document's number) and who checked it; None otherwise."""
+    if not footage_request.for_data_subject:
+        return None
+    return SubjectAccess.objects.select_related("checked_by").filter(footage_request=footage_request).first()
 
 
 def _frame_shown(request, footage_request, items):
@@ -678,7 +686,6 @@ def subject_new(request):
                     place=data["place"],
                     appearance=data["appearance"],
                     contact=data["contact"],
-                    delivery=data["delivery"],
                     counter_number=data["counter_number"],
                     items=items.items(),
                     http_request=request,
