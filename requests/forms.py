@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from governance.forms import DayFirstDateField
 from governance.models import Agency, Camera, DataCategory, LegalBasis
 from governance.selectors import legal_bases_valid_on, regulation_in_force
+from governance.timefmt import DATE_TIME_SECONDS, local_time
 from governance.widgets import FastModelChoiceField, FastSelect, bilingual_label
 from requests.models import FootageRequest, RedactionRegion, RequestItem, Status, SubjectAccess, Urgency
 from requests.pdfcheck import NotAPlainPdf, check_pdf
@@ -550,6 +551,10 @@ class RedactionRegionForm(ActionForm):
         super().__init__(*args, **kwargs)
         if footage_request is not None:
             self.fields["item"].queryset = footage_request.items.select_related("camera")
+        # The window in Vietnam time, as the request page shows it.
+        self.fields["item"].label_from_instance = lambda item: (
+            f"{item.camera.code} · {local_time(item.start, DATE_TIME_SECONDS)}–{local_time(item.end, '%H:%M:%S')}"
+        )
 
     @classmethod
     def posted(cls, data, footage_request):

@@ -334,6 +334,11 @@ def test_a_custodian_requires_draws_and_reviews_through_the_request_page(world, 
     # The review screen: a frame of the window with the region outlined; seeing it is a ledger event.
     page = client.get(f"/requests/{reference}/", {"frame_item": item.pk, "frame_at": "1.5"})
     assert f"/requests/{reference}/redaction/frame/{item.pk}/?at=1.5" in page.content.decode()
+    # In Vietnamese the page writes decimals with a comma; the moment the drawing script copies must stay a number.
+    assert (
+        'data-at="1.5"' in page.content.decode()
+        and 'name="frame_at" id="frame_at" min="0" step="0.1" value="1.5"' in page.content.decode()
+    )
     frame = client.get(f"/requests/{reference}/redaction/frame/{item.pk}/", {"at": "1.5"})
     assert frame.status_code == 200 and frame["Content-Type"] == "image/png" and frame.content.startswith(b"\x89PNG")
     assert AuditEvent.objects.filter(reference=reference, action=Action.REDACTION_FRAME_VIEW).count() == 1
