@@ -981,6 +981,29 @@ def assemble_build(footage_request_id, parts, *, progress=None):
         raise
 
 
+def _data_subject(footage_request):
+    """For a person's own request, who asked and how their identity was checked (never the document's number)."""
+    if not footage_request.for_data_subject:
+        return {}
+    from requests.models import SubjectAccess
+
+    access = SubjectAccess.objects.select_related("checked_by").filter(footage_request=footage_request).first()
+    if access is None:
+        return {}
+    with translation.override("vi"):
+        document = str(access.get_document_type_display())
+    return {
+        "data_subject": {
+            "person_name": access.person_name,
+            "document_type": access.document_type,
+            "document": document,
+            "checked_by": access.checked_by.display_name,
+            "checked_at": _iso(access.checked_at),
+            "place": access.place,
+        }
+    }
+
+
 def _gather_original(folder, original, originals, site):
     """Copy a redacted copy's original from its site's folder to the centre's originals, its hash checked."""
     originals.mkdir(exist_ok=True)
@@ -1035,6 +1058,7 @@ def _package(footage_request, area, packer, manifest_items, files, progress):
         "content_sha256": footage_request.content_hash,
         "regulation_version": footage_request.regulation_version.number if footage_request.regulation_version else None,
         "approvals": _approvals(footage_request),
+        **_data_subject(footage_request),
         "exported_at": _iso(timezone.now()),
         "items": manifest_items,
         "files": [{k: v for k, v in f.items() if k not in ("first", "last")} for f in files],

@@ -278,6 +278,20 @@ def _hashes_cell(entry, s):
     ]
 
 
+def _recipient_lines(manifest, s):
+    subject = manifest.get("data_subject")
+    if subject:
+        return [
+            _p(f"Ông/Bà: {subject['person_name']} — người yêu cầu dữ liệu hình ảnh của chính mình (chủ thể dữ liệu)", s["base"]),
+            _p(f"Giấy tờ tùy thân: {subject['document']}, đã kiểm tra (số giấy tờ không ghi vào biên bản này).", s["base"]),
+        ]
+    return [
+        _p(f"Đơn vị: {manifest['agency']}", s["base"]),
+        _p(f"Đại diện: {manifest['requester']} — cán bộ đề nghị", s["base"]),
+        _p(f"Số hồ sơ / vụ việc: {manifest['case_reference'] or '—'}", s["base"]),
+    ]
+
+
 def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, verify_path=None, heading=None):
     """The PDF bytes of the hand-over record for one package: `scope` the narrowed scope to show
     (`selectors.narrowed_scope`), `verify_path` the path of the package's verification link, `heading` the record's
@@ -297,10 +311,24 @@ def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, v
     basis = manifest["legal_basis"]
     letter = manifest["official_letter"]
     letter_date = dt.date.fromisoformat(letter["date"]).strftime("%d/%m/%Y")
+    subject = manifest.get("data_subject")
+    if subject:
+        # A person asking for their own footage: no criminal procedure, no official letter.
+        asked = [
+            f"Căn cứ yêu cầu của ông/bà {subject['person_name']} tiếp nhận tại {manifest['agency']} ngày {letter_date} "
+            f"({letter['number']}); giấy tờ tùy thân ({subject['document']}) đã được {subject['checked_by']} kiểm tra;",
+        ]
+    else:
+        asked = [
+            "Căn cứ Điều 88 khoản 4, Điều 99 và Điều 107 Bộ luật Tố tụng hình sự số 101/2015/QH13;",
+            f"Căn cứ công văn số {letter['number']} ngày {letter_date} của {manifest['agency']};",
+        ]
+    # The criminal procedure first, then the legal basis, then the letter; a person's own request: the basis, then them.
+    before, after = ([], asked) if subject else (asked[:1], asked[1:])
     grounds = [
-        "Căn cứ Điều 88 khoản 4, Điều 99 và Điều 107 Bộ luật Tố tụng hình sự số 101/2015/QH13;",
+        *before,
         f"Căn cứ {basis['citation']} ({basis['title']});",
-        f"Căn cứ công văn số {letter['number']} ngày {letter_date} của {manifest['agency']};",
+        *after,
         "Căn cứ quyết định phê duyệt của: "
         + "; ".join(
             f"{a['name']} ({a['agency']}, {local_time(a['signed_at'], DATE_TIME_SECONDS)})" for a in manifest["approvals"]
@@ -315,9 +343,7 @@ def render_handover(*, footage_request, manifest, manifest_sha256, scope=None, v
         _p(f"Đơn vị: {provider.get('agency') or '—'}", s["base"]),
         _p(f"Đại diện: {provider.get('name') or '—'} — cán bộ vận hành", s["base"]),
         _p("BÊN NHẬN", s["heading"]),
-        _p(f"Đơn vị: {manifest['agency']}", s["base"]),
-        _p(f"Đại diện: {manifest['requester']} — cán bộ đề nghị", s["base"]),
-        _p(f"Số hồ sơ / vụ việc: {manifest['case_reference'] or '—'}", s["base"]),
+        *_recipient_lines(manifest, s),
         _p("NỘI DUNG GIAO NHẬN", s["heading"]),
         _p(_contents_text(manifest), s["base"]),
         Spacer(1, 2 * mm),

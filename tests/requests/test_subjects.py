@@ -72,6 +72,20 @@ def test_a_request_filed_at_the_counter_is_released_only_as_a_redacted_copy(
         videos = [name for name in archive.namelist() if name.endswith(".mp4")]
     assert videos == [f"{footage_request.reference}/{copy.name}"]
 
+    # The hand-over record is made out to the person, names the document checked, and not its number.
+    import json
+    import unicodedata
+
+    from tests.pdf import pdf_text
+
+    with zipfile.ZipFile(release.package_path) as archive:
+        manifest = json.loads(archive.read(f"{footage_request.reference}/manifest.json"))
+        record = archive.read(f"{footage_request.reference}/bien-ban-giao-nhan.pdf")
+    assert manifest["data_subject"]["person_name"] == "Nguyễn Văn A" and CITIZEN_ID not in json.dumps(manifest)
+    text = " ".join(unicodedata.normalize("NFC", " ".join(pdf_text(record)[0])).split())
+    assert "Nguyễn Văn A" in text and "chủ thể dữ liệu" in text and "Bộ luật Tố tụng hình sự" not in text
+    assert CITIZEN_ID not in text.replace(" ", "")
+
     # The document's number is nowhere in clear: no column of any table, no ledger event.
     digits = CITIZEN_ID
     with connection.cursor() as cursor:
