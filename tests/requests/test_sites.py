@@ -313,3 +313,64 @@ def test_two_site_workers_each_cut_only_their_own_footage_and_a_site_down_waits(
         app.conf.task_always_eager, app.conf.task_default_queue = before
         for queue in (queue_a, queue_b, common["CELERY_QUEUE"]):
             _forget_queue(queue)
+
+
+@pytest.mark.django_db
+def test_redacted_copies_are_made_at_each_site_and_the_originals_kept_once_packaged(
+    world, footage, django_capture_on_commit_callbacks
+):
+    from requests import redactions
+
+    _two_sites(world)
+    write_segments(root=footage.root, camera="HB-902", start=footage.at(0), count=6, seconds=2)
+    footage_request = _both_cameras(world, footage)
+    redactions.redaction_require(actor=world.custodian, footage_request=footage_request, reason="Che biển số")
+    for item in footage_request.items.all():
+        redactions.redaction_region_add(
+            actor=world.custodian,
+            footage_request=footage_request,
+            item=item,
+            label="plate",
+            at=0.0,
+            box=(4, 146, 100, 20),
+            track=False,
+        )
+    redactions.redaction_review(actor=world.custodian, footage_request=footage_request)
+    footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
+
+    assert footage_request.status == Status.RELEASED
+    release = footage_request.release
+    copies = dict(release.files.filter(kind="video").values_list("name", "redacted_from"))
+    originals = dict(release.files.filter(kind="original").values_list("name", "sha256"))
+    assert len(copies) == 2 and set(copies.values()) == set(originals)
+    assert all(name.endswith("_redacted.mp4") for name in copies) and len(_package_names(release)) == 2
+    kept = Path(release.package_path).parent
+    for name, sha256 in originals.items():
+        assert export.sha256_file(kept / name)[0] == sha256
+    assert not sites.parts_root(footage_request.reference).exists()
+
+
+@pytest.mark.django_db
+def test_an_original_that_arrives_changed_from_its_site_fails_the_export(world, footage):
+    from requests import redactions
+
+    _two_sites(world)
+    write_segments(root=footage.root, camera="HB-902", start=footage.at(0), count=6, seconds=2)
+    footage_request = _both_cameras(world, footage)
+    redactions.redaction_require(actor=world.custodian, footage_request=footage_request, reason="Che mặt người đi đường")
+    redactions.redaction_review(actor=world.custodian, footage_request=footage_request)
+    footage_request.status = Status.EXPORTING
+    footage_request.save(update_fields=["status"])
+    parts = []
+    for code in ("Q-HK", "Q-BD"):
+        numbers = [number for number, site, _name, _queue in sites.item_sites(footage_request.pk) if site == code]
+        folder = sites.part_folder(footage_request.reference, code)
+        parts.append((folder, {**export.part_build(footage_request.pk, numbers, folder), "site": code}))
+    original = parts[0][0] / parts[0][1]["files"][0]["redacted_from"]["path"]
+    content = bytearray(original.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    original.write_bytes(bytes(content))
+    with pytest.raises(export.ExportFailed) as failure:
+        export.assemble_build(footage_request.pk, parts)
+    assert "arrival_mismatch" in str(failure.value) and original.name in str(failure.value)
+    assert not list((Path(footage.exports) / ".staging").glob("*"))
