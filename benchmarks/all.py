@@ -17,7 +17,9 @@ budget, whether it met it, and how long it took. Every step's whole output is ke
 - report: `audit_report --format pdf` from command to file at 5,000 and 20,000 releases;
 - export: a release of an hour of 1080p, export start to downloadable package, beside `cp` of the same segments;
 - export_sites: a release of half an hour at each of two recorder sites, cut and decode-checked by each site's own
-  Celery worker over Redis and packaged by the central one, beside `cp` of each site's segments.
+  Celery worker over Redis and packaged by the central one, beside `cp` of each site's segments;
+- redaction: a redacted copy of a minute of 720p and of 1080p (faces and a tracked region, then a region only), frames/s
+  beside the stream copy of the same minute.
 
 --quick runs the same steps at a tenth of the scale (100,000 requests, 1,000,000 events, 20 s of load), to try the
 script; its figures are not the SPEC's. Exit status: 0 when every step met its budget, 1 otherwise.
@@ -82,6 +84,12 @@ def steps(quick):
             "cg_bench_sites",
             ["benchmarks/export_sites.py"] + (["--minutes", "10"] if quick else []),
             "two site workers, start to package, beside cp (printed ratio)",
+        ),
+        (
+            "redaction",
+            None,
+            ["benchmarks/redaction.py"] + (["--seconds", "10"] if quick else []),
+            "a minute of 1080p redacted (frames/s and its time beside the stream copy's)",
         ),
     ]
 
