@@ -240,22 +240,23 @@ def _redaction_require_refusal(user, footage_request):
                 "Only an approver deciding this request, or an assigned custodian before the export, may require redacted copies."
             )
     else:
-        reason = _custodian_refusal(user, footage_request)
+        reason = _custodian_before_export_refusal(
+            user, footage_request, _("Redacted copies can be required only before the footage is exported.")
+        )
         if reason:
             return reason
-        if not allows("export", footage_request.status):
-            return _("Redacted copies can be required only before the footage is exported.")
     return second_factor_refusal(user)
 
 
 def _redaction_regions_refusal(user, footage_request):
     """Draw, remove and review the regions to blur: an assigned custodian, before the export."""
-    reason = _custodian_refusal(user, footage_request)
-    if reason:
-        return reason
-    if not allows("export", footage_request.status):
-        return _("The regions to blur can be changed only before the footage is exported.")
-    return second_factor_refusal(user)
+    too_late = _("The regions to blur can be changed only before the footage is exported.")
+    return _custodian_before_export_refusal(user, footage_request, too_late) or second_factor_refusal(user)
+
+
+def _custodian_before_export_refusal(user, footage_request, too_late):
+    """An assigned custodian, while the request waits for its export (or a retry of it); `too_late` otherwise."""
+    return _custodian_refusal(user, footage_request) or (None if allows("export", footage_request.status) else too_late)
 
 
 def _acknowledge_damage_refusal(user, footage_request):

@@ -55,6 +55,22 @@ def redaction_require(
     return redaction
 
 
+def redaction_required_by_rule(
+    footage_request: FootageRequest, *, reason: str, facts: dict, http_request: HttpRequest | None = None
+) -> Redaction:
+    """Redacted copies required by a rule rather than a person (the request's legal basis, a data subject's request),
+    in the caller's transaction, with its ledger event."""
+    redaction = Redaction.objects.create(footage_request=footage_request, reason=reason, faces=True, required_by=None)
+    record_event(
+        actor=None,
+        action=Action.REDACTION_REQUIRE,
+        target=footage_request,
+        data={"faces": True, **facts},
+        http_request=http_request,
+    )
+    return redaction
+
+
 def _redaction_for_change(actor, footage_request):
     footage_request = lock_request(footage_request)
     permissions.ensure_can_edit_redaction(actor, footage_request)

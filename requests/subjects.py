@@ -22,9 +22,10 @@ from django.utils.translation import gettext as _
 
 from audit import record_event
 from audit.models import Action
-from governance.models import Agency, LegalBasis, Role, User  # noqa: F401 - LegalBasis named in the annotations
-from requests.models import FootageRequest, Redaction, SubjectAccess
+from governance.models import Agency, LegalBasis, Role, User
+from requests.models import FootageRequest, SubjectAccess
 from requests.permissions import WorkflowRefused
+from requests.redactions import redaction_required_by_rule
 
 # What each document's number looks like once spaces and dashes are taken out.
 DOCUMENT_PATTERNS = {
@@ -138,17 +139,10 @@ def subject_request_file(
         data={"document_type": document_type, "checked_by": actor.username, "delivery": delivery, "place": access.place},
         http_request=http_request,
     )
-    Redaction.objects.create(
-        footage_request=footage_request,
+    redaction_required_by_rule(
+        footage_request,
         reason=_("A data subject's request: everyone but the person asking is blurred."),
-        faces=True,
-        required_by=None,
-    )
-    record_event(
-        actor=None,
-        action=Action.REDACTION_REQUIRE,
-        target=footage_request,
-        data={"faces": True, "required_by": "data subject's request"},
+        facts={"required_by": "data subject's request"},
         http_request=http_request,
     )
     return workflow.request_submit(actor=actor, footage_request=footage_request, http_request=http_request)

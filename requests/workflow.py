@@ -159,18 +159,13 @@ def _redaction_by_basis(footage_request, items):
     by_category = basis.redaction_categories.filter(pk__in=categories).exists()
     if not (by_kind or by_category) or Redaction.objects.filter(footage_request=footage_request).exists():
         return
-    Redaction.objects.create(
-        footage_request=footage_request,
+    from requests.redactions import redaction_required_by_rule
+
+    redaction_required_by_rule(
+        footage_request,
         reason=_("Required by the legal basis %(code)s for this request's %(what)s.")
         % {"code": basis.code, "what": _("data categories") if by_category else _("agency kind")},
-        faces=True,
-        required_by=None,
-    )
-    record_event(
-        actor=None,
-        action=Action.REDACTION_REQUIRE,
-        target=footage_request,
-        data={"faces": True, "required_by": "legal basis", "basis": basis.code, "by_category": by_category, "by_kind": by_kind},
+        facts={"required_by": "legal basis", "basis": basis.code, "by_category": by_category, "by_kind": by_kind},
     )
 
 

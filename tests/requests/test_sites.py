@@ -49,6 +49,18 @@ def _both_cameras(world, footage):
     )
 
 
+def _parts_cut(footage_request):
+    """Each site's part cut (as its worker would), the request exporting: (folder, result) pairs for assemble_build."""
+    footage_request.status = Status.EXPORTING
+    footage_request.save(update_fields=["status"])
+    parts = []
+    for code in ("Q-HK", "Q-BD"):
+        numbers = [number for number, site, _name, _queue in sites.item_sites(footage_request.pk) if site == code]
+        folder = sites.part_folder(footage_request.reference, code)
+        parts.append((folder, {**export.part_build(footage_request.pk, numbers, folder), "site": code}))
+    return parts
+
+
 def _package_names(release):
     with zipfile.ZipFile(release.package_path) as package:
         return sorted(name.rsplit("/", 1)[-1] for name in package.namelist() if "/data/" in name)
@@ -81,13 +93,7 @@ def test_a_clip_that_arrives_changed_fails_the_export_by_name(world, footage, dj
     _two_sites(world)
     write_segments(root=footage.root, camera="HB-902", start=footage.at(0), count=6, seconds=2)
     footage_request = _both_cameras(world, footage)
-    footage_request.status = Status.EXPORTING
-    footage_request.save(update_fields=["status"])
-    parts = []
-    for code in ("Q-HK", "Q-BD"):
-        numbers = [number for number, site, _name, _queue in sites.item_sites(footage_request.pk) if site == code]
-        folder = sites.part_folder(footage_request.reference, code)
-        parts.append((folder, {**export.part_build(footage_request.pk, numbers, folder), "site": code}))
+    parts = _parts_cut(footage_request)
     damaged = parts[1][0] / parts[1][1]["files"][0]["path"]
     content = bytearray(damaged.read_bytes())
     content[len(content) // 2] ^= 0xFF
@@ -359,13 +365,7 @@ def test_an_original_that_arrives_changed_from_its_site_fails_the_export(world, 
     footage_request = _both_cameras(world, footage)
     redactions.redaction_require(actor=world.custodian, footage_request=footage_request, reason="Che mặt người đi đường")
     redactions.redaction_review(actor=world.custodian, footage_request=footage_request)
-    footage_request.status = Status.EXPORTING
-    footage_request.save(update_fields=["status"])
-    parts = []
-    for code in ("Q-HK", "Q-BD"):
-        numbers = [number for number, site, _name, _queue in sites.item_sites(footage_request.pk) if site == code]
-        folder = sites.part_folder(footage_request.reference, code)
-        parts.append((folder, {**export.part_build(footage_request.pk, numbers, folder), "site": code}))
+    parts = _parts_cut(footage_request)
     original = parts[0][0] / parts[0][1]["files"][0]["redacted_from"]["path"]
     content = bytearray(original.read_bytes())
     content[len(content) // 2] ^= 0xFF
