@@ -69,15 +69,22 @@ def _verdict(result):
 
 
 def _matches_table(result, s):
-    rows = [[_p(h, s["small"]) for h in ("Mã hồ sơ", "Tên tệp trong gói dữ liệu", "Ngày giao")]]
+    rows = [[_p(h, s["small"]) for h in ("Mã hồ sơ", "Tên tệp", "Ngày giao")]]
     for match in result["matches"]:
         release = match.release
         when = local_time(release.created_at, DATE_TIME_SECONDS)
+        if match.held:
+            given = f"xuất ngày {when}; bị giữ lại, chưa giao"
+        elif match.kind == "original":
+            # The original of a redacted copy: kept by the centre, not in the package handed over.
+            given = f"bản gốc do trung tâm lưu giữ, không giao (bản che mờ của nó giao ngày {when})"
+        else:
+            given = when
         rows.append(
             [
                 _p(release.footage_request.reference, s["small"]),
                 _p(match.name, s["mono"]),
-                _p(f"xuất ngày {when}; bị giữ lại, chưa giao" if match.held else when, s["small"]),
+                _p(given, s["small"]),
             ]
         )
     made = Table(rows, colWidths=[34 * mm, 90 * mm, 50 * mm], repeatRows=1)

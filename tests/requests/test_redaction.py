@@ -284,6 +284,14 @@ def test_a_redacted_release_hands_over_the_copy_and_keeps_the_original(
     url = f"/requests/verify/{verification_token(release)}/"
     page = client.post(url, {"sha256": original.sha256}).content.decode()
     assert 'data-result="original"' in page and 'data-redaction="original"' in page and 'data-result="match"' not in page
+    # The signed record of that check says the same.
+    import re
+
+    token = re.search(r'name="result" value="([^"]+)"', page).group(1)
+    record = client.post(f"{url}record/", {"result": token})
+    assert record.status_code == 200
+    record_text = " ".join(unicodedata.normalize("NFC", " ".join(pdf_text(record.content)[0])).split())
+    assert "KHỚP VỚI BẢN GỐC DO TRUNG TÂM LƯU GIỮ" in record_text and "không giao" in record_text
     page = client.post(url, {"sha256": copy.sha256}).content.decode()
     assert 'data-result="match"' in page and 'data-redaction="copy"' in page and original.name in page
 
