@@ -23,6 +23,9 @@ from requests.models import Decision, LegalHold, Reminder, Status, Urgency
 DATA_LABELS = {
     # Redaction and a person's own request (requests.redactions, requests.subjects).
     "at": gettext_lazy("Seconds from the start of the window"),
+    "by": gettext_lazy("By"),
+    "downloads": gettext_lazy("Downloads"),
+    "subject_link": gettext_lazy("The person's own link"),
     "box": gettext_lazy("Box (left, top, width × height)"),
     "by_category": gettext_lazy("Required for the data categories"),
     "by_kind": gettext_lazy("Required for the agency kind"),

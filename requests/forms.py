@@ -479,6 +479,15 @@ class UnshownInput(forms.TextInput):
         return None
 
 
+class SubjectLinkForm(forms.Form):
+    """What a person types to open their own link: the identity document shown at the centre."""
+
+    document_type = forms.ChoiceField(label=_("Identity document"), choices=SubjectAccess.Document.choices)
+    document_number = forms.CharField(
+        label=_("Document number"), max_length=40, widget=UnshownInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+    )
+
+
 class SubjectRequestForm(forms.Form):
     """A person's request for footage of themselves, as the official at the counter records it."""
 

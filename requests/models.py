@@ -747,8 +747,8 @@ class SubjectAccess(models.Model):
         OTHER = "other", _("Other identity document")
 
     class Delivery(models.TextChoices):
-        # The centre's custodians download the redacted copy and hand it over in person (a link of the person's own,
-        # without an account, is not offered yet).
+        # The centre's custodians download the redacted copy and hand it over in person, or give the person a link of
+        # their own (`SubjectLink`), which opens with their identity document.
         PREMISES = "premises", _("Handed over at the centre")
 
     footage_request = models.OneToOneField(
@@ -772,6 +772,27 @@ class SubjectAccess(models.Model):
 
     def __str__(self):
         return f"{self.footage_request} ({self.person_name})"
+
+
+class SubjectLink(models.Model):
+    """A link a custodian gives a person to download the redacted copy of their own request without an account: it
+    opens only with the identity document checked at the counter, until it expires, a number of times."""
+
+    release = models.ForeignKey(Release, verbose_name=_("release"), on_delete=models.CASCADE, related_name="subject_links")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    max_downloads = models.PositiveIntegerField(_("maximum downloads"))
+    downloads = models.PositiveIntegerField(_("downloads"), default=0)
+    # Wrong document numbers typed at the link: at SUBJECT_LINK_MAX_FAILURES it no longer opens.
+    failed_checks = models.PositiveIntegerField(_("failed identity checks"), default=0)
+
+    class Meta:
+        verbose_name = _("personal link of a person")
+        verbose_name_plural = _("personal links of people")
+
+    def __str__(self):
+        return f"{self.release} link {self.pk}"
 
 
 class Redaction(models.Model):

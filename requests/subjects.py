@@ -146,3 +146,133 @@ def subject_request_file(
         http_request=http_request,
     )
     return workflow.request_submit(actor=actor, footage_request=footage_request, http_request=http_request)
+
+
+# A personal link: opened with the identity document checked at the counter -------------------------------------------
+
+# Wrong document numbers a link tolerates before it no longer opens (each is a ledger event).
+SUBJECT_LINK_MAX_FAILURES = 5
+SUBJECT_LINK_SALT = "requests.subject-link"
+
+
+class SubjectLinkRefused(Exception):
+    """The link does not open; `reason` is the ledger's code, `gone` when it never will again."""
+
+    def __init__(self, reason, *, gone=False):
+        super().__init__(reason)
+        self.reason, self.gone = reason, gone
+
+
+@transaction.atomic(durable=True)
+def subject_link_issue(*, actor: User, footage_request: FootageRequest, http_request: HttpRequest | None = None) -> str:
+    """A custodian of the centre gives the person a link to their redacted copy; returns its token."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.core import signing
+
+    from requests import permissions
+    from requests.locking import lock_request
+    from requests.models import Release, SubjectLink
+
+    footage_request = lock_request(footage_request)
+    if not footage_request.for_data_subject:
+        raise WorkflowRefused(_("Only a person's request for their own footage is given a personal link."))
+    permissions.ensure_can_receive(actor, footage_request)
+    release = Release.objects.filter(footage_request=footage_request).first()
+    if release is None or release.purged_at is not None:
+        raise WorkflowRefused(_("The exported package is no longer kept."))
+    link = SubjectLink.objects.create(
+        release=release,
+        issued_by=actor,
+        expires_at=timezone.now() + dt.timedelta(hours=settings.RELEASE_LINK_HOURS),
+        max_downloads=settings.RELEASE_MAX_DOWNLOADS,
+    )
+    record_event(
+        actor=actor,
+        action=Action.RELEASE_LINK,
+        target=footage_request,
+        data={"release": release.pk, "subject_link": link.pk, "expires_at": link.expires_at, "max_downloads": link.max_downloads},
+        http_request=http_request,
+    )
+    return signing.TimestampSigner(salt=SUBJECT_LINK_SALT).sign_object({"l": link.pk, "r": release.pk})
+
+
+def _refuse_link(reason, *, footage_request=None, data=None, http_request=None, gone=False):
+    with transaction.atomic(durable=True):
+        from audit.models import Outcome
+
+        record_event(
+            actor=None,
+            action=Action.RELEASE_DOWNLOAD_REFUSED,
+            target=footage_request,
+            data={"reason": reason, "by": "data subject's link", **(data or {})},
+            outcome=Outcome.DENIED,
+            http_request=http_request,
+        )
+    raise SubjectLinkRefused(reason, gone=gone)
+
+
+def subject_link_open(*, token: str, document_type: str, document_number: str, http_request: HttpRequest | None = None):
+    """The release the link opens once the person's document matches the one checked at the counter; a download in
+    the ledger. Every refusal is a ledger event; wrong numbers count against the link."""
+    import hmac
+
+    from django.core import signing
+
+    from requests.models import SubjectLink
+
+    try:
+        claims = signing.TimestampSigner(salt=SUBJECT_LINK_SALT).unsign_object(token)
+        link_id, release_id = int(claims["l"]), int(claims["r"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        _refuse_link("tampered", http_request=http_request, gone=True)
+    try:
+        digest = document_digest(document_type, document_number)
+    except ValidationError:
+        digest = ""
+    with transaction.atomic(durable=True):
+        link = (
+            SubjectLink.objects.select_for_update()
+            .select_related("release__footage_request__subject_access")
+            .filter(pk=link_id, release_id=release_id)
+            .first()
+        )
+        if link is None:
+            refusal = ("unknown link", True, None)
+        else:
+            release = link.release
+            footage_request = release.footage_request
+            access = footage_request.subject_access
+            refusal = None
+            if link.expires_at <= timezone.now():
+                refusal = ("expired", True, footage_request)
+            elif link.failed_checks >= SUBJECT_LINK_MAX_FAILURES:
+                refusal = ("too many wrong documents", True, footage_request)
+            elif link.downloads >= link.max_downloads:
+                refusal = ("download limit reached", True, footage_request)
+            elif release.purged_at is not None:
+                refusal = ("purged", True, footage_request)
+            elif not (digest and document_type == access.document_type and hmac.compare_digest(digest, access.document_digest)):
+                link.failed_checks += 1
+                link.save(update_fields=["failed_checks"])
+                refusal = ("identity not matched", False, footage_request)
+        if refusal is None:
+            link.downloads += 1
+            link.save(update_fields=["downloads"])
+            record_event(
+                actor=None,
+                action=Action.RELEASE_DOWNLOAD,
+                target=footage_request,
+                data={"release": release.pk, "subject_link": link.pk, "by": "data subject's link", "downloads": link.downloads},
+                http_request=http_request,
+            )
+            return release
+    reason, gone, footage_request = refusal
+    _refuse_link(
+        reason,
+        footage_request=footage_request,
+        data={"subject_link": link_id},
+        http_request=http_request,
+        gone=gone,
+    )

@@ -47,6 +47,7 @@ from requests.forms import (
     RequestForm,
     RequestListForm,
     ReviewForm,
+    SubjectLinkForm,
     SubjectRequestForm,
     VerifyForm,
     WithdrawForm,
@@ -557,7 +558,7 @@ def _add_damaged_ranges(video):
     return video
 
 
-def _release_page(request, footage_request, *, link=None):
+def _release_page(request, footage_request, *, link=None, subject_link=None):
     user = request.user
     release = release_of(footage_request)
     if release is None or not permissions.can_see_release(user, footage_request):
@@ -594,6 +595,7 @@ def _release_page(request, footage_request, *, link=None):
             "not_checked": any(video.not_checked for video in videos),
             "grants": grants,
             "link": link,
+            "subject_link": subject_link,
             "link_hours": settings.RELEASE_LINK_HOURS,
             "max_downloads": settings.RELEASE_MAX_DOWNLOADS,
             "now": timezone.now(),
@@ -632,6 +634,49 @@ def release_link(request, reference):
         messages.error(request, exc.message)
         return redirect("requests:release", reference=footage_request.reference)
     return _release_page(request, footage_request, link=token)
+
+
+@login_required
+@require_POST
+def release_subject_link(request, reference):
+    """A custodian issues the person of a person's own request a link of their own; its address is shown once."""
+    footage_request = get_visible_request_or_404(request.user, reference)
+    try:
+        token = subjects.subject_link_issue(actor=request.user, footage_request=footage_request, http_request=request)
+    except WorkflowRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("requests:release", reference=footage_request.reference)
+    address = request.build_absolute_uri(reverse("requests:subject-download", args=[token]))
+    return _release_page(request, footage_request, subject_link=address)
+
+
+@sensitive_post_parameters("document_number")
+@require_http_methods(["GET", "HEAD", "POST"])
+def subject_download(request, token):
+    """The person's own link, without an account: their identity document, as checked at the counter, opens it."""
+    form = SubjectLinkForm(request.POST or None)
+    refusal, status = None, 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            release = subjects.subject_link_open(
+                token=token,
+                document_type=form.cleaned_data["document_type"],
+                document_number=form.cleaned_data["document_number"],
+                http_request=request,
+            )
+        except subjects.SubjectLinkRefused as exc:
+            status = 410 if exc.gone else 403
+            refusal = (
+                _("This link no longer opens: ask the centre for a new one.")
+                if exc.gone
+                else _("The identity document does not match the one checked at the centre.")
+            )
+        else:
+            response = package_response(release)
+            if response is not None:
+                return response
+            refusal, status = _("The exported package is no longer kept."), 410
+    return render(request, "requests/subject_download.html", {"form": form, "refusal": refusal}, status=status)
 
 
 release_revoke = _action_view(

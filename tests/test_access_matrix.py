@@ -107,6 +107,7 @@ def parameters(world, released, people):  # noqa: F811
         "token:requests/verify/": verification_token(released.release),
         "pk:attachments": released.attachments.first().pk,
         "item": released.items.first().pk,
+        "token:requests/subject-download/": "not-a-link",
         "pk:audit/reports/": report.pk,
         "pk:accounts/": device.pk,
         "kind:accounts/": "totp",
@@ -1404,6 +1405,20 @@ EXPECTED = {
         "GET": {"*": 404, "anon": "login", "A.custodian": 200, "B.custodian": 200},
         "POST": {"*": 404, "anon": "login", "A.custodian": 200, "B.custodian": 200},
     },
+    # A link of the person's own: only for a person's request (this released one is not), no account needed.
+    "requests/<str:reference>/release/subject-link/": {
+        "GET": {"*": 405, "anon": "login"},
+        "POST": {
+            "*": "302",
+            "anon": "login",
+            "B.requester": 404,
+            "B.admin": 404,
+            "B.reviewer": 404,
+            "B.custodian": 404,
+            "B.auditor": 404,
+        },
+    },
+    "requests/subject-download/<str:token>/": {"GET": {"*": 200}, "POST": {"*": 200}},
     # A frame to draw regions on: the assigned custodians, before the export only (this request is released).
     "requests/<str:reference>/redaction/frame/<int:item>/": {
         "GET": {"*": 404, "anon": "login"},

@@ -194,3 +194,57 @@ def test_a_persons_request_stays_as_filed_and_its_centre_hears_of_it(world, foot
         "/requests/new/subject/", {"person_name": "X", "document_type": "citizen_id", "document_number": CITIZEN_ID}
     )
     assert page.status_code == 200 and CITIZEN_ID not in page.content.decode()
+
+
+def test_the_person_opens_their_own_link_with_the_document_checked_at_the_counter(
+    world, footage, subject_basis, client, django_capture_on_commit_callbacks, settings
+):
+    settings.RELEASE_MAX_DOWNLOADS = 2
+    footage_request = _file(world, footage)
+    workflow.request_review(actor=world.reviewer, footage_request=footage_request, recommend_approval=True, reason="Đúng người")
+    workflow.request_approve(actor=world.approver, footage_request=footage_request, reason="Đồng ý")
+    redactions.redaction_review(actor=world.custodian, footage_request=footage_request)
+    footage_request = run_export(world, footage_request, django_capture_on_commit_callbacks)
+
+    # The custodian gives the link on the release page; it is shown once.
+    sign_in_verified(client, world.custodian)
+    page = client.post(f"/requests/{footage_request.reference}/release/subject-link/").content.decode()
+    address = page.split("data-subject-link>", 1)[1].split('<code class="break">', 1)[1].split("</code>", 1)[0]
+    path = address.split("://", 1)[1].split("/", 1)[1]
+    client.logout()
+
+    # Without an account: a wrong number is refused and counted, the right one downloads the package of the copy.
+    assert client.get(f"/{path}").status_code == 200
+    wrong = client.post(f"/{path}", {"document_type": "citizen_id", "document_number": "999999999999"})
+    assert wrong.status_code == 403 and CITIZEN_ID not in wrong.content.decode()
+    right = client.post(f"/{path}", {"document_type": "citizen_id", "document_number": CITIZEN_ID})
+    assert right.status_code == 200 and right["Content-Type"] == "application/zip"
+    package = b"".join(right.streaming_content)
+    import io
+
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        assert [n for n in archive.namelist() if n.endswith(".mp4")] == [
+            f"{footage_request.reference}/{footage_request.release.files.get(kind='video').name}"
+        ]
+    # Its second download is its last; a tampered token never opens.
+    assert client.post(f"/{path}", {"document_type": "citizen_id", "document_number": CITIZEN_ID}).status_code == 200
+    assert client.post(f"/{path}", {"document_type": "citizen_id", "document_number": CITIZEN_ID}).status_code == 410
+    assert client.post(f"/{path[:-3]}xyz/", {"document_type": "citizen_id", "document_number": CITIZEN_ID}).status_code == 410
+    downloads = AuditEvent.objects.filter(action=Action.RELEASE_DOWNLOAD, reference=footage_request.reference)
+    refused = AuditEvent.objects.filter(action=Action.RELEASE_DOWNLOAD_REFUSED)
+    assert downloads.count() == 2 and all(event.actor_id is None for event in downloads)
+    assert sorted(__import__("json").loads(e.payload)["reason"] for e in refused) == [
+        "download limit reached",
+        "identity not matched",
+        "tampered",
+    ]
+    for event in AuditEvent.objects.all():
+        assert CITIZEN_ID not in event.payload
+
+
+def test_an_ordinary_request_gets_no_personal_link(world, footage, django_capture_on_commit_callbacks):
+    from tests.requests.footage import approved
+
+    footage_request = run_export(world, approved(world, [(footage.at(2), footage.at(6))]), django_capture_on_commit_callbacks)
+    with pytest.raises(WorkflowRefused):
+        subjects.subject_link_issue(actor=world.insider, footage_request=footage_request)
