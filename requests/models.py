@@ -779,7 +779,9 @@ class SubjectLink(models.Model):
     opens only with the identity document checked at the counter, until it expires, a number of times."""
 
     release = models.ForeignKey(Release, verbose_name=_("release"), on_delete=models.CASCADE, related_name="subject_links")
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"))
     max_downloads = models.PositiveIntegerField(_("maximum downloads"))
