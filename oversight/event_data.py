@@ -26,6 +26,7 @@ DATA_LABELS = {
     "by": gettext_lazy("By"),
     "downloads": gettext_lazy("Downloads"),
     "subject_link": gettext_lazy("The person's own link"),
+    "subject_links": gettext_lazy("The person's own links"),
     "box": gettext_lazy("Box (left, top, width × height)"),
     "by_category": gettext_lazy("Required for the data categories"),
     "by_kind": gettext_lazy("Required for the agency kind"),

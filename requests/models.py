@@ -788,6 +788,8 @@ class SubjectLink(models.Model):
     downloads = models.PositiveIntegerField(_("downloads"), default=0)
     # Wrong document numbers typed at the link: at SUBJECT_LINK_MAX_FAILURES it no longer opens.
     failed_checks = models.PositiveIntegerField(_("failed identity checks"), default=0)
+    # Revoked with the release's download links (`releases.release_revoke`).
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("personal link of a person")

@@ -187,14 +187,20 @@ def release_revoke(
     live = DownloadGrant.objects.filter(release__footage_request=footage_request, revoked_at__isnull=True)
     grants = list(live.values_list("pk", flat=True))
     live.update(revoked_at=timezone.now(), revoked_by=actor)
+    # The links given to the person of a person's own request go with them.
+    from requests.models import SubjectLink
+
+    subject_live = SubjectLink.objects.filter(release__footage_request=footage_request, revoked_at__isnull=True)
+    subject_links = list(subject_live.values_list("pk", flat=True))
+    subject_live.update(revoked_at=timezone.now())
     record_event(
         actor=actor,
         action=Action.RELEASE_REVOKE,
         target=footage_request,
-        data={"grants": grants, "reason": reason},
+        data={"grants": grants, "reason": reason, **({"subject_links": subject_links} if subject_links else {})},
         http_request=http_request,
     )
-    return len(grants)
+    return len(grants) + len(subject_links)
 
 
 # Retention -------------------------------------------------------------------

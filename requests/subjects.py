@@ -245,7 +245,9 @@ def subject_link_open(*, token: str, document_type: str, document_number: str, h
             footage_request = release.footage_request
             access = footage_request.subject_access
             refusal = None
-            if link.expires_at <= timezone.now():
+            if link.revoked_at is not None:
+                refusal = ("revoked", True, footage_request)
+            elif link.expires_at <= timezone.now():
                 refusal = ("expired", True, footage_request)
             elif link.failed_checks >= SUBJECT_LINK_MAX_FAILURES:
                 refusal = ("too many wrong documents", True, footage_request)

@@ -241,6 +241,17 @@ def test_the_person_opens_their_own_link_with_the_document_checked_at_the_counte
     for event in AuditEvent.objects.all():
         assert CITIZEN_ID not in event.payload
 
+    # Revoking the release's links revokes the person's too.
+    from requests import releases
+
+    sign_in_verified(client, world.custodian)
+    page = client.post(f"/requests/{footage_request.reference}/release/subject-link/").content.decode()
+    again = page.split("data-subject-link>", 1)[1].split('<code class="break">', 1)[1].split("</code>", 1)[0]
+    client.logout()
+    releases.release_revoke(actor=world.custodian, footage_request=footage_request, reason="Cấp nhầm")
+    again_path = again.split("://", 1)[1].split("/", 1)[1]
+    assert client.post(f"/{again_path}", {"document_type": "citizen_id", "document_number": CITIZEN_ID}).status_code == 410
+
 
 def test_an_ordinary_request_gets_no_personal_link(world, footage, django_capture_on_commit_callbacks):
     from tests.requests.footage import approved
