@@ -233,7 +233,8 @@ def subject_link_open(*, token: str, document_type: str, document_number: str, h
         digest = ""
     with transaction.atomic(durable=True):
         link = (
-            SubjectLink.objects.select_for_update()
+            # Only the link's row is locked (PostgreSQL locks no row of the optional side of a join).
+            SubjectLink.objects.select_for_update(of=("self",))
             .select_related("release__footage_request__subject_access")
             .filter(pk=link_id, release_id=release_id)
             .first()
