@@ -468,7 +468,7 @@ REQUEST_SQL = """
 INSERT INTO requests_footagerequest (id, reference, agency_id, requester_id, legal_basis_id, letter_number, letter_date,
     case_reference, purpose, urgency, priority, status, regulation_version_id, content_hash, created_at, updated_at,
     first_submitted_at, submitted_at, due_at, info_requested_at, decided_at, closed_at, export_progress, export_stage,
-    export_error)
+    export_error, for_data_subject)
 SELECT r.id,
        'YC-' || y.year || '-' || lpad((coalesce(e.n, 0) + row_number() OVER (PARTITION BY y.year ORDER BY r.id))::text, 6, '0'),
        r.agency_id, r.requester_id, r.basis, (100 + r.h4 %% 900) || '/CV-' || r.agency_id, (r.created_at - interval '1 day')::date,
@@ -487,7 +487,8 @@ SELECT r.id,
        CASE WHEN r.status = 'closed' THEN d.decided_at + interval '3 days' END,
        CASE WHEN r.status IN ('released', 'closed') THEN 100 ELSE 0 END,
        '',
-       CASE WHEN r.status = 'export_failed' THEN 'Recorder unreachable' ELSE '' END
+       CASE WHEN r.status = 'export_failed' THEN 'Recorder unreachable' ELSE '' END,
+       false
 FROM bench_fr r
 CROSS JOIN LATERAL (SELECT extract(year FROM r.created_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::int AS year) y
 -- Numbered after the requests already in the database (seed_demo's, say), year by year.

@@ -16,3 +16,8 @@ class RequestsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_forget_permission_ids, dispatch_uid="requests_forget_permission_ids")
+        # The navigation's count of unread notifications is read with the signed-in user's row.
+        from accounts.backends import USER_ROW_ANNOTATIONS
+        from requests.selectors import unread_count
+
+        USER_ROW_ANNOTATIONS["unread_notifications"] = unread_count

@@ -16,7 +16,7 @@ from guardian.core import ObjectPermissionChecker
 from governance.models import Role, User
 from governance.second_factor import second_factor_refusal
 from requests.models import Decision, FootageRequest, Status
-from requests.selectors import binding_approvals, overseen_agencies
+from requests.selectors import _permission_id, binding_approvals, binds, overseen_agencies
 from requests.transitions import allows
 
 
@@ -41,6 +41,13 @@ def permissions_read_once(user: User):
 
 
 def _has_perm(user, perm, footage_request):
+    read_for, held = getattr(footage_request, "grants_read", (None, None))
+    if read_for is not None and read_for == user.pk:
+        # Read with the request (selectors.get_request_page_or_404), as guardian's checker answers: nothing for an
+        # inactive user, everything for a superuser, else the grants of the user and their groups on it.
+        if not user.is_active:
+            return False
+        return user.is_superuser or _permission_id(perm.rsplit(".", 1)[-1]) in held
     checker = getattr(user, "_request_perm_checker", None)
     if checker is None:
         return user.has_perm(perm, footage_request)
@@ -126,11 +133,30 @@ def _sign_refusal(user, footage_request):
         return _("This request is not waiting for a decision.")
     if not _has_perm(user, "requests.approve_footagerequest", footage_request):
         return _("Your agency is not assigned to approve requests for these cameras and data categories.")
-    if binding_approvals(footage_request).filter(actor=user).exists():
+    if _signed_already(user, footage_request):
         return _("You have already signed this request; a second approval must come from another official.")
-    if not footage_request.decisions.filter(step=Decision.Step.REVIEW, created_at__gte=footage_request.submitted_at).exists():
+    if not _reviewed_since_filing(footage_request):
         return _("The reviewer has not yet recorded a recommendation.")
     return second_factor_refusal(user)
+
+
+def _signed_already(user, footage_request):
+    """Whether `user` holds one of the approvals binding the request as it is now."""
+    read = getattr(footage_request, "decisions_read", None)  # all of them, read by the page that asks
+    if read is None:
+        return binding_approvals(footage_request).filter(actor=user).exists()
+    return any(binds(decision, footage_request) and decision.actor_id == user.pk for decision in read)
+
+
+def _reviewed_since_filing(footage_request):
+    """Whether a reviewer recorded a recommendation since the request was last filed."""
+    read = getattr(footage_request, "decisions_read", None)
+    submitted_at = footage_request.submitted_at
+    if submitted_at is None:
+        return False
+    if read is None:
+        return footage_request.decisions.filter(step=Decision.Step.REVIEW, created_at__gte=submitted_at).exists()
+    return any(decision.step == Decision.Step.REVIEW and decision.created_at >= submitted_at for decision in read)
 
 
 def _ask_info_refusal(user, footage_request):
@@ -229,6 +255,8 @@ def _export_refusal(user, footage_request):
 def _redaction_unreviewed(footage_request):
     from requests.models import Redaction
 
+    if getattr(footage_request, "has_redaction", None) is False:  # read with the request: none required
+        return False
     return Redaction.objects.filter(footage_request=footage_request, reviewed_at__isnull=True).exists()
 
 

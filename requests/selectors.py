@@ -5,10 +5,11 @@ import datetime as dt
 import functools
 import operator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, F, Field, Func, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import CharField, Exists, F, Field, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.query import EmptyQuerySet
 from django.http import Http404
 
@@ -114,6 +115,75 @@ def get_visible_request_or_404(user: User, reference: str, *, for_update: bool =
         )
     except FootageRequest.DoesNotExist:
         raise Http404 from None
+
+
+def get_request_page_or_404(user: User, reference: str) -> FootageRequest:
+    """The request as its page shows it (`get_visible_request_or_404`), read with whether it has what the page lists
+    only when there is some: an active legal hold, required redaction, attachments, comments (`has_*`). Most requests
+    have none of them; the page reads each only where it has."""
+    from requests.models import Attachment, Comment, Redaction
+
+    def any_of(model, **conditions):
+        return Exists(model.objects.filter(footage_request=OuterRef("pk"), **conditions))
+
+    footage_requests = (
+        requests_visible_to(user)
+        .select_related("agency", "requester", "legal_basis", "regulation_version")
+        .defer("regulation_version__snapshot")
+        .annotate(
+            has_hold=any_of(LegalHold, released_at__isnull=True),
+            has_redaction=any_of(Redaction),
+            has_attachments=any_of(Attachment),
+            has_comments=any_of(Comment),
+            granted_permissions=_granted_permissions(user),
+            views_before=_views_counted(reference),
+        )
+    )
+    try:
+        footage_request = footage_requests.get(reference=reference)
+    except FootageRequest.DoesNotExist:
+        raise Http404 from None
+    # What the user's groups and the user hold on it, read with it: the page's questions of the grants ask these
+    # (requests.permissions._has_perm), not the grant tables again.
+    footage_request.grants_read = (
+        user.pk,
+        frozenset(int(pk) for pk in (footage_request.granted_permissions or "").split(",") if pk),
+    )
+    return footage_request
+
+
+def _views_counted(reference: str) -> Subquery:
+    """How many times the page of the request `reference` was opened, as the ledger records it (read before this
+    opening is). The reference is given, not taken from the row: the ledger's index on it is read for that value."""
+    from audit.models import Action, AuditEvent
+
+    views = AuditEvent.objects.filter(reference=reference, action=Action.REQUEST_VIEW).order_by()
+    return Subquery(views.annotate(n=Func(F("seq"), function="COUNT")).values("n")[:1], output_field=IntegerField())
+
+
+def _granted_permissions(user: User) -> RawSQL:
+    """The ids of the permissions that `user` holds on the request, through its groups or its own, joined with commas
+    (as guardian's checker reads them: the grant tables of this model)."""
+    from django.db import connections
+
+    from governance.models import joined_text
+    from requests.models import FootageRequestUserObjectPermission
+
+    vendor = connections[FootageRequest.objects.db].vendor
+    request_table = FootageRequest._meta.db_table
+    by_group = FootageRequestGroupObjectPermission._meta.db_table
+    by_user = FootageRequestUserObjectPermission._meta.db_table
+    group_ids = list(user.group_ids())
+    # Table names from the models; the user and its groups bound as parameters.
+    parts = [f'SELECT permission_id FROM "{by_user}" WHERE content_object_id = "{request_table}"."id" AND user_id = %s']  # noqa: S608
+    params = [user.pk]
+    if group_ids:
+        marks = ", ".join(["%s"] * len(group_ids))
+        by_groups = f'SELECT permission_id FROM "{by_group}" WHERE content_object_id = "{request_table}"."id"'  # noqa: S608
+        parts.append(f"{by_groups} AND group_id IN ({marks})")
+        params += group_ids
+    sql = f"SELECT {joined_text(vendor, 'CAST(p.permission_id AS TEXT)')} FROM ({' UNION ALL '.join(parts)}) p"  # noqa: S608
+    return RawSQL(sql, params, output_field=CharField())  # noqa: S611
 
 
 def _newest_first(footage_requests, *, status, size, before_id):
@@ -338,15 +408,23 @@ class FiledScope:
     def latest(self) -> Submission | None:
         return self.submissions[-1] if self.submissions else None
 
-    @property
+    @cached_property
     def requested(self) -> list[SubmittedItem] | None:
         """The camera windows as last filed; None when never filed or when that filing's scope was not recorded."""
         latest = self.latest
-        return list(latest.items.all()) if latest is not None and latest.items_recorded else None
+        if latest is None or not latest.items_recorded:
+            return None
+        if "items" in getattr(latest, "_prefetched_objects_cache", {}):
+            return list(latest.items.all())
+        return list(latest.items.select_related("camera__area", "data_category"))
 
     @property
     def differs(self) -> bool:
         """Whether the scope now is not the scope as last filed (narrowed by an approver, or changed since)."""
+        latest = self.latest
+        if latest is not None and latest.items_recorded and latest.content_hash == self.footage_request.content_hash:
+            # Filed with the content hash the request has now, which covers every window: the same windows.
+            return False
         requested = self.requested
         if requested is None:
             return bool(self.narrowings)
@@ -361,15 +439,21 @@ class FiledScope:
 
 
 def filed_scope(
-    footage_request: FootageRequest, current: list[RequestItem] | None = None, decisions: list[Decision] | None = None
+    footage_request: FootageRequest,
+    current: list[RequestItem] | None = None,
+    decisions: list[Decision] | None = None,
+    *,
+    with_items: bool = True,
 ) -> FiledScope:
     """The request's filings and its scope as filed and as it is now; `current` saves reading the items again, and
-    `decisions` (all of the request's, oldest first, with actor and agency) its decisions."""
-    submissions = list(
-        footage_request.submissions.select_related("submitted_by").prefetch_related(
+    `decisions` (all of the request's, oldest first, with actor and agency) its decisions. Without `with_items` the
+    filings are read without their windows: the last filing's are read when asked for (`requested`)."""
+    submissions = footage_request.submissions.select_related("submitted_by")
+    if with_items:
+        submissions = submissions.prefetch_related(
             Prefetch("items", SubmittedItem.objects.select_related("camera__area", "data_category"))
         )
-    )
+    submissions = list(submissions)
     if current is None:
         current = list(footage_request.items.select_related("camera__area", "data_category"))
     since = submissions[-1].submitted_at if submissions else None
@@ -409,7 +493,7 @@ def minimisation(scope: FiledScope, release) -> Minimisation:
     past = allows("export", scope.footage_request.status) or release is not None
     released = redacted = None
     if release is not None:
-        clips = list(release.files.filter(kind="video").values_list("duration", "redacted_from"))
+        clips = [(f.duration, f.redacted_from) for f in release.files.all() if f.kind == "video"]  # read with the release
         released = sum(duration or 0.0 for duration, _o in clips) / 3600
         redacted = sum(duration or 0.0 for duration, original in clips if original) / 3600
     return Minimisation(
@@ -518,6 +602,17 @@ def awaiting_export(user: User, *, size: int = 50, after: tuple | None = None) -
         decided_at, pk = after
         qs = qs.alias(export_key=_Row("decided_at", "id")).filter(export_key__gt=_Row(Value(decided_at), Value(pk)))
     return list(qs.select_related("agency", "legal_basis").order_by("decided_at", "id")[:size])
+
+
+def unread_count() -> RawSQL:
+    """The count of a user's unread notifications, as an annotation of the user's own row (read with it on every
+    page: accounts.backends)."""
+    from requests.models import Notification
+
+    user, notifications = User._meta.db_table, Notification._meta.db_table
+    # Table names from the models, no input: nothing to bind.
+    sql = f'SELECT COUNT(*) FROM "{notifications}" n WHERE n.user_id = "{user}"."id" AND n.read_at IS NULL'  # noqa: S608
+    return RawSQL(sql, (), output_field=IntegerField())  # noqa: S611
 
 
 def release_of(footage_request: FootageRequest) -> Release | None:

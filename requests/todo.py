@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Exists, F, Min, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -82,28 +82,15 @@ class TaskGroup:
         return sum(task.overdue for task in self.tasks)
 
 
-def _group(key, title, hint, due_label, qs, now, *, due=None, mine=True, more_url="", show_agency=True, viewer=None):
-    """A group from an ordered queryset; `due` names the annotation or field holding each task's deadline.
-
-    With `viewer`, `qs` is read unchecked, up to the cap, and only the rows on which one of the viewer's groups
-    holds the view grant are kept (one probe of the grants for those rows: an EXISTS in the query would be read
-    as a hash of every grant the agency ever had)."""
-    if viewer is not None:
-        # The ids alone up to the cap and the grants probed for those in one query, then the rows shown read whole.
-        granted = _granted_only(viewer, qs)
-        count = len(granted)
-        shown = {row.pk: row for row in qs.select_related("agency", "legal_basis").filter(pk__in=granted[:SHOWN])}
-        rows = [shown[pk] for pk in granted[:SHOWN] if pk in shown]
-    else:
-        rows = list(qs.select_related("agency", "legal_basis")[:SHOWN])
-        # Counted up to a cap: a queue of thousands is read as "100+", not counted row by row on every home page.
-        # Counted on the ids alone: the annotations (a deadline read from another table) are for the rows shown.
-        count = len(rows) if len(rows) < SHOWN else qs.values("pk")[: COUNT_CAP + 1].count()
-    group = TaskGroup(key, title, hint, due_label, mine=mine, more_url=more_url, show_agency=show_agency)
-    for footage_request in rows:
-        group.add(footage_request, getattr(footage_request, due) if due else None, now)
-    group.count, group.capped = min(count, COUNT_CAP), count > COUNT_CAP
-    return group
+def _granted_group(key, title, hint, due_label, qs, viewer, *, more_url=""):
+    """A requester's group from an ordered queryset of their agency's requests, counted up to the cap on the rows on
+    which one of the viewer's groups holds the view grant (one probe of the grants for those rows: an EXISTS in the
+    query would be read as a hash of every grant the agency ever had); with the ids of the rows it lists, which the
+    caller reads whole for every group at once."""
+    granted = _granted_only(viewer, qs)
+    group = TaskGroup(key, title, hint, due_label, more_url=more_url, show_agency=False)
+    group.count, group.capped = min(len(granted), COUNT_CAP), len(granted) > COUNT_CAP
+    return group, granted[:SHOWN]
 
 
 def _granted_only(user, qs):
@@ -152,55 +139,61 @@ def _listed(status):
 
 
 def _requester_groups(user, now):
-    # The agency's requests, each kept only where the user's groups hold the view grant (_group's viewer).
+    # The agency's requests, each kept only where the user's groups hold the view grant (_granted_group).
     own = FootageRequest.objects.filter(agency_id=user.agency_id)
     expiry = dt.timedelta(days=settings.REQUEST_INFO_EXPIRY_DAYS)
-    questions = own.filter(status=Status.NEEDS_INFO).annotate(answer_by=F("info_requested_at") + expiry)
+    listed = [
+        _granted_group(
+            "questions",
+            _("Questions to answer"),
+            _("The reviewers asked for more information: answer in the request, or it expires."),
+            _("answer by"),
+            _by_urgency_then(own.filter(status=Status.NEEDS_INFO), "info_requested_at"),
+            user,
+            more_url=_listed(Status.NEEDS_INFO),
+        ),
+        _granted_group(
+            "receipts",
+            _("Footage to download and confirm"),
+            _("Released to your agency: download the package, check it, and confirm receipt."),
+            _("link valid until"),
+            _by_urgency_then(own.filter(status=Status.RELEASED), "decided_at"),
+            user,
+            more_url=_listed(Status.RELEASED),
+        ),
+        _granted_group(
+            "drafts",
+            _("Drafts to file"),
+            _("Your requests not yet submitted."),
+            "",
+            _by_urgency_then(own.filter(status=Status.DRAFT, requester=user), "-updated_at"),
+            user,
+            more_url=_listed(Status.DRAFT),
+        ),
+    ]
+    # The rows every group lists, read whole in one query; a released one with the first expiry of the user's
+    # download links.
     grant_ends = (
         DownloadGrant.objects.filter(release__footage_request=OuterRef("pk"), user=user, revoked_at__isnull=True)
         .values("release__footage_request")
         .annotate(first=Min("expires_at"))
         .values("first")
     )
-    receipts = own.filter(status=Status.RELEASED).annotate(download_by=Subquery(grant_ends))
-    drafts = own.filter(status=Status.DRAFT, requester=user)
-    return [
-        _group(
-            "questions",
-            _("Questions to answer"),
-            _("The reviewers asked for more information: answer in the request, or it expires."),
-            _("answer by"),
-            _by_urgency_then(questions, "info_requested_at"),
-            now,
-            due="answer_by",
-            more_url=_listed(Status.NEEDS_INFO),
-            show_agency=False,
-            viewer=user,
-        ),
-        _group(
-            "receipts",
-            _("Footage to download and confirm"),
-            _("Released to your agency: download the package, check it, and confirm receipt."),
-            _("link valid until"),
-            _by_urgency_then(receipts, "decided_at"),
-            now,
-            due="download_by",
-            more_url=_listed(Status.RELEASED),
-            show_agency=False,
-            viewer=user,
-        ),
-        _group(
-            "drafts",
-            _("Drafts to file"),
-            _("Your requests not yet submitted."),
-            "",
-            _by_urgency_then(drafts, "-updated_at"),
-            now,
-            more_url=_listed(Status.DRAFT),
-            show_agency=False,
-            viewer=user,
-        ),
-    ]
+    whole = (
+        FootageRequest.objects.select_related("agency", "legal_basis")
+        .annotate(download_by=Subquery(grant_ends))
+        .in_bulk([pk for _group, shown in listed for pk in shown])
+    )
+    due = {
+        "questions": lambda row: row.info_requested_at + expiry if row.info_requested_at else None,
+        "receipts": lambda row: row.download_by,
+        "drafts": lambda row: None,
+    }
+    for group, shown in listed:
+        for pk in shown:
+            if pk in whole:  # not gone between the two reads
+                group.show(whole[pk], due[group.key](whole[pk]), now)
+    return [group for group, _shown in listed]
 
 
 def _signed_by(user):

@@ -63,6 +63,7 @@ from requests.selectors import (
     binds,
     filed_scope,
     get_release_for_verification_or_404,
+    get_request_page_or_404,
     get_visible_request_or_404,
     is_overdue,
     listed_requests,
@@ -259,7 +260,6 @@ def request_edit(request, reference):
 def _timeline(footage_request, *, with_views):
     """The request's ledger events, oldest first; views are counted and shown only on demand."""
     events = AuditEvent.objects.filter(reference=footage_request.reference).select_related("actor")
-    views = events.filter(action=Action.REQUEST_VIEW).count()
     if not with_views:
         events = events.exclude(action=Action.REQUEST_VIEW)
     # The ledger keeps the agency's code as it was; show its current name where the agency still exists (read with
@@ -270,6 +270,8 @@ def _timeline(footage_request, *, with_views):
     english = (get_language() or "vi").startswith("en")
     for event in events:
         event.agency_name = (english and event.agency_en) or event.agency_vi or event.actor_agency
+    # Counted with the request, before this opening was recorded (requests.selectors.get_request_page_or_404).
+    views = footage_request.views_before + 1
     return events, views
 
 
@@ -277,13 +279,15 @@ def _timeline(footage_request, *, with_views):
 @require_http_methods(READ_ONLY)
 def request_detail(request, reference):
     user = request.user
-    footage_request = get_visible_request_or_404(user, reference)
+    footage_request = get_request_page_or_404(user, reference)
     services.request_record_view(actor=user, footage_request=footage_request, http_request=request)
     items = list(footage_request.items.select_related("camera__area", "data_category"))
     decisions = list(footage_request.decisions.select_related("actor", "actor_agency").order_by("created_at", "id"))
-    scope = filed_scope(footage_request, items, decisions)
+    scope = filed_scope(footage_request, items, decisions, with_items=False)
     for decision in decisions:
         decision.binds = binds(decision, footage_request)
+    # What the page's questions of the decisions ask (already signed? reviewed yet?) is read from these.
+    footage_request.decisions_read = decisions
     with_views = request.GET.get("views") == "1"
     timeline, views_count = _timeline(footage_request, with_views=with_views)
     with permissions.permissions_read_once(user):
@@ -300,8 +304,8 @@ def request_detail(request, reference):
             "items": items,
             # Every filing, and the scope as last filed beside the scope now where an approver narrowed it.
             "scope": scope,
-            "attachments": list(footage_request.attachments.all()),
-            "comments": list(footage_request.comments.select_related("author")),
+            "attachments": list(footage_request.attachments.all()) if footage_request.has_attachments else [],
+            "comments": list(footage_request.comments.select_related("author")) if footage_request.has_comments else [],
             "decisions": decisions,
             "binding_approvals": sum(1 for decision in decisions if decision.binds),
             "approvals_needed": footage_request.approvals_needed(items) if items else None,
@@ -325,8 +329,8 @@ def request_detail(request, reference):
             "hold_form": HoldForm(auto_id="hold_%s"),
             "release": release,
             "minimisation": minimisation(scope, release) if past_approval else None,
-            "hold": active_hold(footage_request),
-            "redaction": redactions.redaction_of(footage_request),
+            "hold": active_hold(footage_request) if footage_request.has_hold else None,
+            "redaction": redactions.redaction_of(footage_request) if footage_request.has_redaction else None,
             "subject_access": _subject_access(footage_request),
             "frame": _frame_shown(request, footage_request, items) if can["edit_redaction"] else None,
             "redaction_require_form": RedactionRequireForm(auto_id="redaction_%s"),
@@ -583,7 +587,7 @@ def _release_page(request, footage_request, *, link=None, subject_link=None):
             "release": release,
             # What was asked beside what was approved and released, where an approver narrowed it.
             "items": items,
-            "scope": filed_scope(footage_request, items),
+            "scope": filed_scope(footage_request, items, with_items=False),
             "videos": videos,
             # The files table: the clips handed over, then the originals kept of the redacted ones.
             "listed_videos": videos + originals,

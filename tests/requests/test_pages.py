@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 
 from audit.models import Action, AuditEvent
 from requests import services, workflow
-from requests.models import Attachment, FootageRequest, Status
+from requests.models import Attachment, Comment, FootageRequest, Status
 from tests.auth import sign_in_verified
 from tests.factories import category
 from tests.requests.conftest import PDF_BYTES, pdf_file
@@ -406,6 +406,26 @@ def test_viewing_the_detail_is_written_to_the_ledger(client, world):
     assert event.actor == world.reviewer
 
 
+def test_the_page_counts_every_opening_its_own_included(client, world):
+    footage_request = world.submitted()
+    sign_in_verified(client, world.reviewer, language="en")
+    url = reverse("requests:detail", args=[footage_request.reference])
+    assert "Viewed 1 time." in client.get(url).content.decode()
+    client.get(url)
+    assert "Viewed 3 times." in client.get(url).content.decode()
+    assert AuditEvent.objects.filter(action=Action.REQUEST_VIEW, reference=footage_request.reference).count() == 3
+
+
+def test_the_page_shows_what_the_request_has_and_nothing_it_has_not(client, world):
+    footage_request = world.submitted()
+    sign_in_verified(client, world.reviewer, language="en")
+    url = reverse("requests:detail", args=[footage_request.reference])
+    page = client.get(url).content.decode()
+    assert footage_request.attachments.get().original_name in page and "Legal hold</span>" not in page
+    Comment.objects.create(footage_request=footage_request, author=world.reviewer, body="Please send the case file.")
+    assert "Please send the case file." in client.get(url).content.decode()
+
+
 def test_timeline_lists_every_step_from_the_ledger(client, world):
     footage_request = world.reviewed()
     workflow.request_approve(actor=world.approver, footage_request=footage_request)
@@ -451,8 +471,12 @@ def test_notifications_are_listed_and_marked_read(client, world):
     sign_in_verified(client, world.reviewer, language="en")
     page = client.get(reverse("requests:notifications")).content.decode()
     assert f"{footage_request.reference} is waiting for your review." in page and "1 unread notification" in page
-    client.post(reverse("requests:notifications-read"))
+    badge = 'Notifications <span class="badge badge-info">1</span>'
+    assert badge in client.get(reverse("home")).content.decode()
+    response = client.post(reverse("requests:notifications-read"), follow=True)
     assert not world.reviewer.notifications.filter(read_at__isnull=True).exists()
+    assert "Notifications <span" not in response.content.decode()
+    assert "Notifications <span" not in client.get(reverse("home")).content.decode()
 
 
 def test_a_refused_submission_keeps_neither_the_request_nor_the_uploaded_letter(client, world, settings):
