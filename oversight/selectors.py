@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
@@ -206,6 +207,13 @@ def filter_events(events: QuerySet[AuditEvent], filters: dict | None) -> QuerySe
 
 # A reader who may open at most this many requests reads the ledger from its requests' side (see _event_sources).
 FEW_REQUESTS = 2000
+# A reader found to open more is remembered as such for this long: the probe that finds it is two queries on
+# every page, and the requests one may open only grow. Either way the same events are read (_event_sources).
+WIDE_READER_SECONDS = 600
+
+
+def _wide_reader_key(user):
+    return f"oversight:ledger-wide-reader:{user.pk}"
 
 
 def _event_sources(user: User | None) -> list[QuerySet[AuditEvent]]:
@@ -218,7 +226,7 @@ def _event_sources(user: User | None) -> list[QuerySet[AuditEvent]]:
     request (reference empty), then merged."""
     events = events_visible_to(user)
     overseen = agencies_overseen_by(user) if can_read_ledger(user) else None
-    if overseen is None:
+    if overseen is None or cache.get(_wide_reader_key(user)):
         return [events]
     # The references of the requests the reader may open (requests_visible_to: the overseen agencies', then those
     # its groups were granted), read as lists: as subqueries they would be planned as if they held any number.
@@ -231,6 +239,7 @@ def _event_sources(user: User | None) -> list[QuerySet[AuditEvent]]:
     own = FootageRequest.objects.order_by().filter(agency_id__in=agency_ids)
     # Whether the agencies filed more than `few` is asked of their index alone, before any reference is read.
     if own[few : few + 1].exists():
+        cache.set(_wide_reader_key(user), True, WIDE_READER_SECONDS)
         return [events]
     references = list(own.values_list("reference", flat=True))
     if len(references) <= few and user.has_role(*GRANTED_ROLES):

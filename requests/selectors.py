@@ -419,11 +419,24 @@ class FiledScope:
         return list(latest.items.select_related("camera__area", "data_category"))
 
     @property
+    def unchanged(self) -> bool:
+        """Whether the last filing's content hash is the request's now: it covers every window, so the windows filed
+        are the request's windows now (read without reading the filing's)."""
+        latest = self.latest
+        return latest is not None and latest.items_recorded and latest.content_hash == self.footage_request.content_hash
+
+    @property
+    def requested_hours(self) -> float | None:
+        """The camera-hours as last filed; None when never filed or when that filing's scope was not recorded."""
+        if self.unchanged:
+            return sum(item.hours for item in self.current)
+        requested = self.requested
+        return sum(item.hours for item in requested) if requested is not None else None
+
+    @property
     def differs(self) -> bool:
         """Whether the scope now is not the scope as last filed (narrowed by an approver, or changed since)."""
-        latest = self.latest
-        if latest is not None and latest.items_recorded and latest.content_hash == self.footage_request.content_hash:
-            # Filed with the content hash the request has now, which covers every window: the same windows.
+        if self.unchanged:
             return False
         requested = self.requested
         if requested is None:
@@ -489,7 +502,6 @@ class Minimisation:
 
 def minimisation(scope: FiledScope, release) -> Minimisation:
     """The request's figures of data minimisation: what was requested against what was approved and released."""
-    requested = scope.requested
     past = allows("export", scope.footage_request.status) or release is not None
     released = redacted = None
     if release is not None:
@@ -497,7 +509,7 @@ def minimisation(scope: FiledScope, release) -> Minimisation:
         released = sum(duration or 0.0 for duration, _o in clips) / 3600
         redacted = sum(duration or 0.0 for duration, original in clips if original) / 3600
     return Minimisation(
-        requested=sum(item.hours for item in requested) if requested is not None else None,
+        requested=scope.requested_hours,
         approved=sum(item.hours for item in scope.current) if past else None,
         released=released,
         redacted=redacted or 0.0,

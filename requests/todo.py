@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery, Value
 from django.urls import reverse
 from django.utils import timezone
@@ -82,15 +83,42 @@ class TaskGroup:
         return sum(task.overdue for task in self.tasks)
 
 
-def _granted_group(key, title, hint, due_label, qs, viewer, *, more_url=""):
-    """A requester's group from an ordered queryset of their agency's requests, counted up to the cap on the rows on
-    which one of the viewer's groups holds the view grant (one probe of the grants for those rows: an EXISTS in the
-    query would be read as a hash of every grant the agency ever had); with the ids of the rows it lists, which the
-    caller reads whole for every group at once."""
-    granted = _granted_only(viewer, qs)
+def _granted_group(key, title, hint, due_label, granted, *, more_url=""):
+    """A requester's group from the ids of its rows on which one of the user's groups holds the view grant, in its
+    order up to the cap (`_granted_in_each`); with the ids of the rows it lists, which the caller reads whole for
+    every group at once."""
     group = TaskGroup(key, title, hint, due_label, more_url=more_url, show_agency=False)
     group.count, group.capped = min(len(granted), COUNT_CAP), len(granted) > COUNT_CAP
     return group, granted[:SHOWN]
+
+
+def _granted_in_each(user, ordered):
+    """For each ordered queryset of `ordered` (key: (status, queryset), each of requests of its own status), the ids of
+    its first COUNT_CAP + 1 requests on which one of the user's groups holds the view grant, in its order.
+
+    The ids are read up to the cap first (a subquery with its own limit) and only those probed for a grant (an
+    EXISTS over the whole agency would be read as a hash of every grant it ever had). Where the database takes a
+    limit in each part of a UNION, that is one query for every queryset, each one's rows then sorted here in its
+    order; elsewhere one query each."""
+    if not connection.features.supports_slicing_ordering_in_compound:
+        return {key: _granted_only(user, qs) for key, (_status, qs) in ordered.items()}
+    firsts = [qs.values("pk")[: COUNT_CAP + 1] for _status, qs in ordered.values()]
+    candidates = firsts[0].union(*firsts[1:], all=True)
+    orders = {key: qs.query.order_by for key, (_status, qs) in ordered.items()}
+    fields = {name.lstrip("-") for order in orders.values() for name in order} | {"pk", "status"}
+    rows = _with_group_permission(user, "view_footagerequest").filter(pk__in=candidates).values(*fields)
+    by_status = {}
+    for row in rows:
+        by_status.setdefault(row["status"], []).append(row)
+    granted = {}
+    for key, (status, _qs) in ordered.items():
+        listed = by_status.get(status, [])
+        # The database's order: the last key first, each sort stable; no value last going up, first going down.
+        for name in reversed(orders[key]):
+            field = name.lstrip("-")
+            listed.sort(key=lambda row, field=field: (row[field] is None, row[field]), reverse=name.startswith("-"))
+        granted[key] = [row["pk"] for row in listed]
+    return granted
 
 
 def _granted_only(user, qs):
@@ -139,17 +167,24 @@ def _listed(status):
 
 
 def _requester_groups(user, now):
-    # The agency's requests, each kept only where the user's groups hold the view grant (_granted_group).
+    # The agency's requests, each kept only where the user's groups hold the view grant (_granted_in_each).
     own = FootageRequest.objects.filter(agency_id=user.agency_id)
     expiry = dt.timedelta(days=settings.REQUEST_INFO_EXPIRY_DAYS)
+    granted = _granted_in_each(
+        user,
+        {
+            "questions": (Status.NEEDS_INFO, _by_urgency_then(own.filter(status=Status.NEEDS_INFO), "info_requested_at")),
+            "receipts": (Status.RELEASED, _by_urgency_then(own.filter(status=Status.RELEASED), "decided_at")),
+            "drafts": (Status.DRAFT, _by_urgency_then(own.filter(status=Status.DRAFT, requester=user), "-updated_at")),
+        },
+    )
     listed = [
         _granted_group(
             "questions",
             _("Questions to answer"),
             _("The reviewers asked for more information: answer in the request, or it expires."),
             _("answer by"),
-            _by_urgency_then(own.filter(status=Status.NEEDS_INFO), "info_requested_at"),
-            user,
+            granted["questions"],
             more_url=_listed(Status.NEEDS_INFO),
         ),
         _granted_group(
@@ -157,8 +192,7 @@ def _requester_groups(user, now):
             _("Footage to download and confirm"),
             _("Released to your agency: download the package, check it, and confirm receipt."),
             _("link valid until"),
-            _by_urgency_then(own.filter(status=Status.RELEASED), "decided_at"),
-            user,
+            granted["receipts"],
             more_url=_listed(Status.RELEASED),
         ),
         _granted_group(
@@ -166,8 +200,7 @@ def _requester_groups(user, now):
             _("Drafts to file"),
             _("Your requests not yet submitted."),
             "",
-            _by_urgency_then(own.filter(status=Status.DRAFT, requester=user), "-updated_at"),
-            user,
+            granted["drafts"],
             more_url=_listed(Status.DRAFT),
         ),
     ]

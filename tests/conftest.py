@@ -17,6 +17,14 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _cache_from_this_test():
+    # What a page remembers between requests (a wide ledger reader, sign-in attempts) starts empty in every test.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _calendar_from_this_test():
     # The calendar keeps each year's working days for a minute; a test's days off are rolled back with it.
     from governance import calendar

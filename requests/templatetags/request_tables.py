@@ -26,15 +26,86 @@ _URGENCY_BADGES = {
 }
 
 
-def _short(text):
-    """`truncatechars:90` of the text: Truncator's result, without its character-by-character walk where it is plain."""
-    if len(text) <= PURPOSE_CHARS:
+def _short(text, chars=PURPOSE_CHARS):
+    """`truncatechars:<chars>` of the text: Truncator's result, without its character-by-character walk where it is
+    plain."""
+    if len(text) <= chars:
         return text  # never longer once normalised, so never cut
     text = unicodedata.normalize("NFC", text)
-    head = text[: PURPOSE_CHARS + 1]
-    if len(head) > PURPOSE_CHARS and not any(unicodedata.combining(char) for char in head):
-        return text[: PURPOSE_CHARS - 1] + "…"
-    return Truncator(text).chars(PURPOSE_CHARS)
+    head = text[: chars + 1]
+    if len(head) > chars and not any(unicodedata.combining(char) for char in head):
+        return text[: chars - 1] + "…"
+    return Truncator(text).chars(chars)
+
+
+def _urgency_badge(urgency, urgencies):
+    """requests/includes/urgency.html: the urgency's badge."""
+    badge = _URGENCY_BADGES.get(urgency, ("badge badge-muted", ""))
+    return f'<span class="{badge[0]}">{badge[1]}{urgencies.get(urgency, escape(urgency))}</span>'
+
+
+def _local(moment, zone):
+    return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+
+
+@register.simple_tag
+def task_items(group):
+    """The <li> items of one task group of requests/includes/tasks.html (the home page's "To do"), every value
+    escaped as in `request_rows`."""
+    urgencies = {value: escape(str(text)) for value, text in Urgency.choices}
+    overdue_label = escape(str(_("Overdue")))
+    due_label = escape(str(group.due_label))
+    zone = timezone.get_current_timezone()
+    detail_prefix = escape(reverse("requests:detail", args=["REF"])[: -len("REF/")])
+    items = []
+    for task in group.tasks:
+        footage_request = task.footage_request
+        classes = "task" + (" task-overdue" if task.overdue else "") + (" task-emergency" if task.emergency else "")
+        urgency = footage_request.urgency
+        badge = f" {_urgency_badge(urgency, urgencies)}" if urgency != Urgency.NORMAL else ""
+        about = f"{escape(str(footage_request.agency.name))} · " if group.show_agency else ""
+        if footage_request.case_reference:
+            about += f"{escape(footage_request.case_reference)} · "
+        about += escape(_short(footage_request.purpose, 80))
+        due = ""
+        if task.due_at:
+            late = f'<strong class="overdue">{overdue_label}:</strong> ' if task.overdue else ""
+            local = task.due_at.astimezone(zone)
+            due = (
+                f'<span class="task-due small">{late}{due_label} '
+                f'<time datetime="{local.isoformat()}">{local.strftime("%d/%m/%Y %H:%M")}</time></span>'
+            )
+        items.append(
+            f'<li class="{classes}"><span class="task-what">'
+            f'<a class="mono" href="{detail_prefix}{quote(footage_request.reference)}/">{escape(footage_request.reference)}</a>'
+            f'{badge} <span class="task-about">{about}</span></span>{due}</li>'
+        )
+    return mark_safe("\n".join(items))  # noqa: S308 - every value above is escaped
+
+
+@register.simple_tag
+def home_items(footage_requests):
+    """The <li> items of requests/includes/home_list.html, every value escaped as in `request_rows`."""
+    statuses = {value: escape(str(text)) for value, text in Status.choices}
+    urgencies = {value: escape(str(text)) for value, text in Urgency.choices}
+    due_word = escape(str(_("due")))
+    zone = timezone.get_current_timezone()
+    detail_prefix = escape(reverse("requests:detail", args=["REF"])[: -len("REF/")])
+    items = []
+    for footage_request in footage_requests:
+        status = escape(footage_request.status)
+        urgency = footage_request.urgency
+        badge = f" {_urgency_badge(urgency, urgencies)}" if urgency != Urgency.NORMAL else ""
+        about = f"{escape(footage_request.case_reference)} · " if footage_request.case_reference else ""
+        about += f"{escape(_short(footage_request.purpose, 70))} · {escape(footage_request.legal_basis.code)}"
+        if footage_request.due_at:
+            about += f" · {due_word} {_local(footage_request.due_at, zone)}"
+        items.append(
+            f'<li><a class="mono" href="{detail_prefix}{quote(footage_request.reference)}/">{escape(footage_request.reference)}</a> '
+            f'<span><span class="badge badge-req badge-req-{status}">{statuses.get(footage_request.status, status)}</span>'
+            f'{badge}</span> <span class="small muted home-about">{about}</span></li>'
+        )
+    return mark_safe("\n".join(items))  # noqa: S308 - every value above is escaped
 
 
 @register.simple_tag
