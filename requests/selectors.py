@@ -423,7 +423,12 @@ class FiledScope:
         """Whether the last filing's content hash is the request's now: it covers every window, so the windows filed
         are the request's windows now (read without reading the filing's)."""
         latest = self.latest
-        return latest is not None and latest.items_recorded and latest.content_hash == self.footage_request.content_hash
+        return (
+            latest is not None
+            and latest.items_recorded
+            and bool(latest.content_hash)
+            and latest.content_hash == self.footage_request.content_hash
+        )
 
     @property
     def requested_hours(self) -> float | None:
