@@ -237,15 +237,13 @@ def _event_sources(user: User | None) -> list[QuerySet[AuditEvent]]:
     if few <= 0:
         return [events]
     own = FootageRequest.objects.order_by().filter(agency_id__in=agency_ids)
-    # Whether the agencies filed more than `few` is asked of their index alone, before any reference is read.
-    if own[few : few + 1].exists():
-        cache.set(_wide_reader_key(user), True, WIDE_READER_SECONDS)
-        return [events]
-    references = list(own.values_list("reference", flat=True))
+    # The references, up to one more than `few`: more, and the reader is wide (remembered, so that this is read once).
+    references = list(own.values_list("reference", flat=True)[: few + 1])
     if len(references) <= few and user.has_role(*GRANTED_ROLES):
         granted = requests_visible_to(user).exclude(agency_id__in=agency_ids).order_by()
         references += list(granted.values_list("reference", flat=True)[: few + 1])
     if len(references) > few:
+        cache.set(_wide_reader_key(user), True, WIDE_READER_SECONDS)
         return [events]
     about_requests = AuditEvent.objects.filter(reference__in=references)
     # What events_visible_to shows of the events about no request, for them alone (no request has an empty

@@ -142,9 +142,10 @@ class FootageRequest(models.Model):
             # walks the whole table backwards looking for its few rows.
             models.Index(fields=["agency", "-id"], name="request_agency_newest"),
             models.Index(fields=["status", "info_requested_at"], name="request_needs_info_age"),
-            # A requester's "Việc cần làm": their agency's drafts, questions to answer and releases to confirm.
+            # A requester's "Việc cần làm": their agency's drafts (their own: the requester too), questions to answer
+            # and releases to confirm.
             models.Index(
-                fields=["agency", "status"],
+                fields=["agency", "status", "requester"],
                 condition=models.Q(status__in=["draft", "needs_info", "released"]),
                 name="request_agency_todo",
             ),

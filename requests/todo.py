@@ -106,7 +106,7 @@ def _granted_in_each(user, ordered):
     candidates = firsts[0].union(*firsts[1:], all=True)
     orders = {key: qs.query.order_by for key, (_status, qs) in ordered.items()}
     fields = {name.lstrip("-") for order in orders.values() for name in order} | {"pk", "status"}
-    rows = _with_group_permission(user, "view_footagerequest").filter(pk__in=candidates).values(*fields)
+    rows = _with_group_permission(user, "view_footagerequest").filter(pk__in=candidates).order_by().values(*fields)
     by_status = {}
     for row in rows:
         by_status.setdefault(row["status"], []).append(row)

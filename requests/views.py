@@ -334,7 +334,9 @@ def request_detail(request, reference):
             "subject_access": _subject_access(footage_request),
             "frame": _frame_shown(request, footage_request, items) if can["edit_redaction"] else None,
             "redaction_require_form": RedactionRequireForm(auto_id="redaction_%s"),
-            "region_form": RedactionRegionForm(footage_request=footage_request, auto_id="region_%s"),
+            "region_form": RedactionRegionForm(footage_request=footage_request, auto_id="region_%s")
+            if can["edit_redaction"]
+            else None,
             "export_stage": stage_text(footage_request.export_stage),
             "export_error": failure_text(footage_request.export_error),
         },
