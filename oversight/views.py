@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -95,8 +96,12 @@ def ledger(request):
     keys = list(signing_keys())
     # The register is newest first: the current key is its first one not retired (as current_signing_key reads it).
     current_key = next((key for key in keys if key.retired_at is None), None)
+    # The filters as asked (the page's cursors aside): what the filter fields show, kept rendered for each.
+    filters_asked = urlencode(sorted((k, v) for k, v in request.GET.lists() if k not in ("after", "before")), doseq=True)
     return render(
-        request, "oversight/ledger.html", {"form": form, "page": page, "signing_keys": keys, "current_key": current_key}
+        request,
+        "oversight/ledger.html",
+        {"form": form, "page": page, "signing_keys": keys, "current_key": current_key, "filters_asked": filters_asked},
     )
 
 

@@ -307,6 +307,23 @@ def test_invalid_filter_input_shows_an_error_not_a_crash(auditor_client, params)
     assert seqs_on(response) == []
 
 
+def test_the_filter_fields_show_what_each_page_asked_for_in_its_language(auditor_client):
+    add_events(3)
+
+    def actor_field(params, language="vi"):
+        page = auditor_client.get(LEDGER, params, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return page[page.index('name="actor"') - 200 : page.index('name="actor"') + 120]
+
+    assert 'value="alice"' in actor_field({"actor": "alice"})
+    assert 'value="alice"' in actor_field({"actor": "alice", "after": "2"})  # the next page: the same filters
+    assert "value=" not in actor_field({}).split('name="actor"')[1].split(">")[0]
+    assert 'value="bob"' in actor_field({"actor": "bob"})
+    english = auditor_client.get(LEDGER, {"date_from": "31/02/2026"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    vietnamese = auditor_client.get(LEDGER, {"date_from": "31/02/2026"}, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "User name" in english and "User name" not in vietnamese
+    assert 'id="id_date_from_error"' in english and 'id="id_date_from_error"' in vietnamese
+
+
 def test_viewing_the_ledger_writes_a_ledger_view_event(auditor_client, auditor):
     add_events(3)
 
