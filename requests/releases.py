@@ -46,16 +46,23 @@ def _signer():
     return signing.TimestampSigner(salt=DOWNLOAD_SALT)
 
 
-@transaction.atomic(durable=True)
-def release_link_issue(
-    *, actor: User, footage_request: FootageRequest, http_request: HttpRequest | None = None
-) -> tuple[DownloadGrant, str]:
-    """Issue the actor a personal, expiring, counted download link for the request's release. Returns (grant, token)."""
+def locked_kept_release(actor: User, footage_request: FootageRequest) -> tuple[FootageRequest, Release]:
+    """The request, locked, and its release, for a link to it given to or by `actor`: refused where the actor may not
+    receive it, or where its package is no longer kept."""
     footage_request = lock_request(footage_request)
     permissions.ensure_can_receive(actor, footage_request)
     release = Release.objects.filter(footage_request=footage_request).first()
     if release is None or release.purged_at is not None:
         raise WorkflowRefused(_("The exported package is no longer kept."))
+    return footage_request, release
+
+
+@transaction.atomic(durable=True)
+def release_link_issue(
+    *, actor: User, footage_request: FootageRequest, http_request: HttpRequest | None = None
+) -> tuple[DownloadGrant, str]:
+    """Issue the actor a personal, expiring, counted download link for the request's release. Returns (grant, token)."""
+    footage_request, release = locked_kept_release(actor, footage_request)
     grant = DownloadGrant.objects.create(
         release=release,
         user=actor,

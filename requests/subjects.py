@@ -171,17 +171,13 @@ def subject_link_issue(*, actor: User, footage_request: FootageRequest, http_req
     from django.conf import settings
     from django.core import signing
 
-    from requests import permissions
-    from requests.locking import lock_request
-    from requests.models import Release, SubjectLink
+    from requests.models import SubjectLink
+    from requests.releases import locked_kept_release
 
-    footage_request = lock_request(footage_request)
+    # Whose request it is never changes once filed.
     if not footage_request.for_data_subject:
         raise WorkflowRefused(_("Only a person's request for their own footage is given a personal link."))
-    permissions.ensure_can_receive(actor, footage_request)
-    release = Release.objects.filter(footage_request=footage_request).first()
-    if release is None or release.purged_at is not None:
-        raise WorkflowRefused(_("The exported package is no longer kept."))
+    footage_request, release = locked_kept_release(actor, footage_request)
     link = SubjectLink.objects.create(
         release=release,
         issued_by=actor,
