@@ -8,12 +8,25 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from django.contrib.auth.models import Permission
-from django.db.models import CharField, Exists, F, Field, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Expression,
+    F,
+    Field,
+    Func,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.query import EmptyQuerySet
 from django.http import Http404
 
-from governance.models import Agency, Role, User
+from governance.models import Agency, Role, User, display_name
 from governance.permissions import agencies_overseen_by
 from governance.timefmt import local_midnight, local_time
 from requests.models import (
@@ -86,13 +99,45 @@ def _group_permission(user, *codenames):
     group_ids = list(user.group_ids())
     if not group_ids:
         return None
-    return Exists(
-        FootageRequestGroupObjectPermission.objects.filter(
-            content_object=OuterRef("pk"),
-            group_id__in=group_ids,
-            permission_id__in=[_permission_id(codename) for codename in codenames],
+    return _GroupGranted(group_ids, [_permission_id(codename) for codename in codenames])
+
+
+class _GroupGranted(Expression):
+    """EXISTS a grant row of one of `group_ids` holding one of `permission_ids` on the request of the row.
+
+    The same condition as Exists() over FootageRequestGroupObjectPermission, written straight: every list, queue and
+    page of a role holder asks it, and building and compiling that subquery took longer than the database took to
+    answer it. The request's id is an expression of the outer query (F("pk") resolved there), so the condition
+    follows the query wherever Django aliases it, a subquery included."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, group_ids, permission_ids, pk=None):
+        super().__init__()
+        self.group_ids = tuple(int(pk) for pk in group_ids)
+        self.permission_ids = tuple(int(pk) for pk in permission_ids)
+        self.pk = F("pk") if pk is None else pk
+
+    def get_source_expressions(self):
+        return [self.pk]
+
+    def set_source_expressions(self, exprs):
+        (self.pk,) = exprs
+
+    def as_sql(self, compiler, connection):
+        pk_sql, pk_params = compiler.compile(self.pk)
+        grants = FootageRequestGroupObjectPermission._meta
+        quote = connection.ops.quote_name
+        column = {name: quote(grants.get_field(name).column) for name in ("content_object", "group", "permission")}
+        groups = ", ".join(["%s"] * len(self.group_ids))
+        kinds = ", ".join(["%s"] * len(self.permission_ids))
+        # Names from the model; the request's id compiled by the outer query; the ids bound as parameters.
+        sql = (
+            f"EXISTS (SELECT 1 FROM {quote(grants.db_table)} grant_row WHERE grant_row.{column['content_object']} = {pk_sql}"  # noqa: S608
+            f" AND grant_row.{column['group']} IN ({groups}) AND grant_row.{column['permission']} IN ({kinds}))"
         )
-    )
+        return sql, (*pk_params, *self.group_ids, *self.permission_ids)
 
 
 def _with_group_permission(user, *codenames):
@@ -135,9 +180,13 @@ def get_request_page_or_404(user: User, reference: str) -> FootageRequest:
     have none of them; the page reads each only where it has."""
     footage_requests = (
         requests_visible_to(user)
-        .select_related("agency", "requester", "legal_basis", "regulation_version")
-        .defer("regulation_version__snapshot")
+        .select_related("agency", "legal_basis")
         .annotate(
+            # Of the officer who filed it and of the regulation applied, the page shows a name and a number.
+            requester_last_name=F("requester__last_name"),
+            requester_first_name=F("requester__first_name"),
+            requester_username=F("requester__username"),
+            regulation_number=F("regulation_version__number"),
             present=_present(),
             granted_permissions=_granted_permissions(user),
             views_before=_views_counted(reference),
@@ -147,6 +196,9 @@ def get_request_page_or_404(user: User, reference: str) -> FootageRequest:
         footage_request = footage_requests.get(reference=reference)
     except FootageRequest.DoesNotExist:
         raise Http404 from None
+    footage_request.requester_name = display_name(
+        footage_request.requester_last_name, footage_request.requester_first_name, footage_request.requester_username
+    )
     for bit, (name, _model, _condition) in enumerate(_PRESENT):
         setattr(footage_request, f"has_{name}", bool(footage_request.present & (1 << bit)))
     # What the user's groups and the user hold on it, read with it: the page's questions of the grants ask these

@@ -5,15 +5,16 @@ may not see is a 404, never a 403) and leaves the rules to `requests.permissions
 and the services (`requests.workflow`, `requests.releases`, `requests.holds`).
 """
 
+import datetime as dt
 import hashlib
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,9 +25,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from audit.models import Action, AuditEvent
+from audit.models import ACTION_LABELS, Action, AuditEvent
 from audit.selectors import current_signing_key_fingerprint
-from governance.models import Agency, Camera
+from governance.models import Agency, Camera, display_name
 from governance.permissions import ensure_can_read_governance
 from governance.selectors import camera_search
 from requests import holds, permissions, redactions, releases, services, subjects, transitions, verification, workflow
@@ -257,22 +258,51 @@ def request_edit(request, reference):
 # Detail ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A ledger event of the request as its timeline shows it."""
+
+    occurred_at: dt.datetime
+    action: str
+    label: str
+    actor: str | None  # the person's name now, the account's name as recorded, or None: the system
+    agency_name: str
+
+
 def _timeline(footage_request, *, with_views):
-    """The request's ledger events, oldest first; views are counted and shown only on demand."""
-    events = AuditEvent.objects.filter(reference=footage_request.reference).select_related("actor")
+    """The request's ledger events, oldest first; views are counted and shown only on demand.
+
+    Read as the columns the timeline shows, the actor's name with them; the ledger keeps the agency's code as it was,
+    shown by its current name where the agency still exists (one read of the agencies the events name)."""
+    events = AuditEvent.objects.filter(reference=footage_request.reference)
     if not with_views:
         events = events.exclude(action=Action.REQUEST_VIEW)
-    # The ledger keeps the agency's code as it was; show its current name where the agency still exists (read with
-    # the events, as Agency.name picks it).
-    agency = Agency.objects.filter(code=OuterRef("actor_agency"))
-    events = events.annotate(agency_vi=Subquery(agency.values("name_vi")[:1]), agency_en=Subquery(agency.values("name_en")[:1]))
-    events = list(events.order_by("seq")[:TIMELINE_LIMIT])
+    rows = list(
+        events.order_by("seq").values_list(
+            "occurred_at", "action", "actor_username", "actor_agency", "actor__last_name", "actor__first_name", "actor__username"
+        )[:TIMELINE_LIMIT]
+    )
+    codes = {row[3] for row in rows if row[3]}
     english = (get_language() or "vi").startswith("en")
-    for event in events:
-        event.agency_name = (english and event.agency_en) or event.agency_vi or event.actor_agency
+    names = {
+        code: (english and name_en) or name_vi
+        for code, name_vi, name_en in (
+            Agency.objects.filter(code__in=codes).values_list("code", "name_vi", "name_en") if codes else ()
+        )
+    }
+    timeline = [
+        TimelineEntry(
+            occurred_at=occurred_at,
+            action=action,
+            label=ACTION_LABELS.get(action, action),
+            actor=display_name(last_name, first_name, username) if username is not None else (recorded or None),
+            agency_name=names.get(agency, agency),
+        )
+        for occurred_at, action, recorded, agency, last_name, first_name, username in rows
+    ]
     # Counted with the request, before this opening was recorded (requests.selectors.get_request_page_or_404).
     views = footage_request.views_before + 1
-    return events, views
+    return timeline, views
 
 
 @login_required
@@ -294,6 +324,7 @@ def request_detail(request, reference):
         can = _detail_permissions(user, footage_request)
     release = release_of(footage_request) if transitions.has_release(footage_request.status) else None
     past_approval = transitions.past_approval(footage_request.status)
+    can_answer = can["comment"] and user.agency_id == footage_request.agency_id
     return render(
         request,
         "requests/detail.html",
@@ -315,25 +346,26 @@ def request_detail(request, reference):
             "can": can,
             # The actions card holds the decisions; export, hold and receipt have their own section.
             "any_action": any(can[name] for name in ("edit", "review", "sign", "ask_info", "withdraw")),
-            # Several forms share field names on one page: each gets its own element ids.
-            "review_form": ReviewForm(auto_id="review_%s"),  # the reviewer chooses: nothing is chosen for them
-            "ask_info_form": AskInfoForm(auto_id="ask_info_%s"),
-            "approve_form": ApproveForm(items=items, auto_id="approve_%s"),
-            "reject_form": RejectForm(auto_id="reject_%s"),
-            "withdraw_form": WithdrawForm(auto_id="withdraw_%s"),
-            "comment_form": CommentForm(auto_id="comment_%s"),
+            # Several forms share field names on one page: each gets its own element ids. Each is built only for
+            # whoever the page shows it to.
+            "review_form": ReviewForm(auto_id="review_%s") if can["review"] else None,  # nothing chosen for them
+            "ask_info_form": AskInfoForm(auto_id="ask_info_%s") if can["ask_info"] else None,
+            "approve_form": ApproveForm(items=items, auto_id="approve_%s") if can["sign"] else None,
+            "reject_form": RejectForm(auto_id="reject_%s") if can["sign"] else None,
+            "withdraw_form": WithdrawForm(auto_id="withdraw_%s") if can["withdraw"] else None,
+            "comment_form": CommentForm(auto_id="comment_%s") if can["comment"] else None,
             # Sent back for information: the question, and a reply box where it is asked.
             "question": _open_question(footage_request, decisions),
-            "answer_form": _answer_form(),
-            "can_answer": can["comment"] and user.agency_id == footage_request.agency_id,
-            "hold_form": HoldForm(auto_id="hold_%s"),
+            "answer_form": _answer_form() if can_answer else None,
+            "can_answer": can_answer,
+            "hold_form": HoldForm(auto_id="hold_%s") if can["hold"] else None,
             "release": release,
             "minimisation": minimisation(scope, release) if past_approval else None,
             "hold": active_hold(footage_request) if footage_request.has_hold else None,
             "redaction": redactions.redaction_of(footage_request) if footage_request.has_redaction else None,
             "subject_access": _subject_access(footage_request),
             "frame": _frame_shown(request, footage_request, items) if can["edit_redaction"] else None,
-            "redaction_require_form": RedactionRequireForm(auto_id="redaction_%s"),
+            "redaction_require_form": RedactionRequireForm(auto_id="redaction_%s") if can["require_redaction"] else None,
             "region_form": RedactionRegionForm(footage_request=footage_request, auto_id="region_%s")
             if can["edit_redaction"]
             else None,

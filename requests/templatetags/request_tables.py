@@ -12,7 +12,7 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
+from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
 
 from requests.models import Status, Urgency
@@ -171,3 +171,53 @@ def request_rows(footage_requests, show_agency=False, show_requester=False):
         row.append(f'<td data-label="{label["due"]}">{due}</td></tr>')
         rows.append("".join(row))
     return mark_safe("\n".join(rows))  # noqa: S308 - every value above is escaped
+
+
+@register.simple_tag
+def window_rows(items):
+    """The <tr> rows of a scope card (requests/includes/window_head.html's columns): each camera window of `items`,
+    every value escaped as in `request_rows`."""
+    label = {
+        key: escape(str(text))
+        for key, text in (
+            ("camera", _("Camera")),
+            ("area", _("Area")),
+            ("from", _("From")),
+            ("to", _("To")),
+            ("duration", _("Duration")),
+            ("data", _("Data")),
+        )
+    }
+    sensitive = f' <span class="badge badge-warn">{escape(str(_("sensitive")))}</span>'
+    zone = timezone.get_current_timezone()
+    rows = []
+    for item in items:
+        camera, category = item.camera, item.data_category
+        rows.append(
+            f'<tr><td data-label="{label["camera"]}"><span class="mono">{escape(camera.code)}</span><br>'
+            f'<span class="small">{escape(camera.name)}</span></td>'
+            f'<td data-label="{label["area"]}">{escape(str(camera.area.name))}</td>'
+            f'<td class="nowrap" data-label="{label["from"]}">{_local(item.start, zone)}</td>'
+            f'<td class="nowrap" data-label="{label["to"]}">{_local(item.end, zone)}</td>'
+            f'<td class="nowrap" data-label="{label["duration"]}">{escape(str(item.duration_text))}</td>'
+            f'<td data-label="{label["data"]}">{escape(str(category.name))}{sensitive if category.is_sensitive else ""}</td></tr>'
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - every value above is escaped
+
+
+@register.simple_tag
+def timeline_items(events):
+    """The <li> items of a request's timeline (requests.views.TimelineEntry), every value escaped as in
+    `request_rows`."""
+    system = escape(str(_("System")))
+    zone = timezone.get_current_timezone()
+    items = []
+    for event in events:
+        agency = f' <span class="muted small">· {escape(str(event.agency_name))}</span>' if event.agency_name else ""
+        items.append(
+            f'<li class="timeline-{escape(slugify(event.action))}">'
+            f'<span class="timeline-time nowrap">{event.occurred_at.astimezone(zone).strftime("%d/%m/%Y %H:%M:%S")}</span> '
+            f'<span class="timeline-action">{escape(str(event.label))}</span> '
+            f'<span class="timeline-actor">{escape(event.actor) if event.actor else system}{agency}</span></li>'
+        )
+    return mark_safe("\n".join(items))  # noqa: S308 - every value above is escaped

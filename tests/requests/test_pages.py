@@ -440,6 +440,34 @@ def test_timeline_lists_every_step_from_the_ledger(client, world):
     assert page[page.index('id="timeline"') :].count("Request viewed") == 2
 
 
+def test_the_request_page_reads_as_many_queries_for_a_long_history_as_for_a_short_one(client, world):
+    """Cameras, decisions, filings and ledger events are each read in one query, whatever their number; the page names
+    the officer and the regulation applied without reading either again."""
+    short = world.reviewed()
+    long = world.reviewed(items=world.items(world.camera, world.anpr))
+    workflow.request_ask_info(actor=world.approver, footage_request=long, question="Bổ sung số công văn")
+    long.refresh_from_db()
+    for footage_request in (short, long):
+        workflow.request_comment(actor=world.insider, footage_request=footage_request, body="Số công văn 123/CV-CAP")
+    workflow.request_submit(actor=world.insider, footage_request=long)
+    long.refresh_from_db()
+    workflow.request_review(actor=world.reviewer, footage_request=long, recommend_approval=True, reason="Đã bổ sung")
+    sign_in_verified(client, world.insider, language="en")
+    for footage_request in (short, long):
+        client.get(reverse("requests:detail", args=[footage_request.reference]))  # a first opening of each
+
+    counts = {}
+    for name, footage_request in (("short", short), ("long", long)):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("requests:detail", args=[footage_request.reference])).content.decode()
+        counts[name] = len(queries)
+        assert world.insider.display_name in page and f"<dd>{world.version.number}</dd>" in page
+    # The session, the user and its second factor; the request; the opening recorded in the ledger (its own
+    # statements); the cameras, decisions, filings, ledger events and the agencies they name, documents, messages.
+    assert counts["long"] == counts["short"] <= 15
+    assert page.count('<tr><td data-label="Camera">') == 2 and page.count("Review recorded") == 2
+
+
 def test_timeline_names_each_agency_as_it_is_named_now_in_the_readers_language(client, world):
     footage_request = world.reviewed()
     centre = world.reviewer.agency
