@@ -15,8 +15,9 @@ requester; the overseen requests for an auditor and an administrator, first page
 an agency that files nothing, the case that read the whole table), a request's page, the ledger and the
 reports. It prints p50 / p95 of the server time (the response built, as gunicorn would send it), the database
 time and the number of queries, beside the budget (server time p95 <= 20 ms for a page of 50 rows) and, for
-the lists, the selector alone measured in the same run. With --explain it prints the plan of the slowest query
-of every page over budget.
+the lists, the selector alone measured in the same run. The pages are sampled round by round, one of each per
+round, and a machine check before and after says how fast the machine ran meanwhile. With --explain it prints
+the plan of the slowest query of every page over budget.
 """
 
 import argparse
@@ -247,18 +248,34 @@ def index_check(people, overseers):
 
 
 def measure(cases, runs):
-    results = []
-    for name, who, call in cases:
+    """Every case warmed once, then sampled round by round, one sample of each case per round: a machine slowed for a
+    while (another guest on the host, a checkpoint) slows every page alike, not the few measured at that moment."""
+    samples = {}
+    failed = {}
+    for index, (name, who, call) in enumerate(cases):
         try:
             call()  # warm: templates compiled, caches filled, as in a running worker
-            samples = [call() for _ in range(runs)]
+            samples[index] = []
         except Exception as error:  # noqa: BLE001 - a failing page is reported, the others still run
             log(f"  {name} [{who}]: {type(error).__name__}: {error}")
+            failed[index] = True
+    for _round in range(runs):
+        for index in list(samples):
+            name, who, call = cases[index]
+            try:
+                samples[index].append(call())
+            except Exception as error:  # noqa: BLE001
+                log(f"  {name} [{who}]: {type(error).__name__}: {error}")
+                del samples[index]
+                failed[index] = True
+    results = []
+    for index, (name, who, call) in enumerate(cases):
+        if index in failed:
             results.append({"name": name, "who": who, "error": True})
             continue
-        walls = [wall for wall, _timer in samples]
-        dbs = [timer.ms for _wall, timer in samples]
-        slowest = max((timer.slowest for _wall, timer in samples), key=lambda s: s[0])
+        walls = [wall for wall, _timer in samples[index]]
+        dbs = [timer.ms for _wall, timer in samples[index]]
+        slowest = max((timer.slowest for _wall, timer in samples[index]), key=lambda s: s[0])
         results.append(
             {
                 "name": name,
@@ -266,12 +283,35 @@ def measure(cases, runs):
                 "wall50": statistics.median(walls),
                 "wall95": city.percentile(walls, 0.95),
                 "db50": statistics.median(dbs),
-                "queries": sorted({timer.count for _wall, timer in samples}),
+                "queries": sorted({timer.count for _wall, timer in samples[index]}),
                 "slowest": slowest,
                 "page": isinstance(call, Page),
             }
         )
     return results
+
+
+def machine_check():
+    """How fast this machine runs right now, to read the figures by: a fixed piece of Python (a template rendered,
+    a list sorted) and a copy of 64 MB, best of five. The same machine was seen at twice these times while another
+    guest loaded its host; figures from two runs compare only where these agree."""
+    from django.template import Context, Template
+
+    template = Template("{% for row in rows %}<tr><td>{{ row.0 }}</td><td>{{ row.1|upper }}</td></tr>{% endfor %}")
+    rows = [(number, f"hàng {number}") for number in range(200)]
+    block = bytearray(64 * 1024 * 1024)
+
+    def best(work):
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - started) * 1000)
+        return min(times)
+
+    python = best(lambda: (template.render(Context({"rows": rows})), sorted(str(n) for n in range(100_000))))
+    copy = best(lambda: bytes(block))
+    return f"machine check: Python {python:.1f} ms, 64 MB copied in {copy:.1f} ms ({64 / copy * 1000 / 1024:.1f} GB/s)"
 
 
 def print_table(results, runs):
@@ -316,7 +356,9 @@ def main():
     log("people:")
     people = city.choose_people()
     overseers = city.choose_overseers()
+    log(machine_check() + " (before)")
     results = measure(cases_for(people, overseers), options.runs)
+    log(machine_check() + " (after)")
     over = print_table(results, options.runs)
     index_check(people, overseers)
     if options.explain:

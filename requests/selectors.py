@@ -171,12 +171,13 @@ _PRESENT = (
     ("redaction", Redaction, ""),
     ("attachments", Attachment, ""),
     ("comments", Comment, ""),
+    ("decisions", Decision, ""),
 )
 
 
 def get_request_page_or_404(user: User, reference: str) -> FootageRequest:
     """The request as its page shows it (`get_visible_request_or_404`), read with whether it has what the page lists
-    only when there is some: an active legal hold, required redaction, attachments, comments (`has_*`). Most requests
+    only when there is some: an active legal hold, required redaction, attachments, comments, decisions (`has_*`). Most requests
     have none of them; the page reads each only where it has."""
     footage_requests = (
         requests_visible_to(user)
@@ -211,8 +212,8 @@ def get_request_page_or_404(user: User, reference: str) -> FootageRequest:
 
 
 def _present() -> RawSQL:
-    """One number whose bits say which of _PRESENT the request has: one expression, cheap to build, where four EXISTS
-    annotations took longer to build than the database took to answer them."""
+    """One number whose bits say which of _PRESENT the request has: one expression, cheap to build, where an EXISTS
+    annotation for each took longer to build than the database took to answer them."""
     request_table = FootageRequest._meta.db_table
     bits = []
     for bit, (_name, model, condition) in enumerate(_PRESENT):

@@ -312,7 +312,11 @@ def request_detail(request, reference):
     footage_request = get_request_page_or_404(user, reference)
     services.request_record_view(actor=user, footage_request=footage_request, http_request=request)
     items = list(footage_request.items.select_related("camera__area", "data_category"))
-    decisions = list(footage_request.decisions.select_related("actor", "actor_agency").order_by("created_at", "id"))
+    decisions = (
+        list(footage_request.decisions.select_related("actor", "actor_agency").order_by("created_at", "id"))
+        if footage_request.has_decisions
+        else []
+    )
     scope = filed_scope(footage_request, items, decisions, with_items=False)
     for decision in decisions:
         decision.binds = binds(decision, footage_request)

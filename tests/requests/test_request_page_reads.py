@@ -73,7 +73,9 @@ def test_the_page_knows_what_the_request_has_without_reading_it(world):
     footage_request = world.submitted()
     page = get_request_page_or_404(world.reviewer, footage_request.reference)
     assert page.has_attachments and not page.has_comments and not page.has_hold and not page.has_redaction
-    assert page.views_before == 0
+    assert not page.has_decisions and page.views_before == 0
+    workflow.request_review(actor=world.reviewer, footage_request=footage_request, recommend_approval=True, reason="Đủ")
+    assert get_request_page_or_404(world.reviewer, footage_request.reference).has_decisions
     bare = world.draft(attach=False)
     assert not get_request_page_or_404(world.insider, bare.reference).has_attachments
 
