@@ -164,12 +164,14 @@ def test_refusals_and_unusual_patterns_are_found(world, week):
 
 def test_an_after_hours_approval_is_flagged(world, week):
     decision = Decision.objects.get(footage_request=week["released"], outcome=Decision.Outcome.APPROVE)
-    saturday_night = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(23, 30)))
-    while saturday_night.weekday() != 5 or saturday_night > timezone.now():
-        saturday_night -= dt.timedelta(days=1)
-    Decision.objects.filter(pk=decision.pk).update(created_at=saturday_night)
+    # A weekend night of the week's first six days: in the past, and in the week whatever day and hour it is now
+    # (any six days running hold a Saturday or a Sunday).
+    weekend_night = timezone.make_aware(dt.datetime.combine(timezone.localdate() - dt.timedelta(days=1), dt.time(23, 30)))
+    while weekend_night.weekday() not in (5, 6):
+        weekend_night -= dt.timedelta(days=1)
+    Decision.objects.filter(pk=decision.pk).update(created_at=weekend_night)
     findings = collect(this_week()).patterns["after_hours"]
-    at = f"phê duyệt lúc {saturday_night:%d/%m/%Y} 23:30 (UTC+7)"
+    at = f"phê duyệt lúc {weekend_night:%d/%m/%Y} 23:30 (UTC+7)"
     assert any(f.reference == week["released"].reference and at in f.detail for f in findings)
 
 
