@@ -285,7 +285,7 @@ def _timeline(footage_request, *, with_views):
     codes = {row[3] for row in rows if row[3]}
     english = (get_language() or "vi").startswith("en")
     names = {
-        code: (english and name_en) or name_vi
+        code: (english and name_en) or name_vi or code
         for code, name_vi, name_en in (
             Agency.objects.filter(code__in=codes).values_list("code", "name_vi", "name_en") if codes else ()
         )
