@@ -115,8 +115,8 @@ class _GroupGranted(Expression):
 
     def __init__(self, group_ids, permission_ids, pk=None):
         super().__init__()
-        self.group_ids = tuple(int(pk) for pk in group_ids)
-        self.permission_ids = tuple(int(pk) for pk in permission_ids)
+        self.group_ids = tuple(int(group_id) for group_id in group_ids)
+        self.permission_ids = tuple(int(permission_id) for permission_id in permission_ids)
         self.pk = F("pk") if pk is None else pk
 
     def get_source_expressions(self):
@@ -177,8 +177,8 @@ _PRESENT = (
 
 def get_request_page_or_404(user: User, reference: str) -> FootageRequest:
     """The request as its page shows it (`get_visible_request_or_404`), read with whether it has what the page lists
-    only when there is some: an active legal hold, required redaction, attachments, comments, decisions (`has_*`). Most requests
-    have none of them; the page reads each only where it has."""
+    only when there is some: an active legal hold, required redaction, attachments, comments, decisions (`has_*`).
+    The page reads each only where the request has it."""
     footage_requests = (
         requests_visible_to(user)
         .select_related("agency", "legal_basis")

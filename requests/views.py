@@ -20,8 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -283,13 +283,8 @@ def _timeline(footage_request, *, with_views):
         )[:TIMELINE_LIMIT]
     )
     codes = {row[3] for row in rows if row[3]}
-    english = (get_language() or "vi").startswith("en")
-    names = {
-        code: (english and name_en) or name_vi or code
-        for code, name_vi, name_en in (
-            Agency.objects.filter(code__in=codes).values_list("code", "name_vi", "name_en") if codes else ()
-        )
-    }
+    agencies = Agency.objects.filter(code__in=codes).only("code", "name_vi", "name_en") if codes else ()
+    names = {agency.code: agency.name or agency.code for agency in agencies}
     timeline = [
         TimelineEntry(
             occurred_at=occurred_at,
